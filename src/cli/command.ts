@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+
+/** One flag of a command; `--help` is generated from these. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  description: string;
+  short?: string;
+  multiple?: boolean;
+  default?: string | boolean;
+  /** placeholder shown in help, e.g. `<name>` */
+  value?: string;
+  required?: boolean;
+}
+
+export interface CommandContext {
+  /** where output goes; tests capture it */
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export type ParsedOptions = Record<string, string | boolean | string[] | undefined>;
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** extra lines after the flags in --help */
+  details?: string;
+  options: Record<string, OptionSpec>;
+  /** positional arguments allowed (e.g. `render kserve`) */
+  positionals?: string;
+  /** returns the exit code */
+  run(opts: ParsedOptions, positionals: string[], ctx: CommandContext): Promise<number>;
+}
+
+export function helpText(cmd: Command): string {
+  const lines = [`slipway ${cmd.name}${cmd.positionals ? ' ' + cmd.positionals : ''} [flags]`, '', cmd.summary, '', 'Flags:'];
+  const entries = Object.entries(cmd.options).concat([['help', { type: 'boolean', description: 'show this help', short: 'h' }]]);
+  for (const [name, o] of entries) {
+    const flag = `  ${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' ' + (o.value ?? '<value>') : ''}`;
+    const extra = [o.required ? 'required' : '', o.default !== undefined && o.default !== false ? `default: ${String(o.default)}` : '']
+      .filter(Boolean)
+      .join('; ');
+    lines.push(`${flag.padEnd(34)} ${o.description}${extra ? ` (${extra})` : ''}`);
+  }
+  if (cmd.details) lines.push('', cmd.details.trimEnd());
+  return lines.join('\n') + '\n';
+}
+
+export function parseCommandArgs(cmd: Command, argv: string[]): { opts: ParsedOptions; positionals: string[]; help: boolean } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [name, o] of Object.entries(cmd.options)) {
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`slipway ${cmd.name}: ${(e as Error).message.replace(/^.*?: /, '')}\nRun 'slipway ${cmd.name} --help' for the flags.`);
+  }
+  const opts: ParsedOptions = { ...parsed.values } as ParsedOptions;
+  if (opts.help) return { opts, positionals: parsed.positionals, help: true };
+  for (const [name, o] of Object.entries(cmd.options)) {
+    if (opts[name] === undefined && o.default !== undefined) opts[name] = o.default;
+    if (o.required && (opts[name] === undefined || opts[name] === '')) {
+      throw new UsageError(`slipway ${cmd.name}: --${name} ${o.value ?? '<value>'} is required.\nRun 'slipway ${cmd.name} --help' for the flags.`);
+    }
+  }
+  if (!cmd.positionals && parsed.positionals.length > 0) {
+    throw new UsageError(`slipway ${cmd.name}: unexpected argument '${parsed.positionals[0]}'.\nRun 'slipway ${cmd.name} --help' for the flags.`);
+  }
+  return { opts, positionals: parsed.positionals, help: false };
+}
+
+/** Typed getters so commands do not cast. */
+export function str(opts: ParsedOptions, name: string): string | undefined {
+  const v = opts[name];
+  return typeof v === 'string' ? v : undefined;
+}
+export function bool(opts: ParsedOptions, name: string): boolean {
+  return opts[name] === true;
+}
+export function int(opts: ParsedOptions, name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const v = str(opts, name);
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v)) throw new UsageError(`--${name} expects a whole number, got '${v}'`);
+  const n = Number(v);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}

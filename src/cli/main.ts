@@ -1,0 +1,66 @@
+import { fileURLToPath } from 'node:url';
+import { commands } from './registry.js';
+import { helpText, parseCommandArgs, type CommandContext } from './command.js';
+import { SlipwayError, UsageError, EXIT_USAGE } from '../errors.js';
+import { redact } from '../secrets.js';
+
+export const VERSION = '0.1.0';
+
+function topHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
+  return [
+    'slipway — ML models from pull request to production with GitHub Actions and GitOps',
+    '',
+    'Usage: slipway <command> [flags]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    "Run 'slipway <command> --help' for a command's flags.",
+    '',
+  ].join('\n');
+}
+
+export function defaultContext(): CommandContext {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}
+
+/** Runs the CLI; returns the exit code. Never throws for user mistakes. */
+export async function main(argv: string[], ctx: CommandContext = defaultContext()): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      ctx.stdout(topHelp());
+      return name ? 0 : EXIT_USAGE;
+    }
+    if (name === '--version' || name === '-v') {
+      ctx.stdout(`${VERSION}\n`);
+      return 0;
+    }
+    const cmd = commands.find((c) => c.name === name);
+    if (!cmd) throw new UsageError(`slipway: unknown command '${name}'.\n\n${topHelp()}`);
+    const { opts, positionals, help } = parseCommandArgs(cmd, rest);
+    if (help) {
+      ctx.stdout(helpText(cmd));
+      return 0;
+    }
+    return await cmd.run(opts, positionals, ctx);
+  } catch (e) {
+    if (e instanceof SlipwayError) {
+      ctx.stderr(`error: ${redact(e.message)}\n`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    ctx.stderr(`internal error (a bug in slipway, please report it): ${redact(err?.stack ?? String(e))}\n`);
+    return 70;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,54 @@
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { existsSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import { InputError } from '../errors.js';
+import { isRemote } from '../spec/paths.js';
+
+export type DataFormat = 'csv' | 'parquet' | 'json';
+
+/** A fresh in-memory DuckDB. `memoryLimit` bounds what it holds; larger work spills to `tempDir`. */
+export async function openDuckDB(options: { memoryLimit?: string; threads?: number; tempDir?: string } = {}): Promise<DuckDBConnection> {
+  const config: Record<string, string> = { memory_limit: options.memoryLimit ?? '1GB' };
+  if (options.threads) config.threads = String(options.threads);
+  if (options.tempDir) config.temp_directory = options.tempDir;
+  const instance = await DuckDBInstance.create(':memory:', config);
+  return instance.connect();
+}
+
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export function sqlIdent(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+export function detectFormat(path: string): DataFormat {
+  const ext = extname(path.replace(/[?#].*$/, '').replace(/\.(gz|zst)$/i, '')).toLowerCase();
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'json';
+  if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return 'csv';
+  throw new InputError(`${path}: cannot tell the format from the extension; expected .csv, .tsv, .parquet or .jsonl`);
+}
+
+/** Checks a local data path exists and is a non-empty file; remote URLs are left to DuckDB. */
+export function assertReadable(path: string): void {
+  if (isRemote(path)) return;
+  if (!existsSync(path)) throw new InputError(`${path}: file not found`);
+  const st = statSync(path);
+  if (!st.isFile()) throw new InputError(`${path}: not a file`);
+  if (st.size === 0) throw new InputError(`${path}: the file is empty`);
+}
+
+/** A DuckDB table function reading the file, e.g. `read_parquet('x.parquet')`. */
+export function readerSql(path: string, format: DataFormat = detectFormat(path)): string {
+  const p = sqlString(path);
+  switch (format) {
+    case 'parquet':
+      return `read_parquet(${p})`;
+    case 'json':
+      return `read_json_auto(${p}, format = 'newline_delimited')`;
+    case 'csv':
+      return `read_csv(${p}, header = true, auto_detect = true)`;
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * Secrets registered here are replaced by *** in every message Slipway prints or stores
+ * (octokit/request-error style). Tokens read from the environment are registered when read.
+ */
+const secrets = new Set<string>();
+
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 4) secrets.add(value);
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join('***');
+  // Authorization headers and tokens that look like GitHub tokens, even if not registered.
+  out = out.replace(/(authorization["']?\s*[:=]\s*["']?)(?:token|bearer)?\s*[^\s"',}]+/gi, '$1***');
+  out = out.replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, '***');
+  return out;
+}

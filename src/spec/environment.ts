@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
+import { assertName } from './paths.js';
+import { environmentSchema } from './schemas.js';
+import type { EnvironmentSpec } from './types.js';
+import { locate, parseYamlFile, schemaIssues, type ParsedYaml } from './yaml-file.js';
+
+export function environmentFile(repoRoot: string, env: string): string {
+  return join(repoRoot, 'environments', `${assertName('environment', env)}.yaml`);
+}
+
+/** Checks an already-parsed environment manifest (used for files on disk and for blobs read from git). */
+export function checkEnvironment(parsed: ParsedYaml, env: string): EnvironmentSpec {
+  const issues: ConfigIssue[] = schemaIssues(parsed, environmentSchema);
+  if (issues.length) throw new ConfigError(issues);
+  const spec = parsed.value as EnvironmentSpec;
+  if (spec.name !== env) issues.push({ file: parsed.display, ...locate(parsed, ['name']), path: '/name', message: `must equal the file name '${env}', got '${spec.name}'` });
+  for (const [model, m] of Object.entries(spec.models ?? {})) {
+    if (m.canary && m.canary.digest === m.digest) {
+      issues.push({ file: parsed.display, ...locate(parsed, ['models', model, 'canary']), path: `/models/${model}/canary`, message: 'the canary pins the same digest as the stable version' });
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+  return spec;
+}
+
+/** Loads environments/<env>.yaml with every issue located. Keeps the parsed document for comment-preserving edits. */
+export async function loadEnvironment(repoRoot: string, env: string): Promise<{ spec: EnvironmentSpec; parsed: ParsedYaml; file: string }> {
+  const file = environmentFile(repoRoot, env);
+  if (!existsSync(file)) throw new InputError(`environment '${env}' not found: ${file} does not exist`);
+  const parsed = await parseYamlFile(file);
+  return { spec: checkEnvironment(parsed, env), parsed, file };
+}

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
+import { assertName, isRemote, resolveInside } from './paths.js';
+import { contractSchema, modelSchema } from './schemas.js';
+import type { LoadedModel, ModelSpec, RowSchema } from './types.js';
+import { locate, parseYamlFile, schemaIssues, type ParsedYaml } from './yaml-file.js';
+
+export function modelDir(repoRoot: string, name: string): string {
+  return join(repoRoot, 'models', assertName('model', name));
+}
+
+/**
+ * Loads models/<name>/model.yaml and its data contract. Every problem in either file comes back at
+ * once in one ConfigError, each with file:line:col, the field path and what was expected.
+ */
+export async function loadModel(repoRoot: string, name: string): Promise<LoadedModel> {
+  const dir = modelDir(repoRoot, name);
+  const file = join(dir, 'model.yaml');
+  if (!existsSync(file)) throw new InputError(`model '${name}' not found: ${file} does not exist`);
+  const parsed = await parseYamlFile(file);
+  const issues = schemaIssues(parsed, modelSchema);
+  if (issues.length) throw new ConfigError(issues);
+  const spec = parsed.value as ModelSpec;
+  const at = (path: string[], message: string): ConfigIssue => ({ file: parsed.display, ...locate(parsed, path), path: '/' + path.join('/'), message });
+
+  if (spec.name !== name) issues.push(at(['name'], `must equal the directory name '${name}', got '${spec.name}'`));
+  if (!spec.train.command === !spec.train.builtin) issues.push(at(['train'], 'expected exactly one of `command` or `builtin`'));
+  for (const key of ['schema', 'train', 'test', 'validation'] as const) {
+    const p = spec.data[key];
+    if (p === undefined || (key !== 'schema' && isRemote(p))) continue;
+    if (key === 'schema' && isRemote(p)) issues.push(at(['data', key], 'expected a path inside the repository, not a URL'));
+    else if (!resolveInside(repoRoot, dir, p)) issues.push(at(['data', key], `path '${p}' escapes the repository`));
+  }
+  if (issues.length) throw new ConfigError(issues);
+
+  const schemaFile = resolveInside(repoRoot, dir, spec.data.schema)!;
+  const contract = await loadContract(schemaFile);
+  const schema = contract.value as RowSchema;
+  const columns = Object.keys(schema.properties);
+  const known = (c: string) => columns.includes(c);
+  const target = spec.data.target;
+  const sensitive = spec.data.sensitive ?? [];
+  if (!known(target)) issues.push(at(['data', 'target'], `column '${target}' is not in ${contract.display} (columns: ${columns.join(', ')})`));
+  sensitive.forEach((c, i) => {
+    if (!known(c)) issues.push(at(['data', 'sensitive', String(i)], `column '${c}' is not in ${contract.display}`));
+    if (c === target) issues.push(at(['data', 'sensitive', String(i)], 'the target cannot be a sensitive attribute'));
+  });
+  if (spec.data.id && !known(spec.data.id)) issues.push(at(['data', 'id'], `column '${spec.data.id}' is not in ${contract.display}`));
+  const excluded = new Set([target, ...sensitive, ...(spec.data.id ? [spec.data.id] : [])]);
+  const features = spec.data.features ?? columns.filter((c) => !excluded.has(c));
+  (spec.data.features ?? []).forEach((c, i) => {
+    if (!known(c)) issues.push(at(['data', 'features', String(i)], `column '${c}' is not in ${contract.display}`));
+    else if (excluded.has(c)) issues.push(at(['data', 'features', String(i)], `'${c}' is the target, the id or a sensitive attribute and cannot be a feature`));
+  });
+  if (features.length === 0) issues.push(at(['data'], 'no feature columns: the schema has no columns besides the target and sensitive ones'));
+  if (issues.length) throw new ConfigError(issues);
+  return { spec, dir, repoRoot, file, schema, schemaFile, features, sensitive, target };
+}
+
+/** Loads a data contract (schema.json); JSON is YAML, so errors are located the same way. */
+export async function loadContract(file: string): Promise<ParsedYaml> {
+  const parsed = await parseYamlFile(file);
+  const issues = schemaIssues(parsed, contractSchema);
+  const schema = parsed.value as RowSchema;
+  if (!issues.length) {
+    const columns = Object.keys(schema.properties);
+    (schema.required ?? []).forEach((c, i) => {
+      if (!columns.includes(c)) issues.push({ file: parsed.display, ...locate(parsed, ['required', String(i)]), path: `/required/${i}`, message: `required column '${c}' is not under properties` });
+    });
+    for (const [col, s] of Object.entries(schema.properties)) {
+      if (s.pattern !== undefined) {
+        try {
+          new RegExp(s.pattern, 'u');
+        } catch (e) {
+          issues.push({ file: parsed.display, ...locate(parsed, ['properties', col, 'pattern']), path: `/properties/${col}/pattern`, message: `invalid regular expression: ${(e as Error).message}` });
+        }
+      }
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+  return parsed;
+}

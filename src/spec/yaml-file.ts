@@ -1,0 +1,174 @@
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
+
+/** YAML aliases may expand to at most this many nodes: a "billion laughs" file is refused, not expanded. */
+export const MAX_ALIAS_COUNT = 100;
+/** Config files are small; a larger one is refused before parsing. */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
+export interface ParsedYaml {
+  doc: Document;
+  lines: LineCounter;
+  value: unknown;
+  /** the file name as shown in messages (relative to cwd when inside it) */
+  display: string;
+}
+
+export function displayPath(file: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+/** Reads and parses a YAML file; every syntax error comes back located, all at once. */
+export async function parseYamlFile(file: string): Promise<ParsedYaml> {
+  const display = displayPath(file);
+  let src: string;
+  try {
+    src = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? `${display}: file not found` : `${display}: cannot read (${code ?? String(e)})`);
+  }
+  if (Buffer.byteLength(src) > MAX_CONFIG_BYTES) throw new InputError(`${display}: larger than ${MAX_CONFIG_BYTES} bytes; config files are expected to be small`);
+  return parseYamlText(src, display);
+}
+
+export function parseYamlText(src: string, display: string): ParsedYaml {
+  const lines = new LineCounter();
+  const doc = parseDocument(src, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const issues: ConfigIssue[] = doc.errors.map((err) => {
+    const pos = lines.linePos(err.pos[0]);
+    return { file: display, line: pos.line, column: pos.col, path: '', message: `invalid YAML: ${err.message.split('\n')[0]}` };
+  });
+  if (issues.length) throw new ConfigError(issues);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    throw new ConfigError([{ file: display, line: 1, column: 1, path: '', message: `YAML aliases expand too far (${(e as Error).message}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed` }]);
+  }
+  return { doc, lines, value, display };
+}
+
+/** Location of the node at a JSON path; for a missing key, its parent; for `key`, the key itself. */
+export function locate(p: ParsedYaml, path: (string | number)[], onKey = false): { line?: number; column?: number } {
+  let node: unknown = p.doc.contents;
+  let best: Node | null = (p.doc.contents as Node | null) ?? null;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
+      if (!pair) break;
+      if (onKey && i === path.length - 1 && pair.key && (pair.key as Node).range) {
+        best = pair.key as Node;
+        break;
+      }
+      node = pair.value;
+    } else if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items)) {
+      node = (node as { items: unknown[] }).items[Number(seg)];
+    } else break;
+    if (node && (node as Node).range) best = node as Node;
+  }
+  if (!best?.range) return {};
+  const pos = p.lines.linePos(best.range[0]);
+  return { line: pos.line, column: pos.col };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function valueAt(root: unknown, path: string[]): unknown {
+  let v = root;
+  for (const s of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[s] : undefined;
+  return v;
+}
+
+/** Turns one ajv error into a message a person can act on. */
+function message(e: ErrorObject, value: unknown): string {
+  const p = e.params as Record<string, unknown>;
+  const desc = (e.parentSchema as { description?: string } | undefined)?.description;
+  switch (e.keyword) {
+    case 'required':
+      return `missing required field '${String(p.missingProperty)}'`;
+    case 'additionalProperties':
+      return `unknown field '${String(p.additionalProperty)}' (allowed: ${Object.keys((e.parentSchema as { properties?: object })?.properties ?? {}).join(', ')})`;
+    case 'type':
+      return `expected ${String(p.type).replace(',', ' or ')}, got ${describe(value)}`;
+    case 'enum':
+      return `expected one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}, got ${describe(value)}`;
+    case 'const':
+      return `expected ${JSON.stringify(p.allowedValue)}, got ${describe(value)}`;
+    case 'pattern':
+      return `expected ${desc ?? `a value matching ${String(p.pattern)}`}, got ${describe(value)}`;
+    case 'propertyNames':
+      return `invalid name '${String(p.propertyName)}'`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `expected a number ${String(p.comparison)} ${String(p.limit)}, got ${describe(value)}`;
+    default:
+      return `${e.message ?? 'invalid'}${desc ? ` (${desc})` : ''}`;
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+const compiled = new Map<object, ValidateFunction>();
+
+/** Validates a parsed YAML value against a JSON Schema, returning every issue located in the source. */
+export function schemaIssues(p: ParsedYaml, schema: object): ConfigIssue[] {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  if (validate(p.value)) return [];
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && !(e.keyword === 'propertyNames' && false));
+  const seen = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  for (const e of errors) {
+    // propertyNames reports twice (the name's own pattern error and the wrapper); keep the wrapper.
+    if (e.propertyName !== undefined && e.keyword === 'pattern') continue;
+    const segs = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    let path = segs;
+    let onKey = false;
+    if (e.keyword === 'required') path = segs;
+    if (e.keyword === 'additionalProperties') {
+      path = [...segs, String((e.params as { additionalProperty: string }).additionalProperty)];
+      onKey = true;
+    }
+    if (e.keyword === 'propertyNames') {
+      path = [...segs, String((e.params as { propertyName: string }).propertyName)];
+      onKey = true;
+    }
+    const shownPath = e.keyword === 'required' ? [...segs, String((e.params as { missingProperty: string }).missingProperty)] : path;
+    const issue: ConfigIssue = {
+      file: p.display,
+      ...locate(p, path, onKey),
+      path: '/' + shownPath.join('/'),
+      message: message(e, valueAt(p.value, segs)),
+    };
+    const key = `${issue.path}|${issue.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      issues.push(issue);
+    }
+  }
+  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/** parse + schema-check; throws ConfigError with every issue. */
+export async function loadYamlAgainst<T>(file: string, schema: object): Promise<{ value: T; parsed: ParsedYaml }> {
+  const parsed = await parseYamlFile(file);
+  const issues = schemaIssues(parsed, schema);
+  if (issues.length) throw new ConfigError(issues);
+  return { value: parsed.value as T, parsed };
+}

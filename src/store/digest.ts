@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { InputError } from '../errors.js';
+
+export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+export function assertDigest(digest: string): string {
+  if (!DIGEST_PATTERN.test(digest)) throw new InputError(`invalid digest ${JSON.stringify(digest)}: expected sha256: followed by 64 lower-case hex digits`);
+  return digest;
+}
+
+export async function fileSha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Every regular file under dir, as sorted posix paths. Links and special files are refused. */
+export async function packageFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string): Promise<void> {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const abs = join(d, entry.name);
+      const st = await lstat(abs);
+      if (st.isDirectory()) await walk(abs);
+      else if (st.isFile()) out.push(relative(dir, abs).split(sep).join('/'));
+      else throw new InputError(`${abs}: a model package holds only regular files (found a link or special file)`);
+    }
+  }
+  await walk(dir);
+  return out.sort();
+}
+
+/**
+ * The digest of a package directory: sha256 over its `sha256sum`-style listing
+ * (`<hex>  <path>\n` for each file, sorted by path). Names and contents both count.
+ */
+export async function packageDigest(dir: string): Promise<string> {
+  const files = await packageFiles(dir);
+  if (files.length === 0) throw new InputError(`${dir}: empty package directory`);
+  const h = createHash('sha256');
+  for (const f of files) h.update(`${await fileSha256(join(dir, f))}  ${f}\n`);
+  return `sha256:${h.digest('hex')}`;
+}

@@ -1,0 +1,35 @@
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
+import { FileStore } from './file-store.js';
+import type { ModelStore } from './types.js';
+
+export const DEFAULT_STORE = '.slipway/store';
+
+export type StoreFactory = (uri: string, repoRoot: string) => ModelStore;
+
+/** Other backends (github-release://, …) register here; file:// and plain paths are built in. */
+const backends = new Map<string, StoreFactory>();
+
+export function registerStoreBackend(scheme: string, factory: StoreFactory): void {
+  backends.set(scheme, factory);
+}
+
+/** The store location: --store, else SLIPWAY_STORE, else `.slipway/store` in the repository. */
+export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return flag || env.SLIPWAY_STORE || DEFAULT_STORE;
+}
+
+export function openStore(location: string, repoRoot: string): ModelStore {
+  const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location);
+  if (!m) return new FileStore(isAbsolute(location) ? location : join(repoRoot, location));
+  const scheme = m[1].toLowerCase();
+  if (scheme === 'file') {
+    const rest = location.slice('file://'.length);
+    // file://relative/path is relative to the repo; file:///abs is absolute
+    return new FileStore(rest.startsWith('/') ? fileURLToPath(location) : join(repoRoot, rest));
+  }
+  const factory = backends.get(scheme);
+  if (!factory) throw new UsageError(`unsupported store '${location}': expected a path, file://… or one of ${['file', ...backends.keys()].map((s) => s + '://').join(', ')}`);
+  return factory(location, repoRoot);
+}

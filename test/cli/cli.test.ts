@@ -1,0 +1,44 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { commands } from '../../src/cli/registry.js';
+import { runCli } from '../support/cli.js';
+
+const ALL = ['validate', 'train', 'evaluate', 'report', 'promote', 'rollback', 'audit', 'serve', 'drift', 'render', 'demo'];
+
+describe('slipway CLI', () => {
+  it('--help lists every command (through the real bin, as npx runs it)', () => {
+    const out = execFileSync(process.execPath, ['bin/slipway.js', '--help'], { encoding: 'utf8' });
+    for (const c of ALL) expect(out).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
+  });
+
+  it.each(commands.map((c) => c.name))('%s --help describes its flags', async (name) => {
+    const r = await runCli([name, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`slipway ${name}`);
+    expect(r.stdout).toContain('--help');
+    const cmd = commands.find((c) => c.name === name)!;
+    for (const flag of Object.keys(cmd.options)) expect(r.stdout).toContain(`--${flag}`);
+  });
+
+  it('an unknown command is a usage error (exit 2) with no stack trace', async () => {
+    const r = await runCli(['launch']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'launch'");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an unknown flag and a missing required flag exit 2 and point at --help', async () => {
+    const a = await runCli(['check', '--bogus']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain("Run 'slipway check --help'");
+    const b = await runCli(['evaluate', '--model', 'credit-risk']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('--candidate');
+  });
+
+  it('no arguments prints usage and exits 2', () => {
+    const r = spawnSync(process.execPath, ['bin/slipway.js'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain('Usage: slipway <command>');
+  });
+});
