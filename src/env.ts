@@ -1,0 +1,48 @@
+import { registerSecret } from './secrets.js';
+
+/**
+ * Every environment variable Slipway reads is read here (actions/toolkit style), so that what the
+ * tool depends on is listed in one place. Tokens are registered for redaction as they are read.
+ */
+export interface SlipwayEnv {
+  store?: string;
+  githubToken?: string;
+  githubApiUrl: string;
+  githubGraphqlUrl: string;
+  githubServerUrl: string;
+  githubRepository?: string;
+  githubRunId?: string;
+  githubEventPath?: string;
+  githubEventName?: string;
+  githubSha?: string;
+  githubActions: boolean;
+  runnerName?: string;
+  /** set to 'cpu' to force the CPU execution provider, 'cuda' to require CUDA */
+  executionProvider?: string;
+}
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
+  const token = env.SLIPWAY_GITHUB_TOKEN || env.GITHUB_TOKEN || env.INPUT_TOKEN || undefined;
+  registerSecret(token);
+  const apiUrl = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
+  return {
+    store: env.SLIPWAY_STORE || undefined,
+    githubToken: token,
+    githubApiUrl: apiUrl,
+    githubGraphqlUrl: (env.GITHUB_GRAPHQL_URL || `${apiUrl}/graphql`).replace(/\/+$/, ''),
+    githubServerUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+    githubRepository: env.GITHUB_REPOSITORY || undefined,
+    githubRunId: env.GITHUB_RUN_ID || undefined,
+    githubEventPath: env.GITHUB_EVENT_PATH || undefined,
+    githubEventName: env.GITHUB_EVENT_NAME || undefined,
+    githubSha: env.GITHUB_SHA || undefined,
+    githubActions: env.GITHUB_ACTIONS === 'true',
+    runnerName: env.RUNNER_NAME || undefined,
+    executionProvider: env.SLIPWAY_EXECUTION_PROVIDER || undefined,
+  };
+}
+
+/** The URL of the current Actions run, when running in one. */
+export function runUrl(e: SlipwayEnv): string | undefined {
+  return e.githubRepository && e.githubRunId ? `${e.githubServerUrl}/${e.githubRepository}/actions/runs/${e.githubRunId}` : undefined;
+}

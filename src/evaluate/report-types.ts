@@ -1,0 +1,65 @@
+/** The JSON report of `slipway evaluate` (consumed by report, promote and the actions). */
+export interface Interval {
+  value: number;
+  ci_low: number;
+  ci_high: number;
+}
+
+export interface GroupRow {
+  group: string;
+  count: number;
+  selection_rate: number | null;
+  tpr: number | null;
+  fpr: number | null;
+  /** the model's main metric within the group (roc_auc for binary), null when undefined */
+  metric: number | null;
+  /** true when count < min_group_size */
+  small: boolean;
+}
+
+export interface FairnessAttribute {
+  groups: GroupRow[];
+  demographic_parity_difference: number | null;
+  demographic_parity_ratio: number | null;
+  equalized_odds_difference: number | null;
+  equalized_odds_ratio: number | null;
+  equal_opportunity_difference: number | null;
+}
+
+export interface GateResult {
+  /** e.g. metrics.roc_auc, versus_champion.roc_auc, fairness.sex.demographic_parity_ratio, latency_p99_ms */
+  name: string;
+  observed: number | null;
+  threshold: string;
+  ok: boolean;
+  /** for versus_champion gates: the CI of the delta */
+  ci?: [number, number];
+}
+
+export interface PackageRef {
+  name: string;
+  version: string;
+  digest: string;
+}
+
+export interface EvaluationReport {
+  model: string;
+  task: 'binary-classification' | 'multiclass-classification' | 'regression';
+  data: { uri: string; rows: number; digest: string | null };
+  candidate: PackageRef;
+  /** null on a first deployment */
+  champion: (PackageRef & { env: string }) | null;
+  metrics: { candidate: Record<string, number | null>; champion: Record<string, number | null> | null };
+  /** candidate minus champion, with paired-bootstrap CIs */
+  deltas: Record<string, Interval>;
+  confusion_matrix?: number[][];
+  calibration?: { ece: number; bins: { lower: number; upper: number; count: number; mean_predicted: number | null; fraction_positive: number | null }[] };
+  /** curve points for charts (downsampled) */
+  roc_curve?: { fpr: number[]; tpr: number[] };
+  fairness: Record<string, FairnessAttribute>;
+  latency: { single_p50_ms: number; single_p99_ms: number; batch_size: number; batch_p50_ms: number; batch_p99_ms: number; rows_per_s: number; execution_provider: string };
+  bootstrap: { samples: number; seed: number; confidence: number };
+  gates: GateResult[];
+  ok: boolean;
+  timings_ms: Record<string, number>;
+}

@@ -1,0 +1,29 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ExternalError } from '../errors.js';
+import { redact } from '../secrets.js';
+
+const run = promisify(execFile);
+
+/** Runs git in `cwd`; stdout on success, an ExternalError naming the command and git's message otherwise. */
+export async function git(cwd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  try {
+    const child = run('git', args, { cwd, maxBuffer: 256 << 20, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env } });
+    if (options.input !== undefined) child.child.stdin?.end(options.input);
+    const { stdout } = await child;
+    return stdout;
+  } catch (e) {
+    const err = e as { stderr?: string; message: string; code?: number | string };
+    if (err.code === 'ENOENT') throw new ExternalError('git is not installed or not on PATH');
+    throw new ExternalError(redact(`git ${args.join(' ')} failed in ${cwd}: ${(err.stderr || err.message).trim()}`));
+  }
+}
+
+/** git, but returns null instead of throwing (for probes like rev-parse). */
+export async function gitMaybe(cwd: string, args: string[]): Promise<string | null> {
+  try {
+    return await git(cwd, args);
+  } catch {
+    return null;
+  }
+}
