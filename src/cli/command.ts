@@ -19,6 +19,10 @@ export interface CommandContext {
   stderr: (text: string) => void;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** a step output (GITHUB_OUTPUT in Actions; collected by tests; ignored elsewhere) */
+  setOutput: (name: string, value: string) => void;
+  /** markdown for the job summary (GITHUB_STEP_SUMMARY in Actions; ignored elsewhere) */
+  appendSummary: (markdown: string) => void;
 }
 
 export type ParsedOptions = Record<string, string | boolean | string[] | undefined>;

@@ -1,4 +1,6 @@
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeOutput } from './outputs.js';
 import { commands } from './registry.js';
 import { helpText, parseCommandArgs, type CommandContext } from './command.js';
 import { SlipwayError, UsageError, EXIT_USAGE } from '../errors.js';
@@ -21,12 +23,16 @@ function topHelp(): string {
   ].join('\n');
 }
 
-export function defaultContext(): CommandContext {
+export function defaultContext(env: NodeJS.ProcessEnv = process.env): CommandContext {
   return {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     cwd: process.cwd(),
-    env: process.env,
+    env,
+    setOutput: (name, value) => writeOutput(env.GITHUB_OUTPUT, name, value),
+    appendSummary: (md) => {
+      if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, md.endsWith('\n') ? md : md + '\n');
+    },
   };
 }
 

@@ -1,9 +1,23 @@
 import { main } from '../../src/cli/main.js';
 
-/** Runs the CLI in-process, capturing its output. */
-export async function runCli(argv: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd, env });
-  return { code, stdout, stderr };
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** Runs the CLI in-process, capturing its output, step outputs and job summary. */
+export async function runCli(argv: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  const r: CliResult = { code: 0, stdout: '', stderr: '', outputs: {}, summary: '' };
+  r.code = await main(argv, {
+    stdout: (t) => void (r.stdout += t),
+    stderr: (t) => void (r.stderr += t),
+    cwd,
+    env,
+    setOutput: (name, value) => void (r.outputs[name] = value),
+    appendSummary: (md) => void (r.summary += md),
+  });
+  return r;
 }
