@@ -29,6 +29,6 @@ export function checkEnvironment(parsed: ParsedYaml, env: string): EnvironmentSp
 export async function loadEnvironment(repoRoot: string, env: string): Promise<{ spec: EnvironmentSpec; parsed: ParsedYaml; file: string }> {
   const file = environmentFile(repoRoot, env);
   if (!existsSync(file)) throw new InputError(`environment '${env}' not found: ${file} does not exist`);
-  const parsed = await parseYamlFile(file);
+  const parsed = await parseYamlFile(file, repoRoot);
   return { spec: checkEnvironment(parsed, env), parsed, file };
 }

@@ -18,7 +18,7 @@ export async function loadModel(repoRoot: string, name: string): Promise<LoadedM
   const dir = modelDir(repoRoot, name);
   const file = join(dir, 'model.yaml');
   if (!existsSync(file)) throw new InputError(`model '${name}' not found: ${file} does not exist`);
-  const parsed = await parseYamlFile(file);
+  const parsed = await parseYamlFile(file, repoRoot);
   const issues = schemaIssues(parsed, modelSchema);
   if (issues.length) throw new ConfigError(issues);
   const spec = parsed.value as ModelSpec;
@@ -35,7 +35,7 @@ export async function loadModel(repoRoot: string, name: string): Promise<LoadedM
   if (issues.length) throw new ConfigError(issues);
 
   const schemaFile = resolveInside(repoRoot, dir, spec.data.schema)!;
-  const contract = await loadContract(schemaFile);
+  const contract = await loadContract(schemaFile, repoRoot);
   const schema = contract.value as RowSchema;
   const columns = Object.keys(schema.properties);
   const known = (c: string) => columns.includes(c);
@@ -59,21 +59,22 @@ export async function loadModel(repoRoot: string, name: string): Promise<LoadedM
 }
 
 /** Loads a data contract (schema.json); JSON is YAML, so errors are located the same way. */
-export async function loadContract(file: string): Promise<ParsedYaml> {
-  const parsed = await parseYamlFile(file);
+export async function loadContract(file: string, repoRoot?: string): Promise<ParsedYaml> {
+  const parsed = await parseYamlFile(file, repoRoot);
   const issues = schemaIssues(parsed, contractSchema);
   const schema = parsed.value as RowSchema;
-  if (!issues.length) {
+  if (schema && typeof schema.properties === 'object' && schema.properties !== null) {
+    // checked even when the schema has other issues, so that every problem comes at once
     const columns = Object.keys(schema.properties);
-    (schema.required ?? []).forEach((c, i) => {
+    (Array.isArray(schema.required) ? schema.required : []).forEach((c, i) => {
       if (!columns.includes(c)) issues.push({ file: parsed.display, ...locate(parsed, ['required', String(i)]), path: `/required/${i}`, message: `required column '${c}' is not under properties` });
     });
     for (const [col, s] of Object.entries(schema.properties)) {
-      if (s.pattern !== undefined) {
+      if (s && typeof s.pattern === 'string') {
         try {
           new RegExp(s.pattern, 'u');
         } catch (e) {
-          issues.push({ file: parsed.display, ...locate(parsed, ['properties', col, 'pattern']), path: `/properties/${col}/pattern`, message: `invalid regular expression: ${(e as Error).message}` });
+          issues.push({ file: parsed.display, ...locate(parsed, ['properties', col, 'pattern']), path: `/properties/${col}/pattern`, message: `invalid regular expression ${JSON.stringify(s.pattern)}: ${(e as Error).message.replace(/^.*: /, "").toLowerCase()}` });
         }
       }
     }

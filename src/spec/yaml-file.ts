@@ -22,9 +22,12 @@ export function displayPath(file: string, cwd = process.cwd()): string {
   return rel && !rel.startsWith('..') ? rel : file;
 }
 
-/** Reads and parses a YAML file; every syntax error comes back located, all at once. */
-export async function parseYamlFile(file: string): Promise<ParsedYaml> {
-  const display = displayPath(file);
+/**
+ * Reads and parses a YAML file; every syntax error comes back located, all at once. Messages name
+ * the file relative to `base` (the repository root) when it is inside it, as GitHub annotations do.
+ */
+export async function parseYamlFile(file: string, base = process.cwd()): Promise<ParsedYaml> {
+  const display = displayPath(file, base);
   let src: string;
   try {
     src = await readFile(file, 'utf8');
@@ -101,7 +104,7 @@ function message(e: ErrorObject, value: unknown): string {
     case 'additionalProperties':
       return `unknown field '${String(p.additionalProperty)}' (allowed: ${Object.keys((e.parentSchema as { properties?: object })?.properties ?? {}).join(', ')})`;
     case 'type':
-      return `expected ${String(p.type).replace(',', ' or ')}, got ${describe(value)}`;
+      return `expected ${desc ?? String(p.type).replace(',', ' or ')}${desc ? ` (${String(p.type)})` : ''}, got ${describe(value)}`;
     case 'enum':
       return `expected one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}, got ${describe(value)}`;
     case 'const':
@@ -131,7 +134,20 @@ export function schemaIssues(p: ParsedYaml, schema: object): ConfigIssue[] {
     compiled.set(schema, validate);
   }
   if (validate(p.value)) return [];
-  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && !(e.keyword === 'propertyNames' && false));
+  const all = validate.errors ?? [];
+  // An anyOf reports each failed branch (contiguously, just before itself): fold them into one message.
+  const branchOf = new Map<ErrorObject, ErrorObject>();
+  const folded = new Map<ErrorObject, string>();
+  all.forEach((a, k) => {
+    if (a.keyword !== 'anyOf') return;
+    const branches: ErrorObject[] = [];
+    for (let j = k - 1; j >= 0 && all[j].instancePath === a.instancePath && !branchOf.has(all[j]) && all[j].keyword !== 'anyOf'; j--) branches.unshift(all[j]);
+    for (const b of branches) branchOf.set(b, a);
+    const wants = branches.map((b) => message(b, undefined).replace(/^expected /, '').replace(/, got .*$/, ''));
+    folded.set(a, `expected ${[...new Set(wants)].join(' or ')}, got ${describe(valueAt(p.value, a.instancePath.split('/').slice(1)))}`);
+  });
+  const inBranch = (e: ErrorObject) => branchOf.has(e);
+  const errors = all.filter((e) => e.keyword !== 'if' && !inBranch(e));
   const seen = new Set<string>();
   const issues: ConfigIssue[] = [];
   for (const e of errors) {
@@ -154,7 +170,7 @@ export function schemaIssues(p: ParsedYaml, schema: object): ConfigIssue[] {
       file: p.display,
       ...locate(p, path, onKey),
       path: '/' + shownPath.join('/'),
-      message: message(e, valueAt(p.value, segs)),
+      message: folded.get(e) ?? message(e, valueAt(p.value, segs)),
     };
     const key = `${issue.path}|${issue.message}`;
     if (!seen.has(key)) {
@@ -166,8 +182,8 @@ export function schemaIssues(p: ParsedYaml, schema: object): ConfigIssue[] {
 }
 
 /** parse + schema-check; throws ConfigError with every issue. */
-export async function loadYamlAgainst<T>(file: string, schema: object): Promise<{ value: T; parsed: ParsedYaml }> {
-  const parsed = await parseYamlFile(file);
+export async function loadYamlAgainst<T>(file: string, schema: object, base?: string): Promise<{ value: T; parsed: ParsedYaml }> {
+  const parsed = await parseYamlFile(file, base);
   const issues = schemaIssues(parsed, schema);
   if (issues.length) throw new ConfigError(issues);
   return { value: parsed.value as T, parsed };

@@ -1,0 +1,89 @@
+import { appendFileSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError, IntegrityError } from '../../src/errors.js';
+import { FileStore } from '../../src/store/file-store.js';
+import { openStore, storeLocation } from '../../src/store/open.js';
+import { packageDigest } from '../../src/store/digest.js';
+import { tempDir } from '../support/tmp.js';
+
+function makePackage(t: ReturnType<typeof tempDir>, name: string, onnx = 'fake-onnx-bytes'): string {
+  t.write(`${name}/model.onnx`, onnx);
+  t.write(`${name}/slipway.json`, JSON.stringify({ name: 'credit-risk', version: '1.0.0' }));
+  return join(t.dir, name);
+}
+
+describe('FileStore', () => {
+  it('round-trips a package: put returns its digest, get returns a verified copy with the same bytes', async () => {
+    const t = tempDir();
+    const pkg = makePackage(t, 'pkg');
+    const store = new FileStore(join(t.dir, 'store'));
+    const digest = await store.put(pkg);
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(digest).toBe(await packageDigest(pkg));
+    const dir = await store.get(digest);
+    expect(readFileSync(join(dir, 'model.onnx'), 'utf8')).toBe('fake-onnx-bytes');
+    expect(await store.has(digest)).toBe(true);
+    expect(await store.list()).toEqual([digest]);
+    expect(await store.put(pkg)).toBe(digest); // idempotent
+    expect(readdirSync(join(t.dir, 'store')).filter((n) => n.startsWith('.tmp-'))).toEqual([]); // no temp leftovers
+  });
+
+  it('the digest covers names and contents: a renamed or changed file changes it', async () => {
+    const t = tempDir();
+    const a = await packageDigest(makePackage(t, 'a'));
+    const b = await packageDigest(makePackage(t, 'b', 'fake-onnx-bytez'));
+    t.write('c/model2.onnx', 'fake-onnx-bytes');
+    t.write('c/slipway.json', JSON.stringify({ name: 'credit-risk', version: '1.0.0' }));
+    const c = await packageDigest(join(t.dir, 'c'));
+    expect(new Set([a, b, c]).size).toBe(3);
+  });
+
+  it('refuses a tampered object on read and never returns it', async () => {
+    const t = tempDir();
+    const store = new FileStore(join(t.dir, 'store'));
+    const digest = await store.put(makePackage(t, 'pkg'));
+    appendFileSync(join(t.dir, 'store', 'sha256', digest.slice(7), 'model.onnx'), 'evil');
+    await expect(store.get(digest)).rejects.toThrow(IntegrityError);
+    await expect(store.get(digest)).rejects.toThrow(/does not verify/);
+  });
+
+  it('a tampered object is replaced by a good copy on the next put', async () => {
+    const t = tempDir();
+    const store = new FileStore(join(t.dir, 'store'));
+    const pkg = makePackage(t, 'pkg');
+    const digest = await store.put(pkg);
+    writeFileSync(join(t.dir, 'store', 'sha256', digest.slice(7), 'slipway.json'), '{}');
+    await store.put(pkg);
+    expect(readFileSync(join(await store.get(digest), 'model.onnx'), 'utf8')).toBe('fake-onnx-bytes');
+  });
+
+  it('an absent digest and a malformed digest are clear input errors', async () => {
+    const t = tempDir();
+    const store = new FileStore(join(t.dir, 'store'));
+    await expect(store.get(`sha256:${'0'.repeat(64)}`)).rejects.toThrow(/is not in the store/);
+    await expect(store.get('sha256:../../etc')).rejects.toThrow(InputError);
+    await expect(store.get('sha256:../../etc')).rejects.toThrow(/invalid digest/);
+  });
+
+  it('refuses packages containing links (no escaping the package through a symlink)', async () => {
+    const t = tempDir();
+    const pkg = makePackage(t, 'pkg');
+    symlinkSync('/etc/passwd', join(pkg, 'passwd'));
+    await expect(new FileStore(join(t.dir, 'store')).put(pkg)).rejects.toThrow(/only regular files/);
+    expect(existsSync(join(t.dir, 'store', 'sha256'))).toBe(false);
+  });
+});
+
+describe('store location', () => {
+  it('is --store, else SLIPWAY_STORE, else .slipway/store in the repository', () => {
+    expect(storeLocation('/x', { SLIPWAY_STORE: '/y' })).toBe('/x');
+    expect(storeLocation(undefined, { SLIPWAY_STORE: '/y' })).toBe('/y');
+    expect(storeLocation(undefined, {})).toBe('.slipway/store');
+    const s = openStore('.slipway/store', '/repo') as FileStore;
+    expect(s.root).toBe('/repo/.slipway/store');
+    expect((openStore('file:///abs/store', '/repo') as FileStore).root).toBe('/abs/store');
+    expect((openStore('file://rel/store', '/repo') as FileStore).root).toBe('/repo/rel/store');
+    expect(() => openStore('ftp://x', '/repo')).toThrow(/unsupported store/);
+  });
+});
