@@ -74,6 +74,8 @@ export interface ModelCard {
   classes?: (string | number | boolean)[];
   /** decision threshold for binary classification */
   threshold?: number;
+  /** true when the card was synthesized for a bare model.onnx (no training lineage, empty reference profile) */
+  synthesized?: boolean;
   signature: Signature;
   lineage: Lineage;
   /** metrics measured during training (validation split when there is one) */

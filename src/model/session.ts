@@ -1,0 +1,313 @@
+import * as ort from 'onnxruntime-node';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { ExternalError, InputError, UsageError } from '../errors.js';
+import { readEnv } from '../env.js';
+import type { Signature, TensorInfo, TensorType } from '../package/card.js';
+import type { RowSchema, Task } from '../spec/types.js';
+import { columnKind, type ColumnKind, type FeatureBatch } from './features.js';
+
+export type ProviderChoice = 'auto' | 'cpu' | 'cuda';
+
+export interface SessionOptions {
+  provider?: ProviderChoice;
+  /** feature columns in model input order */
+  features: string[];
+  /** the data contract (row JSON Schema) */
+  contract: RowSchema;
+  task: Task;
+  /** where a notice goes (CPU fallback); default: stderr */
+  notice?: (message: string) => void;
+  /** intra-op threads (default: ORT's) */
+  threads?: number;
+}
+
+export interface Prediction {
+  /** row-major N × width */
+  values: Float64Array;
+  /** 1 for binary (P(class 1)) and regression; K for multiclass */
+  width: number;
+}
+
+export interface ModelSession {
+  signature: Signature;
+  /** the execution provider the session runs on: 'cpu' or 'cuda' */
+  provider: string;
+  predict(batch: FeatureBatch): Promise<Prediction>;
+  close(): Promise<void>;
+}
+
+const TENSOR_TYPES: Record<string, TensorType> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', string: 'string', bool: 'bool' };
+const FLOAT_TYPES = new Set<TensorType>(['float32', 'float64']);
+
+/** Which tensor types can carry a contract column of each kind in the per-column convention. */
+const ACCEPTS: Record<ColumnKind, TensorType[]> = {
+  number: ['float32', 'float64'],
+  integer: ['float32', 'float64', 'int64', 'int32'],
+  boolean: ['bool', 'float32', 'float64', 'int64', 'int32'],
+  string: ['string'],
+};
+
+function tensorInfo(m: ort.InferenceSession.ValueMetadata, where: string, role: 'input' | 'output'): TensorInfo | null {
+  if (!m.isTensor) {
+    if (role === 'input') throw new InputError(`${where}: input '${m.name}' is not a tensor; Slipway feeds tensors only`);
+    return null;
+  }
+  const type = TENSOR_TYPES[m.type];
+  if (!type) {
+    if (role === 'input') throw new InputError(`${where}: input '${m.name}' has element type ${m.type}; supported: ${Object.keys(TENSOR_TYPES).join(', ')}`);
+    return null;
+  }
+  return { name: m.name, type, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : -1)) };
+}
+
+/**
+ * Derives the signature (DESIGN.md "How a model's tensors map to the table") from the model's
+ * inputs and outputs and checks it against the data contract: every problem is listed at once.
+ */
+export function deriveSignature(
+  where: string,
+  inputMeta: readonly ort.InferenceSession.ValueMetadata[],
+  outputMeta: readonly ort.InferenceSession.ValueMetadata[],
+  features: string[],
+  contract: RowSchema,
+  task: Task,
+): Signature {
+  const inputs = inputMeta.map((m) => tensorInfo(m, where, 'input')!);
+  const problems: string[] = [];
+  let convention: Signature['convention'];
+  const byName = new Map(inputs.map((i) => [i.name, i]));
+  const kinds = features.map((f) => {
+    if (!contract.properties[f]) problems.push(`feature '${f}' is not a column of the data contract`);
+    return columnKind(contract.properties[f]);
+  });
+  const perColumn = features.length > 0 && features.some((f) => byName.has(f)) && !(inputs.length === 1 && features.length > 1);
+  if (perColumn) {
+    convention = 'columns';
+    const missing = features.filter((f) => !byName.has(f));
+    const extra = inputs.filter((i) => !features.includes(i.name)).map((i) => i.name);
+    if (missing.length) problems.push(`the model has no input for feature(s) ${missing.map((f) => `'${f}'`).join(', ')}`);
+    if (extra.length) problems.push(`the model has input(s) ${extra.map((f) => `'${f}'`).join(', ')} that are not features of the contract (features: ${features.join(', ')})`);
+    features.forEach((f, j) => {
+      const inp = byName.get(f);
+      if (!inp) return;
+      if (!ACCEPTS[kinds[j]].includes(inp.type)) problems.push(`input '${f}' is ${inp.type} but the contract says ${kinds[j]} (expected ${ACCEPTS[kinds[j]].join(' or ')})`);
+      const s = inp.shape;
+      if (s.length > 2 || (s.length === 2 && typeof s[1] === 'number' && s[1] !== 1 && s[1] !== -1)) problems.push(`input '${f}' has shape [${s.join(', ')}]; expected [N, 1] or [N]`);
+    });
+  } else {
+    convention = 'matrix';
+    if (inputs.length !== 1) {
+      problems.push(`the model has ${inputs.length} inputs (${inputs.map((i) => `'${i.name}'`).join(', ')}); expected one float input [N, ${features.length}] (matrix convention) or one input per feature named after its column (${features.join(', ')})`);
+    } else {
+      const inp = inputs[0];
+      if (!FLOAT_TYPES.has(inp.type)) problems.push(`input '${inp.name}' is ${inp.type}; the matrix convention needs a float32 or float64 input`);
+      const s = inp.shape;
+      if (s.length !== 2) problems.push(`input '${inp.name}' has shape [${s.join(', ')}]; expected [N, ${features.length}]`);
+      else if (typeof s[1] === 'number' && s[1] !== -1 && s[1] !== features.length) problems.push(`input '${inp.name}' takes ${s[1]} features per row but the contract has ${features.length} (${features.join(', ')})`);
+      const strings = features.filter((_, j) => kinds[j] === 'string');
+      if (strings.length) problems.push(`string feature(s) ${strings.map((f) => `'${f}'`).join(', ')} cannot go into the float matrix of input '${inp.name}'; export the model with one input per column (string tensors)`);
+    }
+  }
+
+  const outputs = outputMeta.map((m) => tensorInfo(m, where, 'output')).filter((o): o is TensorInfo => o !== null);
+  const nonTensor = outputMeta.filter((m) => !m.isTensor).map((m) => m.name);
+  const named = outputs.find((o) => o.name === 'probabilities' && FLOAT_TYPES.has(o.type));
+  const chosen = named ?? outputs.find((o) => FLOAT_TYPES.has(o.type));
+  let output = '';
+  if (!chosen) {
+    const zipmap = nonTensor.length ? ` Output(s) ${nonTensor.map((n) => `'${n}'`).join(', ')} are sequences of maps (skl2onnx's ZipMap): convert with options={id(model): {'zipmap': False}} so probabilities are a float tensor.` : '';
+    problems.push(`the model has no float tensor output (outputs: ${outputMeta.map((m) => `'${m.name}'`).join(', ') || 'none'}).${zipmap}`);
+  } else {
+    output = chosen.name;
+    const s = chosen.shape;
+    const k = s.length === 2 && typeof s[1] === 'number' && s[1] > 0 ? s[1] : null;
+    if (s.length > 2) problems.push(`output '${output}' has shape [${s.join(', ')}]; expected [N], [N, 1] or [N, K]`);
+    else if (task === 'regression' && k !== null && k !== 1) problems.push(`output '${output}' has ${k} columns; a regression model outputs [N] or [N, 1]`);
+    else if (task === 'binary-classification' && k !== null && k > 2) problems.push(`output '${output}' has ${k} columns; a binary classifier outputs [N], [N, 1] or [N, 2]`);
+    else if (task === 'multiclass-classification' && (s.length !== 2 || (k !== null && k < 2))) problems.push(`output '${output}' has shape [${s.join(', ')}]; a multiclass classifier outputs probabilities [N, K]`);
+  }
+  if (problems.length) throw new InputError(`${where}: the model's signature does not match the data contract:\n  - ${problems.join('\n  - ')}`);
+  return { convention, features: [...features], inputs, outputs, output };
+}
+
+let noticed = false;
+
+/** The directory holding libonnxruntime_providers_cuda.so when onnxruntime-node was installed with CUDA, else null. */
+export function cudaLibraryDir(): string | null {
+  try {
+    const main = createRequire(import.meta.url).resolve('onnxruntime-node');
+    const dir = join(dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    const names = process.platform === 'win32' ? ['onnxruntime_providers_cuda.dll'] : ['libonnxruntime_providers_cuda.so'];
+    return names.some((n) => existsSync(join(dir, n))) ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
+async function createSession(path: string, choice: ProviderChoice, options: SessionOptions): Promise<{ session: ort.InferenceSession; provider: string }> {
+  const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(options.threads ? { intraOpNumThreads: options.threads } : {}) };
+  const notice = options.notice ?? ((m: string) => process.stderr.write(m + '\n'));
+  if (choice === 'cpu') return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
+  const backends = ort.listSupportedBackends().map((b) => b.name);
+  let reason = `this onnxruntime-node build has no CUDA provider (available: ${backends.join(', ')})`;
+  const libs = cudaLibraryDir();
+  if (backends.includes('cuda') && libs === null) {
+    reason = 'the CUDA provider libraries are not installed (install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12)';
+  } else if (backends.includes('cuda')) {
+    try {
+      return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cuda', 'cpu'] }), provider: 'cuda' };
+    } catch (e) {
+      reason = `the CUDA provider could not be created: ${(e as Error).message.split('\n')[0]}`;
+      if (choice === 'cuda') throw new ExternalError(`${path}: CUDA was required (SLIPWAY_EXECUTION_PROVIDER=cuda or provider 'cuda') but ${reason}. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 (docs/train.md).`);
+    }
+  } else if (choice === 'cuda') {
+    throw new ExternalError(`${path}: CUDA was required but ${reason}. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (docs/train.md).`);
+  }
+  if (!noticed) {
+    noticed = true;
+    notice(`notice: using the CPU execution provider (${reason})`);
+  }
+  return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
+}
+
+/** Resolves 'auto' against SLIPWAY_EXECUTION_PROVIDER (src/env.ts). */
+export function providerChoice(requested: ProviderChoice | undefined, env: NodeJS.ProcessEnv = process.env): ProviderChoice {
+  const fromEnv = readEnv(env).executionProvider?.toLowerCase();
+  const choice = requested && requested !== 'auto' ? requested : (fromEnv ?? 'auto');
+  if (choice !== 'auto' && choice !== 'cpu' && choice !== 'cuda') throw new UsageError(`execution provider must be auto, cpu or cuda, got '${choice}' (SLIPWAY_EXECUTION_PROVIDER)`);
+  return choice;
+}
+
+/**
+ * Opens model.onnx in onnxruntime-node, derives its signature and checks it against the contract.
+ * `predict` turns a FeatureBatch into the model's tensors (either convention) and its output into
+ * row-major predictions: P(class 1) for binary, K probabilities for multiclass, values for regression.
+ */
+export async function openSession(onnxPath: string, options: SessionOptions): Promise<ModelSession> {
+  if (!existsSync(onnxPath)) throw new InputError(`${onnxPath}: model file not found`);
+  const choice = providerChoice(options.provider);
+  let created;
+  try {
+    created = await createSession(onnxPath, choice, options);
+  } catch (e) {
+    if (e instanceof ExternalError) throw e;
+    throw new InputError(`${onnxPath}: onnxruntime could not load the model: ${(e as Error).message}`);
+  }
+  const { session, provider } = created;
+  let signature: Signature;
+  try {
+    signature = deriveSignature(onnxPath, session.inputMetadata, session.outputMetadata, options.features, options.contract, options.task);
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
+  const kinds = signature.features.map((f) => columnKind(options.contract.properties[f]));
+  const task = options.task;
+
+  return {
+    signature,
+    provider,
+    async predict(batch: FeatureBatch): Promise<Prediction> {
+      const feeds = buildFeeds(signature, kinds, batch);
+      let out: ort.InferenceSession.ReturnType;
+      try {
+        out = await session.run(feeds, [signature.output]);
+      } catch (e) {
+        throw new InputError(`${onnxPath}: inference failed: ${(e as Error).message}`);
+      }
+      return readOutput(onnxPath, out[signature.output] as ort.Tensor, batch.rows, task);
+    },
+    async close() {
+      await session.release();
+    },
+  };
+}
+
+export function buildFeeds(signature: Signature, kinds: ColumnKind[], batch: FeatureBatch): Record<string, ort.Tensor> {
+  const n = batch.rows;
+  const col = (f: string) => {
+    const c = batch.columns[f];
+    if (!c) throw new InputError(`the batch has no column '${f}'`);
+    if (c.length !== n) throw new InputError(`column '${f}' has ${c.length} values for ${n} rows`);
+    return c;
+  };
+  if (signature.convention === 'matrix') {
+    const inp = signature.inputs[0];
+    const F = signature.features.length;
+    const data = inp.type === 'float64' ? new Float64Array(n * F) : new Float32Array(n * F);
+    signature.features.forEach((f, j) => {
+      const c = col(f) as Float64Array;
+      for (let i = 0; i < n; i++) data[i * F + j] = c[i];
+    });
+    return { [inp.name]: new ort.Tensor(inp.type as 'float32', data, [n, F]) };
+  }
+  const feeds: Record<string, ort.Tensor> = {};
+  signature.features.forEach((f, j) => {
+    const inp = signature.inputs.find((i) => i.name === f)!;
+    const dims = inp.shape.length === 1 ? [n] : [n, 1];
+    const c = col(f);
+    if (kinds[j] === 'string') {
+      const s = c as (string | null)[];
+      const data = new Array<string>(n);
+      for (let i = 0; i < n; i++) data[i] = s[i] ?? '';
+      feeds[f] = new ort.Tensor('string', data, dims);
+      return;
+    }
+    const v = c as Float64Array;
+    switch (inp.type) {
+      case 'float64':
+        feeds[f] = new ort.Tensor('float64', v.slice(), dims);
+        break;
+      case 'float32':
+        feeds[f] = new ort.Tensor('float32', Float32Array.from(v), dims);
+        break;
+      case 'bool': {
+        const data = new Uint8Array(n);
+        for (let i = 0; i < n; i++) {
+          if (Number.isNaN(v[i])) throw new InputError(`row ${i}, column '${f}': a value is required (the model's boolean input cannot hold null)`);
+          data[i] = v[i] ? 1 : 0;
+        }
+        feeds[f] = new ort.Tensor('bool', data, dims);
+        break;
+      }
+      case 'int64':
+      case 'int32': {
+        const data = inp.type === 'int64' ? new BigInt64Array(n) : new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          if (!Number.isInteger(v[i])) throw new InputError(`row ${i}, column '${f}': the model's ${inp.type} input needs a whole number, got ${v[i]}`);
+          data[i] = (inp.type === 'int64' ? BigInt(v[i]) : v[i]) as never;
+        }
+        feeds[f] = new ort.Tensor(inp.type, data, dims);
+        break;
+      }
+      default:
+        throw new InputError(`input '${f}' has unsupported type ${inp.type}`);
+    }
+  });
+  return feeds;
+}
+
+export function readOutput(where: string, t: ort.Tensor, rows: number, task: Task): Prediction {
+  const dims = t.dims.map(Number);
+  const data = t.data as Float32Array | Float64Array;
+  if (dims[0] !== rows) throw new InputError(`${where}: output has ${dims[0]} rows for ${rows} input rows`);
+  const k = dims.length === 1 ? 1 : dims.length === 2 ? dims[1] : NaN;
+  if (!Number.isFinite(k)) throw new InputError(`${where}: output has shape [${dims.join(', ')}]; expected [N], [N, 1] or [N, K]`);
+  if (task === 'binary-classification') {
+    if (k === 1) return { values: Float64Array.from(data), width: 1 };
+    if (k === 2) {
+      const values = new Float64Array(rows);
+      for (let i = 0; i < rows; i++) values[i] = data[i * 2 + 1];
+      return { values, width: 1 };
+    }
+    throw new InputError(`${where}: a binary classifier's output has ${k} columns; expected 1 or 2`);
+  }
+  if (task === 'regression') {
+    if (k !== 1) throw new InputError(`${where}: a regression model's output has ${k} columns; expected 1`);
+    return { values: Float64Array.from(data), width: 1 };
+  }
+  if (k < 2) throw new InputError(`${where}: a multiclass classifier's output has ${k} column(s); expected K >= 2 probabilities`);
+  return { values: Float64Array.from(data), width: k };
+}

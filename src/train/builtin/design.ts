@@ -1,0 +1,88 @@
+import { InputError } from '../../errors.js';
+import { columnKind, type FeatureBatch } from '../../model/features.js';
+import type { RowSchema } from '../../spec/types.js';
+
+/** How a raw feature becomes columns of the design matrix; exported into the ONNX graph as is. */
+export interface NumericStep {
+  name: string;
+  /** training mean (also the value a missing entry is imputed with) */
+  mean: number;
+  /** population standard deviation (1 for a constant column), as scikit-learn's StandardScaler */
+  scale: number;
+}
+
+export interface CategoricalStep {
+  name: string;
+  /** one indicator column per category; unknown and missing values are all zeros */
+  categories: string[];
+}
+
+export interface Preprocessing {
+  numeric: NumericStep[];
+  categorical: CategoricalStep[];
+}
+
+/** Design-matrix column names, in order: numeric features, then `<column>=<category>` indicators. */
+export function designColumns(p: Preprocessing): string[] {
+  return [...p.numeric.map((s) => s.name), ...p.categorical.flatMap((s) => s.categories.map((c) => `${s.name}=${c}`))];
+}
+
+/**
+ * Fits the preprocessing on the training batch: mean imputation and standardisation for numeric,
+ * integer and boolean columns; one-hot encoding for strings over the contract's `enum` when it has
+ * one, else the sorted distinct training values.
+ */
+export function fitPreprocessing(batch: FeatureBatch, features: string[], contract: RowSchema): Preprocessing {
+  const numeric: NumericStep[] = [];
+  const categorical: CategoricalStep[] = [];
+  for (const f of features) {
+    const schema = contract.properties[f];
+    const col = batch.columns[f];
+    if (columnKind(schema) === 'string') {
+      const fromEnum = (schema?.enum ?? []).filter((v): v is string => typeof v === 'string');
+      const categories = fromEnum.length ? fromEnum : [...new Set((col as (string | null)[]).filter((v): v is string => v !== null))].sort();
+      categorical.push({ name: f, categories });
+      continue;
+    }
+    const v = col as Float64Array;
+    let n = 0;
+    let sum = 0;
+    for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i])) {
+      n++;
+      sum += v[i];
+    }
+    if (n === 0) throw new InputError(`feature '${f}' has no values in the training data`);
+    const mean = sum / n;
+    let ss = 0;
+    for (let i = 0; i < v.length; i++) {
+      const d = Number.isNaN(v[i]) ? 0 : v[i] - mean;
+      ss += d * d;
+    }
+    const sd = Math.sqrt(ss / v.length);
+    numeric.push({ name: f, mean, scale: sd > 0 ? sd : 1 });
+  }
+  return { numeric, categorical };
+}
+
+/** The design matrix (row-major N × D) the trainer fits on: exactly what the exported graph computes. */
+export function designMatrix(batch: FeatureBatch, p: Preprocessing): { X: Float64Array; D: number } {
+  const N = batch.rows;
+  const D = p.numeric.length + p.categorical.reduce((s, c) => s + c.categories.length, 0);
+  const X = new Float64Array(N * D);
+  let j = 0;
+  for (const s of p.numeric) {
+    const v = batch.columns[s.name] as Float64Array;
+    for (let i = 0; i < N; i++) X[i * D + j] = ((Number.isNaN(v[i]) ? s.mean : v[i]) - s.mean) / s.scale;
+    j++;
+  }
+  for (const s of p.categorical) {
+    const v = batch.columns[s.name] as (string | null)[];
+    const index = new Map(s.categories.map((c, k) => [c, k]));
+    for (let i = 0; i < N; i++) {
+      const k = v[i] === null ? undefined : index.get(v[i] as string);
+      if (k !== undefined) X[i * D + j + k] = 1;
+    }
+    j += s.categories.length;
+  }
+  return { X, D };
+}

@@ -1,0 +1,67 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { UsageError } from '../../errors.js';
+import { readFeatureTable } from '../../model/features.js';
+import type { LoadedModel } from '../../spec/types.js';
+import { designColumns, designMatrix, fitPreprocessing } from './design.js';
+import { exportLinear } from './export.js';
+import { fitLogistic, fitRidge, type LinearFit } from './solvers.js';
+import { readTarget } from './target.js';
+
+export type BuiltinName = 'logistic-regression' | 'linear-regression';
+
+export interface BuiltinResult {
+  /** the ONNX bytes */
+  onnx: Uint8Array;
+  /** the parameters used, defaults filled in */
+  params: Record<string, unknown>;
+  fit: LinearFit;
+  design: string[];
+  rows: number;
+  /** training metrics (objective, iterations) */
+  metrics: Record<string, number>;
+}
+
+function numberParam(params: Record<string, unknown>, name: string, def: number, check: (v: number) => boolean, expect: string): number {
+  const v = params[name];
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !check(v)) throw new UsageError(`train.params.${name}: expected ${expect}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * Fits a built-in model on the training relation and returns its ONNX bytes. Deterministic: the
+ * same data and parameters give the same bytes (the seed is recorded but these solvers are exact).
+ */
+export async function trainBuiltin(name: BuiltinName, conn: DuckDBConnection, fromSql: string, model: LoadedModel, params: Record<string, unknown>, producerVersion = '0'): Promise<BuiltinResult> {
+  const known = new Set(['l2', 'max_iter']);
+  const unknown = Object.keys(params).filter((k) => !known.has(k));
+  if (unknown.length) throw new UsageError(`train.params: unknown parameter(s) ${unknown.join(', ')} for builtin ${name} (known: l2, max_iter)`);
+  const task = model.spec.task;
+  if (name === 'logistic-regression' && task !== 'binary-classification') throw new UsageError(`builtin logistic-regression trains binary classifiers; model '${model.spec.name}' is ${task}`);
+  if (name === 'linear-regression' && task !== 'regression') throw new UsageError(`builtin linear-regression trains regression models; model '${model.spec.name}' is ${task}`);
+  const l2 = numberParam(params, 'l2', 1, (v) => v > 0 && Number.isFinite(v), 'a number > 0');
+  const maxIter = numberParam(params, 'max_iter', 100, (v) => Number.isInteger(v) && v >= 1, 'a whole number >= 1');
+
+  const batch = await readFeatureTable(conn, fromSql, model.features, model.schema);
+  const y = await readTarget(conn, fromSql, model);
+  const pre = fitPreprocessing(batch, model.features, model.schema);
+  const { X, D } = designMatrix(batch, pre);
+  const fit = name === 'logistic-regression' ? fitLogistic(X, y, batch.rows, D, l2, maxIter) : fitRidge(X, y, batch.rows, D, l2);
+  const onnx = exportLinear({
+    name: model.spec.name,
+    kind: name === 'logistic-regression' ? 'logistic' : 'linear',
+    features: model.features,
+    preprocessing: pre,
+    fit,
+    producerVersion,
+    metadata: { 'slipway.builtin': name, 'slipway.l2': String(l2) },
+  });
+  return {
+    onnx,
+    params: name === 'logistic-regression' ? { l2, max_iter: maxIter } : { l2 },
+    fit,
+    design: designColumns(pre),
+    rows: batch.rows,
+    metrics: { train_objective: fit.objective, iterations: fit.iterations, converged: fit.converged ? 1 : 0 },
+  };
+}
