@@ -1,0 +1,196 @@
+// The first code an action runs: plain JavaScript with no dependencies, committed as is.
+//
+// Slipway's native dependencies (onnxruntime-node, @duckdb/node-api) cannot be bundled into one
+// file, so on first use this installs the production dependencies with `npm ci` into the runner's
+// tool cache (keyed by the package-lock.json hash, platform and Node version), links them in as
+// node_modules next to the action, and then imports the entry point: dist/actions/<name>.js when
+// the release built it, else the TypeScript source through tsx.
+//
+// Parallel jobs on one machine share the cache safely: one installs under a lock directory
+// (mkdir is atomic) into a temporary directory that is renamed into place when complete; the
+// others wait for it. Nothing here reads an input the action does not declare.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const STALE_LOCK_MS = 20 * 60 * 1000;
+
+function escapeData(s) {
+  return String(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function input(name) {
+  return (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+}
+
+/** The dependencies are all there (and the CUDA provider when asked for). */
+export function dependenciesPresent(root, cuda) {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const nm = join(root, 'node_modules');
+  for (const dep of Object.keys(pkg.dependencies ?? {})) {
+    if (!existsSync(join(nm, dep, 'package.json'))) return false;
+  }
+  return !cuda || hasCudaProvider(nm);
+}
+
+function hasCudaProvider(nodeModules) {
+  return existsSync(join(nodeModules, 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'));
+}
+
+/** The cache entry name: lock file hash, platform, Node ABI and flavour. */
+export function cacheKey(root, cuda) {
+  const lock = readFileSync(join(root, 'package-lock.json'));
+  const hash = createHash('sha256').update(lock).digest('hex').slice(0, 16);
+  return `${hash}-${process.platform}-${process.arch}-node${process.versions.modules}-${cuda ? 'cuda12' : 'cpu'}`;
+}
+
+function npmCommand() {
+  // The runner's own Node (externals/node24) ships npm beside it; else npm on PATH.
+  const cli = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+  if (existsSync(cli)) return { file: process.execPath, pre: [cli] };
+  return { file: process.platform === 'win32' ? 'npm.cmd' : 'npm', pre: [] };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function withLock(lockDir, isDone, log, fn) {
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      if (isDone()) return;
+      let age = 0;
+      try {
+        age = Date.now() - statSync(lockDir).mtimeMs;
+      } catch {
+        continue; // released between the two calls
+      }
+      if (age > STALE_LOCK_MS) {
+        log(`removing a stale install lock (${Math.round(age / 1000)} s old): ${lockDir}`);
+        rmSync(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      await sleep(500);
+      continue;
+    }
+    try {
+      writeFileSync(join(lockDir, 'owner'), `${hostname()} ${process.pid}\n`);
+      if (!isDone()) await fn();
+    } finally {
+      rmSync(lockDir, { recursive: true, force: true });
+    }
+    return;
+  }
+}
+
+function install(dir, cuda, log) {
+  const npm = npmCommand();
+  const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: cuda ? 'cuda12' : 'skip', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+  delete env.INPUT_TOKEN;
+  const run = (args) => execFileSync(npm.file, [...npm.pre, ...args], { cwd: dir, env, stdio: ['ignore', 2, 2] });
+  const flags = ['--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'];
+  try {
+    run(['ci', ...flags]);
+  } catch {
+    // A lock file written on one platform can miss another platform's optional packages; npm ci
+    // refuses those. npm install resolves just them and keeps every version the lock pins.
+    process.stdout.write(`::warning title=slipway::npm ci failed; retrying with npm install (the pinned versions of package-lock.json are kept)\n`);
+    run(['install', '--no-save', ...flags]);
+  }
+  if (cuda) {
+    // --ignore-scripts skipped onnxruntime-node's postinstall; run it for the CUDA 12 provider only.
+    log('installing the CUDA 12 execution provider of onnxruntime-node');
+    execFileSync(process.execPath, [join('script', 'install.js')], { cwd: join(dir, 'node_modules', 'onnxruntime-node'), env, stdio: ['ignore', 2, 2] });
+    if (!hasCudaProvider(join(dir, 'node_modules'))) throw new Error('onnxruntime-node did not install its CUDA 12 provider');
+  }
+}
+
+/** Points root/node_modules at `target` atomically (a link created aside, then renamed over). */
+function link(root, target) {
+  const nm = join(root, 'node_modules');
+  let st;
+  try {
+    st = lstatSync(nm);
+  } catch {
+    st = undefined;
+  }
+  if (st && !st.isSymbolicLink()) rmSync(nm, { recursive: true, force: true }); // an incomplete install
+  const tmp = join(root, `.node_modules.${process.pid}.${Date.now()}`);
+  symlinkSync(target, tmp, 'junction');
+  renameSync(tmp, nm);
+}
+
+/**
+ * Makes sure root/node_modules holds the production dependencies; installs them into the tool
+ * cache on first use. Returns 'present', 'cached' or 'installed'.
+ */
+export async function ensureDependencies(root, { cuda = false, env = process.env, log = (m) => process.stderr.write(`${m}\n`) } = {}) {
+  if (dependenciesPresent(root, cuda)) return 'present';
+  if (cuda && !(process.platform === 'linux' && process.arch === 'x64')) {
+    throw new Error(`gpu: cuda12 needs a Linux x64 runner; this one is ${process.platform}/${process.arch}`);
+  }
+  const cacheRoot = join(env.RUNNER_TOOL_CACHE || join(tmpdir(), 'slipway-tool-cache'), 'slipway-deps');
+  mkdirSync(cacheRoot, { recursive: true });
+  const key = cacheKey(root, cuda);
+  const target = join(cacheRoot, key);
+  const complete = () => existsSync(join(target, '.complete'));
+  let result = 'cached';
+  if (!complete()) {
+    await withLock(`${target}.lock`, complete, log, async () => {
+      process.stdout.write(`::group::Installing Slipway's dependencies (first use on this runner; cached as ${key})\n`);
+      const t0 = Date.now();
+      try {
+        const staging = mkdtempSync(`${target}.tmp-`);
+        copyFileSync(join(root, 'package.json'), join(staging, 'package.json'));
+        copyFileSync(join(root, 'package-lock.json'), join(staging, 'package-lock.json'));
+        try {
+          install(staging, cuda, log);
+          writeFileSync(join(staging, '.complete'), `${new Date().toISOString()} ${hostname()}\n`);
+          rmSync(target, { recursive: true, force: true }); // a half-written entry from a crashed run
+          renameSync(staging, target);
+        } catch (e) {
+          rmSync(staging, { recursive: true, force: true });
+          throw e;
+        }
+      } finally {
+        process.stdout.write('::endgroup::\n');
+      }
+      log(`installed Slipway's dependencies in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      result = 'installed';
+    });
+  }
+  link(root, join(target, 'node_modules'));
+  if (!dependenciesPresent(root, cuda)) throw new Error(`the dependency cache ${target} is incomplete; delete it and re-run`);
+  return result;
+}
+
+/** Imports the action's entry point: the built one when there is one, else the sources via tsx. */
+export async function loadEntry(root, entry) {
+  const built = join(root, 'dist', 'actions', `${entry}.js`);
+  if (existsSync(built) && !process.env.SLIPWAY_FROM_SOURCE) return import(pathToFileURL(built).href);
+  const { register } = await import('tsx/esm/api'); // resolved from root/node_modules, linked above
+  register();
+  return import(pathToFileURL(join(root, 'src', 'actions', `${entry}.ts`)).href);
+}
+
+/**
+ * Runs an action: `entry` names src/actions/<entry>.ts; `gpu` says whether the action declares a
+ * `gpu` input (so that nothing undeclared is read). The entry point masks the token.
+ */
+export async function runAction(entry, { gpu = false } = {}) {
+  try {
+    const wanted = gpu ? input('gpu') || 'false' : 'false';
+    const cuda = wanted === 'cuda12' || wanted === 'true';
+    await ensureDependencies(ROOT, { cuda });
+    const mod = await loadEntry(ROOT, entry);
+    process.exitCode = await mod.run();
+  } catch (e) {
+    process.stdout.write(`::error title=slipway::${escapeData(e?.message ?? String(e))}\n`);
+    process.exitCode = 1;
+  }
+}
