@@ -3,6 +3,10 @@ export interface Interval {
   value: number;
   ci_low: number;
   ci_high: number;
+  /** whether a positive delta is an improvement (false for losses such as log_loss, brier, ece, mae) */
+  higher_is_better?: boolean;
+  /** bootstrap replicates in which the metric was defined for both models */
+  replicates?: number;
 }
 
 export interface GroupRow {
@@ -15,6 +19,8 @@ export interface GroupRow {
   metric: number | null;
   /** true when count < min_group_size */
   small: boolean;
+  /** binary tasks: actual positives in the group */
+  positives?: number;
 }
 
 export interface FairnessAttribute {
@@ -24,6 +30,13 @@ export interface FairnessAttribute {
   equalized_odds_difference: number | null;
   equalized_odds_ratio: number | null;
   equal_opportunity_difference: number | null;
+  /** which metric `GroupRow.metric` is (roc_auc, accuracy, mae) */
+  metric_name?: string;
+  /** max − min and min / max of the per-group metric over groups where it is defined */
+  metric_difference?: number | null;
+  metric_ratio?: number | null;
+  /** groups with count < min_group_size */
+  small_groups?: string[];
 }
 
 export interface GateResult {
@@ -34,6 +47,10 @@ export interface GateResult {
   ok: boolean;
   /** for versus_champion gates: the CI of the delta */
   ci?: [number, number];
+  /** why the gate failed or was skipped, in words (e.g. "roc_auc is n/a: the test data has one class") */
+  reason?: string;
+  /** true when the gate did not apply (versus_champion on a first deployment); such a gate has ok: true */
+  skipped?: boolean;
 }
 
 export interface PackageRef {
@@ -59,6 +76,12 @@ export interface EvaluationReport {
   fairness: Record<string, FairnessAttribute>;
   latency: { single_p50_ms: number; single_p99_ms: number; batch_size: number; batch_p50_ms: number; batch_p99_ms: number; rows_per_s: number; execution_provider: string };
   bootstrap: { samples: number; seed: number; confidence: number };
+  /** the decision threshold (binary classification) */
+  threshold?: number;
+  /** fairness settings used */
+  min_group_size?: number;
+  /** the champion's fairness figures, when there is a champion */
+  champion_fairness?: Record<string, FairnessAttribute>;
   gates: GateResult[];
   ok: boolean;
   timings_ms: Record<string, number>;

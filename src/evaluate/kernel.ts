@@ -1,0 +1,64 @@
+/**
+ * A metric kernel holds one model's predictions on one dataset, pre-processed once, and computes all
+ * of the task's metrics in a pass over the rows. `weights` are bootstrap counts (how many times each
+ * row was drawn); null means every row once. A metric on weighted rows equals the metric on the
+ * resample the weights describe, so the same code gives the reported metrics and every replicate.
+ */
+export type Weights = Uint32Array | null;
+
+export type MetricValues = Record<string, number | null>;
+
+export interface MetricKernel {
+  readonly rows: number;
+  metrics(weights: Weights): MetricValues;
+}
+
+export interface MetricInfo {
+  name: string;
+  higherIsBetter: boolean;
+}
+
+export const BINARY_METRICS: MetricInfo[] = [
+  { name: 'roc_auc', higherIsBetter: true },
+  { name: 'average_precision', higherIsBetter: true },
+  { name: 'log_loss', higherIsBetter: false },
+  { name: 'brier', higherIsBetter: false },
+  { name: 'accuracy', higherIsBetter: true },
+  { name: 'precision', higherIsBetter: true },
+  { name: 'recall', higherIsBetter: true },
+  { name: 'f1', higherIsBetter: true },
+  { name: 'ece', higherIsBetter: false },
+];
+
+export const MULTICLASS_METRICS: MetricInfo[] = [
+  { name: 'accuracy', higherIsBetter: true },
+  { name: 'macro_f1', higherIsBetter: true },
+  { name: 'weighted_f1', higherIsBetter: true },
+  { name: 'log_loss', higherIsBetter: false },
+];
+
+export const REGRESSION_METRICS: MetricInfo[] = [
+  { name: 'mae', higherIsBetter: false },
+  { name: 'rmse', higherIsBetter: false },
+  { name: 'r2', higherIsBetter: true },
+  { name: 'mape', higherIsBetter: false },
+];
+
+export type TaskName = 'binary-classification' | 'multiclass-classification' | 'regression';
+
+export function metricsFor(task: TaskName): MetricInfo[] {
+  return task === 'binary-classification' ? BINARY_METRICS : task === 'multiclass-classification' ? MULTICLASS_METRICS : REGRESSION_METRICS;
+}
+
+/** The metric shown per fairness group and used as "the model's main metric". */
+export function mainMetric(task: TaskName): string {
+  return task === 'binary-classification' ? 'roc_auc' : task === 'multiclass-classification' ? 'accuracy' : 'mae';
+}
+
+/** Sum of weights (the resample size). */
+export function totalWeight(n: number, weights: Weights): number {
+  if (!weights) return n;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += weights[i];
+  return s;
+}

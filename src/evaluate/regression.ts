@@ -1,0 +1,59 @@
+import type { MetricKernel, MetricValues, Weights } from './kernel.js';
+
+/**
+ * Regression metrics with scikit-learn's definitions:
+ * - mae: mean_absolute_error; rmse: sqrt(mean_squared_error);
+ * - r2: r2_score = 1 − Σ(y − ŷ)² / Σ(y − ȳ)². Where sklearn's default force_finite=True would invent
+ *   a value (constant y: 1.0 or 0.0) or warn (fewer than 2 rows: nan), r2 is null here (= sklearn
+ *   with force_finite=False giving nan or −inf).
+ * - mape: mean_absolute_percentage_error = mean |y − ŷ| / max(|y|, eps), eps = float64 machine epsilon
+ *   (a fraction, not a percentage, as in sklearn).
+ */
+const EPS = 2.220446049250313e-16;
+
+export class RegressionKernel implements MetricKernel {
+  readonly rows: number;
+
+  constructor(
+    private readonly y: Float64Array,
+    private readonly yhat: Float64Array,
+  ) {
+    if (y.length !== yhat.length) throw new Error(`targets (${y.length}) and predictions (${yhat.length}) differ in length`);
+    this.rows = y.length;
+  }
+
+  metrics(weights: Weights): MetricValues {
+    const { y, yhat } = this;
+    let W = 0;
+    let abs = 0;
+    let sq = 0;
+    let pct = 0;
+    let ySum = 0;
+    for (let i = 0; i < this.rows; i++) {
+      const w = weights ? weights[i] : 1;
+      if (w === 0) continue;
+      const e = yhat[i] - y[i];
+      W += w;
+      abs += w * Math.abs(e);
+      sq += w * e * e;
+      const ay = Math.abs(y[i]);
+      pct += (w * Math.abs(e)) / (ay > EPS ? ay : EPS);
+      ySum += w * y[i];
+    }
+    if (W === 0) return { mae: null, rmse: null, r2: null, mape: null };
+    const mean = ySum / W;
+    let ss = 0;
+    for (let i = 0; i < this.rows; i++) {
+      const w = weights ? weights[i] : 1;
+      if (w === 0) continue;
+      const d = y[i] - mean;
+      ss += w * d * d;
+    }
+    return {
+      mae: abs / W,
+      rmse: Math.sqrt(sq / W),
+      r2: W < 2 || ss === 0 ? null : 1 - sq / ss,
+      mape: pct / W,
+    };
+  }
+}
