@@ -1,0 +1,103 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { batchFromRows } from '../../src/model/features.js';
+import { DataType, doubleTensor, writeOnnx } from '../../src/model/onnx-writer.js';
+import { openSession, providerChoice } from '../../src/model/session.js';
+import type { RowSchema } from '../../src/spec/types.js';
+import { tempDir } from '../support/tmp.js';
+import { FIXTURES } from '../train/fixtures.js';
+
+const { dir } = tempDir('slipway-session-');
+const num = { type: 'number' };
+const contract: RowSchema = { properties: { x0: num, x1: num, x2: num, city: { type: 'string' }, a: { type: 'integer' }, b: { type: 'boolean' }, c: { type: 'string' } } };
+const quiet = { notice: () => {} };
+
+/** A float64 matrix model [N, 2] -> 'out' [N, 1] = x0 + 10·x1, written with our ONNX writer. */
+function matrixModel(): string {
+  const path = join(dir, 'matrix.onnx');
+  writeFileSync(path, writeOnnx({
+    name: 'm',
+    inputs: [{ name: 'features', type: DataType.DOUBLE, shape: ['N', 2] }],
+    outputs: [{ name: 'out', type: DataType.DOUBLE, shape: ['N', 1] }],
+    nodes: [{ op: 'MatMul', inputs: ['features', 'w'], outputs: ['out'] }],
+    initializers: [doubleTensor('w', [2, 1], [1, 10])],
+  }));
+  return path;
+}
+
+describe('openSession', () => {
+  it('matrix convention: features in contract order into one [N, F] input', async () => {
+    const s = await openSession(matrixModel(), { provider: 'cpu', features: ['x0', 'x1'], contract, task: 'regression', ...quiet });
+    expect(s.provider).toBe('cpu');
+    expect(s.signature).toMatchObject({ convention: 'matrix', features: ['x0', 'x1'], output: 'out', inputs: [{ name: 'features', type: 'float64', shape: ['N', 2] }] });
+    const p = await s.predict(batchFromRows([{ x0: 1, x1: 2 }, { x0: 3, x1: 4 }], ['x0', 'x1'], contract));
+    expect(p).toEqual({ values: Float64Array.from([21, 43]), width: 1 });
+    await s.close();
+  });
+
+  it('matrix convention: wrong feature count and string features are precise errors', async () => {
+    await expect(openSession(matrixModel(), { provider: 'cpu', features: ['x0', 'x1', 'x2'], contract, task: 'regression', ...quiet })).rejects.toThrow(/input 'features' takes 2 features per row but the contract has 3 \(x0, x1, x2\)/);
+    await expect(openSession(matrixModel(), { provider: 'cpu', features: ['x0', 'city'], contract, task: 'regression', ...quiet })).rejects.toThrow(/string feature\(s\) 'city' cannot go into the float matrix/);
+  });
+
+  it('binary with an [N] output is P(class 1); multiclass picks `probabilities` over an earlier label output', async () => {
+    const bin = await openSession(join(FIXTURES, 'matrix_vector.onnx'), { provider: 'cpu', features: ['x0', 'x1'], contract, task: 'binary-classification', ...quiet });
+    expect(bin.signature.output).toBe('score');
+    const p = await bin.predict(batchFromRows([{ x0: 1, x1: 1 }, { x0: 2, x1: 0 }], ['x0', 'x1'], contract));
+    expect(p.width).toBe(1);
+    expect(p.values[0]).toBeCloseTo(0.5, 7);
+    expect(p.values[1]).toBeCloseTo(1 / (1 + Math.exp(-2)), 6);
+    const multi = await openSession(join(FIXTURES, 'matrix_multiclass.onnx'), { provider: 'cpu', features: ['x0', 'x1', 'x2'], contract, task: 'multiclass-classification', ...quiet });
+    expect(multi.signature.output).toBe('probabilities');
+    const q = await multi.predict(batchFromRows([{ x0: 0, x1: 0, x2: 0 }, { x0: 5, x1: 0, x2: 0 }], ['x0', 'x1', 'x2'], contract));
+    expect(q.width).toBe(3);
+    expect(q.values.length).toBe(6);
+    expect(q.values[0]).toBeCloseTo(1 / 3, 6);
+    expect(q.values[3]).toBeGreaterThan(0.98);
+    await expect(openSession(join(FIXTURES, 'matrix_multiclass.onnx'), { provider: 'cpu', features: ['x0', 'x1', 'x2'], contract, task: 'binary-classification', ...quiet })).rejects.toThrow(/output 'probabilities' has 3 columns; a binary classifier outputs \[N\], \[N, 1\] or \[N, 2\]/);
+    await Promise.all([bin.close(), multi.close()]);
+  });
+
+  it("rejects skl2onnx's ZipMap output with the fix", async () => {
+    await expect(openSession(join(FIXTURES, 'zipmap.onnx'), { provider: 'cpu', features: ['x0', 'x1'], contract, task: 'binary-classification', ...quiet })).rejects.toThrow(
+      /no float tensor output \(outputs: 'label', 'output_probability'\)\. Output\(s\) 'output_probability' are sequences of maps \(skl2onnx's ZipMap\): convert with options=\{id\(model\): \{'zipmap': False\}\}/,
+    );
+  });
+
+  it('per-column convention: int64, bool and string inputs fed from a batch', async () => {
+    const s = await openSession(join(FIXTURES, 'columns_mixed.onnx'), { provider: 'cpu', features: ['a', 'b', 'c'], contract, task: 'regression', ...quiet });
+    expect(s.signature.convention).toBe('columns');
+    const p = await s.predict(batchFromRows([{ a: 2, b: true, c: 'x' }, { a: 5, b: false, c: 'y' }, { a: -1, b: false, c: null }], ['a', 'b', 'c'], contract));
+    expect(Array.from(p.values)).toEqual([4, 5, -1]);
+    await expect(s.predict(batchFromRows([{ a: 1, b: null, c: 'x' }], ['a', 'b', 'c'], contract))).rejects.toThrow(/row 0, column 'b': a value is required/);
+    await s.close();
+  });
+
+  it('per-column convention: missing, extra and mistyped inputs are listed at once', async () => {
+    const c2: RowSchema = { properties: { a: { type: 'string' }, b: { type: 'boolean' }, d: { type: 'number' } } };
+    await expect(openSession(join(FIXTURES, 'columns_mixed.onnx'), { provider: 'cpu', features: ['a', 'b', 'd'], contract: c2, task: 'regression', ...quiet })).rejects.toThrow(
+      /the model has no input for feature\(s\) 'd'\n {2}- the model has input\(s\) 'c' that are not features of the contract \(features: a, b, d\)\n {2}- input 'a' is int64 but the contract says string \(expected string\)/,
+    );
+  });
+
+  it('unloadable files are input errors; provider choice honours SLIPWAY_EXECUTION_PROVIDER', async () => {
+    const bad = join(dir, 'bad.onnx');
+    writeFileSync(bad, 'not a model');
+    await expect(openSession(bad, { provider: 'cpu', features: ['x0'], contract, task: 'regression' })).rejects.toThrow(/bad\.onnx: onnxruntime could not load the model/);
+    await expect(openSession(join(dir, 'none.onnx'), { features: ['x0'], contract, task: 'regression' })).rejects.toThrow(/model file not found/);
+    expect(providerChoice('auto', { SLIPWAY_EXECUTION_PROVIDER: 'cpu' })).toBe('cpu');
+    expect(providerChoice(undefined, {})).toBe('auto');
+    expect(providerChoice('cuda', { SLIPWAY_EXECUTION_PROVIDER: 'cpu' })).toBe('cuda');
+    expect(() => providerChoice(undefined, { SLIPWAY_EXECUTION_PROVIDER: 'tpu' })).toThrow(/auto, cpu or cuda, got 'tpu'/);
+  });
+
+  it("'auto' falls back to CPU with a notice when CUDA is unavailable", async () => {
+    const notes: string[] = [];
+    const s = await openSession(matrixModel(), { provider: 'auto', features: ['x0', 'x1'], contract, task: 'regression', notice: (m) => notes.push(m) });
+    // on a CUDA machine (onnxruntime-node installed with ONNXRUNTIME_NODE_INSTALL=cuda12) this is 'cuda'
+    if (s.provider === 'cpu') expect(notes.join('')).toMatch(/notice: using the CPU execution provider \(/);
+    else expect(s.provider).toBe('cuda');
+    await s.close();
+  });
+});
