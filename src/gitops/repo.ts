@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExternalError } from '../errors.js';
+import { git, gitMaybe } from './git.js';
+
+/**
+ * Git plumbing for GitOps writes. Commits are built from complete objects with a temporary index
+ * (`hash-object`, `update-index`, `write-tree`, `commit-tree`) without touching the working tree,
+ * and land through atomic ref updates: a push that is not a fast-forward is rejected by the remote,
+ * a local `update-ref` compares the old value. Nothing can leave a half-written manifest behind.
+ */
+
+export async function remoteOf(repoRoot: string, preferred?: string): Promise<string | null> {
+  const remotes = (await gitMaybe(repoRoot, ['remote']))?.split('\n').filter(Boolean) ?? [];
+  if (preferred) {
+    if (!remotes.includes(preferred)) throw new ExternalError(`git remote '${preferred}' does not exist in ${repoRoot} (remotes: ${remotes.join(', ') || 'none'})`);
+    return preferred;
+  }
+  return remotes.includes('origin') ? 'origin' : (remotes[0] ?? null);
+}
+
+export async function currentBranch(repoRoot: string): Promise<string | null> {
+  const b = await gitMaybe(repoRoot, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  return b?.trim() || null;
+}
+
+export async function revParse(repoRoot: string, ref: string): Promise<string | null> {
+  const out = await gitMaybe(repoRoot, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  return out?.trim() || null;
+}
+
+/** Fetches `branch` from `remote`; the fetched commit, or null when the remote has no such branch. */
+export async function fetchBranch(repoRoot: string, remote: string, branch: string): Promise<string | null> {
+  const ls = await git(repoRoot, ['ls-remote', '--heads', remote, `refs/heads/${branch}`]);
+  if (!ls.trim()) return null;
+  await git(repoRoot, ['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`]);
+  return revParse(repoRoot, `refs/remotes/${remote}/${branch}`);
+}
+
+/** A file's text at a commit, or null when the file does not exist there. */
+export async function readAt(repoRoot: string, commit: string, path: string): Promise<string | null> {
+  const exists = await gitMaybe(repoRoot, ['cat-file', '-e', `${commit}:${path}`]);
+  if (exists === null) return null;
+  return git(repoRoot, ['cat-file', 'blob', `${commit}:${path}`]);
+}
+
+/** Creates a commit on top of `parent` that sets (or deletes, with null) the given files. Returns its sha. */
+export async function commitFiles(repoRoot: string, parent: string, files: Record<string, string | null>, message: string): Promise<string> {
+  const index = join(tmpdir(), `slipway-index-${randomBytes(8).toString('hex')}`);
+  const env = { GIT_INDEX_FILE: index };
+  try {
+    await git(repoRoot, ['read-tree', parent], { env });
+    for (const [path, text] of Object.entries(files)) {
+      if (text === null) {
+        await git(repoRoot, ['update-index', '--force-remove', '--', path], { env });
+        continue;
+      }
+      const blob = (await git(repoRoot, ['hash-object', '-w', '--stdin'], { input: text })).trim();
+      await git(repoRoot, ['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], { env });
+    }
+    const tree = (await git(repoRoot, ['write-tree'], { env })).trim();
+    return (await git(repoRoot, ['commit-tree', tree, '-p', parent, '-F', '-'], { input: message })).trim();
+  } finally {
+    await rm(index, { force: true });
+  }
+}
+
+export type PushResult = 'ok' | 'rejected';
+
+/** Pushes `sha` to `branch` on `remote`: 'rejected' when the branch moved on (not a fast-forward). */
+export async function pushCommit(repoRoot: string, remote: string, sha: string, branch: string, force = false): Promise<PushResult> {
+  try {
+    await git(repoRoot, ['push', remote, `${force ? '+' : ''}${sha}:refs/heads/${branch}`]);
+    return 'ok';
+  } catch (e) {
+    if (/\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|incorrect old value/i.test((e as Error).message)) return 'rejected';
+    throw e;
+  }
+}
+
+/** Moves a local branch from `old` to `sha` atomically (compare-and-swap); false when it had moved. */
+export async function casBranch(repoRoot: string, branch: string, sha: string, old: string | null): Promise<boolean> {
+  const r = await gitMaybe(repoRoot, ['update-ref', '-m', 'slipway', `refs/heads/${branch}`, sha, old ?? '0'.repeat(40)]);
+  return r !== null;
+}
+
+/**
+ * After `sha` landed on `branch`, brings the local checkout along when that is a clean fast-forward:
+ * the working tree is updated by git itself and local changes are never overwritten. Returns a note
+ * for the user when it could not.
+ */
+export async function syncLocalBranch(repoRoot: string, branch: string, sha: string): Promise<string | null> {
+  const current = await currentBranch(repoRoot);
+  const local = await revParse(repoRoot, `refs/heads/${branch}`);
+  if (local === sha) return null;
+  if (local && (await gitMaybe(repoRoot, ['merge-base', '--is-ancestor', local, sha])) === null) {
+    return `your local branch ${branch} has diverged from the promoted commit ${sha.slice(0, 7)}; run 'git pull --rebase' to bring it along`;
+  }
+  if (current === branch) {
+    const merged = await gitMaybe(repoRoot, ['merge', '--ff-only', '--quiet', sha]);
+    return merged === null ? `could not fast-forward your checkout of ${branch} to ${sha.slice(0, 7)} (local changes?); run 'git pull' when ready` : null;
+  }
+  if (local) await casBranch(repoRoot, branch, sha, local);
+  return null;
+}
+
+export async function isAncestor(repoRoot: string, a: string, b: string): Promise<boolean> {
+  return (await gitMaybe(repoRoot, ['merge-base', '--is-ancestor', a, b])) !== null;
+}
+
+/**
+ * A three-way merge of one file's text (`git merge-file`): the change from `base` to `other` applied
+ * to `current`. Reverting commit C on head H is mergeText(H's file, C's file, C's parent's file) —
+ * exactly what `git revert` computes for that file, without needing a working tree.
+ */
+export async function mergeText(current: string, base: string, other: string): Promise<{ text: string; conflicts: number }> {
+  const { mkdtemp, writeFile } = await import('node:fs/promises');
+  const { execFile } = await import('node:child_process');
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-merge-'));
+  try {
+    const [c, b, o] = ['current', 'base', 'other'].map((n) => join(dir, n));
+    await Promise.all([writeFile(c, current), writeFile(b, base), writeFile(o, other)]);
+    return await new Promise((resolve, reject) => {
+      execFile('git', ['merge-file', '-p', '-L', 'current', '-L', 'base', '-L', 'other', c, b, o], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+        const code = err ? (err as NodeJS.ErrnoException & { code?: number | string }).code : 0;
+        if (typeof code === 'number' && code > 0 && code < 128) resolve({ text: stdout, conflicts: code });
+        else if (err) reject(new ExternalError(`git merge-file failed: ${stderr || err.message}`));
+        else resolve({ text: stdout, conflicts: 0 });
+      });
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
