@@ -1,9 +1,87 @@
-import { notBuilt } from '../not-built.js';
+import type { Command } from '../command.js';
+import { int, str } from '../command.js';
+import { UsageError } from '../../errors.js';
+import { assertName } from '../../spec/paths.js';
+import { parseDuration } from '../../spec/duration.js';
+import { providerChoice } from '../../model/session.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INFLIGHT } from '../../serve/http-server.js';
+import { DEFAULT_LOG_MAX_FILE_BYTES } from '../../serve/log-writer.js';
+import { startServe } from '../../serve/serve.js';
+import { VERSION } from '../main.js';
 
-export const serve = notBuilt('serve', 'Serve an environment: reconcile environments/<env>.yaml and speak the Open Inference Protocol v2.', {
-  env: { type: 'string', value: '<env>', description: 'environment', required: true },
-  repo: { type: 'string', value: '<path|git url>', description: 'GitOps repository', default: '.' },
-  branch: { type: 'string', value: '<branch>', description: 'branch to follow', default: 'main' },
-  port: { type: 'string', value: '<port>', description: 'HTTP port', default: '8080' },
-  interval: { type: 'string', value: '<duration>', description: 'reconcile interval', default: '30s' },
-});
+function bytes(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^([0-9]+)(k|kb|m|mb|g|gb)?$/i.exec(v.trim());
+  if (!m) throw new UsageError(`--${name} expects a size such as 1048576, 512k or 16m, got '${v}'`);
+  const mult = { k: 1 << 10, m: 1 << 20, g: 1 << 30 }[(m[2] ?? '').charAt(0).toLowerCase()] ?? 1;
+  return Number(m[1]) * mult;
+}
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'Serve an environment: reconcile environments/<env>.yaml and speak the Open Inference Protocol v2.',
+  options: {
+    env: { type: 'string', value: '<env>', description: 'environment', required: true },
+    repo: { type: 'string', value: '<path|git url>', description: 'GitOps repository', default: '.' },
+    branch: { type: 'string', value: '<branch>', description: 'branch to follow', default: 'main' },
+    port: { type: 'string', value: '<port>', description: 'HTTP port (0: any free port)', default: '8080' },
+    host: { type: 'string', value: '<address>', description: 'address to listen on (0.0.0.0 for every interface)', default: '127.0.0.1' },
+    interval: { type: 'string', value: '<duration>', description: 'reconcile interval, e.g. 30s, 5m (0s: only on POST /-/reconcile)', default: '30s' },
+    store: { type: 'string', value: '<path|uri>', description: "model store when the manifest names none (else SLIPWAY_STORE, else .slipway/store in the repo)" },
+    logs: { type: 'string', value: '<dir>', description: 'write sampled prediction logs (JSON lines) under this directory' },
+    'log-max-bytes': { type: 'string', value: '<size>', description: 'rotate a prediction-log file at this size', default: String(DEFAULT_LOG_MAX_FILE_BYTES >> 20) + 'm' },
+    'max-inflight': { type: 'string', value: '<n>', description: 'inference requests in flight before answering 503 + Retry-After', default: String(DEFAULT_MAX_INFLIGHT) },
+    'max-body': { type: 'string', value: '<size>', description: 'largest request body accepted (413 beyond)', default: String(DEFAULT_MAX_BODY_BYTES >> 10) + 'k' },
+    provider: { type: 'string', value: '<auto|cpu|cuda>', description: 'ONNX Runtime execution provider (SLIPWAY_EXECUTION_PROVIDER)', default: 'auto' },
+    'shutdown-grace': { type: 'string', value: '<duration>', description: 'how long SIGTERM waits for in-flight requests', default: '30s' },
+  },
+  details: `Endpoints: /v2, /v2/health/live, /v2/health/ready, /v2/models/<m>[/versions/<v>][/ready|/infer],
+GET /-/status (sync + health), POST /-/reconcile[?wait=true] (push webhook), GET /metrics (Prometheus).
+See docs/serve.md for request formats, canary and shadow routing, prediction logs and status fields.`,
+  async run(opts, _pos, ctx) {
+    const environment = assertName('environment', str(opts, 'env')!);
+    const intervalText = str(opts, 'interval')!;
+    const intervalMs = intervalText === '0' ? 0 : parseDuration(intervalText);
+    if (intervalMs === undefined) throw new UsageError(`--interval expects a duration such as 30s, 5m or 1h, got '${intervalText}'`);
+    const grace = parseDuration(str(opts, 'shutdown-grace')!);
+    if (grace === undefined) throw new UsageError(`--shutdown-grace expects a duration such as 30s, got '${str(opts, 'shutdown-grace')}'`);
+    const provider = providerChoice(str(opts, 'provider') as 'auto' | 'cpu' | 'cuda', ctx.env);
+    const log = (line: string) => ctx.stderr(`[serve] ${line}\n`);
+    const running = await startServe({
+      environment,
+      repo: str(opts, 'repo')!,
+      branch: str(opts, 'branch')!,
+      host: str(opts, 'host')!,
+      port: int(opts, 'port', 0, 65535)!,
+      intervalMs,
+      store: str(opts, 'store'),
+      env: ctx.env,
+      cwd: ctx.cwd,
+      logs: str(opts, 'logs'),
+      logMaxFileBytes: bytes(str(opts, 'log-max-bytes'), 'log-max-bytes'),
+      maxInflight: int(opts, 'max-inflight', 1, 1_000_000),
+      maxBodyBytes: bytes(str(opts, 'max-body'), 'max-body'),
+      provider,
+      serverVersion: VERSION,
+      log,
+    });
+    const s = running.reconciler.status();
+    ctx.stdout(`serving ${environment} on ${running.url}: sync ${s.sync.status}, health ${s.health.status}${s.health.reason ? ` (${s.health.reason})` : ''}\n`);
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: string) => {
+        log(`${sig}: draining in-flight requests (up to ${grace} ms)`);
+        process.off('SIGTERM', term);
+        process.off('SIGINT', int_);
+        void running.stop(grace).then((r) => {
+          log(r.drained ? 'stopped; every in-flight request finished' : 'stopped; the grace period ended before every request finished');
+          resolve();
+        });
+      };
+      const term = () => onSignal('SIGTERM');
+      const int_ = () => onSignal('SIGINT');
+      process.on('SIGTERM', term);
+      process.on('SIGINT', int_);
+    });
+    return 0;
+  },
+};

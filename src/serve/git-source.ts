@@ -1,0 +1,57 @@
+/**
+ * The serving side's view of git: a private bare cache that fetches one branch of the GitOps
+ * repository (a local path or any URL git understands) and reads files at a commit with `git show`.
+ * The working tree of a local repository is never touched.
+ */
+import { mkdir } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { git, gitMaybe } from '../gitops/git.js';
+import { isRemote } from '../spec/paths.js';
+
+const HEAD_REF = 'refs/slipway/head';
+
+/** True for `user@host:path` (scp-like) git addresses. */
+function isScpLike(repo: string): boolean {
+  return /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/.test(repo);
+}
+
+export class GitSource {
+  readonly repo: string;
+  readonly branch: string;
+  readonly cacheDir: string;
+  /** the repository's directory when it is local (the base for relative store paths) */
+  readonly localPath: string | null;
+  private ready = false;
+
+  constructor(repo: string, branch: string, cacheDir: string, cwd = process.cwd()) {
+    if (repo.startsWith('-')) throw new UsageError(`--repo: '${repo}' is not a path or URL`);
+    if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith('-') || branch.includes('..') || branch.endsWith('/') || branch.endsWith('.lock')) {
+      throw new UsageError(`--branch: '${branch}' is not a valid branch name`);
+    }
+    const remote = isRemote(repo) || isScpLike(repo);
+    this.localPath = remote ? null : isAbsolute(repo) ? repo : resolve(cwd, repo);
+    this.repo = this.localPath ?? repo;
+    this.branch = branch;
+    this.cacheDir = cacheDir;
+  }
+
+  /** Fetches the branch; returns the commit at its head. */
+  async fetch(): Promise<string> {
+    if (!this.ready) {
+      await mkdir(this.cacheDir, { recursive: true });
+      if ((await gitMaybe(this.cacheDir, ['rev-parse', '--is-bare-repository']))?.trim() !== 'true') await git(this.cacheDir, ['init', '--bare', '--quiet']);
+      this.ready = true;
+    }
+    await git(this.cacheDir, ['fetch', '--quiet', '--no-tags', '--force', '--', this.repo, `+refs/heads/${this.branch}:${HEAD_REF}`]);
+    return (await git(this.cacheDir, ['rev-parse', '--verify', `${HEAD_REF}^{commit}`])).trim();
+  }
+
+  /** A file's text at a commit, or null when the commit has no such file. */
+  async show(commit: string, path: string): Promise<string | null> {
+    if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+    const type = await gitMaybe(this.cacheDir, ['cat-file', '-t', `${commit}:${path}`]);
+    if (type?.trim() !== 'blob') return null;
+    return git(this.cacheDir, ['show', `${commit}:${path}`]);
+  }
+}

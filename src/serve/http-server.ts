@@ -1,0 +1,349 @@
+/**
+ * The HTTP side of `slipway serve` on node:http: Open Inference Protocol v2 REST, `/-/status`,
+ * `/-/reconcile`, `/metrics`. Bounded in-flight inference (503 + Retry-After beyond it), bounded
+ * bodies (413), precise 400s, and a graceful shutdown that lets in-flight requests finish.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { SlipwayError } from '../errors.js';
+import { pickDeployment, type Deployed, type ModelRuntime, type Role, type Slot } from './deployment.js';
+import { redactRow, type PredictionLogWriter } from './log-writer.js';
+import type { ServeMetrics } from './metrics.js';
+import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
+import { checkRequestedOutputs, encodeOutputs, outputMetadata, predictionOf, rowsOf, type Prediction } from './oip-encode.js';
+import type { PredictionLogRecord } from './prediction-log.js';
+import type { Reconciler } from './reconciler.js';
+import { ShadowQueue, DEFAULT_SHADOW_QUEUE } from './shadow.js';
+
+export const DEFAULT_MAX_INFLIGHT = 256;
+export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+export const SERVER_NAME = 'slipway';
+
+export interface HttpServerOptions {
+  reconciler: Reconciler;
+  metrics: ServeMetrics;
+  logs?: PredictionLogWriter;
+  maxInflight?: number;
+  maxBodyBytes?: number;
+  shadowQueue?: number;
+  serverVersion?: string;
+  log?: (line: string) => void;
+  random?: () => number;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+export class InferenceServer {
+  readonly server: Server;
+  readonly shadow: ShadowQueue;
+  private readonly o: HttpServerOptions;
+  private readonly maxInflight: number;
+  private readonly maxBody: number;
+  private inflight = 0;
+  private closing = false;
+  private drainWaiters: (() => void)[] = [];
+  private readonly idPrefix = randomBytes(4).toString('hex');
+  private idSeq = 0;
+  private readonly random: () => number;
+
+  constructor(o: HttpServerOptions) {
+    this.o = o;
+    this.maxInflight = o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
+    this.maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.random = o.random ?? Math.random;
+    this.shadow = new ShadowQueue(o.shadowQueue ?? DEFAULT_SHADOW_QUEUE, () => {}, (e) => o.log?.(`shadow inference failed: ${e.message}`));
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get inflightRequests(): number {
+    return this.inflight;
+  }
+
+  /** Stops accepting connections, lets in-flight requests finish (up to graceMs), then closes. */
+  async shutdown(graceMs = 30_000): Promise<{ drained: boolean }> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.drained().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    this.server.closeAllConnections();
+    await closed;
+    await Promise.race([this.shadow.idle(), new Promise((r) => setTimeout(r, Math.min(graceMs, 5000)).unref())]);
+    return { drained };
+  }
+
+  private drained(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)), ...(this.closing ? { connection: 'close' } : {}), ...headers });
+    res.end(text);
+  }
+
+  private error(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+    this.send(res, status, { error: message }, headers);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const query = q === -1 ? '' : url.slice(q + 1);
+    const method = req.method ?? 'GET';
+    try {
+      if (path.startsWith('/v2/models/')) return this.modelRoute(req, res, method, path);
+      switch (path) {
+        case '/v2':
+        case '/v2/':
+          if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          return this.send(res, 200, { name: SERVER_NAME, version: this.o.serverVersion ?? '0', extensions: [] });
+        case '/v2/health/live':
+          if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          return this.send(res, 200, { live: true });
+        case '/v2/health/ready': {
+          if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          const ready = this.o.reconciler.ready() && !this.closing;
+          return this.send(res, ready ? 200 : 503, ready ? { ready: true } : { ready: false, error: this.closing ? 'shutting down' : (this.o.reconciler.status().health.reason ?? 'models are not loaded yet') });
+        }
+        case '/-/status':
+          if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          return this.send(res, 200, this.o.reconciler.status());
+        case '/-/reconcile':
+          if (method !== 'POST') return this.notAllowed(req, res, 'POST');
+          return this.reconcileRoute(req, res, query);
+        case '/metrics':
+          if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          void this.o.metrics.registry.metrics().then(
+            (text) => {
+              res.writeHead(200, { 'content-type': this.o.metrics.registry.contentType });
+              res.end(text);
+            },
+            (e: Error) => this.error(res, 500, `metrics: ${e.message}`),
+          );
+          return;
+        default:
+          req.resume();
+          return this.error(res, 404, `no route for ${method} ${path}`);
+      }
+    } catch (e) {
+      this.o.log?.(`internal error on ${method} ${path}: ${(e as Error).stack ?? String(e)}`);
+      if (!res.headersSent) this.error(res, 500, 'internal error');
+    }
+  }
+
+  private notAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
+    req.resume();
+    this.error(res, 405, `method ${req.method} not allowed here; use ${allow}`, { allow });
+  }
+
+  private reconcileRoute(req: IncomingMessage, res: ServerResponse, query: string): void {
+    req.resume(); // the webhook payload is not used: the reconciler reads git itself
+    const wait = /(^|&)wait=(1|true)(&|$)/.test(query);
+    const run = this.o.reconciler.reconcile('webhook');
+    if (!wait) return this.send(res, 202, { accepted: true });
+    void run.then(() => this.send(res, 200, this.o.reconciler.status()));
+  }
+
+  private modelRoute(req: IncomingMessage, res: ServerResponse, method: string, path: string): void {
+    // /v2/models/{m}[/versions/{v}][/ready|/infer]
+    const parts = path.slice('/v2/models/'.length).split('/');
+    const model = decodeURIComponent(parts[0] ?? '');
+    let i = 1;
+    let version: string | undefined;
+    if (parts[i] === 'versions') {
+      version = parts[i + 1] !== undefined ? decodeURIComponent(parts[i + 1]) : undefined;
+      if (!version) {
+        req.resume();
+        return this.error(res, 404, `no route for ${method} ${path}: expected /v2/models/{name}/versions/{version}`);
+      }
+      i += 2;
+    }
+    const action = parts[i];
+    if (parts.length > i + 1 || (action !== undefined && action !== 'ready' && action !== 'infer') || !model) {
+      req.resume();
+      return this.error(res, 404, `no route for ${method} ${path}`);
+    }
+    if (action === 'infer') {
+      if (method !== 'POST') return this.notAllowed(req, res, 'POST');
+      return void this.infer(req, res, model, version);
+    }
+    if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+    req.resume();
+    const found = this.lookup(res, model, version);
+    if (!found) return;
+    const rt = found.deployed.rt;
+    if (action === 'ready') return this.send(res, 200, { name: model, ready: true });
+    const slot = found.slot;
+    const versions = [slot.primary.rt.version, ...(slot.canary ? [slot.canary.deployed.rt.version] : []), ...(slot.shadow ? [slot.shadow.rt.version] : [])];
+    this.send(res, 200, {
+      name: model,
+      versions: version ? [rt.version] : [...new Set(versions)],
+      platform: 'onnxruntime_onnx',
+      inputs: rt.inputs,
+      outputs: outputMetadata(rt.task, rt.classes),
+    });
+  }
+
+  /** Finds the slot and deployment for a model route, answering 404/503 itself when there is none. */
+  private lookup(res: ServerResponse, model: string, version: string | undefined, requestId?: string): { slot: Slot; deployed: Deployed; role: Role } | null {
+    const slot = this.o.reconciler.slots.get(model);
+    if (!slot) {
+      const rec = this.o.reconciler.modelState(model);
+      if (rec) {
+        this.error(res, 503, `model '${model}' is not ready (${rec.state}${rec.reason ? `: ${rec.reason}` : ''})`, { 'retry-after': '5' });
+      } else {
+        const names = this.o.reconciler.modelNames();
+        this.error(res, 404, `model '${model}' not found; this server serves ${names.length ? names.join(', ') : 'no models'}`);
+      }
+      return null;
+    }
+    const picked = pickDeployment(slot, requestId, version);
+    if (!picked) {
+      const versions = [slot.primary.rt.version, slot.canary?.deployed.rt.version, slot.shadow?.rt.version].filter(Boolean);
+      this.error(res, 404, `model '${model}' has no version '${version}'; loaded: ${versions.join(', ')}`);
+      return null;
+    }
+    return { slot, ...picked };
+  }
+
+  private readBody(req: IncomingMessage): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > this.maxBody) return reject(new BadRequest(`request body of ${declared} bytes is over the limit of ${this.maxBody} bytes (--max-body)`, 413));
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > this.maxBody) {
+          req.removeAllListeners('data');
+          req.resume();
+          reject(new BadRequest(`request body is over the limit of ${this.maxBody} bytes (--max-body)`, 413));
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+  }
+
+  private async infer(req: IncomingMessage, res: ServerResponse, model: string, version: string | undefined): Promise<void> {
+    const t0 = performance.now();
+    if (this.inflight >= this.maxInflight) {
+      req.resume();
+      this.o.metrics.rejected.inc({ reason: 'overloaded' });
+      this.o.metrics.requests.inc({ model, version: version ?? '', code: '503' });
+      return this.error(res, 503, `server overloaded: ${this.inflight} requests in flight (--max-inflight ${this.maxInflight}); retry later`, { 'retry-after': '1' });
+    }
+    this.inflight++;
+    this.o.metrics.inflight.inc();
+    let held: Deployed | null = null;
+    let labelVersion = version ?? '';
+    let code = 200;
+    try {
+      let body: unknown;
+      try {
+        const raw = await this.readBody(req);
+        body = JSON.parse(raw.toString('utf8'));
+      } catch (e) {
+        if (e instanceof BadRequest) throw e;
+        throw new BadRequest(`malformed JSON body: ${(e as Error).message}`);
+      }
+      const bodyId = typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : undefined;
+      const headerId = req.headers['x-request-id'];
+      const givenId = bodyId ?? (typeof headerId === 'string' && headerId ? headerId : undefined);
+      const found = this.lookup(res, model, version, givenId);
+      if (!found) {
+        code = res.statusCode;
+        return;
+      }
+      held = found.deployed;
+      held.acquire();
+      const rt = held.rt;
+      labelVersion = rt.version;
+      const decoded = decodeRequest(body, { features: rt.features, extra: rt.extra, contract: rt.contract });
+      checkRequestedOutputs(decoded.outputs, rt.task);
+      const prediction = await rt.predict(decoded.rows);
+      const id = givenId ?? `${this.idPrefix}-${(++this.idSeq).toString(36)}`;
+      this.send(
+        res,
+        200,
+        { model_name: model, model_version: rt.version, id, parameters: { role: found.role }, outputs: encodeOutputs(prediction, rt.task, rt.threshold, decoded.outputs) },
+        { 'x-request-id': id },
+      );
+      // after the answer: prediction log and shadow
+      const sampled = this.o.logs !== undefined && rt.logSampleRate > 0 && (rt.logSampleRate >= 1 || this.random() < rt.logSampleRate);
+      if (sampled) this.logPredictions(rt, found.role, id, decoded.rows, prediction);
+      const shadow = found.role !== 'shadow' && version === undefined ? found.slot.shadow : undefined;
+      if (shadow) this.enqueueShadow(shadow, id, decoded.rows, sampled);
+    } catch (e) {
+      if (e instanceof BadRequest) {
+        code = e.status;
+        this.o.metrics.rejected.inc({ reason: code === 413 ? 'too_large' : 'bad_request' });
+        this.error(res, code, e.message, code === 413 ? { connection: 'close' } : {});
+      } else if (e instanceof SlipwayError) {
+        code = 400;
+        this.error(res, 400, e.message);
+      } else {
+        code = 500;
+        this.o.log?.(`inference error for ${model}: ${(e as Error).stack ?? String(e)}`);
+        this.error(res, 500, `inference failed: ${(e as Error).message}`);
+      }
+    } finally {
+      held?.release();
+      this.o.metrics.requests.inc({ model, version: labelVersion, code: String(code) });
+      if (code === 200) this.o.metrics.latency.observe({ model, version: labelVersion }, (performance.now() - t0) / 1000);
+      this.o.metrics.inflight.dec();
+      if (--this.inflight === 0 && this.drainWaiters.length) {
+        const w = this.drainWaiters;
+        this.drainWaiters = [];
+        for (const f of w) f();
+      }
+    }
+  }
+
+  private logPredictions(rt: ModelRuntime, role: Role, id: string, rows: Row[], p: Prediction): void {
+    const ts = new Date().toISOString();
+    const n = rowsOf(p);
+    const records: PredictionLogRecord[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      records[i] = {
+        ts,
+        request_id: n > 1 ? `${id}#${i}` : id,
+        model: rt.model,
+        version: rt.version,
+        digest: rt.digest,
+        role,
+        inputs: redactRow(rows[i], rt.sensitive, rt.logSensitive),
+        prediction: predictionOf(p, i, rt.task),
+      };
+    }
+    this.o.logs!.write(records);
+  }
+
+  private enqueueShadow(shadow: Deployed, id: string, rows: Row[], log: boolean): void {
+    const ok = this.shadow.offer(async () => {
+      const p = await shadow.use((rt) => rt.predict(rows));
+      if (log) this.logPredictions(shadow.rt, 'shadow', id, rows, p);
+    });
+    if (!ok) this.o.metrics.shadowDropped.inc({ model: shadow.rt.model });
+  }
+}

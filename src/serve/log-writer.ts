@@ -1,0 +1,152 @@
+/**
+ * The prediction-log writer: buffers PredictionLogRecords in memory and appends them to JSON-lines
+ * files off the request path (a timer flushes), rotating by size. A full buffer drops records and
+ * counts them rather than slowing responses down.
+ */
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PredictionLogRecord } from './prediction-log.js';
+import type { Scalar } from './oip-decode.js';
+
+export type SensitivePolicy = 'keep' | 'hash' | 'drop';
+
+export const DEFAULT_LOG_SAMPLE_RATE = 1.0;
+export const DEFAULT_LOG_SENSITIVE: SensitivePolicy = 'hash';
+export const DEFAULT_LOG_MAX_FILE_BYTES = 64 << 20;
+
+export interface LogWriterOptions {
+  /** rotate when a file reaches this size (bytes) */
+  maxFileBytes?: number;
+  /** records waiting to be written beyond this many bytes are dropped (and counted) */
+  maxPendingBytes?: number;
+  /** flush period (ms) */
+  flushMs?: number;
+  /** called when records are dropped (for the metric) */
+  onDrop?: (model: string, n: number) => void;
+  onError?: (err: Error) => void;
+  now?: () => Date;
+}
+
+interface FileState {
+  path: string;
+  day: string;
+  bytes: number;
+}
+
+/** Hashes a sensitive value as `sha256:<hex>` of its JSON text (so 1 and "1" differ). */
+export function hashValue(v: Scalar): string {
+  return 'sha256:' + createHash('sha256').update(JSON.stringify(v)).digest('hex');
+}
+
+/** Applies the log_sensitive policy to one row's values. */
+export function redactRow(row: Record<string, Scalar>, sensitive: readonly string[], policy: SensitivePolicy): Record<string, Scalar> {
+  if (policy === 'keep' || sensitive.length === 0) return row;
+  const out: Record<string, Scalar> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (!sensitive.includes(k)) out[k] = v;
+    else if (policy === 'hash') out[k] = v === null ? null : hashValue(v);
+  }
+  return out;
+}
+
+export class PredictionLogWriter {
+  readonly dir: string;
+  private readonly maxFileBytes: number;
+  private readonly maxPendingBytes: number;
+  private readonly opts: LogWriterOptions;
+  private pending = new Map<string, string[]>();
+  private pendingBytes = 0;
+  private files = new Map<string, FileState>();
+  private seq = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  written = 0;
+  dropped = 0;
+
+  constructor(dir: string, opts: LogWriterOptions = {}) {
+    this.dir = dir;
+    this.opts = opts;
+    this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_LOG_MAX_FILE_BYTES;
+    this.maxPendingBytes = opts.maxPendingBytes ?? 32 << 20;
+  }
+
+  /** Queues records; never blocks and never throws. */
+  write(records: PredictionLogRecord[]): void {
+    if (records.length === 0) return;
+    const model = records[0].model;
+    let text = '';
+    for (const r of records) text += JSON.stringify(r) + '\n';
+    if (this.pendingBytes + text.length > this.maxPendingBytes) {
+      this.dropped += records.length;
+      this.opts.onDrop?.(model, records.length);
+      return;
+    }
+    let list = this.pending.get(model);
+    if (!list) this.pending.set(model, (list = []));
+    list.push(text);
+    this.pendingBytes += text.length;
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.flush();
+      }, this.opts.flushMs ?? 200);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes everything queued so far; resolves when it is on disk. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushNow());
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  private async flushNow(): Promise<void> {
+    const batches = this.pending;
+    this.pending = new Map();
+    this.pendingBytes = 0;
+    for (const [model, chunks] of batches) {
+      try {
+        await this.append(model, chunks);
+      } catch (e) {
+        this.opts.onError?.(e as Error);
+      }
+    }
+  }
+
+  private async append(model: string, chunks: string[]): Promise<void> {
+    let i = 0;
+    while (i < chunks.length) {
+      const file = await this.current(model);
+      let text = '';
+      // at least one chunk per file, then as many as fit under the size limit
+      do {
+        text += chunks[i++];
+      } while (i < chunks.length && file.bytes + Buffer.byteLength(text) + Buffer.byteLength(chunks[i]) <= this.maxFileBytes);
+      await appendFile(file.path, text);
+      file.bytes += Buffer.byteLength(text);
+      this.written += text.split('\n').length - 1;
+    }
+  }
+
+  /** The file to append to: a new one per day and whenever the current one is full. */
+  private async current(model: string): Promise<FileState> {
+    const now = this.opts.now?.() ?? new Date();
+    const iso = now.toISOString();
+    const day = iso.slice(0, 10);
+    const f = this.files.get(model);
+    if (f && f.day === day && f.bytes < this.maxFileBytes) return f;
+    const dir = join(this.dir, model, day);
+    await mkdir(dir, { recursive: true });
+    const hms = iso.slice(11, 19).replace(/:/g, '');
+    const state: FileState = { path: join(dir, `predictions-${hms}-${String(++this.seq).padStart(4, '0')}.jsonl`), day, bytes: 0 };
+    this.files.set(model, state);
+    return state;
+  }
+}

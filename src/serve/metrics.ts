@@ -1,0 +1,37 @@
+/** Prometheus metrics of the server, on a Registry of its own (several servers can live in one process). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface ServeMetrics {
+  registry: Registry;
+  requests: Counter<'model' | 'version' | 'code'>;
+  latency: Histogram<'model' | 'version'>;
+  modelInfo: Gauge<'model' | 'version' | 'digest' | 'role'>;
+  reconciles: Counter<'result'>;
+  inflight: Gauge;
+  rejected: Counter<'reason'>;
+  shadowDropped: Counter<'model'>;
+  logDropped: Counter<'model'>;
+}
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): ServeMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'slipway_' });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({ name: 'slipway_inference_requests_total', help: 'Inference requests by model, version and HTTP status code', labelNames: ['model', 'version', 'code'], registers }),
+    latency: new Histogram({
+      name: 'slipway_inference_duration_seconds',
+      help: 'Inference latency (request received to response written) by model and version',
+      labelNames: ['model', 'version'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    modelInfo: new Gauge({ name: 'slipway_model_loaded_info', help: 'Loaded model versions (1 while loaded) by role: primary, canary or shadow', labelNames: ['model', 'version', 'digest', 'role'], registers }),
+    reconciles: new Counter({ name: 'slipway_reconcile_total', help: 'Reconcile runs by result (synced, unchanged, failed)', labelNames: ['result'], registers }),
+    inflight: new Gauge({ name: 'slipway_inflight_requests', help: 'Requests being processed now', registers }),
+    rejected: new Counter({ name: 'slipway_rejected_requests_total', help: 'Requests refused before reaching a model (overloaded, too_large, bad_request, shutting_down)', labelNames: ['reason'], registers }),
+    shadowDropped: new Counter({ name: 'slipway_shadow_dropped_total', help: 'Shadow inferences dropped because the shadow queue was full', labelNames: ['model'], registers }),
+    logDropped: new Counter({ name: 'slipway_prediction_log_dropped_total', help: 'Prediction-log records dropped because the writer fell behind', labelNames: ['model'], registers }),
+  };
+}

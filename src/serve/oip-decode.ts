@@ -1,0 +1,282 @@
+/**
+ * Open Inference Protocol v2 (REST) request decoding: a parsed JSON body → rows of named values,
+ * with a precise message for every malformed request. Pure: no I/O.
+ *
+ * Two request forms (docs/serve.md):
+ * - raw tensors: one input per column, named after it, shape [N] or [N, 1], an OIP datatype that fits
+ *   the column's contract type (numbers: INTn, UINTn or FPn; strings: BYTES, booleans: BOOL); or one
+ *   input of shape [N, F] holding every feature in model order;
+ * - named columns: one BYTES input of shape [N] whose elements are JSON objects (one row each), marked
+ *   with `parameters: {content_type: "json"}` on the input or the request (KServe/MLServer style).
+ */
+import type { RowSchema } from '../spec/types.js';
+
+export type Scalar = string | number | boolean | null;
+export type Row = Record<string, Scalar>;
+
+export interface OipRequestInput {
+  name: string;
+  shape: number[];
+  datatype: string;
+  parameters?: Record<string, unknown>;
+  data: unknown[];
+}
+
+export interface OipRequest {
+  id?: string;
+  parameters?: Record<string, unknown>;
+  inputs: OipRequestInput[];
+  outputs?: { name: string; parameters?: Record<string, unknown> }[];
+}
+
+/** A request the server cannot act on: answered 400 with this message. */
+export class BadRequest extends Error {
+  readonly status: number;
+  constructor(message: string, status = 400) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
+export type Datatype = (typeof DATATYPES)[number];
+const DATATYPE_SET = new Set<string>(DATATYPES);
+
+const INT_RANGE: Record<string, [number, number]> = {
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 4294967295],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-2147483648, 2147483647],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
+export interface DecodeContext {
+  /** feature columns in model order */
+  features: string[];
+  /** other columns a request may carry (sensitive, id): logged, never fed to the model */
+  extra: string[];
+  contract: RowSchema;
+}
+
+/** What a request asks for, decoded. */
+export interface DecodedRequest {
+  id?: string;
+  rows: Row[];
+  /** requested output names, if the request listed them */
+  outputs?: string[];
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 30 ? v.slice(0, 30) + '…' : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The contract's JSON types of a column (a type array means nullable). */
+function columnTypes(contract: RowSchema, col: string): Set<string> {
+  const t = contract.properties[col]?.type;
+  if (t === undefined) return new Set(['number', 'string', 'boolean', 'integer', 'null']);
+  return new Set(Array.isArray(t) ? t : [t]);
+}
+
+function datatypesFor(types: Set<string>): Datatype[] {
+  const out: Datatype[] = [];
+  if (types.has('number') || types.has('integer')) out.push('FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64');
+  if (types.has('string')) out.push('BYTES');
+  if (types.has('boolean')) out.push('BOOL');
+  return out;
+}
+
+/** Flattens nested tensor data (row-major), checking every element against the datatype. */
+function flatten(data: unknown[], datatype: Datatype, where: string): Scalar[] {
+  const out: Scalar[] = [];
+  const visit = (v: unknown, path: string): void => {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) visit(v[i], `${path}[${i}]`);
+      return;
+    }
+    out.push(checkElement(v, datatype, `${where}.data${path}`));
+  };
+  for (let i = 0; i < data.length; i++) visit(data[i], `[${i}]`);
+  return out;
+}
+
+function checkElement(v: unknown, datatype: Datatype, where: string): Scalar {
+  if (datatype === 'BYTES') {
+    if (typeof v === 'string') return v;
+    throw new BadRequest(`${where}: expected a string for datatype BYTES, got ${describe(v)}`);
+  }
+  if (datatype === 'BOOL') {
+    if (typeof v === 'boolean') return v;
+    throw new BadRequest(`${where}: expected true or false for datatype BOOL, got ${describe(v)}`);
+  }
+  if (typeof v !== 'number') {
+    if (v === null) return null;
+    throw new BadRequest(`${where}: expected a number for datatype ${datatype}, got ${describe(v)}`);
+  }
+  const range = INT_RANGE[datatype];
+  if (range) {
+    if (!Number.isInteger(v)) throw new BadRequest(`${where}: expected an integer for datatype ${datatype}, got ${v}`);
+    if (v < range[0] || v > range[1]) throw new BadRequest(`${where}: ${v} is out of range for datatype ${datatype} (${range[0]}..${range[1]})`);
+  }
+  return v;
+}
+
+function checkShape(shape: unknown, where: string): number[] {
+  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
+    throw new BadRequest(`${where}.shape: expected a non-empty array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  return shape as number[];
+}
+
+function contentType(p: unknown): string | undefined {
+  return isPlainObject(p) && typeof p.content_type === 'string' ? p.content_type : undefined;
+}
+
+/** Checks the body's overall shape (the OIP inference_request object). */
+export function parseRequest(body: unknown): OipRequest {
+  if (!isPlainObject(body)) throw new BadRequest(`request body: expected a JSON object with "inputs", got ${describe(body)}`);
+  if (body.id !== undefined && typeof body.id !== 'string') throw new BadRequest(`id: expected a string, got ${describe(body.id)}`);
+  if (body.parameters !== undefined && !isPlainObject(body.parameters)) throw new BadRequest(`parameters: expected an object, got ${describe(body.parameters)}`);
+  if (!Array.isArray(body.inputs)) throw new BadRequest(body.inputs === undefined ? 'inputs: required field is missing' : `inputs: expected an array, got ${describe(body.inputs)}`);
+  if (body.inputs.length === 0) throw new BadRequest('inputs: expected at least one input');
+  body.inputs.forEach((inp, i) => {
+    const where = `inputs[${i}]`;
+    if (!isPlainObject(inp)) throw new BadRequest(`${where}: expected an object, got ${describe(inp)}`);
+    for (const k of ['name', 'shape', 'datatype', 'data']) if (inp[k] === undefined) throw new BadRequest(`${where}.${k}: required field is missing`);
+    if (typeof inp.name !== 'string' || inp.name === '') throw new BadRequest(`${where}.name: expected a non-empty string, got ${describe(inp.name)}`);
+    if (typeof inp.datatype !== 'string' || !DATATYPE_SET.has(inp.datatype)) {
+      throw new BadRequest(`${where}.datatype: expected one of ${DATATYPES.join(', ')}, got ${describe(inp.datatype)}`);
+    }
+    checkShape(inp.shape, where);
+    if (!Array.isArray(inp.data)) throw new BadRequest(`${where}.data: expected an array, got ${describe(inp.data)}`);
+    if (inp.parameters !== undefined && !isPlainObject(inp.parameters)) throw new BadRequest(`${where}.parameters: expected an object, got ${describe(inp.parameters)}`);
+  });
+  if (body.outputs !== undefined) {
+    if (!Array.isArray(body.outputs)) throw new BadRequest(`outputs: expected an array, got ${describe(body.outputs)}`);
+    body.outputs.forEach((o, i) => {
+      if (!isPlainObject(o) || typeof o.name !== 'string') throw new BadRequest(`outputs[${i}]: expected an object with a string "name"`);
+    });
+  }
+  return body as unknown as OipRequest;
+}
+
+/** Decodes a parsed inference request into rows, checking names, datatypes and shape × data length. */
+export function decodeRequest(body: unknown, ctx: DecodeContext): DecodedRequest {
+  const req = parseRequest(body);
+  const outputs = req.outputs?.map((o) => o.name);
+  const reqType = contentType(req.parameters);
+  if (req.inputs.length === 1 && (contentType(req.inputs[0].parameters) === 'json' || reqType === 'json')) {
+    return { id: req.id, rows: decodeJsonRows(req.inputs[0], ctx), outputs };
+  }
+  if (reqType === 'json') throw new BadRequest('parameters.content_type "json" expects exactly one BYTES input holding one JSON object per row');
+  const features = new Set(ctx.features);
+  const allowed = new Set([...ctx.features, ...ctx.extra]);
+  // one [N, F] input holding every feature in model order
+  if (req.inputs.length === 1 && req.inputs[0].shape.length === 2 && req.inputs[0].shape[1] === ctx.features.length && ctx.features.length > 1 && !allowed.has(req.inputs[0].name)) {
+    return { id: req.id, rows: decodeMatrix(req.inputs[0], ctx), outputs };
+  }
+  let n = -1;
+  const columns = new Map<string, Scalar[]>();
+  req.inputs.forEach((inp, i) => {
+    const where = `inputs[${i}] (${inp.name})`;
+    if (!allowed.has(inp.name)) {
+      throw new BadRequest(`${where}: unknown input; expected inputs named after the feature columns (${ctx.features.join(', ')}), or one BYTES input of JSON rows with parameters.content_type "json"`);
+    }
+    if (columns.has(inp.name)) throw new BadRequest(`${where}: input given twice`);
+    const shape = inp.shape;
+    if (shape.length > 2 || (shape.length === 2 && shape[1] !== 1)) throw new BadRequest(`${where}.shape: expected [N] or [N, 1] for a column input, got ${JSON.stringify(shape)}`);
+    const types = columnTypes(ctx.contract, inp.name);
+    const ok = datatypesFor(types);
+    if (!ok.includes(inp.datatype as Datatype)) {
+      throw new BadRequest(`${where}.datatype: column '${inp.name}' is ${[...types].filter((t) => t !== 'null').join(' or ')} in the data contract; expected ${ok.includes('BYTES') && ok.length === 1 ? 'BYTES' : ok.length === 1 ? ok[0] : `one of ${ok.join(', ')}`}, got ${inp.datatype}`);
+    }
+    const values = flatten(inp.data, inp.datatype as Datatype, where);
+    if (values.length !== shape[0] * (shape[1] ?? 1)) {
+      throw new BadRequest(`${where}: shape ${JSON.stringify(shape)} holds ${shape[0] * (shape[1] ?? 1)} elements but data has ${values.length}`);
+    }
+    if (values.includes(null) && !types.has('null')) throw new BadRequest(`${where}.data[${values.indexOf(null)}]: column '${inp.name}' is not nullable in the data contract, got null`);
+    if (n === -1) n = shape[0];
+    else if (shape[0] !== n) throw new BadRequest(`${where}.shape: ${shape[0]} rows, but earlier inputs have ${n}; every input must have the same first dimension`);
+    columns.set(inp.name, values);
+  });
+  const missing = [...features].filter((f) => !columns.has(f));
+  if (missing.length) throw new BadRequest(`inputs: missing feature column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; the model needs ${ctx.features.join(', ')}`);
+  if (n === 0) throw new BadRequest('inputs: the request holds no rows (first dimension is 0)');
+  const rows: Row[] = new Array(n);
+  const names = [...columns.keys()];
+  const cols = names.map((k) => columns.get(k)!);
+  for (let r = 0; r < n; r++) {
+    const row: Row = {};
+    for (let c = 0; c < names.length; c++) row[names[c]] = cols[c][r];
+    rows[r] = row;
+  }
+  return { id: req.id, rows, outputs };
+}
+
+function decodeMatrix(inp: OipRequestInput, ctx: DecodeContext): Row[] {
+  const where = `inputs[0] (${inp.name})`;
+  if (!['FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64'].includes(inp.datatype)) {
+    throw new BadRequest(`${where}.datatype: a [N, ${ctx.features.length}] feature matrix must be numeric, got ${inp.datatype}`);
+  }
+  const [n, f] = inp.shape;
+  const values = flatten(inp.data, inp.datatype as Datatype, where);
+  if (values.length !== n * f) throw new BadRequest(`${where}: shape ${JSON.stringify(inp.shape)} holds ${n * f} elements but data has ${values.length}`);
+  if (n === 0) throw new BadRequest('inputs: the request holds no rows (first dimension is 0)');
+  for (const col of ctx.features) {
+    const types = columnTypes(ctx.contract, col);
+    if (!types.has('number') && !types.has('integer')) throw new BadRequest(`${where}: feature '${col}' is not numeric in the data contract, so a matrix input cannot carry it; send one input per column`);
+  }
+  const rows: Row[] = new Array(n);
+  for (let r = 0; r < n; r++) {
+    const row: Row = {};
+    for (let c = 0; c < f; c++) row[ctx.features[c]] = values[r * f + c];
+    rows[r] = row;
+  }
+  return rows;
+}
+
+function decodeJsonRows(inp: OipRequestInput, ctx: DecodeContext): Row[] {
+  const where = `inputs[0] (${inp.name})`;
+  if (inp.datatype !== 'BYTES') throw new BadRequest(`${where}.datatype: JSON rows (content_type "json") must be BYTES, got ${inp.datatype}`);
+  if (inp.shape.length > 2 || (inp.shape.length === 2 && inp.shape[1] !== 1)) throw new BadRequest(`${where}.shape: expected [N] or [N, 1] for JSON rows, got ${JSON.stringify(inp.shape)}`);
+  const values = flatten(inp.data, 'BYTES', where) as string[];
+  if (values.length !== inp.shape[0]) throw new BadRequest(`${where}: shape ${JSON.stringify(inp.shape)} holds ${inp.shape[0]} elements but data has ${values.length}`);
+  if (values.length === 0) throw new BadRequest('inputs: the request holds no rows (first dimension is 0)');
+  const allowed = new Set([...ctx.features, ...ctx.extra]);
+  return values.map((text, i) => {
+    let row: unknown;
+    try {
+      row = JSON.parse(text);
+    } catch (e) {
+      throw new BadRequest(`${where}.data[${i}]: not valid JSON (${(e as Error).message})`);
+    }
+    if (!isPlainObject(row)) throw new BadRequest(`${where}.data[${i}]: expected a JSON object (one row), got ${describe(row)}`);
+    const out: Row = {};
+    for (const [k, v] of Object.entries(row)) {
+      if (!allowed.has(k)) throw new BadRequest(`${where}.data[${i}]: unknown column '${k}'; expected ${[...allowed].join(', ')}`);
+      if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new BadRequest(`${where}.data[${i}].${k}: expected a string, number, boolean or null, got ${describe(v)}`);
+      const types = columnTypes(ctx.contract, k);
+      const jt = v === null ? 'null' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v;
+      const fits = types.has(jt) || (jt === 'integer' && types.has('number'));
+      if (!fits) throw new BadRequest(`${where}.data[${i}].${k}: column '${k}' is ${[...types].join(' or ')} in the data contract, got ${describe(v)}`);
+      out[k] = v as Scalar;
+    }
+    for (const f of ctx.features) {
+      if (!(f in out)) {
+        if (columnTypes(ctx.contract, f).has('null')) out[f] = null;
+        else throw new BadRequest(`${where}.data[${i}]: missing feature column '${f}'`);
+      }
+    }
+    return out;
+  });
+}

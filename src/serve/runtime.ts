@@ -1,0 +1,112 @@
+/**
+ * Loads one pinned model version for serving: fetch the package from the store (the store verifies
+ * the digest), read its card, open an ONNX Runtime session checked against the data contract, warm
+ * it up and smoke-test it on rows made from the reference profile. Throws with the reason when any
+ * step fails; the reconciler then keeps the previous version serving.
+ */
+import { InputError } from '../errors.js';
+import { batchFromRows, columnKind } from '../model/features.js';
+import { openSession, type ProviderChoice } from '../model/session.js';
+import type { ModelCard } from '../package/card.js';
+import { readPackage } from '../package/read.js';
+import type { RowSchema } from '../spec/types.js';
+import type { ModelRuntime } from './deployment.js';
+import type { GitSource } from './git-source.js';
+import { readModelSettings } from './model-settings.js';
+import type { Row } from './oip-decode.js';
+import type { VersionLoader } from './reconciler.js';
+
+const TENSOR_TO_JSON: Record<string, string> = { float32: 'number', float64: 'number', int64: 'integer', int32: 'integer', bool: 'boolean', string: 'string' };
+
+/** A contract for a package whose repository has no models/<name>/ (a serving-only GitOps repo): from the card's signature. */
+export function contractFromCard(card: ModelCard): RowSchema {
+  const properties: RowSchema['properties'] = {};
+  const inputs = new Map(card.signature.inputs.map((i) => [i.name, i]));
+  for (const f of card.signature.features) {
+    const t = card.signature.convention === 'columns' ? inputs.get(f)?.type : 'float64';
+    properties[f] = { type: [TENSOR_TO_JSON[t ?? 'float64'] ?? 'number', 'null'] };
+  }
+  for (const s of card.sensitive) {
+    const p = card.reference.columns[s];
+    properties[s] = { type: [p?.kind === 'numeric' ? 'number' : 'string', 'null'] };
+  }
+  return { type: 'object', properties };
+}
+
+/** Smoke-test rows from the reference profile (mean / most frequent value), else from the contract. */
+export function smokeRows(card: ModelCard, contract: RowSchema, features: string[]): Row[] {
+  const row: Row = {};
+  for (const f of features) {
+    const kind = columnKind(contract.properties[f]);
+    const p = card.reference?.columns?.[f];
+    const s = contract.properties[f];
+    if (kind === 'string') {
+      const top = p?.kind === 'categorical' ? Object.entries(p.frequencies).sort((a, b) => b[1] - a[1])[0]?.[0] : undefined;
+      row[f] = top ?? (s?.enum?.find((v) => typeof v === 'string') as string | undefined) ?? '';
+    } else if (kind === 'boolean') row[f] = false;
+    else {
+      let v = p?.kind === 'numeric' && p.count > 0 && Number.isFinite(p.mean) ? p.mean : (s?.minimum ?? 0);
+      if (kind === 'integer') v = Math.round(v);
+      row[f] = v;
+    }
+  }
+  return [row, { ...row }];
+}
+
+export interface RuntimeLoaderOptions {
+  source: Pick<GitSource, 'show'>;
+  provider?: ProviderChoice;
+  notice?: (line: string) => void;
+  /** warm-up predictions per loaded version */
+  warmups?: number;
+}
+
+export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
+  return async ({ model, pin, commit, store }) => {
+    const dir = await store.get(pin.digest);
+    const pkg = await readPackage(dir);
+    const card = pkg.card;
+    const where = `${model} ${pin.version} (${pin.digest.slice(0, 19)}…)`;
+    if (card.name !== model) throw new InputError(`${where}: the package holds model '${card.name}', not '${model}'`);
+    const settings = await readModelSettings(o.source, commit, model);
+    const contract = settings.contract ?? contractFromCard(card);
+    const features = card.signature.features;
+    const session = await openSession(pkg.modelPath, { provider: o.provider, features, contract, task: card.task, notice: o.notice });
+    try {
+      const rows = smokeRows(card, contract, features);
+      for (let i = 0; i < (o.warmups ?? 3); i++) await session.predict(batchFromRows(rows.slice(0, 1), features, contract));
+      const p = await session.predict(batchFromRows(rows, features, contract));
+      const classes = card.task === 'multiclass-classification' ? (card.classes?.length ?? 0) : 0;
+      if (p.values.length !== rows.length * p.width) throw new InputError(`${where}: smoke test gave ${p.values.length} values for ${rows.length} rows`);
+      if (classes && p.width !== classes) throw new InputError(`${where}: smoke test gave ${p.width} probabilities per row; the card lists ${classes} classes`);
+      for (const v of p.values) {
+        if (!Number.isFinite(v)) throw new InputError(`${where}: smoke test gave a non-finite output (${v})`);
+        if (card.task !== 'regression' && (v < -1e-6 || v > 1 + 1e-6)) throw new InputError(`${where}: smoke test gave ${v}, not a probability`);
+      }
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+    const extra = [...card.sensitive, ...(settings.id ? [settings.id] : [])].filter((c) => c in contract.properties && !features.includes(c));
+    const datatype = (f: string) => ({ string: 'BYTES', boolean: 'BOOL', integer: 'INT64', number: 'FP64' })[columnKind(contract.properties[f])];
+    const rt: ModelRuntime = {
+      model,
+      version: pin.version,
+      digest: pin.digest,
+      task: card.task,
+      features,
+      extra,
+      sensitive: card.sensitive,
+      contract,
+      threshold: card.threshold ?? 0.5,
+      classes: card.task === 'multiclass-classification' ? (card.classes?.length ?? 0) : 0,
+      logSampleRate: settings.logSampleRate,
+      logSensitive: settings.logSensitive,
+      inputs: features.map((f) => ({ name: f, datatype: datatype(f), shape: [-1, 1] })),
+      provider: session.provider,
+      predict: (rows) => session.predict(batchFromRows(rows, features, contract)),
+      close: () => session.close(),
+    };
+    return rt;
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * `slipway serve` put together: git source → reconciler → HTTP server, metrics and prediction logs,
+ * a reconcile timer, and an orderly stop. Used by the CLI command, the tests and the benchmarks.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProviderChoice } from '../model/session.js';
+import type { EnvironmentSpec } from '../spec/types.js';
+import { openStore, storeLocation } from '../store/open.js';
+import type { ModelStore } from '../store/types.js';
+import { slotMembers } from './deployment.js';
+import { GitSource } from './git-source.js';
+import { InferenceServer } from './http-server.js';
+import { PredictionLogWriter } from './log-writer.js';
+import { createMetrics, type ServeMetrics } from './metrics.js';
+import { Reconciler, type VersionLoader } from './reconciler.js';
+import { runtimeLoader } from './runtime.js';
+
+export interface ServeOptions {
+  environment: string;
+  repo: string;
+  branch: string;
+  host: string;
+  port: number;
+  /** reconcile period (ms); 0 disables the timer (webhook only) */
+  intervalMs: number;
+  /** --store flag */
+  store?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** prediction-log directory; none: no logs */
+  logs?: string;
+  logMaxFileBytes?: number;
+  maxInflight?: number;
+  maxBodyBytes?: number;
+  shadowQueue?: number;
+  provider?: ProviderChoice;
+  serverVersion?: string;
+  log?: (line: string) => void;
+  /** replaces the ONNX Runtime loader (benchmarks of the HTTP layer) */
+  loader?: VersionLoader;
+  defaultMetrics?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  reconciler: Reconciler;
+  http: InferenceServer;
+  metrics: ServeMetrics;
+  logs?: PredictionLogWriter;
+  /** graceful stop: stop the timer, drain requests, close sessions, flush logs, remove the cache */
+  stop(graceMs?: number): Promise<{ drained: boolean }>;
+}
+
+export async function startServe(o: ServeOptions): Promise<RunningServer> {
+  const env = o.env ?? process.env;
+  const cwd = o.cwd ?? process.cwd();
+  const log = o.log ?? (() => {});
+  const cacheDir = await mkdtemp(join(tmpdir(), 'slipway-serve-'));
+  const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd);
+  const metrics = createMetrics({ defaultMetrics: o.defaultMetrics });
+  const logs = o.logs
+    ? new PredictionLogWriter(o.logs, { maxFileBytes: o.logMaxFileBytes, onDrop: (model, n) => metrics.logDropped.inc({ model }, n), onError: (e) => log(`prediction log: ${e.message}`) })
+    : undefined;
+  const stores = new Map<string, ModelStore>();
+  const storeFor = (spec: EnvironmentSpec): ModelStore => {
+    const location = spec.store ?? storeLocation(o.store, env);
+    let s = stores.get(location);
+    if (!s) stores.set(location, (s = openStore(location, source.localPath ?? cwd)));
+    return s;
+  };
+  const reconciler = new Reconciler({
+    environment: o.environment,
+    source,
+    storeFor,
+    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log }),
+    log,
+    onResult: (result) => metrics.reconciles.inc({ result }),
+    onChange: (_model, before, after) => {
+      for (const d of slotMembers(before)) metrics.modelInfo.remove({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(before!, d) });
+      for (const d of slotMembers(after)) metrics.modelInfo.set({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(after!, d) }, 1);
+    },
+  });
+  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log });
+  const addr = await http.listen(o.port, o.host);
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  log(`listening on ${url} (environment ${o.environment}, ${source.repo} branch ${o.branch})`);
+  await reconciler.reconcile('startup');
+  let timer: NodeJS.Timeout | null = null;
+  if (o.intervalMs > 0) {
+    timer = setInterval(() => void reconciler.reconcile('interval'), o.intervalMs);
+    timer.unref();
+  }
+  let stopping: Promise<{ drained: boolean }> | null = null;
+  return {
+    url,
+    port: addr.port,
+    reconciler,
+    http,
+    metrics,
+    logs,
+    stop(graceMs = 30_000) {
+      stopping ??= (async () => {
+        if (timer) clearInterval(timer);
+        const r = await http.shutdown(graceMs);
+        await reconciler.unloadAll();
+        await logs?.close();
+        await rm(cacheDir, { recursive: true, force: true });
+        return r;
+      })();
+      return stopping;
+    },
+  };
+}
+
+function roleIn(slot: import('./deployment.js').Slot, d: import('./deployment.js').Deployed): string {
+  if (slot.primary === d) return 'primary';
+  if (slot.canary?.deployed === d) return 'canary';
+  return 'shadow';
+}
