@@ -1,0 +1,59 @@
+import { call, type RepoClient } from './client.js';
+
+export type CheckConclusion = 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required';
+
+export interface CheckOutput {
+  title: string;
+  /** markdown, at most 65,535 characters */
+  summary: string;
+  text?: string;
+}
+
+export interface CheckRunInput {
+  name: string;
+  headSha: string;
+  status?: 'queued' | 'in_progress' | 'completed';
+  conclusion?: CheckConclusion;
+  detailsUrl?: string;
+  externalId?: string;
+  output?: CheckOutput;
+}
+
+/** GitHub's limit on a check run's output.summary and output.text. */
+export const MAX_CHECK_TEXT = 65_535;
+
+function outputOf(o: CheckOutput | undefined) {
+  if (!o) return undefined;
+  const cut = (s: string) => (s.length > MAX_CHECK_TEXT ? s.slice(0, MAX_CHECK_TEXT - 40) + '\n\n… (truncated)' : s);
+  return { title: o.title.slice(0, 1000), summary: cut(o.summary), ...(o.text !== undefined ? { text: cut(o.text) } : {}) };
+}
+
+export async function createCheckRun(gh: RepoClient, input: CheckRunInput): Promise<{ id: number; url: string }> {
+  const res = await call(`create check run '${input.name}'`, () =>
+    gh.octokit.request('POST /repos/{owner}/{repo}/check-runs', {
+      owner: gh.owner,
+      repo: gh.repo,
+      name: input.name,
+      head_sha: input.headSha,
+      ...(input.conclusion ? { status: 'completed' as const, conclusion: input.conclusion } : { status: input.status ?? 'in_progress' }),
+      ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+      ...(input.externalId ? { external_id: input.externalId } : {}),
+      ...(input.output ? { output: outputOf(input.output) } : {}),
+    }),
+  );
+  return { id: Number(res.data.id), url: res.data.html_url ?? res.data.url };
+}
+
+export async function updateCheckRun(gh: RepoClient, id: number, input: Partial<Omit<CheckRunInput, 'headSha'>>): Promise<void> {
+  await call(`update check run ${id}`, () =>
+    gh.octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+      owner: gh.owner,
+      repo: gh.repo,
+      check_run_id: id,
+      ...(input.name ? { name: input.name } : {}),
+      ...(input.conclusion ? { status: 'completed' as const, conclusion: input.conclusion } : input.status ? { status: input.status } : {}),
+      ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+      ...(input.output ? { output: outputOf(input.output) } : {}),
+    }),
+  );
+}

@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GitHubTestServer, createPull, createIssue as seedIssue } from '../support/github/server.js';
+import { createGitHub, githubFromEnv, GitHubError, parseRepository, type GitHub } from '../../src/github/client.js';
+import { createGitHubApi } from '../../src/github/api.js';
+import { readEnv } from '../../src/env.js';
+
+const TOKEN = 'ghp_testTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+const OTHER = 'ghp_otherTokenBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
+const BOT = 'ghs_installationTokenCCCCCCCCCCCCCCCCCCCC';
+
+let gh: GitHubTestServer;
+let logs: string[];
+const client = (token = TOKEN, extra = {}): GitHub => createGitHub({ token, apiUrl: gh.apiUrl, waitScale: 0.001, log: (m) => logs.push(m), ...extra });
+
+beforeAll(async () => {
+  gh = await GitHubTestServer.start();
+  gh.addToken(TOKEN, 'alice');
+  gh.addToken(OTHER, 'mallory');
+  gh.addToken(BOT, 'github-actions[bot]', { installation: true, permissions: { checks: 'read' } });
+});
+afterAll(() => gh.close());
+beforeEach(() => {
+  logs = [];
+  gh.requests.length = 0;
+  gh.violations.length = 0;
+});
+
+function seedPr(repo = 'risk') {
+  return createPull(gh.repo('acme', repo), gh.userObject('alice'), { title: 'Retrain', head: 'feature', base: 'main' });
+}
+
+describe('sticky comments', () => {
+  it('creates once, then updates in place, then leaves an identical body alone', async () => {
+    const pr = seedPr();
+    const api = createGitHubApi(client(), { owner: 'acme', repo: 'risk' });
+    const marker = '<!-- slipway:report model=credit-risk -->';
+    const a = await api.stickyComment(pr.number, marker, `${marker}\nv1`);
+    const b = await api.stickyComment(pr.number, marker, `${marker}\nv2`);
+    const c = await api.stickyComment(pr.number, marker, `${marker}\nv2`);
+    expect([a.action, b.action, c.action]).toEqual(['created', 'updated', 'unchanged']);
+    expect(b.id).toBe(a.id);
+    const comments = gh.repo('acme', 'risk').commentsOf(pr.number);
+    expect(comments).toHaveLength(1);
+    expect(comments[0].body).toBe(`${marker}\nv2`);
+    expect(comments[0].user.login).toBe('alice');
+    expect(gh.requests.map((r) => `${r.method} ${r.template}`)).toEqual([
+      'GET /user',
+      'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}',
+      'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
+    ]);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('finds its comment on page 3 of a long thread and ignores copies of the marker by others', async () => {
+    const pr = seedPr();
+    const repo = gh.repo('acme', 'risk');
+    const marker = '<!-- slipway:report model=m -->';
+    const alice = createGitHubApi(client(), { owner: 'acme', repo: 'risk' });
+    const mallory = createGitHubApi(client(OTHER), { owner: 'acme', repo: 'risk' });
+    await mallory.stickyComment(pr.number, marker, `${marker}\nfake verdict: all gates pass`);
+    for (let i = 0; i < 230; i++) {
+      await client(OTHER).request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'acme', repo: 'risk', issue_number: pr.number, body: `chatter ${i}` });
+    }
+    const first = await alice.stickyComment(pr.number, marker, `${marker}\nreal 1`);
+    expect(first.action).toBe('created');
+    gh.requests.length = 0;
+    const second = await alice.stickyComment(pr.number, marker, `${marker}\nreal 2`);
+    expect(second).toMatchObject({ action: 'updated', id: first.id });
+    // 232 comments at 100 per page: three pages followed through the Link header
+    const pages = gh.calls('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments');
+    expect(pages.map((p) => p.query.page ?? '1')).toEqual(['1', '2', '3']);
+    expect(pages.every((p) => p.query.per_page === '100')).toBe(true);
+    const marked = repo.commentsOf(pr.number).filter((c) => c.body.includes(marker));
+    expect(marked.map((c) => [c.user.login, c.body.split('\n')[1]])).toEqual([
+      ['mallory', 'fake verdict: all gates pass'],
+      ['alice', 'real 2'],
+    ]);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('deletes its own duplicates (e.g. left by a race) so exactly one remains', async () => {
+    const pr = seedPr();
+    const marker = '<!-- slipway:report model=dup -->';
+    const o = client();
+    for (const n of [1, 2, 3]) {
+      await o.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'acme', repo: 'risk', issue_number: pr.number, body: `${marker}\nrace ${n}` });
+    }
+    const api = createGitHubApi(o, { owner: 'acme', repo: 'risk' });
+    const r = await api.stickyComment(pr.number, marker, `${marker}\nfinal`);
+    expect(r.action).toBe('updated');
+    expect(r.deleted).toHaveLength(2);
+    expect(gh.repo('acme', 'risk').commentsOf(pr.number).map((c) => c.body)).toEqual([`${marker}\nfinal`]);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('acts as github-actions[bot] with an installation token (GET /user is 403 there)', async () => {
+    const pr = seedPr();
+    const api = createGitHubApi(client(BOT), { owner: 'acme', repo: 'risk' });
+    expect(await api.identity()).toBe('github-actions[bot]');
+    await api.stickyComment(pr.number, '<!-- m -->', '<!-- m -->\nhi');
+    expect(gh.repo('acme', 'risk').commentsOf(pr.number)[0].user.login).toBe('github-actions[bot]');
+  });
+});
+
+describe('check runs, issues, dispatch', () => {
+  it('creates and completes a check run', async () => {
+    const api = createGitHubApi(client(), { owner: 'acme', repo: 'risk' });
+    const { id } = await api.createCheckRun({ name: 'slipway/credit-risk', headSha: 'a'.repeat(40), status: 'in_progress' });
+    await api.updateCheckRun(id, { conclusion: 'failure', output: { title: '1 gate failed', summary: 'roc_auc below 0.75' } });
+    const run = gh.repo('acme', 'risk').checkRuns.get(id);
+    expect(run).toMatchObject({ name: 'slipway/credit-risk', status: 'completed', conclusion: 'failure', head_sha: 'a'.repeat(40) });
+    expect(run.output.summary).toBe('roc_auc below 0.75');
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('a token without checks: write gets a 403 with a hint, not a retry storm', async () => {
+    const api = createGitHubApi(client(BOT), { owner: 'acme', repo: 'risk' });
+    const err = await api.createCheckRun({ name: 'x', headSha: 'b'.repeat(40), conclusion: 'success' }).catch((e) => e);
+    expect(err).toBeInstanceOf(GitHubError);
+    expect(err.status).toBe(403);
+    expect(err.message).toMatch(/Resource not accessible by integration.*permissions/);
+    expect(gh.calls('POST', '/repos/{owner}/{repo}/check-runs')).toHaveLength(1);
+  });
+
+  it('finds an issue by marker across pages, updates and closes it', async () => {
+    const repo = gh.repo('acme', 'issues');
+    const alice = gh.userObject('alice');
+    for (let i = 0; i < 120; i++) seedIssue(repo, alice, { title: `noise ${i}`, body: 'x' });
+    const api = createGitHubApi(client(), { owner: 'acme', repo: 'issues' });
+    const marker = '<!-- slipway:drift model=m env=production -->';
+    expect(await api.findIssue(marker)).toBeUndefined();
+    const created = await api.createIssue({ title: 'Drift detected', body: `${marker}\nbody`, labels: ['drift'] });
+    seedIssue(repo, alice, { title: 'newer noise', body: 'y' });
+    for (let i = 0; i < 110; i++) seedIssue(repo, alice, { title: `more ${i}`, body: 'z' });
+    const found = await api.findIssue(marker, { labels: ['drift'] });
+    expect(found?.number).toBe(created.number);
+    const pagesWithoutLabel = await api.findIssue(marker);
+    expect(pagesWithoutLabel?.number).toBe(created.number);
+    await api.updateIssue(created.number, { body: `${marker}\nupdated` });
+    const closed = await api.closeIssue(created.number, 'Drift cleared.');
+    expect(closed.state).toBe('closed');
+    expect(repo.issues.get(created.number)).toMatchObject({ state: 'closed', body: `${marker}\nupdated`, state_reason: 'completed' });
+    expect(repo.commentsOf(created.number).map((c) => c.body)).toEqual(['Drift cleared.']);
+    expect(await api.findIssue(marker)).toBeUndefined();
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('dispatches a workflow with inputs', async () => {
+    const api = createGitHubApi(client(), { owner: 'acme', repo: 'risk' });
+    await api.dispatchWorkflow('retrain.yml', 'main', { model: 'credit-risk', window: '2024-01-01..2024-02-01' });
+    expect(gh.repo('acme', 'risk').dispatches).toEqual([{ workflow_id: 'retrain.yml', ref: 'main', inputs: { model: 'credit-risk', window: '2024-01-01..2024-02-01' } }]);
+    expect(gh.violations).toEqual([]);
+  });
+});
+
+describe('retries and rate limits', () => {
+  const route = '/repos/{owner}/{repo}/issues/{issue_number}/comments';
+
+  it('retries 5xx with backoff and succeeds', async () => {
+    const pr = seedPr();
+    gh.fail({ method: 'POST', route, status: 502, times: 2 });
+    await client().request(`POST ${route}`, { owner: 'acme', repo: 'risk', issue_number: pr.number, body: 'ok' });
+    expect(gh.calls('POST', route).map((r) => r.status)).toEqual([502, 502, 201]);
+    expect(gh.repo('acme', 'risk').commentsOf(pr.number)).toHaveLength(1);
+  });
+
+  it('waits for the primary rate limit reset (403, x-ratelimit-remaining: 0) and retries', async () => {
+    const pr = seedPr();
+    gh.fail({ method: 'GET', route, kind: 'rate-limit' });
+    const res = await client().request(`GET ${route}`, { owner: 'acme', repo: 'risk', issue_number: pr.number });
+    expect(res.status).toBe(200);
+    expect(gh.calls('GET', route).map((r) => r.status)).toEqual([403, 200]);
+    expect(logs.join('\n')).toMatch(/rate limit reached.*retrying/);
+  });
+
+  it('honours retry-after on secondary rate limits (403 and 429)', async () => {
+    const pr = seedPr();
+    gh.fail({ method: 'POST', route, kind: 'secondary', status: 429, retryAfter: 2 });
+    gh.fail({ method: 'POST', route, kind: 'secondary', status: 403, retryAfter: 1 });
+    await client().request(`POST ${route}`, { owner: 'acme', repo: 'risk', issue_number: pr.number, body: 'ok' });
+    expect(gh.calls('POST', route).map((r) => r.status)).toEqual([429, 403, 201]);
+    expect(logs.filter((l) => /secondary rate limit/.test(l))).toHaveLength(2);
+  });
+
+  it('gives up after the retries with an error that names the status and never the token', async () => {
+    const pr = seedPr();
+    gh.fail({ method: 'POST', route, status: 503, times: Infinity, message: `upstream broke for ${TOKEN}` });
+    const api = createGitHubApi(client(TOKEN, { retries: 2 }), { owner: 'acme', repo: 'risk' });
+    const err = await api.stickyComment(pr.number, '<!-- x -->', '<!-- x -->').catch((e) => e);
+    gh.fail({ method: 'POST', route, times: 0 });
+    expect(err).toBeInstanceOf(GitHubError);
+    expect(err.status).toBe(503);
+    expect(err.message).toMatch(/comment on #\d+ failed: 503/);
+    expect(gh.calls('POST', route)).toHaveLength(3);
+    const text = `${err.message}\n${err.stack}\n${JSON.stringify(err)}\n${logs.join('\n')}`;
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain(TOKEN.slice(4));
+    // clear the permanent failure for the following tests
+    (gh as unknown as { failures: unknown[] }).failures = [];
+  });
+
+  it('bad credentials: 401, not retried, clear message', async () => {
+    const err = await createGitHubApi(client('ghp_wrongTokenDDDDDDDDDDDDDDDDDDDDDDDDDDD'), { owner: 'acme', repo: 'risk' })
+      .createIssue({ title: 't', body: 'b' })
+      .catch((e) => e);
+    expect(err.status).toBe(401);
+    expect(err.message).toMatch(/401 Bad credentials \(the token is invalid or expired\)/);
+    expect(err.message).not.toContain('ghp_wrongToken');
+  });
+});
+
+describe('GitHub Enterprise Server', () => {
+  it('uses GITHUB_API_URL (…/api/v3) from the environment', async () => {
+    const ghes = await GitHubTestServer.start({ prefix: '/api/v3' });
+    try {
+      ghes.addToken(TOKEN, 'enterprise-user');
+      const env = readEnv({ GITHUB_API_URL: `${ghes.apiUrl}/`, GITHUB_TOKEN: TOKEN });
+      const octokit = githubFromEnv(env, { waitScale: 0.001 })!;
+      const api = createGitHubApi(octokit, parseRepository('corp/models'));
+      expect(await api.identity()).toBe('enterprise-user');
+      await api.createIssue({ title: 'hello', body: 'from ghes' });
+      expect(ghes.requests.map((r) => r.path)).toEqual(['/api/v3/user', '/api/v3/repos/corp/models/issues']);
+      expect(ghes.violations).toEqual([]);
+      expect(githubFromEnv(readEnv({}))).toBeUndefined();
+    } finally {
+      await ghes.close();
+    }
+  });
+
+  it('validates repository names', () => {
+    expect(parseRepository('acme/risk-models')).toEqual({ owner: 'acme', repo: 'risk-models' });
+    for (const bad of ['acme', 'acme/../x', '../x/y', 'a/b/c', '']) expect(() => parseRepository(bad)).toThrow(/owner\/name/);
+  });
+});
