@@ -3,6 +3,7 @@ import { GitHubTestServer, createPull, createIssue as seedIssue } from '../suppo
 import { createGitHub, githubFromEnv, GitHubError, parseRepository, type GitHub } from '../../src/github/client.js';
 import { createGitHubApi } from '../../src/github/api.js';
 import { readEnv } from '../../src/env.js';
+import { commentObject } from '../support/github/state.js';
 
 const TOKEN = 'ghp_testTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 const OTHER = 'ghp_otherTokenBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
@@ -62,7 +63,8 @@ describe('sticky comments', () => {
     const mallory = createGitHubApi(client(OTHER), { owner: 'acme', repo: 'risk' });
     await mallory.stickyComment(pr.number, marker, `${marker}\nfake verdict: all gates pass`);
     for (let i = 0; i < 230; i++) {
-      await client(OTHER).request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'acme', repo: 'risk', issue_number: pr.number, body: `chatter ${i}` });
+      const c = commentObject(repo, pr.number, gh.userObject('mallory'), `chatter ${i}`);
+      repo.comments.set(c.id, c);
     }
     const first = await alice.stickyComment(pr.number, marker, `${marker}\nreal 1`);
     expect(first.action).toBe('created');

@@ -12,7 +12,7 @@ async function raw(method: string, path: string, body?: unknown, token = TOKEN) 
     headers: { authorization: `token ${token}`, 'content-type': 'application/json', accept: 'application/vnd.github+json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, headers: res.headers, body: res.status === 204 ? undefined : await res.json() };
+  return { status: res.status, headers: res.headers, body: (res.status === 204 ? undefined : await res.json()) as { message: string } };
 }
 
 beforeAll(async () => {
