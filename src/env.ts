@@ -19,6 +19,10 @@ export interface SlipwayEnv {
   runnerName?: string;
   /** set to 'cpu' to force the CPU execution provider, 'cuda' to require CUDA */
   executionProvider?: string;
+  /** ACTIONS_RUNTIME_TOKEN: present only in node/docker actions; @actions/artifact needs it */
+  actionsRuntimeToken?: string;
+  /** SOURCE_DATE_EPOCH (seconds): fixes the timestamps written into model packages, for reproducible digests */
+  sourceDateEpoch?: number;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
@@ -39,7 +43,14 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
     githubActions: env.GITHUB_ACTIONS === 'true',
     runnerName: env.RUNNER_NAME || undefined,
     executionProvider: env.SLIPWAY_EXECUTION_PROVIDER || undefined,
+    actionsRuntimeToken: registered(env.ACTIONS_RUNTIME_TOKEN),
+    sourceDateEpoch: env.SOURCE_DATE_EPOCH && /^\d+$/.test(env.SOURCE_DATE_EPOCH) ? Number(env.SOURCE_DATE_EPOCH) : undefined,
   };
+}
+
+function registered(token: string | undefined): string | undefined {
+  registerSecret(token);
+  return token || undefined;
 }
 
 /** The URL of the current Actions run, when running in one. */

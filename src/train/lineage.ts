@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { gitMaybe } from '../gitops/git.js';
+import { isRemote } from '../spec/paths.js';
+import { fileSha256 } from '../store/digest.js';
+
+/** The commit training ran at, and whether the working tree had uncommitted changes. */
+export async function gitState(repoRoot: string): Promise<{ commit: string | null; dirty: boolean; branch: string | null }> {
+  const commit = (await gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']))?.trim() || null;
+  const status = await gitMaybe(repoRoot, ['status', '--porcelain', '--untracked-files=normal']);
+  const branch = (await gitMaybe(repoRoot, ['rev-parse', '--abbrev-ref', 'HEAD']))?.trim() || null;
+  return { commit, dirty: status === null ? false : status.trim().length > 0, branch: branch === 'HEAD' ? null : branch };
+}
+
+/** sha256:… of a local data file; null for remote data (its bytes are not ours to hash). */
+export async function dataDigest(path: string): Promise<string | null> {
+  if (isRemote(path)) return null;
+  return `sha256:${await fileSha256(path)}`;
+}
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(name: string): string | null {
+  try {
+    const main = require.resolve(name);
+    let dir = main;
+    for (let i = 0; i < 6; i++) {
+      dir = dir.slice(0, dir.lastIndexOf('/'));
+      try {
+        const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === name) return pkg.version ?? null;
+      } catch {
+        /* keep climbing */
+      }
+    }
+  } catch {
+    /* not installed */
+  }
+  return null;
+}
+
+/** Versions of the tools that built and verified the package. */
+export function toolVersions(): Record<string, string> {
+  const out: Record<string, string> = { node: process.versions.node };
+  let slipway: string | null = null;
+  try {
+    slipway = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    /* bundled */
+  }
+  if (slipway) out.slipway = slipway;
+  for (const p of ['onnxruntime-node', '@duckdb/node-api']) {
+    const v = packageVersion(p);
+    if (v) out[p] = v;
+  }
+  return out;
+}

@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { ExternalError, InputError } from '../errors.js';
+
+export interface RunOptions {
+  command: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** kill the command after this many milliseconds */
+  timeoutMs?: number;
+  /** after SIGTERM, wait this long before SIGKILL (default 10 s) */
+  graceMs?: number;
+  /** each line the command prints (stdout and stderr), as it comes */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** aborting cancels the command (SIGTERM, then SIGKILL) */
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  durationMs: number;
+  /** the last lines of output, for error messages */
+  tail: string[];
+  timedOut: boolean;
+  cancelled: boolean;
+}
+
+const TAIL = 20;
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * Runs the model's training command (model.yaml `train.command`, written by the repository's own
+ * authors) with /bin/sh in its own process group, streaming its output line by line. Nothing is
+ * interpolated into the command: inputs reach it through environment variables. On timeout or
+ * cancel the whole group gets SIGTERM, then SIGKILL after the grace period; after the command
+ * exits, anything it left running in its group is ended the same way, so no process outlives it.
+ */
+export function runTrainingCommand(o: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const graceMs = o.graceMs ?? 10_000;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('/bin/sh', ['-c', o.command], { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pid = child.pid;
+    const tail: string[] = [];
+    let timedOut = false;
+    let cancelled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const line = (stream: 'stdout' | 'stderr') => {
+      let buf = '';
+      return {
+        push(chunk: Buffer) {
+          buf += chunk.toString('utf8');
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            emit(buf.slice(0, i).replace(/\r$/, ''));
+            buf = buf.slice(i + 1);
+          }
+        },
+        end() {
+          if (buf) emit(buf);
+          buf = '';
+        },
+      };
+      function emit(l: string) {
+        tail.push(l);
+        if (tail.length > TAIL) tail.shift();
+        o.onLine?.(l, stream);
+      }
+    };
+    const out = line('stdout');
+    const err = line('stderr');
+    child.stdout!.on('data', (c: Buffer) => out.push(c));
+    child.stderr!.on('data', (c: Buffer) => err.push(c));
+
+    const terminate = () => {
+      if (pid === undefined) return;
+      killGroup(pid, 'SIGTERM');
+      killTimer ??= setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+    };
+    const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), terminate()), o.timeoutMs) : undefined;
+    const onAbort = () => {
+      cancelled = true;
+      terminate();
+    };
+    if (o.signal?.aborted) onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      reject(new ExternalError(`could not start the training command: ${e.message}`));
+    });
+    let closed = false;
+    const streamsClosed = new Promise<void>((r) => child.on('close', () => ((closed = true), r())));
+    child.on('exit', async (exitCode, signal) => {
+      if (timer) clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      // Leftovers in the group (a background process the command started): end them too.
+      if (pid !== undefined && groupAlive(pid)) {
+        killGroup(pid, 'SIGTERM');
+        const deadline = Date.now() + graceMs;
+        while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
+      }
+      if (killTimer) clearTimeout(killTimer);
+      // The pipes close once every holder is gone; one that escaped the group (setsid) is not waited for.
+      await Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 2000))]);
+      if (!closed) {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+      }
+      out.end();
+      err.end();
+      resolvePromise({ exitCode, signal, durationMs: Date.now() - started, tail, timedOut, cancelled });
+    });
+  });
+}
+
+/** Turns a failed run into a clear error with the last lines of output. */
+export function assertSucceeded(r: RunResult, command: string, timeout?: string): void {
+  const tail = r.tail.length ? `\nlast output:\n  ${r.tail.join('\n  ')}` : '';
+  if (r.timedOut) throw new ExternalError(`the training command timed out after ${timeout ?? `${r.durationMs} ms`} and was stopped: ${command}${tail}`);
+  if (r.cancelled) throw new ExternalError(`the training command was cancelled: ${command}`);
+  if (r.exitCode !== 0) {
+    const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
+    throw new InputError(`the training command ${how}: ${command}${tail}`);
+  }
+}

@@ -1,0 +1,245 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { InputError, UsageError } from '../errors.js';
+import { readEnv, runUrl } from '../env.js';
+import { assertReadable, openDuckDB, readerSql } from '../data/duckdb.js';
+import { profileRelation } from '../data/profile.js';
+import { columnKind, readFeatureBatches, type FeatureBatch } from '../model/features.js';
+import { openSession, type ProviderChoice } from '../model/session.js';
+import { MODEL_FILE, type DataRef, type Lineage, type ModelCard } from '../package/card.js';
+import { writePackage } from '../package/write.js';
+import { parseDuration } from '../spec/duration.js';
+import { isRemote } from '../spec/paths.js';
+import type { LoadedModel } from '../spec/types.js';
+import type { ModelStore } from '../store/types.js';
+import { trainBuiltin } from './builtin/index.js';
+import { readTarget } from './builtin/target.js';
+import { trainingEnv } from './env-contract.js';
+import { describeHardware, detectHardware } from './hardware.js';
+import { dataDigest, gitState, toolVersions } from './lineage.js';
+import { assertSucceeded, runTrainingCommand } from './run-command.js';
+import { predictionProfile, smokeTest } from './verify.js';
+
+export const DEFAULT_TIMEOUT = '6h';
+
+export interface TrainOptions {
+  repoRoot: string;
+  model: LoadedModel;
+  store: ModelStore;
+  /** the package version; default: the caller computes nextVersion() */
+  version: string;
+  /** also write the package here */
+  out?: string;
+  /** overrides train.timeout */
+  timeout?: string;
+  provider?: ProviderChoice;
+  env: NodeJS.ProcessEnv;
+  /** progress lines */
+  log: (line: string) => void;
+  /** the training command's output lines */
+  output?: (line: string, stream: 'stdout' | 'stderr') => void;
+  signal?: AbortSignal;
+  /** SIGTERM → SIGKILL grace period for the command */
+  graceMs?: number;
+  nvidiaSmi?: string;
+}
+
+export interface TrainResult {
+  digest: string;
+  version: string;
+  /** a local directory holding the package (--out, or the verified store object) */
+  path: string;
+  card: ModelCard;
+}
+
+function dataPath(model: LoadedModel, p: string): string {
+  return isRemote(p) ? p : resolve(model.dir, p);
+}
+
+async function dataRef(conn: DuckDBConnection, repoRoot: string, path: string): Promise<DataRef> {
+  const rows = Number((await conn.runAndReadAll(`SELECT count(*) AS n FROM ${readerSql(path)}`)).getRowObjects()[0].n);
+  return { uri: isRemote(path) ? path : relative(repoRoot, path), digest: await dataDigest(path), rows };
+}
+
+async function firstBatch(conn: DuckDBConnection, fromSql: string, model: LoadedModel, n: number): Promise<FeatureBatch> {
+  for await (const b of readFeatureBatches(conn, fromSql, model.features, model.schema, n)) return b;
+  throw new InputError(`${fromSql}: the training data has no rows`);
+}
+
+async function commandMetrics(outputDir: string): Promise<Record<string, number>> {
+  const file = join(outputDir, 'metrics.json');
+  if (!existsSync(file)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new InputError(`$SLIPWAY_OUTPUT_DIR/metrics.json is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InputError('$SLIPWAY_OUTPUT_DIR/metrics.json: expected an object of metric name → number');
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`$SLIPWAY_OUTPUT_DIR/metrics.json: metric '${k}' must be a finite number, got ${JSON.stringify(v)}`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** log_loss and accuracy (binary) or rmse and mae (regression) of the predictions on the relation. */
+async function fitMetrics(conn: DuckDBConnection, fromSql: string, model: LoadedModel, p: Float64Array, threshold: number): Promise<Record<string, number>> {
+  const task = model.spec.task;
+  if (task === 'multiclass-classification') return {};
+  const y = await readTarget(conn, fromSql, model);
+  const n = y.length;
+  if (task === 'binary-classification') {
+    let ll = 0;
+    let correct = 0;
+    for (let i = 0; i < n; i++) {
+      const q = Math.min(1 - 1e-15, Math.max(1e-15, p[i]));
+      ll -= y[i] ? Math.log(q) : Math.log(1 - q);
+      if ((p[i] >= threshold ? 1 : 0) === y[i]) correct++;
+    }
+    return { log_loss: ll / n, accuracy: correct / n };
+  }
+  let se = 0;
+  let ae = 0;
+  for (let i = 0; i < n; i++) {
+    se += (y[i] - p[i]) ** 2;
+    ae += Math.abs(y[i] - p[i]);
+  }
+  return { rmse: Math.sqrt(se / n), mae: ae / n };
+}
+
+/**
+ * Trains a model (its command, or a built-in trainer), verifies model.onnx against the contract,
+ * builds the package (model.onnx + slipway.json with lineage and reference profiles) and puts it in
+ * the store.
+ */
+export async function trainModel(o: TrainOptions): Promise<TrainResult> {
+  const { model, repoRoot } = o;
+  const spec = model.spec;
+  const env = readEnv(o.env);
+  const clock = () => (env.sourceDateEpoch !== undefined ? new Date(env.sourceDateEpoch * 1000) : new Date());
+  const timeoutText = o.timeout ?? spec.train.timeout ?? DEFAULT_TIMEOUT;
+  const timeoutMs = parseDuration(timeoutText);
+  if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`invalid timeout '${timeoutText}': expected a duration such as 90s, 30m or 2h`);
+  const trainPath = dataPath(model, spec.data.train);
+  const validationPath = spec.data.validation ? dataPath(model, spec.data.validation) : undefined;
+  assertReadable(trainPath);
+  if (validationPath) assertReadable(validationPath);
+  const params = spec.train.params ?? {};
+  const seed = spec.train.seed ?? 0;
+  const startedReal = Date.now();
+  const started = clock();
+
+  const conn = await openDuckDB();
+  const trainSql = readerSql(trainPath);
+  const [hardware, git, trainRef, validationRef] = await Promise.all([
+    detectHardware({ nvidiaSmi: o.nvidiaSmi }),
+    gitState(repoRoot),
+    dataRef(conn, repoRoot, trainPath),
+    validationPath ? dataRef(conn, repoRoot, validationPath) : Promise.resolve(undefined),
+  ]);
+  o.log(`hardware: ${describeHardware(hardware)}`);
+  o.log(`training data: ${trainRef.uri} (${trainRef.rows} rows${trainRef.digest ? `, ${trainRef.digest.slice(0, 19)}…` : ''})`);
+  if (git.dirty) o.log('notice: the working tree has uncommitted changes; the package records dirty: true');
+
+  const stage = await mkdtemp(join(tmpdir(), 'slipway-train-'));
+  try {
+    const outputDir = join(stage, 'output');
+    await mkdir(outputDir);
+    let command: string;
+    let usedParams: Record<string, unknown> = params;
+    let metrics: Record<string, number> = {};
+    if (spec.train.builtin) {
+      command = `builtin:${spec.train.builtin}`;
+      o.log(`training with the built-in ${spec.train.builtin} (params ${JSON.stringify(params)})`);
+      const r = await trainBuiltin(spec.train.builtin, conn, trainSql, model, params, toolVersions().slipway);
+      await writeFile(join(outputDir, MODEL_FILE), r.onnx);
+      usedParams = r.params;
+      metrics = { iterations: r.fit.iterations };
+      o.log(`fitted ${r.design.length} coefficients on ${r.rows} rows in ${r.fit.iterations} Newton steps${r.fit.converged ? '' : ' (did not converge: raise max_iter)'}`);
+    } else {
+      command = spec.train.command!;
+      o.log(`running \`${command}\` in ${relative(repoRoot, model.dir) || '.'} (timeout ${timeoutText})`);
+      const childEnv = trainingEnv(o.env, { model, trainData: trainPath, validationData: validationPath, outputDir, params, seed, version: o.version, provider: env.executionProvider });
+      const run = await runTrainingCommand({ command, cwd: model.dir, env: childEnv, timeoutMs, graceMs: o.graceMs, onLine: o.output, signal: o.signal });
+      assertSucceeded(run, command, timeoutText);
+      o.log(`the training command finished in ${(run.durationMs / 1000).toFixed(1)} s`);
+      const modelPath = join(outputDir, MODEL_FILE);
+      if (!existsSync(modelPath) || statSync(modelPath).size === 0) {
+        const wrote = await readdir(outputDir);
+        throw new InputError(
+          `the training command exited successfully but wrote no model: expected $SLIPWAY_OUTPUT_DIR/model.onnx (${modelPath})${wrote.length ? `; it wrote ${wrote.join(', ')}` : '; the output directory is empty'}`,
+        );
+      }
+      metrics = await commandMetrics(outputDir);
+    }
+    const finished = clock();
+    const durationS = env.sourceDateEpoch !== undefined ? 0 : (Date.now() - startedReal) / 1000;
+
+    // Verification: loads in ORT, signature matches the contract, smoke inference is sane.
+    const modelPath = join(outputDir, MODEL_FILE);
+    const session = await openSession(modelPath, { provider: o.provider, features: model.features, contract: model.schema, task: spec.task, notice: o.log });
+    let card: ModelCard;
+    try {
+      o.log(`verifying model.onnx on ${session.provider.toUpperCase()}: ${session.signature.convention === 'matrix' ? 'one [N, F] input' : 'one input per column'}, output '${session.signature.output}'`);
+      const targetSchema = model.schema.properties[model.target];
+      const classes = spec.task === 'multiclass-classification' ? targetSchema?.enum?.filter((v) => v !== null) : undefined;
+      await smokeTest(session, await firstBatch(conn, trainSql, model, 16), model, classes?.length);
+      const kinds: Record<string, 'numeric' | 'categorical'> = {};
+      for (const c of [...model.features, ...model.sensitive]) kinds[c] = columnKind(model.schema.properties[c]) === 'string' || columnKind(model.schema.properties[c]) === 'boolean' ? 'categorical' : 'numeric';
+      o.log('profiling the training data and the model\'s predictions (reference for drift checks)');
+      const reference = await profileRelation(conn, trainSql, [...model.features, ...model.sensitive], { kinds });
+      const predicted = await predictionProfile(conn, trainSql, session, model);
+      const threshold = spec.evaluate?.threshold ?? 0.5;
+      const measured = validationPath
+        ? await fitMetrics(conn, readerSql(validationPath), model, (await predictionProfile(conn, readerSql(validationPath), session, model)).predictions, threshold)
+        : await fitMetrics(conn, trainSql, model, predicted.predictions, threshold);
+      const runner: Lineage['runner'] = { os: process.platform, arch: process.arch, ...(env.runnerName ? { name: env.runnerName } : {}), ...(runUrl(env) ? { run_url: runUrl(env) } : {}) };
+      card = {
+        schema_version: 1,
+        name: spec.name,
+        version: o.version,
+        task: spec.task,
+        created_at: finished.toISOString(),
+        target: model.target,
+        sensitive: model.sensitive,
+        ...(spec.task === 'binary-classification' ? { classes: [spec.data.positive_label ?? (columnKind(targetSchema) === 'boolean' ? true : 1)], threshold } : {}),
+        ...(classes ? { classes: classes as (string | number | boolean)[] } : {}),
+        signature: session.signature,
+        lineage: {
+          git: { commit: git.commit, dirty: git.dirty, branch: git.branch, repository: env.githubRepository ?? null },
+          data: { train: trainRef, ...(validationRef ? { validation: validationRef } : {}) },
+          params: usedParams,
+          seed,
+          command,
+          hardware: { ...hardware, execution_provider: session.provider },
+          runner,
+          started_at: started.toISOString(),
+          finished_at: finished.toISOString(),
+          duration_s: Math.round(durationS * 1000) / 1000,
+          tools: toolVersions(),
+        },
+        metrics: { ...measured, ...metrics },
+        reference,
+        prediction_reference: predicted.profile,
+      };
+    } finally {
+      await session.close();
+    }
+
+    const pkgDir = await writePackage(join(stage, 'package'), { path: modelPath }, card);
+    const digest = await o.store.put(pkgDir);
+    let path: string;
+    if (o.out) path = await writePackage(o.out, { path: modelPath }, card);
+    else path = await o.store.get(digest);
+    return { digest, version: o.version, path, card };
+  } finally {
+    conn.closeSync();
+    await rm(stage, { recursive: true, force: true });
+  }
+}
+
