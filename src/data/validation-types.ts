@@ -20,6 +20,8 @@ export interface Violation {
   /** count / all rows (unexpected_percent) */
   fraction_of_rows: number;
   examples: ViolationExample[];
+  /** the data file it was found in (set in a combined report of several files) */
+  data?: string;
 }
 
 export interface ValidationReport {
@@ -33,4 +35,9 @@ export interface ValidationReport {
   /** schema drift against the production reference profile, when there is one */
   schema_drift?: { new_columns: string[]; missing_columns: string[]; type_changes: { column: string; from: string; to: string }[]; new_categories: Record<string, string[]> };
   duration_ms: number;
+  /**
+   * When several files were validated (by default data.train and data.test), the report of each;
+   * the top level then combines them: ok of all, rows summed, every violation tagged with its `data`.
+   */
+  datasets?: ValidationReport[];
 }

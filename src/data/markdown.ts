@@ -1,0 +1,73 @@
+import type { ValidationReport, Violation } from './validation-types.js';
+
+/** Markdown of a validation report, for the PR comment and the job summary. */
+export function validationMarkdown(r: ValidationReport): string {
+  const reports = r.datasets ?? [r];
+  const errors = reports.reduce((s, d) => s + d.violations.filter((v) => v.severity === 'error').length, 0);
+  const warnings = reports.reduce((s, d) => s + d.violations.filter((v) => v.severity === 'warning').length, 0);
+  const verdict = r.ok
+    ? `✅ **Data contract holds** for \`${r.model}\`${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}`
+    : `❌ **Data contract violated** for \`${r.model}\`: ${errors} rule${errors > 1 ? 's' : ''} failed`;
+  const out: string[] = [`### Data validation`, '', verdict, ''];
+  for (const d of reports) {
+    out.push(`#### \`${esc(d.data)}\` — ${d.rows.toLocaleString('en-US')} rows × ${d.columns.length} columns (${d.format}, ${(d.duration_ms / 1000).toFixed(1)} s) ${d.ok ? '✅' : '❌'}`, '');
+    if (d.violations.length) {
+      out.push('| | column | rule | expected | count | % of non-null | % of rows | first rows |', '|---|---|---|---|---:|---:|---:|---|');
+      for (const v of d.violations) out.push(violationRow(v));
+      out.push('');
+      const withExamples = d.violations.filter((v) => v.examples.length);
+      if (withExamples.length) {
+        out.push('<details><summary>Examples</summary>', '');
+        for (const v of withExamples) {
+          out.push(`- **${esc(v.column ?? '(dataset)')}** \`${v.rule}\`:`);
+          for (const e of v.examples) out.push(`  - row ${e.row}: ${esc(e.message)}`);
+        }
+        out.push('', '</details>', '');
+      }
+    } else out.push('Every rule holds.', '');
+    const sd = d.schema_drift;
+    if (sd) {
+      const items: string[] = [];
+      if (sd.new_columns.length) items.push(`- new columns: ${sd.new_columns.map((c) => `\`${esc(c)}\``).join(', ')}`);
+      if (sd.missing_columns.length) items.push(`- missing columns: ${sd.missing_columns.map((c) => `\`${esc(c)}\``).join(', ')}`);
+      for (const t of sd.type_changes) items.push(`- type change: \`${esc(t.column)}\` ${esc(t.from)} → ${esc(t.to)}`);
+      for (const [c, vals] of Object.entries(sd.new_categories)) items.push(`- new categories in \`${esc(c)}\`: ${vals.map((x) => `\`${esc(x)}\``).join(', ')}`);
+      out.push(`**Schema drift against production**: ${items.length ? '' : 'none'}`, ...items, '');
+    }
+  }
+  return out.join('\n');
+}
+
+function pct(x: number): string {
+  if (x === 0) return '0%';
+  const p = x * 100;
+  return p < 0.01 ? '<0.01%' : `${p < 10 ? p.toFixed(2) : p.toFixed(1)}%`;
+}
+
+function violationRow(v: Violation): string {
+  const icon = v.severity === 'error' ? '❌' : '⚠️';
+  const rows = v.examples.map((e) => e.row).join(', ');
+  return `| ${icon} | ${esc(v.column ?? '(dataset)')} | \`${v.rule}\` | ${esc(v.expected)} | ${v.count.toLocaleString('en-US')} | ${pct(v.fraction)} | ${pct(v.fraction_of_rows)} | ${rows} |`;
+}
+
+/** Escapes text for a markdown table cell (no HTML, no pipes, no newlines). */
+function esc(s: string): string {
+  return s.replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+/** Plain-text lines for the terminal. */
+export function validationText(d: ValidationReport): string {
+  const lines = [`${d.ok ? 'PASS' : 'FAIL'} ${d.data}: ${d.rows} rows, ${d.columns.length} columns, ${d.violations.length} violation(s) (${(d.duration_ms / 1000).toFixed(2)} s)`];
+  for (const v of d.violations) {
+    lines.push(`  ${v.severity === 'error' ? 'error  ' : 'warning'} ${v.column ?? '(dataset)'} ${v.rule}: expected ${v.expected}; ${v.count} (${pct(v.fraction)} of non-null, ${pct(v.fraction_of_rows)} of rows)`);
+    for (const e of v.examples) lines.push(`      row ${e.row}: ${e.message}`);
+  }
+  const sd = d.schema_drift;
+  if (sd) {
+    if (sd.new_columns.length) lines.push(`  schema drift: new columns ${sd.new_columns.join(', ')}`);
+    if (sd.missing_columns.length) lines.push(`  schema drift: missing columns ${sd.missing_columns.join(', ')}`);
+    for (const t of sd.type_changes) lines.push(`  schema drift: ${t.column} changed type ${t.from} -> ${t.to}`);
+    for (const [c, vals] of Object.entries(sd.new_categories)) lines.push(`  schema drift: new categories in ${c}: ${vals.join(', ')}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,221 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { open } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import { isRemote } from '../spec/paths.js';
+import { assertReadable, detectFormat, sqlIdent, sqlString, type DataFormat } from './duckdb.js';
+
+/** A column of the input as the reader sees it. */
+export interface InputColumn {
+  name: string;
+  /** DuckDB type the reader produces by default (CSV: VARCHAR; JSON lines: JSON; Parquet: the file's type) */
+  type: string;
+}
+
+/**
+ * An input file opened for validation: its format, columns, and how to build the DuckDB reader.
+ * CSV dialect is fixed here rather than left to DuckDB's sniffer, which guesses skipped rows and
+ * delimiters from a sample and can silently drop ragged lines: the header is always the first line,
+ * the delimiter is taken from it, quoting is RFC 4180, and every row must have the header's width.
+ */
+export interface Input {
+  path: string;
+  /** the name shown in messages */
+  display: string;
+  format: DataFormat;
+  columns: InputColumn[];
+  csv?: { delim: string };
+  /**
+   * The table function reading the file. `types` overrides column types (CSV only: the reader
+   * converts while parsing, which is as fast as the bare scan; a failure falls back to VARCHAR).
+   * `rowNumbers` adds `__row`, the 1-based data row number, in file order.
+   */
+  reader(opts?: { types?: Record<string, string>; rowNumbers?: boolean }): string;
+}
+
+const CANDIDATE_DELIMS = [',', '\t', ';', '|'];
+
+/** The first record of a CSV (quote-aware), as raw text; null when the file has no complete first line and no more data. */
+function firstRecord(text: string): string {
+  let inQuote = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') inQuote = !inQuote;
+    else if (!inQuote && (c === '\n' || c === '\r')) return text.slice(0, i);
+  }
+  return text;
+}
+
+function splitRecord(rec: string, delim: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inQuote = false;
+  for (let i = 0; i < rec.length; i++) {
+    const c = rec[i];
+    if (inQuote) {
+      if (c === '"' && rec[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') inQuote = false;
+      else cur += c;
+    } else if (c === '"') inQuote = true;
+    else if (c === delim) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+function countOutsideQuotes(rec: string, ch: string): number {
+  let n = 0;
+  let inQuote = false;
+  for (const c of rec) {
+    if (c === '"') inQuote = !inQuote;
+    else if (!inQuote && c === ch) n++;
+  }
+  return n;
+}
+
+/** Reads the header of a local CSV: delimiter and column names. */
+async function csvHeader(path: string, display: string): Promise<{ delim: string; names: string[] }> {
+  const fh = await open(path, 'r');
+  let buf: Buffer;
+  try {
+    buf = Buffer.alloc(1 << 20);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    buf = buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  if (/\.(gz|zst)$/i.test(path)) return { delim: /\.tsv/i.test(path) ? '\t' : ',', names: [] };
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, Math.min(buf.length, lastBoundary(buf))));
+  } catch {
+    throw new InputError(`${display}:1: the header is not valid UTF-8; expected a UTF-8 encoded CSV file`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const header = firstRecord(text);
+  if (header.trim() === '') throw new InputError(`${display}:1: the first line is empty; expected a header line with the column names`);
+  let delim = /\.tsv$/i.test(path) ? '\t' : ',';
+  let best = countOutsideQuotes(header, delim);
+  for (const d of CANDIDATE_DELIMS) {
+    const n = countOutsideQuotes(header, d);
+    if (n > best) {
+      best = n;
+      delim = d;
+    }
+  }
+  const names = splitRecord(header, delim).map((n) => n.trim());
+  const seen = new Set<string>();
+  names.forEach((n, i) => {
+    if (n === '') throw new InputError(`${display}:1: column ${i + 1} of the header has no name; expected a header line naming every column`);
+    if (seen.has(n)) throw new InputError(`${display}:1: the header names the column '${n}' twice; column names must be unique`);
+    seen.add(n);
+  });
+  return { delim, names };
+}
+
+/** Length of the buffer cut at the last complete UTF-8 character (so a chunk boundary is not an encoding error). */
+function lastBoundary(buf: Buffer): number {
+  let i = buf.length;
+  let back = 0;
+  while (i > 0 && back < 4 && (buf[i - 1] & 0xc0) === 0x80) {
+    i--;
+    back++;
+  }
+  if (i > 0 && buf[i - 1] >= 0xc0) return i - 1;
+  return buf.length;
+}
+
+function structLiteral(entries: [string, string][]): string {
+  return `{${entries.map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}`;
+}
+
+/** Opens a data file for validation; a file that cannot be read gives an InputError naming it. */
+export async function openInput(conn: DuckDBConnection, path: string, display = path, format?: DataFormat): Promise<Input> {
+  const fmt = format ?? detectFormat(path);
+  if (!isRemote(path)) {
+    try {
+      assertReadable(path);
+    } catch (e) {
+      throw new InputError((e as Error).message.replace(path, display));
+    }
+  }
+  const p = sqlString(path);
+  if (fmt === 'csv') {
+    let delim: string;
+    let names: string[];
+    if (isRemote(path) || /\.(gz|zst)$/i.test(path)) {
+      delim = /\.tsv/i.test(path) ? '\t' : ',';
+      const described = await describe(conn, `read_csv(${p}, header = true, skip = 0, delim = ${sqlString(delim)}, quote = '"', escape = '"', all_varchar = true)`, display);
+      names = described.map((c) => c.name);
+    } else {
+      ({ delim, names } = await csvHeader(path, display));
+    }
+    const reader = (opts: { types?: Record<string, string>; rowNumbers?: boolean } = {}) => {
+      const cols = structLiteral(names.map((n) => [n, opts.types?.[n] ?? 'VARCHAR']));
+      const fn = `read_csv(${p}, auto_detect = false, header = true, skip = 0, delim = ${sqlString(delim)}, quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = ${cols})`;
+      return opts.rowNumbers ? `(SELECT row_number() OVER () AS __row, * FROM ${fn})` : fn;
+    };
+    return { path, display, format: 'csv', columns: names.map((name) => ({ name, type: 'VARCHAR' })), csv: { delim }, reader };
+  }
+  if (fmt === 'parquet') {
+    const base = `read_parquet(${p})`;
+    const columns = await describe(conn, base, display);
+    const reader = (opts: { rowNumbers?: boolean } = {}) =>
+      opts.rowNumbers ? `(SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) FROM read_parquet(${p}, file_row_number = true))` : base;
+    return { path, display, format: 'parquet', columns, reader };
+  }
+  // JSON lines: every column read as JSON so each value keeps its own JSON type (a column mixing numbers
+  // and strings is judged value by value, as a JSON Schema validator would).
+  const detected = await describe(conn, `read_json_auto(${p}, format = 'newline_delimited')`, display);
+  const columns = detected.map((c) => ({ name: c.name, type: 'JSON' }));
+  const cols = structLiteral(columns.map((c) => [c.name, 'JSON']));
+  const fn = `read_json(${p}, format = 'newline_delimited', columns = ${cols})`;
+  const reader = (opts: { rowNumbers?: boolean } = {}) => (opts.rowNumbers ? `(SELECT row_number() OVER () AS __row, * FROM ${fn})` : fn);
+  return { path, display, format: 'json', columns, reader };
+}
+
+async function describe(conn: DuckDBConnection, fromSql: string, display: string): Promise<InputColumn[]> {
+  try {
+    const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${fromSql}`);
+    return r.getRowObjects().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+  } catch (e) {
+    throw readError(e, display);
+  }
+}
+
+/**
+ * Turns a DuckDB reader error into an InputError naming the file, the line DuckDB reports, and what was
+ * expected. Other errors are returned unchanged.
+ */
+export function readError(e: unknown, display: string): Error {
+  const msg = (e as Error).message ?? String(e);
+  const line = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
+  const at = line ? `${display}:${line}` : display;
+  const cols = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(msg);
+  if (cols) return new InputError(`${at}: expected ${cols[1]} columns (as in the header), found ${cols[2]}; every row must have the header's columns`);
+  if (/Invalid unicode|not utf-8 encoded/i.test(msg)) return new InputError(`${at}: invalid UTF-8 byte sequence; expected a UTF-8 encoded file`);
+  if (/unterminated quote/i.test(msg)) return new InputError(`${at}: a quoted value is never closed; expected a closing double quote`);
+  if (/Maximum line size/i.test(msg)) return new InputError(`${at}: a line is longer than the reader's limit; check the quoting and the delimiter`);
+  if (/No files found|No such file|Cannot open file|could not open/i.test(msg)) return new InputError(`${display}: cannot open the file (${firstLine(msg)})`);
+  if (/Invalid Input Error|Parser Error|IO Error|HTTP|Invalid Error|Conversion Error|Binder Error: .*read_/i.test(msg)) {
+    return new InputError(`${at}: cannot read the data: ${reasonOf(msg)}`);
+  }
+  return e instanceof Error ? e : new Error(msg);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].replace(/^[A-Za-z ]+Error: /, '');
+}
+
+function reasonOf(msg: string): string {
+  const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
+  const reason = lines.find((l, i) => i > 0 && !/^Original Line|^Possible|^\*|^file =|^LINE/.test(l)) ?? lines[0];
+  return reason.replace(/^[A-Za-z ]+Error: /, '');
+}
+
+/** Quotes a column for SQL (re-exported for callers composing on the reader). */
+export const col = sqlIdent;

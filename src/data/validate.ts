@@ -1,0 +1,293 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ColumnSchema, RowSchema } from '../spec/types.js';
+import type { Profile } from '../drift/profile.js';
+import { compileContract, csvReadType, declaredTypes, type ColumnExprs, type CompileContext, type CompiledContract, type CompiledRule } from './contract-sql.js';
+import { openDuckDB, sqlIdent } from './duckdb.js';
+import { openInput, readError, type Input } from './read-input.js';
+import { RowChecker, show } from './recheck.js';
+import { compareColumns, kindOf, newCategories } from './schema-drift.js';
+import type { ValidationReport, Violation, ViolationExample } from './validation-types.js';
+
+export const MAX_EXAMPLES = 5;
+
+export interface ValidateOptions {
+  /** the model's name (for the report) */
+  model: string;
+  schema: RowSchema;
+  /** data file path or URL */
+  data: string;
+  /** how the data file is named in messages */
+  display?: string;
+  /** locates a JSON path in schema.json (for errors and annotations) */
+  compile: CompileContext;
+  /** DuckDB memory limit (default 512MB): bigger work spills to a temp directory */
+  memoryLimit?: string;
+  threads?: number;
+  /** where DuckDB spills (default: a fresh directory under the OS temp dir, removed afterwards) */
+  tempDir?: string;
+  /** progress lines */
+  progress?: (line: string) => void;
+  /** the reference profile of the model in production: schema drift is reported against it */
+  reference?: Profile;
+  /** columns the reference never profiles (target, id): not reported as new */
+  driftIgnore?: string[];
+}
+
+/** A violation plus where its rule lives in schema.json (for annotations); not part of the JSON report. */
+export interface LocatedViolation extends Violation {
+  schemaPath: string[];
+}
+
+export interface ValidationResult {
+  report: ValidationReport;
+  located: LocatedViolation[];
+  /** the input's columns and DuckDB types (for schema drift) */
+  inputColumns: { name: string; type: string }[];
+}
+
+function n(v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : v === null || v === undefined ? 0 : Number(v);
+}
+
+async function query(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  const r = await conn.runAndReadAll(sql);
+  return r.getRowObjectsJS() as Record<string, unknown>[];
+}
+
+/** Validates one data file against a contract. Throws InputError when the file cannot be read. */
+export async function validateData(o: ValidateOptions): Promise<ValidationResult> {
+  const started = performance.now();
+  const ownTemp = o.tempDir ? null : await mkdtemp(join(tmpdir(), 'slipway-duckdb-'));
+  const conn = await openDuckDB({ memoryLimit: o.memoryLimit ?? '512MB', threads: o.threads, tempDir: o.tempDir ?? ownTemp! });
+  try {
+    const display = o.display ?? o.data;
+    const input = await openInput(conn, o.data, display);
+    o.progress?.(`${display}: ${input.format}, ${input.columns.length} columns`);
+    return await run(conn, input, o, started);
+  } finally {
+    conn.closeSync();
+    if (ownTemp) await rm(ownTemp, { recursive: true, force: true });
+  }
+}
+
+interface Scan {
+  contract: CompiledContract;
+  types: Record<string, string>;
+  row: Record<string, unknown>;
+}
+
+/** The one aggregate scan: every rule's count, null counts, and a uniqueness pre-check. */
+async function scan(conn: DuckDBConnection, input: Input, schema: RowSchema, ctx: CompileContext, o: ValidateOptions): Promise<Scan> {
+  const props = schema.properties;
+  const types: Record<string, string> = {};
+  for (const c of input.columns) types[c.name] = input.format === 'csv' ? csvReadType(props[c.name]) : c.type;
+  const unique = (schema['x-slipway']?.unique ?? []).filter((c) => types[c] !== undefined);
+  // CSV: numeric columns are parsed as DOUBLE by the reader (as fast as the bare scan); when a value does
+  // not parse, that column is re-read as text and the bad values are counted by TRY_CAST instead.
+  for (let attempt = 0; ; attempt++) {
+    const contract = compileContract(schema, types, input.format === 'csv', ctx);
+    const sel = ['count(*) AS "__rows"'];
+    contract.columns.forEach((e, i) => sel.push(`count_if(${e.isNull}) AS "__null${i}"`));
+    contract.rules.forEach((r, i) => {
+      if (r.violates !== 'true') sel.push(`count_if(${r.violates}) AS "__rule${i}"`);
+    });
+    unique.forEach((c, i) => sel.push(`count(DISTINCT hash(${sqlIdent(c)})) AS "__uniq${i}"`, `count(${sqlIdent(c)}) AS "__nn${i}"`));
+    const readTypes = input.format === 'csv' ? types : undefined;
+    try {
+      const [row] = await query(conn, `SELECT ${sel.join(', ')} FROM ${input.reader({ types: readTypes })}`);
+      return { contract, types, row };
+    } catch (e) {
+      const msg = (e as Error).message ?? '';
+      const bad = /converting column "((?:[^"]|"")*)"/.exec(msg)?.[1]?.replace(/""/g, '"');
+      if (input.format === 'csv' && /Conversion Error/.test(msg) && attempt < input.columns.length) {
+        if (bad !== undefined && types[bad] !== undefined && types[bad] !== 'VARCHAR') {
+          o.progress?.(`${input.display}: column '${bad}' has values that are not numbers; counting them as text`);
+          types[bad] = 'VARCHAR';
+        } else {
+          for (const k of Object.keys(types)) types[k] = 'VARCHAR';
+        }
+        continue;
+      }
+      throw readError(e, input.display);
+    }
+  }
+}
+
+async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, started: number): Promise<ValidationResult> {
+  const { schema } = o;
+  const checker = new RowChecker(schema);
+  const { contract, types, row } = await scan(conn, input, schema, o.compile, o);
+  const rows = n(row.__rows);
+  o.progress?.(`${input.display}: scanned ${rows} rows, ${contract.rules.length} rules`);
+  const nulls: Record<string, number> = {};
+  contract.columns.forEach((e, i) => (nulls[e.name] = n(row[`__null${i}`])));
+  const nonNull = (c: string | null) => (c && nulls[c] !== undefined ? rows - nulls[c] : rows);
+  const frac = (count: number, d: number) => (d > 0 ? count / d : 0);
+
+  interface Pending {
+    v: LocatedViolation;
+    /** SQL selecting the violating rows, for examples; null when there are none to show */
+    where: string | null;
+    /** makes the message of one example */
+    explain: (r: Record<string, unknown>) => string;
+  }
+  const pending: Pending[] = [];
+
+  contract.rules.forEach((r: CompiledRule, i) => {
+    const count = r.violates === 'true' ? (r.rule === 'unknown_column' ? rows : rows) : n(row[`__rule${i}`]);
+    if (count === 0 && !(r.violates === 'true')) return;
+    const denominator = r.basis === 'rows' ? rows : nonNull(r.column);
+    const v: LocatedViolation = {
+      column: r.column,
+      rule: r.rule,
+      expected: r.expected,
+      severity: r.severity,
+      count,
+      fraction: r.basis === 'rows' ? frac(count, rows) : frac(count, denominator),
+      fraction_of_rows: frac(count, rows),
+      examples: [],
+      schemaPath: r.schemaPath,
+    };
+    const isMissing = r.violates === 'true';
+    pending.push({
+      v,
+      where: isMissing ? null : r.violates,
+      explain: (ex) => checker.message(ex, r.column!, r.keyword ?? r.rule, r.expected),
+    });
+  });
+
+  // dataset-level expectations
+  const exp = schema['x-slipway'] ?? {};
+  if (exp.rows && ((exp.rows.min !== undefined && rows < exp.rows.min) || (exp.rows.max !== undefined && rows > exp.rows.max))) {
+    const expected = [exp.rows.min !== undefined ? `>= ${exp.rows.min}` : '', exp.rows.max !== undefined ? `<= ${exp.rows.max}` : ''].filter(Boolean).join(' and ') + ' rows';
+    pending.push({ v: { column: null, rule: 'rows', expected, severity: 'error', count: rows, fraction: 1, fraction_of_rows: 1, examples: [], schemaPath: ['x-slipway', 'rows'] }, where: null, explain: () => '' });
+  }
+  if (exp.max_null_fraction !== undefined) {
+    for (const e of contract.columns) {
+      const limit = typeof exp.max_null_fraction === 'number' ? exp.max_null_fraction : exp.max_null_fraction[e.name];
+      if (limit === undefined) continue;
+      const count = nulls[e.name];
+      if (rows > 0 && count / rows > limit) {
+        const path = typeof exp.max_null_fraction === 'number' ? ['x-slipway', 'max_null_fraction'] : ['x-slipway', 'max_null_fraction', e.name];
+        pending.push({
+          v: { column: e.name, rule: 'max_null_fraction', expected: `at most ${limit} of the rows null`, severity: 'error', count, fraction: count / rows, fraction_of_rows: count / rows, examples: [], schemaPath: path },
+          where: e.isNull,
+          explain: () => `${e.name}: null`,
+        });
+      }
+    }
+  }
+  const unique = (exp.unique ?? []).filter((c) => types[c] !== undefined);
+  for (const [i, c] of unique.entries()) {
+    const nn = n(row[`__nn${i}`]);
+    if (n(row[`__uniq${i}`]) === nn) continue; // distinct hashes prove distinct values
+    const q = sqlIdent(c);
+    const [d] = await query(conn, `SELECT count(*) AS groups, coalesce(sum(k), 0) AS dup_rows FROM (SELECT count(*) AS k FROM ${input.reader({ types })} WHERE ${q} IS NOT NULL GROUP BY ${q} HAVING count(*) > 1)`);
+    const count = n(d.dup_rows);
+    if (count === 0) continue;
+    const dupSet = `(SELECT ${q} FROM ${input.reader({ types })} WHERE ${q} IS NOT NULL GROUP BY ${q} HAVING count(*) > 1)`;
+    pending.push({
+      v: { column: c, rule: 'unique', expected: 'unique values', severity: 'error', count, fraction: frac(count, nn), fraction_of_rows: frac(count, rows), examples: [], schemaPath: ['x-slipway', 'unique'] },
+      where: `${q} IN ${dupSet}`,
+      explain: (ex) => `${c}: ${show(ex[c])} appears more than once (${n(d.groups)} values are repeated)`,
+    });
+  }
+
+  // examples: one more scan, only when something is violated, keeping the first rows in file order
+  const withExamples = pending.filter((p) => p.where !== null && p.v.count > 0);
+  if (withExamples.length) {
+    o.progress?.(`${input.display}: collecting examples for ${withExamples.length} violated rules`);
+    await collectExamples(conn, input, types, contract.columns, withExamples);
+  }
+  let schemaDrift: ValidationReport['schema_drift'];
+  if (o.reference) {
+    const kinds = input.columns.map((c) => {
+      const type = input.format === 'csv' ? types[c.name] : c.type;
+      const declared = schema.properties[c.name] ? declaredTypes(schema.properties[c.name]).filter((t) => t !== 'null') : [];
+      const kind = input.format === 'json' ? (declared.length && declared.every((t) => t === 'number' || t === 'integer') ? 'numeric' : 'categorical') : kindOf(type);
+      return { name: c.name, kind: kind as 'numeric' | 'categorical', type };
+    });
+    const cols = compareColumns(o.reference, kinds, o.driftIgnore);
+    const changed = new Set(cols.type_changes.map((t) => t.column));
+    const present = new Set(input.columns.map((c) => c.name).filter((c) => !changed.has(c)));
+    let categories: Record<string, string[]>;
+    try {
+      categories = await newCategories(conn, input.reader({ types: input.format === 'csv' ? types : undefined }), o.reference, present);
+    } catch (e) {
+      throw readError(e, input.display);
+    }
+    schemaDrift = { ...cols, new_categories: categories };
+  }
+  const located = pending.map((p) => p.v);
+  const order = (v: Violation) => (v.severity === 'error' ? 0 : 1);
+  located.sort((a, b) => order(a) - order(b));
+  const report: ValidationReport = {
+    ok: !located.some((v) => v.severity === 'error'),
+    model: o.model,
+    data: input.display,
+    format: input.format,
+    rows,
+    columns: input.columns.map((c) => c.name),
+    violations: located.map(({ schemaPath: _drop, ...v }) => v),
+    ...(schemaDrift ? { schema_drift: schemaDrift } : {}),
+    duration_ms: Math.round(performance.now() - started),
+  };
+  return { report, located, inputColumns: input.columns.map((c) => ({ name: c.name, type: input.format === 'csv' ? types[c.name] : c.type })) };
+
+  async function collectExamples(conn: DuckDBConnection, input: Input, types: Record<string, string>, cols: ColumnExprs[], items: Pending[]): Promise<void> {
+    // the struct carries each column's raw value and its number/boolean interpretation (as the SQL saw it)
+    const fields: string[] = ['"__row" := __row'];
+    cols.forEach((e, i) => fields.push(`"r${i}" := ${sqlIdent(e.name)}`, `"n${i}" := ${e.asNum}`, `"b${i}" := ${e.asBool}`));
+    const struct = `struct_pack(${fields.join(', ')})`;
+    const sel = items.map((p, i) => `arg_min(${struct}, __row, ${MAX_EXAMPLES}) FILTER (WHERE ${p.where}) AS "__ex${i}"`);
+    let res: Record<string, unknown>;
+    try {
+      [res] = await query(conn, `SELECT ${sel.join(', ')} FROM ${input.reader({ types: input.format === 'csv' ? types : undefined, rowNumbers: true })}`);
+    } catch (e) {
+      throw readError(e, input.display);
+    }
+    items.forEach((p, i) => {
+      const list = (res[`__ex${i}`] as Record<string, unknown>[] | null) ?? [];
+      p.v.examples = list.map((s): ViolationExample => {
+        const obj = rowObject(s, cols, input.format);
+        return { row: n(s.__row), value: p.v.column ? (obj.display[p.v.column] ?? null) : null, message: p.explain(obj.json) };
+      });
+    });
+  }
+}
+
+/** The example row as ajv sees it (nulls absent) and as shown (raw values). */
+function rowObject(s: Record<string, unknown>, cols: ColumnExprs[], format: Input['format']): { json: Record<string, unknown>; display: Record<string, unknown> } {
+  const json: Record<string, unknown> = {};
+  const display: Record<string, unknown> = {};
+  cols.forEach((e, i) => {
+    let raw = s[`r${i}`];
+    if (raw === null || raw === undefined) return;
+    if (format === 'json' && typeof raw === 'string') {
+      try {
+        raw = JSON.parse(raw);
+      } catch {
+        /* keep the text */
+      }
+      if (raw === null) return;
+    }
+    const asNum = s[`n${i}`];
+    const asBool = s[`b${i}`];
+    let v: unknown;
+    if (typeof raw === 'bigint') v = Number(raw);
+    else if (typeof raw === 'number' && !Number.isFinite(raw)) v = String(raw);
+    else if (format === 'csv' && asNum !== null && asNum !== undefined) v = Number(asNum);
+    else if (format === 'csv' && typeof asBool === 'boolean') v = asBool;
+    else if (raw instanceof Date) v = raw.toISOString();
+    else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'toString' in raw && format !== 'json') v = String(raw);
+    else v = raw;
+    json[e.name] = v;
+    display[e.name] = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' && !Number.isFinite(raw) ? String(raw) : typeof raw === 'object' && format !== 'json' && raw !== null ? String(raw) : raw;
+  });
+  return { json, display };
+}
+
+export type { ColumnSchema };
