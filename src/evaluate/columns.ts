@@ -1,0 +1,87 @@
+import { ConfigError, InputError } from '../errors.js';
+import { columnKind, type FeatureColumn } from '../model/features.js';
+import type { LoadedModel } from '../spec/types.js';
+import type { ModelCard } from '../package/card.js';
+
+/**
+ * Turning the target and sensitive columns (as readFeatureBatches reads them: numbers as Float64Array
+ * with NaN for null, booleans 0/1, strings as string arrays) into what the metrics take.
+ */
+export type Target = { task: 'binary-classification'; y: Uint8Array } | { task: 'multiclass-classification'; y: Int32Array; classes: string[] } | { task: 'regression'; y: Float64Array };
+
+function missingError(where: string, col: FeatureColumn, isMissing: (i: number) => boolean): InputError | null {
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < col.length; i++) {
+    if (isMissing(i)) {
+      count++;
+      if (first < 0) first = i;
+    }
+  }
+  return count ? new InputError(`${where}: ${count} row(s) have no target value (first at data row ${first + 1}); evaluation needs a label on every row`) : null;
+}
+
+/**
+ * Encodes the target. Binary: 1 for data.positive_label (default 1 / true; a string target must name
+ * it). Multiclass: the index of the label among the package's `classes` (output order), or, without
+ * classes, the integer value itself (0..K−1). Regression: the value.
+ */
+export function encodeTarget(model: LoadedModel, card: ModelCard, col: FeatureColumn, width: number, where: string): Target {
+  const task = model.spec.task;
+  const kind = columnKind(model.schema.properties[model.target]);
+  const n = col.length;
+  const num = col instanceof Float64Array ? col : null;
+  const str = col instanceof Float64Array ? null : col;
+  const miss = missingError(where, col, (i) => (num ? Number.isNaN(num[i]) : str![i] === null));
+  if (miss) throw miss;
+  if (task === 'regression') {
+    if (!num) throw new InputError(`${where}: a regression target must be numeric, the contract says ${kind}`);
+    return { task, y: num };
+  }
+  if (task === 'binary-classification') {
+    const positive = model.spec.data.positive_label;
+    const y = new Uint8Array(n);
+    if (str) {
+      if (positive === undefined) throw new ConfigError([{ file: model.file, path: '/data/positive_label', message: `the target '${model.target}' is a string column: set data.positive_label to the positive class` }]);
+      const p = String(positive);
+      for (let i = 0; i < n; i++) y[i] = str[i] === p ? 1 : 0;
+    } else {
+      const p = positive === undefined ? 1 : Number(positive);
+      for (let i = 0; i < n; i++) y[i] = num![i] === p ? 1 : 0;
+    }
+    return { task, y };
+  }
+  const classes = (card.classes ?? []).map(String);
+  const y = new Int32Array(n);
+  if (classes.length) {
+    if (classes.length !== width) throw new InputError(`${where}: the package lists ${classes.length} classes but the model outputs ${width} probabilities`);
+    const index = new Map(classes.map((c, k) => [c, k]));
+    const unknown = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const label = str ? str[i]! : kind === 'boolean' ? String(num![i] === 1) : String(num![i]);
+      const k = index.get(label);
+      if (k === undefined) unknown.add(label);
+      else y[i] = k;
+    }
+    if (unknown.size) throw new InputError(`${where}: label(s) ${[...unknown].slice(0, 5).map((l) => JSON.stringify(l)).join(', ')} are not among the model's classes (${classes.join(', ')})`);
+    return { task, y, classes };
+  }
+  if (!num) throw new InputError(`${where}: the target is a string column but the package lists no classes; expected slipway.json "classes" in output order`);
+  for (let i = 0; i < n; i++) {
+    const v = num[i];
+    if (!Number.isInteger(v) || v < 0 || v >= width) throw new InputError(`${where}: data row ${i + 1} has label ${v}; without "classes" in slipway.json the labels must be 0..${width - 1} (the model outputs ${width} probabilities)`);
+    y[i] = v;
+  }
+  return { task, y, classes: Array.from({ length: width }, (_, k) => String(k)) };
+}
+
+/** A sensitive column as group labels (null for missing; booleans as true/false). */
+export function sensitiveValues(col: FeatureColumn, kind: string): (string | null)[] {
+  if (!(col instanceof Float64Array)) return col;
+  const out = new Array<string | null>(col.length);
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i];
+    out[i] = Number.isNaN(v) ? null : kind === 'boolean' ? String(v === 1) : String(v);
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+import { markdownTable } from 'markdown-table';
+import { fmt } from './gates.js';
+import type { EvaluationReport, FairnessAttribute } from './report-types.js';
+
+const n = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : fmt(x));
+const signed = (x: number) => (x > 0 ? '+' : '') + fmt(x);
+
+function pad(rows: string[][]): string[] {
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  return rows.map((r) => r.map((c, j) => c.padEnd(widths[j])).join('  ').trimEnd());
+}
+
+function verdict(r: EvaluationReport): string {
+  const failed = r.gates.filter((g) => !g.ok);
+  if (!r.gates.length) return 'PASS (no gates configured)';
+  return failed.length ? `FAIL: ${failed.length} of ${r.gates.length} gates failed` : `PASS: all ${r.gates.length} gates pass`;
+}
+
+function direction(better: boolean | undefined, d: { value: number; ci_low: number; ci_high: number }): string {
+  if (better === undefined || d.ci_low === d.ci_high) return '';
+  const up = d.ci_low > 0;
+  const down = d.ci_high < 0;
+  if (!up && !down) return 'within noise';
+  return up === better ? 'better' : 'worse';
+}
+
+/** The summary printed to stdout. */
+export function renderText(r: EvaluationReport): string {
+  const out: string[] = [];
+  const champ = r.champion ? `champion ${r.champion.version} (${r.champion.env})` : 'no champion (first deployment)';
+  out.push(`${r.model} ${r.candidate.version} (${r.candidate.digest.slice(0, 19)}…) vs ${champ}`);
+  out.push(`data: ${r.data.uri}, ${r.data.rows.toLocaleString('en-US')} rows${r.threshold !== undefined ? `, threshold ${r.threshold}` : ''}`);
+  out.push('');
+  const pct = Math.round(r.bootstrap.confidence * 100);
+  const rows = [['metric', 'candidate', ...(r.metrics.champion ? ['champion', `delta [${pct}% CI]`, ''] : [])]];
+  for (const [m, v] of Object.entries(r.metrics.candidate)) {
+    const d = r.deltas[m];
+    const row = [m, n(v)];
+    if (r.metrics.champion) row.push(n(r.metrics.champion[m]), d ? `${signed(d.value)} [${signed(d.ci_low)}, ${signed(d.ci_high)}]` : 'n/a', d ? direction(d.higher_is_better, d) : '');
+    rows.push(row);
+  }
+  out.push(...pad(rows));
+  if (Object.keys(r.fairness).length) {
+    out.push('', `fairness (groups under ${r.min_group_size ?? '?'} rows are marked *):`);
+    for (const [attr, f] of Object.entries(r.fairness)) out.push(...fairnessText(attr, f));
+  }
+  const l = r.latency;
+  out.push('', `latency (${l.execution_provider}): single row p50 ${fmt(l.single_p50_ms)} ms, p99 ${fmt(l.single_p99_ms)} ms; batch of ${l.batch_size} p50 ${fmt(l.batch_p50_ms)} ms, p99 ${fmt(l.batch_p99_ms)} ms (${Math.round(l.rows_per_s).toLocaleString('en-US')} rows/s)`);
+  out.push('', 'gates:');
+  if (!r.gates.length) out.push('  (none configured in model.yaml)');
+  for (const g of r.gates) {
+    const mark = g.skipped ? '-' : g.ok ? '✓' : '✗';
+    const ci = g.ci ? ` [CI ${signed(g.ci[0])}, ${signed(g.ci[1])}]` : '';
+    out.push(`  ${mark} ${g.name}: ${g.observed === null ? 'n/a' : fmt(g.observed)}${ci} (needs ${g.threshold})${g.reason && !g.ok ? ` — ${g.reason}` : g.skipped ? ` — skipped: ${g.reason}` : ''}`);
+  }
+  out.push('', `verdict: ${verdict(r)}`);
+  return out.join('\n') + '\n';
+}
+
+function fairnessText(attr: string, f: FairnessAttribute): string[] {
+  const lines = [`  ${attr}: demographic parity difference ${n(f.demographic_parity_difference)}, ratio ${n(f.demographic_parity_ratio)}; equalized odds difference ${n(f.equalized_odds_difference)}, ratio ${n(f.equalized_odds_ratio)}; equal opportunity difference ${n(f.equal_opportunity_difference)}`];
+  const rows = [['    group', 'count', 'selection', 'TPR', 'FPR', f.metric_name ?? 'metric']];
+  for (const g of f.groups) rows.push([`    ${g.group}${g.small ? ' *' : ''}`, String(g.count), n(g.selection_rate), n(g.tpr), n(g.fpr), n(g.metric)]);
+  return lines.concat(pad(rows));
+}
+
+/** The short markdown for the job summary (the full PR comment is `slipway report`'s job). */
+export function renderMarkdown(r: EvaluationReport): string {
+  const ok = r.ok;
+  const lines = [`### ${ok ? '✅' : '❌'} evaluate ${r.model} ${r.candidate.version}: ${verdict(r)}`, ''];
+  lines.push(r.champion ? `Compared with ${r.champion.version} pinned in \`${r.champion.env}\` on ${r.data.rows.toLocaleString('en-US')} rows.` : `First deployment (no champion); ${r.data.rows.toLocaleString('en-US')} test rows.`, '');
+  if (r.gates.length) {
+    lines.push(
+      markdownTable([
+        ['gate', 'observed', 'threshold', 'result'],
+        ...r.gates.map((g) => [g.name, `${g.observed === null ? 'n/a' : fmt(g.observed)}${g.ci ? ` [${fmt(g.ci[0])}, ${fmt(g.ci[1])}]` : ''}`, g.threshold, g.skipped ? 'skipped' : g.ok ? 'pass' : `**fail**${g.reason ? ` (${g.reason})` : ''}`]),
+      ]),
+      '',
+    );
+  }
+  const ms = Object.entries(r.metrics.candidate);
+  lines.push(
+    markdownTable([
+      ['metric', 'candidate', ...(r.metrics.champion ? ['champion', 'delta (CI)'] : [])],
+      ...ms.map(([m, v]) => {
+        const d = r.deltas[m];
+        return [m, n(v), ...(r.metrics.champion ? [n(r.metrics.champion[m]), d ? `${signed(d.value)} (${signed(d.ci_low)}, ${signed(d.ci_high)})` : 'n/a'] : [])];
+      }),
+    ]),
+  );
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,280 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, InputError } from '../errors.js';
+import { readerSql, assertReadable, openDuckDB } from '../data/duckdb.js';
+import { columnKind, concatBatches, readFeatureBatches, sliceBatch, type FeatureBatch } from '../model/features.js';
+import { openSession, type ModelSession } from '../model/session.js';
+import { resolvePackage, type ModelPackage } from '../package/read.js';
+import { loadEnvironment } from '../spec/environment.js';
+import { loadModel } from '../spec/model.js';
+import { isRemote, resolveInside } from '../spec/paths.js';
+import type { LoadedModel } from '../spec/types.js';
+import { locate, parseYamlFile } from '../spec/yaml-file.js';
+import { fileSha256, packageDigest } from '../store/digest.js';
+import type { ModelStore } from '../store/types.js';
+import { BinaryKernel } from './binary.js';
+import { pairedBootstrap } from './bootstrap.js';
+import { encodeTarget, sensitiveValues, type Target } from './columns.js';
+import { checkGates, evaluateGates } from './gates.js';
+import { encodeGroups, intersectionName, type Groups } from './groups.js';
+import { metricsFor, type MetricValues } from './kernel.js';
+import { measureLatency, type LatencyOptions } from './latency.js';
+import { fairnessReport, makeKernel, type Predictions } from './predictions.js';
+import type { EvaluationReport, PackageRef } from './report-types.js';
+
+export interface EvaluateOptions {
+  repoRoot: string;
+  cwd: string;
+  model: string;
+  /** package directory, sha256:… digest, or a model.onnx */
+  candidate: string;
+  /** test data (default: data.test of model.yaml) */
+  data?: string;
+  /** environment whose pinned version is the champion */
+  against: string;
+  store: ModelStore;
+  /** overrides evaluate.bootstrap.samples */
+  bootstrapSamples?: number;
+  latency?: LatencyOptions;
+  /** rows per scoring batch */
+  batchSize?: number;
+  progress?: (message: string) => void;
+}
+
+export const DEFAULT_BOOTSTRAP = { samples: 200, seed: 0, confidence: 0.95 };
+export const DEFAULT_MIN_GROUP_SIZE = 30;
+export const DEFAULT_THRESHOLD = 0.5;
+
+/** Runs the whole evaluation and returns the report (nothing is written). */
+export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationReport> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const lap = (name: string, since: number) => (timings[name] = Math.round((performance.now() - since) * 10) / 10);
+  const say = o.progress ?? (() => {});
+  const model = await loadModel(o.repoRoot, o.model);
+  const spec = model.spec;
+  const task = spec.task;
+  const attributes = [...model.sensitive, ...(spec.evaluate?.intersections ?? []).map(intersectionName)];
+  await checkGatesLocated(model, attributes);
+  checkIntersections(model);
+
+  const candidate = await resolvePackage(o.candidate, { store: o.store, repoRoot: o.repoRoot, cwd: o.cwd, model });
+  checkPackage(candidate, model, 'candidate');
+  const candidateRef: PackageRef = { name: candidate.card.name, version: candidate.card.version, digest: await digestOf(candidate) };
+  say(`candidate ${candidateRef.name} ${candidateRef.version} (${candidateRef.digest.slice(0, 19)}…)`);
+
+  const env = await loadEnvironment(o.repoRoot, o.against);
+  const pinned = env.spec.models?.[spec.name];
+  let champion: ModelPackage | null = null;
+  if (pinned) {
+    say(`champion: ${spec.name} ${pinned.version} pinned in ${o.against} (${pinned.digest.slice(0, 19)}…), fetching and verifying it`);
+    champion = await resolvePackage(pinned.digest, { store: o.store, repoRoot: o.repoRoot, cwd: o.cwd, model });
+    checkPackage(champion, model, 'champion');
+  } else say(`no ${spec.name} pinned in ${o.against}: first deployment, no champion to compare with`);
+
+  const dataPath = resolveData(o, model);
+  assertReadable(dataPath);
+  const dataDigest = isRemote(dataPath) ? null : `sha256:${await fileSha256(dataPath)}`;
+  const threshold = spec.evaluate?.threshold ?? candidate.card.threshold ?? DEFAULT_THRESHOLD;
+  const boot = { ...DEFAULT_BOOTSTRAP, ...(spec.evaluate?.bootstrap ?? {}), ...(o.bootstrapSamples !== undefined ? { samples: o.bootstrapSamples } : {}) };
+  const minGroupSize = spec.evaluate?.min_group_size ?? DEFAULT_MIN_GROUP_SIZE;
+
+  const notice = (m: string) => say(m);
+  const candFeatures = featuresOf(candidate, model);
+  const champFeatures = champion ? featuresOf(champion, model) : [];
+  const sessions: ModelSession[] = [];
+  const conn = await openDuckDB();
+  try {
+    const candSession = await openSession(candidate.modelPath, { features: candFeatures, contract: model.schema, task, notice });
+    sessions.push(candSession);
+    const champSession = champion ? await openSession(champion.modelPath, { features: champFeatures, contract: model.schema, task, notice }) : null;
+    if (champSession) sessions.push(champSession);
+
+    // one scan: the features of both models, the target and the sensitive columns
+    let t = performance.now();
+    say(`scoring ${dataPath}`);
+    const labelColumns = [model.target, ...model.sensitive];
+    const columns = [...new Set([...candFeatures, ...champFeatures, ...labelColumns])];
+    const fromSql = readerSql(dataPath);
+    const candOut: Float64Array[] = [];
+    const champOut: Float64Array[] = [];
+    const labelBatches: FeatureBatch[] = [];
+    let sample: FeatureBatch | null = null;
+    let width = 1;
+    let champWidth = 1;
+    let rows = 0;
+    for await (const batch of readFeatureBatches(conn, fromSql, columns, model.schema, o.batchSize ?? 65536)) {
+      const a = await candSession.predict(batch);
+      candOut.push(a.values);
+      width = a.width;
+      if (champSession) {
+        const b = await champSession.predict(batch);
+        champOut.push(b.values);
+        champWidth = b.width;
+      }
+      labelBatches.push({ rows: batch.rows, columns: Object.fromEntries(labelColumns.map((c) => [c, batch.columns[c]])) });
+      if (!sample) sample = sliceBatch(batch, 0, Math.min(batch.rows, 1024));
+      rows += batch.rows;
+      if (rows % 262144 < batch.rows) say(`  ${rows.toLocaleString('en-US')} rows scored`);
+    }
+    if (rows === 0 || !sample) throw new InputError(`${dataPath}: the test data has no rows`);
+    lap('read_and_score', t);
+    say(`scored ${rows.toLocaleString('en-US')} rows${champSession ? ' with the candidate and the champion' : ''}`);
+
+    t = performance.now();
+    const labels = concatBatches(labelBatches, labelColumns, model.schema);
+    labelBatches.length = 0;
+    const target = encodeTarget(model, candidate.card, labels.columns[model.target], width, `${dataPath}: target '${model.target}'`);
+    if (champion && champWidth !== width) throw new InputError(`the champion outputs ${champWidth} value(s) per row and the candidate ${width}: they do not predict the same classes`);
+    const candPred = predictionsOf(target, concat(candOut), width, threshold, 'candidate');
+    const champPred = champion ? predictionsOf(target, concat(champOut), width, threshold, `champion ${champion.card.version}`) : null;
+    const infos = metricsFor(task);
+    const candKernel = makeKernel(candPred);
+    const champKernel = champPred ? makeKernel(champPred) : null;
+    let candMetrics: MetricValues;
+    let extras: Partial<Pick<EvaluationReport, 'confusion_matrix' | 'calibration' | 'roc_curve'>> = {};
+    if (candKernel instanceof BinaryKernel) {
+      const full = candKernel.full();
+      candMetrics = full.metrics;
+      extras = full.extras;
+    } else candMetrics = candKernel.metrics(null);
+    const champMetrics = champKernel ? champKernel.metrics(null) : null;
+    lap('metrics', t);
+
+    t = performance.now();
+    const groups: Record<string, Groups> = {};
+    const sensitive = Object.fromEntries(model.sensitive.map((c) => [c, sensitiveValues(labels.columns[c], columnKind(model.schema.properties[c]))]));
+    for (const c of model.sensitive) groups[c] = encodeGroups([sensitive[c]]);
+    for (const combo of spec.evaluate?.intersections ?? []) groups[intersectionName(combo)] = encodeGroups(combo.map((c) => sensitive[c]));
+    const fairness = fairnessReport(candPred, groups, minGroupSize);
+    const championFairness = champPred ? fairnessReport(champPred, groups, minGroupSize) : undefined;
+    lap('fairness', t);
+
+    t = performance.now();
+    let deltas = {};
+    if (candKernel && champKernel) {
+      say(`paired bootstrap: ${boot.samples} replicates over ${rows.toLocaleString('en-US')} rows (seed ${boot.seed})`);
+      deltas = pairedBootstrap(candKernel, champKernel, infos, boot);
+    }
+    lap('bootstrap', t);
+
+    t = performance.now();
+    say('measuring latency');
+    const latency = await measureLatency(candSession, sample, o.latency);
+    lap('latency', t);
+
+    const gates = evaluateGates(spec.gates, {
+      metrics: candMetrics,
+      champion: pinned ? { env: o.against, version: pinned.version } : null,
+      deltas,
+      fairness,
+      latencyP99Ms: latency.single_p99_ms,
+      whyNull: (m) => whyNull(m, candPred, candMetrics),
+    });
+    lap('total', t0);
+    return {
+      model: spec.name,
+      task,
+      data: { uri: dataPath, rows, digest: dataDigest },
+      candidate: candidateRef,
+      champion: champion && pinned ? { name: champion.card.name, version: pinned.version, digest: pinned.digest, env: o.against } : null,
+      metrics: { candidate: candMetrics, champion: champMetrics },
+      deltas,
+      ...extras,
+      fairness,
+      ...(championFairness ? { champion_fairness: championFairness } : {}),
+      latency,
+      bootstrap: boot,
+      ...(task === 'binary-classification' ? { threshold } : {}),
+      min_group_size: minGroupSize,
+      gates,
+      ok: gates.every((g) => g.ok),
+      timings_ms: timings,
+    };
+  } finally {
+    for (const s of sessions) await s.close();
+    conn.closeSync();
+  }
+}
+
+function concat(parts: Float64Array[]): Float64Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function predictionsOf(target: Target, values: Float64Array, width: number, threshold: number, who: string): Predictions {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) throw new InputError(`the ${who} model produced a non-finite output (${v}) for data row ${Math.floor(i / width) + 1}; check that row's features for nulls the model cannot take`);
+    if (target.task !== 'regression' && (v < 0 || v > 1)) {
+      throw new InputError(`the ${who} model produced ${v} for data row ${Math.floor(i / width) + 1}; a classifier's output must be probabilities in [0, 1] (DESIGN.md: outputs)`);
+    }
+  }
+  if (target.task === 'binary-classification') return { task: target.task, y: target.y, p: values, threshold };
+  if (target.task === 'multiclass-classification') return { task: target.task, y: target.y, probs: values, classes: width };
+  return { task: target.task, y: target.y, yhat: values };
+}
+
+function whyNull(metric: string, pred: Predictions, m: MetricValues): string | undefined {
+  if (pred.task === 'binary-classification') {
+    let pos = 0;
+    for (let i = 0; i < pred.y.length; i++) pos += pred.y[i];
+    const neg = pred.y.length - pos;
+    if (metric === 'roc_auc' && (pos === 0 || neg === 0)) return `the test data has a single class (${pos} positive, ${neg} negative rows)`;
+    if ((metric === 'average_precision' || metric === 'recall') && pos === 0) return 'the test data has no positive row';
+    if (metric === 'precision' && m.precision === null) return `no row was predicted positive at the threshold ${pred.threshold}`;
+    if (metric === 'f1') return 'there is no positive row and none was predicted positive';
+  }
+  if (pred.task === 'regression' && metric === 'r2') return 'the target is constant on the test data (or there are fewer than 2 rows)';
+  return undefined;
+}
+
+function resolveData(o: EvaluateOptions, model: LoadedModel): string {
+  if (o.data) return isRemote(o.data) ? o.data : resolve(o.cwd, o.data);
+  const p = model.spec.data.test;
+  if (isRemote(p)) return p;
+  const abs = resolveInside(model.repoRoot, model.dir, p);
+  if (!abs) throw new InputError(`${model.file}: data.test '${p}' escapes the repository`);
+  if (!existsSync(abs)) throw new InputError(`${abs}: test data not found (data.test of ${model.file}); generate it or pass --data`);
+  return abs;
+}
+
+function featuresOf(pkg: ModelPackage, model: LoadedModel): string[] {
+  const f = pkg.card.signature.features;
+  const features = f && f.length ? f : model.features;
+  const unknown = features.filter((c) => !model.schema.properties[c]);
+  if (unknown.length) throw new InputError(`${pkg.dir}: the model uses feature(s) ${unknown.join(', ')} that the data contract ${model.schemaFile} no longer has`);
+  return features;
+}
+
+function checkPackage(pkg: ModelPackage, model: LoadedModel, role: string): void {
+  if (pkg.card.task !== model.spec.task) throw new InputError(`the ${role} package ${pkg.dir} is a ${pkg.card.task} model; ${model.spec.name} is ${model.spec.task}`);
+}
+
+async function digestOf(pkg: ModelPackage): Promise<string> {
+  if (pkg.digest) return pkg.digest;
+  // a bare model.onnx: the digest of the file itself (it is not a package)
+  if (pkg.synthesized) return `sha256:${await fileSha256(pkg.modelPath)}`;
+  return packageDigest(pkg.dir);
+}
+
+async function checkGatesLocated(model: LoadedModel, attributes: string[]): Promise<void> {
+  const issues = checkGates(model.spec.gates, model.spec.task, attributes);
+  if (!issues.length) return;
+  const parsed = await parseYamlFile(model.file);
+  throw new ConfigError(issues.map((i) => ({ file: parsed.display, ...locate(parsed, i.path, true), path: '/' + i.path.join('/'), message: i.message })));
+}
+
+function checkIntersections(model: LoadedModel): void {
+  const bad = (model.spec.evaluate?.intersections ?? []).flatMap((combo, i) => combo.filter((c) => !model.sensitive.includes(c)).map((c) => ({ i, c })));
+  if (bad.length) {
+    throw new ConfigError(bad.map(({ i, c }) => ({ file: model.file, path: `/evaluate/intersections/${i}`, message: `'${c}' is not a sensitive attribute (data.sensitive: ${model.sensitive.join(', ') || 'none'})` })));
+  }
+}
+

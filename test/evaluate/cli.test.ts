@@ -1,0 +1,253 @@
+import { existsSync, readFileSync, writeFileSync, rmSync, cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDB, readerSql } from '../../src/data/duckdb.js';
+import { BINARY_METRICS } from '../../src/evaluate/kernel.js';
+import type { EvaluationReport } from '../../src/evaluate/report-types.js';
+import { readFeatureTable } from '../../src/model/features.js';
+import { openSession } from '../../src/model/session.js';
+import { loadModel } from '../../src/spec/model.js';
+import { packageDigest } from '../../src/store/digest.js';
+import { FileStore } from '../../src/store/file-store.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+import { creditRiskRepo, pin, trainPackage } from './repo.js';
+
+const { dir } = tempDir('slipway-evaluate-');
+const repo = join(dir, 'repo');
+const candDir = join(dir, 'candidate');
+const champDir = join(dir, 'champion');
+const modelYaml = join(repo, 'models', 'credit-risk', 'model.yaml');
+let baseYaml = '';
+let champDigest = '';
+const env = { ...process.env, SLIPWAY_STORE: '', SLIPWAY_EXECUTION_PROVIDER: 'cpu' };
+
+/** model.yaml with text replaced (the shipped latency gate of 5 ms is loosened: tests never gate on timing). */
+function setYaml(...edits: [string | RegExp, string][]): void {
+  let y = baseYaml;
+  for (const [a, b] of edits) y = y.replace(a, b);
+  writeFileSync(modelYaml, y);
+}
+
+async function evaluate(args: string[]) {
+  const r = await runCli(['evaluate', '--model', 'credit-risk', ...args], repo, env);
+  return r;
+}
+
+function readReport(file: string): EvaluationReport {
+  return JSON.parse(readFileSync(file, 'utf8')) as EvaluationReport;
+}
+
+/** Mann–Whitney AUC by brute force over all pairs: an independent check of the report. */
+function pairwiseAuc(y: Float64Array | Uint8Array, p: Float64Array): number {
+  let s = 0;
+  let pos = 0;
+  let neg = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (y[i]) pos++;
+    else neg++;
+  }
+  for (let i = 0; i < y.length; i++) {
+    if (!y[i]) continue;
+    for (let j = 0; j < y.length; j++) if (!y[j]) s += p[i] > p[j] ? 1 : p[i] === p[j] ? 0.5 : 0;
+  }
+  return s / pos / neg;
+}
+
+beforeAll(async () => {
+  await creditRiskRepo(repo);
+  await trainPackage(repo, candDir, { version: '2.0.0' });
+  await trainPackage(repo, champDir, { version: '1.0.0', features: ['debt_ratio', 'late_payments', 'term_months'] });
+  champDigest = await new FileStore(join(repo, '.slipway', 'store')).put(champDir);
+  pin(repo, 'production', '1.0.0', champDigest);
+  baseYaml = readFileSync(modelYaml, 'utf8').replace('latency_p99_ms: 5', 'latency_p99_ms: 100000');
+  setYaml();
+});
+
+describe('slipway evaluate against a champion pinned in production', () => {
+  it('writes the report in the agreed shape, prints a summary, sets outputs and exits 0 when every gate passes', async () => {
+    const out = join(dir, 'out', 'eval.json');
+    const r = await evaluate(['--candidate', candDir, '--report', out]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const rep = readReport(out);
+    expect(rep.model).toBe('credit-risk');
+    expect(rep.task).toBe('binary-classification');
+    expect(rep.data.rows).toBe(1500);
+    expect(rep.data.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(rep.candidate).toEqual({ name: 'credit-risk', version: '2.0.0', digest: await packageDigest(candDir) });
+    expect(rep.champion).toEqual({ name: 'credit-risk', version: '1.0.0', digest: champDigest, env: 'production' });
+    const names = BINARY_METRICS.map((m) => m.name).sort();
+    expect(Object.keys(rep.metrics.candidate).sort()).toEqual(names);
+    expect(Object.keys(rep.metrics.champion!).sort()).toEqual(names);
+    expect(Object.keys(rep.deltas).sort()).toEqual(names);
+    for (const [m, d] of Object.entries(rep.deltas)) {
+      expect(d.value).toBeCloseTo(rep.metrics.candidate[m]! - rep.metrics.champion![m]!, 12);
+      expect(d.ci_low).toBeLessThanOrEqual(d.ci_high);
+      expect(d.replicates).toBe(200);
+    }
+    // 12 features beat 3: the AUC gain is beyond noise
+    expect(rep.deltas.roc_auc.ci_low).toBeGreaterThan(0);
+    expect(rep.bootstrap).toEqual({ samples: 200, seed: 1, confidence: 0.95 });
+    expect(Object.keys(rep.fairness).sort()).toEqual(['age_band', 'sex']);
+    expect(rep.fairness.sex.groups.map((g) => g.group)).toEqual(['F', 'M']);
+    expect(rep.fairness.age_band.groups.reduce((s, g) => s + g.count, 0)).toBe(1500);
+    expect(rep.confusion_matrix!.flat().reduce((a, b) => a + b, 0)).toBe(1500);
+    expect(rep.calibration!.bins).toHaveLength(10);
+    expect(rep.roc_curve!.fpr[0]).toBe(0);
+    expect(rep.latency.single_p50_ms).toBeGreaterThan(0);
+    expect(rep.latency.single_p99_ms).toBeGreaterThanOrEqual(rep.latency.single_p50_ms);
+    expect(rep.latency.batch_size).toBe(1024);
+    expect(rep.latency.execution_provider).toBe('cpu');
+    expect(rep.gates.map((g) => g.name)).toEqual(['metrics.roc_auc', 'versus_champion.roc_auc', 'fairness.sex.demographic_parity_ratio', 'fairness.age_band.demographic_parity_ratio', 'latency_p99_ms']);
+    const vs = rep.gates[1];
+    expect(vs.observed).toBe(rep.deltas.roc_auc.value);
+    expect(vs.ci).toEqual([rep.deltas.roc_auc.ci_low, rep.deltas.roc_auc.ci_high]);
+    expect(rep.gates[2].observed).toBe(rep.fairness.sex.demographic_parity_ratio);
+    expect(rep.ok).toBe(true);
+    expect(Object.keys(rep.timings_ms)).toEqual(expect.arrayContaining(['read_and_score', 'metrics', 'fairness', 'bootstrap', 'latency', 'total']));
+
+    expect(r.stdout).toContain('credit-risk 2.0.0');
+    expect(r.stdout).toContain('vs champion 1.0.0 (production)');
+    expect(r.stdout).toMatch(/roc_auc\s+0\.\d+\s+0\.\d+\s+\+0\.\d+ \[\+/);
+    expect(r.stdout).toContain('✓ versus_champion.roc_auc');
+    expect(r.stdout).toContain('verdict: PASS: all 5 gates pass');
+    expect(r.outputs).toEqual({ ok: 'true', report: out });
+    expect(r.summary).toContain('✅ evaluate credit-risk 2.0.0');
+    expect(r.summary).toContain('| versus_champion.roc_auc');
+  });
+
+  it("the report's numbers are the models' real scores: AUC checked by brute force over all pairs", async () => {
+    const out = join(dir, 'auc.json');
+    await evaluate(['--candidate', candDir, '--report', out, '--bootstrap', '0']);
+    const rep = readReport(out);
+    const model = await loadModel(repo, 'credit-risk');
+    const conn = await openDuckDB();
+    const from = readerSql(join(model.dir, 'data', 'test.parquet'));
+    const batch = await readFeatureTable(conn, from, [...model.features, 'default'], model.schema);
+    conn.closeSync();
+    const s = await openSession(join(candDir, 'model.onnx'), { provider: 'cpu', features: model.features, contract: model.schema, task: 'binary-classification', notice: () => {} });
+    const p = (await s.predict(batch)).values;
+    await s.close();
+    const y = batch.columns.default as Float64Array;
+    expect(rep.metrics.candidate.roc_auc).toBeCloseTo(pairwiseAuc(y, p), 12);
+    let correct = 0;
+    for (let i = 0; i < y.length; i++) correct += (p[i] >= 0.5 ? 1 : 0) === y[i] ? 1 : 0;
+    expect(rep.metrics.candidate.accuracy).toBeCloseTo(correct / y.length, 14);
+    // with 0 replicates the intervals collapse onto the point delta
+    expect(rep.deltas.roc_auc.ci_low).toBe(rep.deltas.roc_auc.value);
+  });
+
+  it('a failing gate exits 1, says which and by how much, and sets ok=false', async () => {
+    setYaml(['roc_auc: ">= 0.75"', 'roc_auc: ">= 0.999"'], ['demographic_parity_ratio: ">= 0.8"', 'demographic_parity_ratio: ">= 0.8"\n    equalized_odds_difference: "<= 1"'], ['latency_p99_ms: 100000', 'latency_p99_ms: 0.000001']);
+    try {
+      const out = join(dir, 'fail.json');
+      const r = await evaluate(['--candidate', candDir, '--report', out, '--bootstrap', '20']);
+      expect(r.code).toBe(1);
+      const rep = readReport(out);
+      expect(rep.ok).toBe(false);
+      const byName = Object.fromEntries(rep.gates.map((g) => [g.name, g]));
+      expect(byName['metrics.roc_auc']).toMatchObject({ ok: false, threshold: '>= 0.999' });
+      expect(byName['metrics.roc_auc'].reason).toMatch(/^0\.\d+ is not >= 0\.999$/);
+      expect(byName['latency_p99_ms']).toMatchObject({ ok: false, threshold: '<= 0.000001' });
+      expect(byName['fairness.sex.equalized_odds_difference'].ok).toBe(true);
+      expect(r.stdout).toMatch(/✗ metrics\.roc_auc: 0\.\d+ \(needs >= 0\.999\)/);
+      expect(r.stdout).toContain('verdict: FAIL: 2 of 7 gates failed');
+      expect(r.outputs.ok).toBe('false');
+      expect(r.summary).toContain('❌');
+    } finally {
+      setYaml();
+    }
+  });
+
+  it('a candidate given by digest is fetched from the store and verified', async () => {
+    const digest = await new FileStore(join(repo, '.slipway', 'store')).put(candDir);
+    const out = join(dir, 'digest.json');
+    const r = await evaluate(['--candidate', digest, '--report', out, '--bootstrap', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readReport(out).candidate.digest).toBe(digest);
+  });
+
+  it('a bare model.onnx works too (digest of the file, version 0.0.0-unpackaged)', async () => {
+    const out = join(dir, 'bare.json');
+    const r = await evaluate(['--candidate', join(candDir, 'model.onnx'), '--report', out, '--bootstrap', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = readReport(out);
+    expect(rep.candidate.version).toBe('0.0.0-unpackaged');
+    expect(rep.candidate.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(rep.metrics.candidate.roc_auc).toBeGreaterThan(0.7);
+  });
+
+  it('intersections configured in model.yaml get their own fairness entry and gates', async () => {
+    setYaml(['min_group_size: 30', 'min_group_size: 30\n  intersections: [[sex, age_band]]']);
+    try {
+      const out = join(dir, 'inter.json');
+      await evaluate(['--candidate', candDir, '--report', out, '--bootstrap', '0']);
+      const rep = readReport(out);
+      expect(rep.fairness['sex&age_band'].groups).toHaveLength(8);
+      expect(rep.fairness['sex&age_band'].groups[0].group).toBe('F & 18-29');
+      expect(rep.gates.map((g) => g.name)).toContain('fairness.sex&age_band.demographic_parity_ratio');
+    } finally {
+      setYaml();
+    }
+  });
+});
+
+describe('slipway evaluate on a first deployment', () => {
+  it('has no champion and no deltas; versus_champion gates are skipped', async () => {
+    const out = join(dir, 'first.json');
+    const r = await evaluate(['--candidate', candDir, '--against', 'staging', '--report', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = readReport(out);
+    expect(rep.champion).toBeNull();
+    expect(rep.metrics.champion).toBeNull();
+    expect(rep.deltas).toEqual({});
+    expect(rep.gates.find((g) => g.name === 'versus_champion.roc_auc')).toMatchObject({ ok: true, skipped: true, observed: null });
+    expect(r.stdout).toContain('no champion (first deployment)');
+    expect(r.stderr).toContain('first deployment');
+  });
+});
+
+describe('slipway evaluate: user mistakes exit 2 with a clear message and no stack trace', () => {
+  const fails = async (args: string[], pattern: RegExp) => {
+    const r = await evaluate(args);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  };
+
+  it('a candidate that does not exist', () => fails(['--candidate', 'nowhere/pkg'], /nowhere\/pkg: no such package directory, model file or digest/));
+
+  it('a misspelled gate, located in model.yaml', async () => {
+    setYaml(['roc_auc: ">= 0.75"', 'roc_acu: ">= 0.75"']);
+    try {
+      await fails(['--candidate', candDir], /model\.yaml:\d+:\d+: \/gates\/metrics\/roc_acu: unknown metric 'roc_acu' for binary-classification; expected one of roc_auc/);
+    } finally {
+      setYaml();
+    }
+  });
+
+  it('missing test data', () => fails(['--candidate', candDir, '--data', 'nope.parquet'], /nope\.parquet: file not found/));
+
+  it('test data without the feature columns', async () => {
+    const csv = join(dir, 'wrong.csv');
+    writeFileSync(csv, 'a,b\n1,2\n');
+    await fails(['--candidate', candDir, '--data', csv], /missing feature column\(s\)/);
+  });
+
+  it('a tampered champion in the store is refused, never scored', async () => {
+    const store = join(repo, '.slipway', 'store');
+    const backup = join(dir, 'store-backup');
+    cpSync(store, backup, { recursive: true });
+    try {
+      // FileStore layout: <root>/sha256/<hex>/
+      const onnx = join(store, 'sha256', champDigest.slice('sha256:'.length), 'model.onnx');
+      expect(existsSync(onnx)).toBe(true);
+      writeFileSync(onnx, Buffer.concat([readFileSync(onnx), Buffer.from('x')]));
+      await fails(['--candidate', candDir], /does not verify .*refusing to use it/);
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+      cpSync(backup, store, { recursive: true });
+    }
+  });
+});
