@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { ExternalError, InputError } from '../errors.js';
 
 export interface RunOptions {
@@ -27,9 +28,45 @@ export interface RunResult {
 
 const TAIL = 20;
 
-function groupAlive(pid: number): boolean {
+/** /proc/<pid>/stat as [state, process group], or null when the process is gone. */
+function procStat(pid: number | string): [string, number] | null {
   try {
-    process.kill(-pid, 0);
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return [rest[0], Number(rest[2])];
+  } catch {
+    return null;
+  }
+}
+
+const HAS_PROC = existsSync('/proc/self/stat');
+
+/** Whether a process is running; a zombie (exited, not yet reaped by its new parent) counts as gone. */
+export function processAlive(pid: number): boolean {
+  if (HAS_PROC) {
+    const st = procStat(pid);
+    return st !== null && st[0] !== 'Z' && st[0] !== 'X';
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether any live (non-zombie) process is left in the process group. */
+function groupAlive(pgid: number): boolean {
+  if (HAS_PROC) {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const st = procStat(name);
+      if (st && st[1] === pgid && st[0] !== 'Z' && st[0] !== 'X') return true;
+    }
+    return false;
+  }
+  try {
+    process.kill(-pgid, 0);
     return true;
   } catch {
     return false;

@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assertSucceeded, processAlive, runTrainingCommand } from '../../src/train/run-command.js';
+import { tempDir } from '../support/tmp.js';
+
+const { dir } = tempDir('slipway-run-');
+
+const alive = processAlive;
+
+async function waitFor(file: string): Promise<number> {
+  for (let i = 0; i < 200 && !(existsSync(file) && readFileSync(file, 'utf8').trim()); i++) await new Promise((r) => setTimeout(r, 25));
+  return Number(readFileSync(file, 'utf8').trim());
+}
+
+describe('runTrainingCommand', () => {
+  it('streams lines from stdout and stderr and passes the environment', async () => {
+    const lines: string[] = [];
+    const r = await runTrainingCommand({ command: 'echo "seed=$SLIPWAY_SEED"; echo warn >&2; printf partial', cwd: dir, env: { PATH: process.env.PATH, SLIPWAY_SEED: '7' }, onLine: (l, s) => lines.push(`${s}:${l}`) });
+    expect(r.exitCode).toBe(0);
+    expect(lines).toEqual(expect.arrayContaining(['stdout:seed=7', 'stderr:warn', 'stdout:partial']));
+    expect(() => assertSucceeded(r, 'x')).not.toThrow();
+  });
+
+  it('a failing command is an error with its exit code and last output', async () => {
+    const r = await runTrainingCommand({ command: 'echo "loading"; echo "CUDA out of memory" >&2; exit 3', cwd: dir, env: process.env });
+    expect(r.exitCode).toBe(3);
+    expect(() => assertSucceeded(r, 'python train.py')).toThrow(/the training command exited with code 3: python train.py\nlast output:\n {2}loading\n {2}CUDA out of memory/);
+  });
+
+  it('cancel: SIGTERM reaches the whole group, the grandchild included; nothing is left running', async () => {
+    const pidFile = join(dir, 'grandchild.pid');
+    const controller = new AbortController();
+    // the child shell starts a grandchild (sleep) and waits on it
+    const run = runTrainingCommand({ command: `sleep 300 & echo $! > ${pidFile}; echo "$$" > ${pidFile}.parent; wait`, cwd: dir, env: process.env, signal: controller.signal, graceMs: 2000 });
+    const grandchild = await waitFor(pidFile);
+    const parent = await waitFor(`${pidFile}.parent`);
+    expect(alive(grandchild)).toBe(true);
+    controller.abort();
+    const r = await run;
+    expect(r.cancelled).toBe(true);
+    expect(alive(grandchild)).toBe(false);
+    expect(alive(parent)).toBe(false);
+    expect(() => assertSucceeded(r, 'train')).toThrow(/the training command was cancelled: train/);
+  });
+
+  it('timeout: a command that ignores SIGTERM is killed with SIGKILL after the grace period', async () => {
+    const pidFile = join(dir, 'stubborn.pid');
+    const started = Date.now();
+    const r = await runTrainingCommand({ command: `trap '' TERM; sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done' & wait; wait`, cwd: dir, env: process.env, timeoutMs: 300, graceMs: 300 });
+    const grandchild = await waitFor(pidFile);
+    expect(r.timedOut).toBe(true);
+    expect(r.signal).toBe('SIGKILL');
+    expect(alive(grandchild)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(() => assertSucceeded(r, 'python train.py', '300ms')).toThrow(/the training command timed out after 300ms and was stopped: python train.py/);
+  });
+
+  it('ends background processes the command leaves behind when it exits', async () => {
+    const pidFile = join(dir, 'orphan.pid');
+    const r = await runTrainingCommand({ command: `sleep 300 > /dev/null 2>&1 & echo $! > ${pidFile}; exit 0`, cwd: dir, env: process.env, graceMs: 1000 });
+    expect(r.exitCode).toBe(0);
+    expect(alive(await waitFor(pidFile))).toBe(false);
+  });
+});

@@ -1,0 +1,105 @@
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDB, readerSql } from '../../src/data/duckdb.js';
+import { readPackage } from '../../src/package/read.js';
+import { loadModel } from '../../src/spec/model.js';
+import { trainBuiltin } from '../../src/train/builtin/index.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+import { FIXTURES, writeGoldenModel } from './fixtures.js';
+
+const env = { ...process.env, SLIPWAY_EXECUTION_PROVIDER: 'cpu', GITHUB_ACTIONS: '', SLIPWAY_STORE: '', GITHUB_TOKEN: 'ghp_secretsecretsecretsecret1234' };
+const { dir: repo } = tempDir('slipway-train-cmd-');
+
+function model(name: string, command: string, extra = ''): string {
+  const dir = writeGoldenModel(repo, { name, train: `command: ${JSON.stringify(command)}\ntimeout: 20s\nseed: 42\nparams: { epochs: 3, lr: 0.1 }`, extra });
+  copyFileSync(join(repo, 'prebuilt.onnx'), join(dir, 'prebuilt.onnx'));
+  return dir;
+}
+
+beforeAll(async () => {
+  writeGoldenModel(repo, { name: 'seed', train: 'builtin: logistic-regression' });
+  const m = await loadModel(repo, 'seed');
+  const r = await trainBuiltin('logistic-regression', await openDuckDB(), readerSql(join(m.dir, 'data/train.csv')), m, {});
+  writeFileSync(join(repo, 'prebuilt.onnx'), r.onnx);
+});
+
+describe('slipway train running a training command', () => {
+  it('passes the SLIPWAY_* contract, withholds tokens, streams logs and packages what it wrote', async () => {
+    const dir = model('cmd-ok', 'echo "epoch 1 loss 0.6"; env | grep -E "^(SLIPWAY_|GITHUB_TOKEN)" | sort > seen-env.txt; cp prebuilt.onnx "$SLIPWAY_OUTPUT_DIR/model.onnx"; echo \'{"val_auc": 0.81}\' > "$SLIPWAY_OUTPUT_DIR/metrics.json"');
+    const r = await runCli(['train', '--model', 'cmd-ok'], repo, env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('  | epoch 1 loss 0.6');
+    expect(r.stderr).toMatch(/running `echo .*` in models\/cmd-ok \(timeout 20s\)/);
+    const seen = Object.fromEntries(readFileSync(join(dir, 'seen-env.txt'), 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    expect(seen.GITHUB_TOKEN).toBeUndefined();
+    expect(seen).toMatchObject({
+      SLIPWAY_MODEL: 'cmd-ok',
+      SLIPWAY_MODEL_DIR: dir,
+      SLIPWAY_TASK: 'binary-classification',
+      SLIPWAY_TRAIN_DATA: join(dir, 'data/train.csv'),
+      SLIPWAY_VALIDATION_DATA: '',
+      SLIPWAY_PARAMS: '{"epochs":3,"lr":0.1}',
+      SLIPWAY_SEED: '42',
+      SLIPWAY_TARGET: 'label',
+      SLIPWAY_FEATURES: '["x1","x2","color","x3","count","flag","size"]',
+      SLIPWAY_SENSITIVE: '[]',
+      SLIPWAY_SCHEMA: join(dir, 'schema.json'),
+      SLIPWAY_MODEL_VERSION: '1.0.0',
+    });
+    expect(seen.SLIPWAY_OUTPUT_DIR).toMatch(/slipway-train-/);
+    const { card } = await readPackage(r.outputs.path);
+    expect(card.lineage.command).toContain('cp prebuilt.onnx');
+    expect(card.lineage.params).toEqual({ epochs: 3, lr: 0.1 });
+    expect(card.metrics!.val_auc).toBe(0.81);
+    expect(card.metrics!.accuracy).toBeGreaterThan(0.5);
+  });
+
+  it('a failing command exits 2 with its exit code and last lines', async () => {
+    model('cmd-fail', 'echo "Traceback: ValueError: bad shape" >&2; exit 7');
+    const r = await runCli(['train', '--model', 'cmd-fail'], repo, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the training command exited with code 7: .*\nlast output:\n {2}Traceback: ValueError: bad shape/);
+  });
+
+  it('a command that writes no model is a clear error', async () => {
+    model('cmd-nomodel', 'echo hi > "$SLIPWAY_OUTPUT_DIR/weights.pt"');
+    const r = await runCli(['train', '--model', 'cmd-nomodel'], repo, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/exited successfully but wrote no model: expected \$SLIPWAY_OUTPUT_DIR\/model\.onnx \(.*\); it wrote weights\.pt/);
+  });
+
+  it('the timeout stops the command', async () => {
+    model('cmd-slow', 'sleep 30');
+    const r = await runCli(['train', '--model', 'cmd-slow', '--timeout', '500ms'], repo, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the training command timed out after 500ms and was stopped: sleep 30/);
+  });
+
+  it('a model whose signature does not match the contract is refused before packaging', async () => {
+    model('cmd-wrong', `cp ${join(FIXTURES, 'matrix_multiclass.onnx')} "$SLIPWAY_OUTPUT_DIR/model.onnx"`);
+    const r = await runCli(['train', '--model', 'cmd-wrong'], repo, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/model\.onnx: the model's signature does not match the data contract:\n {2}- input 'X' takes 3 features per row but the contract has 7/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a model giving non-finite outputs fails the smoke test (exit 1)', async () => {
+    // Log of a negative feature value gives NaN for some rows: verification must catch it
+    const { DataType, writeOnnx } = await import('../../src/model/onnx-writer.js');
+    const features = ['x1', 'x2', 'color', 'x3', 'count', 'flag', 'size'];
+    const bytes = writeOnnx({
+      name: 'nan',
+      inputs: features.map((f) => ({ name: f, type: f === 'color' || f === 'size' ? DataType.STRING : DataType.DOUBLE, shape: ['N', 1] })),
+      outputs: [{ name: 'p', type: DataType.DOUBLE, shape: ['N', 1] }],
+      nodes: [{ op: 'Log', inputs: ['x3'], outputs: ['p'] }],
+      initializers: [],
+    });
+    writeFileSync(join(repo, 'nan.onnx'), bytes);
+    model('cmd-nan', `cp ${join(repo, 'nan.onnx')} "$SLIPWAY_OUTPUT_DIR/model.onnx"`);
+    const r = await runCli(['train', '--model', 'cmd-nan'], repo, env);
+    expect(r.stderr).toMatch(/smoke inference on 16 training rows: row \d+ gives NaN; expected finite outputs/);
+    expect(r.code).toBe(1);
+  });
+});
