@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { CategoricalProfile, ColumnProfile, NumericProfile, Profile } from '../drift/profile.js';
+import { DISCRETE_LIMIT, type CategoricalProfile, type ColumnProfile, type NumericProfile, type Profile } from '../drift/profile.js';
 import { sqlIdent } from './duckdb.js';
 
 export const DEFAULT_BINS = 20;
@@ -13,6 +13,12 @@ export interface ProfileOptions {
   bins?: number;
   /** force a kind per column (e.g. numeric codes that are categories) */
   kinds?: Record<string, 'numeric' | 'categorical'>;
+  /**
+   * numeric columns whose exact value frequencies to record (a current window uses the reference's
+   * discrete columns); where a column's edges are not given, a column with at most DISCRETE_LIMIT
+   * distinct values gets them automatically
+   */
+  values?: string[];
 }
 
 /** Column name → DuckDB type of a relation given as SQL (`read_parquet('…')`, a table, a subquery). */
@@ -42,9 +48,20 @@ function mapEntries(v: unknown): [string, number][] {
   return entries.map((e) => [String(e.key), num(e.value)]);
 }
 
+/** A histogram() of numeric values → String(value) → count, in increasing value order. */
+function valueFrequencies(v: unknown): Record<string, number> {
+  const entries = ((v as { entries?: { key: unknown; value: unknown }[] } | null)?.entries ?? []).map((e) => [num(e.key), num(e.value)] as const);
+  entries.sort((a, b) => a[0] - b[0]);
+  const out: Record<string, number> = {};
+  for (const [k, c] of entries) out[String(k)] = c;
+  return out;
+}
+
 /**
- * Profiles the given columns of a relation in two scans (one for counts, moments and quantiles,
- * one for the histograms; one scan when every numeric column's edges are given).
+ * Profiles the given columns of a relation in at most two scans: the first computes counts, moments,
+ * category frequencies, quantiles for new edges, and the histograms of columns whose edges are given;
+ * the second (only when some edges are new) bins those columns on the edges just found. A current
+ * window profiled on the reference's edges takes one scan.
  */
 export async function profileRelation(conn: DuckDBConnection, fromSql: string, columns: string[], options: ProfileOptions = {}): Promise<Profile> {
   const types = await columnTypes(conn, fromSql);
@@ -67,7 +84,10 @@ export async function profileRelation(conn: DuckDBConnection, fromSql: string, c
       `min(${fin}) AS min${i}`,
       `max(${fin}) AS max${i}`,
     );
-    if (!options.edges?.[c]) sel.push(`quantile_cont(${fin}, [${qs.join(', ')}]) AS q${i}`);
+    const given = options.edges?.[c];
+    if (!given) sel.push(`quantile_cont(${fin}, [${qs.join(', ')}]) AS q${i}`, `approx_count_distinct(${fin}) AS d${i}`);
+    else sel.push(`histogram(CASE WHEN isfinite(${v}) THEN ${bucketSql(c, given)} END) AS b${i}`);
+    if (options.values?.includes(c)) sel.push(`histogram(${fin}) AS v${i}`);
   });
   categorical.forEach((c, i) => {
     sel.push(`count(${sqlIdent(c)}) AS cn${i}`, `count(*) - count(${sqlIdent(c)}) AS cnulls${i}`, `histogram(${sqlIdent(c)}::VARCHAR) AS h${i}`);
@@ -103,6 +123,8 @@ export async function profileRelation(conn: DuckDBConnection, fromSql: string, c
       edges,
       counts: new Array(edges.length + 1).fill(0),
     };
+    if (options.edges?.[c]) for (const [k, v] of mapEntries(first[`b${i}`])) p.counts[Number(k)] += v;
+    if (options.values?.includes(c)) p.values = valueFrequencies(first[`v${i}`]);
     out[c] = p;
   });
   categorical.forEach((c, i) => {
@@ -112,13 +134,24 @@ export async function profileRelation(conn: DuckDBConnection, fromSql: string, c
     out[c] = p;
   });
 
-  if (numeric.length) {
-    const hist = numeric.map((c, i) => `histogram(CASE WHEN isfinite(${sqlIdent(c)}::DOUBLE) THEN ${bucketSql(c, edgesOf[c])} END) AS b${i}`);
+  const fresh = numeric.map((c, i) => ({ c, i })).filter(({ c }) => !options.edges?.[c]);
+  if (fresh.length) {
+    const hist: string[] = [];
+    for (const { c, i } of fresh) {
+      const v = `${sqlIdent(c)}::DOUBLE`;
+      hist.push(`histogram(CASE WHEN isfinite(${v}) THEN ${bucketSql(c, edgesOf[c])} END) AS b${i}`);
+      // approx_count_distinct is HyperLogLog: ask for exact frequencies with a margin, keep them when exact ≤ limit
+      if (!options.values?.includes(c) && num(first[`d${i}`]) <= 2 * DISCRETE_LIMIT) hist.push(`histogram(CASE WHEN isfinite(${v}) THEN ${v} END) AS v${i}`);
+    }
     const second = (await conn.runAndReadAll(`SELECT ${hist.join(', ')} FROM ${fromSql}`)).getRowObjects()[0];
-    numeric.forEach((c, i) => {
+    for (const { c, i } of fresh) {
       const p = out[c] as NumericProfile;
       for (const [k, v] of mapEntries(second[`b${i}`])) p.counts[Number(k)] += v;
-    });
+      if (second[`v${i}`] !== undefined) {
+        const values = valueFrequencies(second[`v${i}`]);
+        if (Object.keys(values).length <= DISCRETE_LIMIT) p.values = values;
+      }
+    }
   }
   const columnsOut: Record<string, ColumnProfile> = {};
   for (const c of columns) columnsOut[c] = out[c];

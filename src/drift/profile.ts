@@ -25,7 +25,17 @@ export interface NumericProfile {
    */
   edges: number[];
   counts: number[];
+  /**
+   * Exact frequencies of the finite values (String(value) → count), present when the column has few
+   * distinct values (≤ DISCRETE_LIMIT in the reference). They let drift tests on a profile be exact for
+   * discrete numeric columns (codes, counts, flags) and give the number of distinct values that the
+   * default test selection needs. Merges by summing; dropped when one side lacks them.
+   */
+  values?: Record<string, number>;
 }
+
+/** Numeric columns with at most this many distinct finite values keep exact value frequencies. */
+export const DISCRETE_LIMIT = 20;
 
 export interface CategoricalProfile {
   kind: 'categorical';
@@ -46,11 +56,15 @@ export function variance(p: NumericProfile): number {
   return p.count > 1 ? p.m2 / (p.count - 1) : 0;
 }
 
+function addFrequencies(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
 export function mergeColumn(a: ColumnProfile, b: ColumnProfile): ColumnProfile {
   if (a.kind === 'categorical' && b.kind === 'categorical') {
-    const frequencies = { ...a.frequencies };
-    for (const [k, v] of Object.entries(b.frequencies)) frequencies[k] = (frequencies[k] ?? 0) + v;
-    return { kind: 'categorical', count: a.count + b.count, nulls: a.nulls + b.nulls, frequencies };
+    return { kind: 'categorical', count: a.count + b.count, nulls: a.nulls + b.nulls, frequencies: addFrequencies(a.frequencies, b.frequencies) };
   }
   if (a.kind === 'numeric' && b.kind === 'numeric') {
     if (a.edges.length !== b.edges.length || a.edges.some((e, i) => e !== b.edges[i])) {
@@ -62,7 +76,9 @@ export function mergeColumn(a: ColumnProfile, b: ColumnProfile): ColumnProfile {
     const m2 = n ? a.m2 + b.m2 + (delta * delta * a.count * b.count) / n : 0;
     const min = a.min === null ? b.min : b.min === null ? a.min : Math.min(a.min, b.min);
     const max = a.max === null ? b.max : b.max === null ? a.max : Math.max(a.max, b.max);
-    return { kind: 'numeric', count: n, nulls: a.nulls + b.nulls, nans: a.nans + b.nans, mean, m2, min, max, edges: a.edges, counts: a.counts.map((c, i) => c + b.counts[i]) };
+    const merged: NumericProfile = { kind: 'numeric', count: n, nulls: a.nulls + b.nulls, nans: a.nans + b.nans, mean, m2, min, max, edges: a.edges, counts: a.counts.map((c, i) => c + b.counts[i]) };
+    if (a.values && b.values) merged.values = addFrequencies(a.values, b.values);
+    return merged;
   }
   throw new Error(`cannot merge a ${a.kind} profile with a ${b.kind} profile`);
 }

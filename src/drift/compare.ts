@@ -1,0 +1,270 @@
+/**
+ * Per-column drift: chooses the test (tests.ts), computes it on the best data available, and decides
+ * by effect size. Pure: inputs are profiles (src/drift/profile.ts) and, where raw values exist on both
+ * sides, their exact paired counts.
+ *
+ * What each test is computed on:
+ * - raw values on both sides (`basis: 'raw'`): exactly as SciPy does on the samples;
+ * - exact value frequencies in both profiles (`'values'`, discrete numeric columns and categories): exact too;
+ * - histograms only (`'bins'`): KS on the CDFs at the reference's bin edges (a lower bound of D),
+ *   Wasserstein on piecewise-linear CDFs (values spread uniformly within each bin), and JS/PSI/chi-square
+ *   on the bin counts — which are what JS/PSI use in every mode, since binning is part of their definition.
+ */
+import type { CategoricalProfile, NumericProfile } from './profile.js';
+import { DISCRETE_LIMIT } from './profile.js';
+import { chisquare } from './stats/chisquare.js';
+import { jensenShannon } from './stats/jensenshannon.js';
+import { ksPValue, ksTest } from './stats/ks.js';
+import { psi } from './stats/psi.js';
+import { pairFromRows, stdA, type PairedCounts } from './stats/samples.js';
+import { normedWassersteinPaired, wassersteinHistograms, WASSERSTEIN_MIN_NORM } from './stats/wasserstein.js';
+import { proportionsZTest } from './stats/ztest.js';
+import { resolveTest, TESTS, type ColumnKind, type TestName } from './tests.js';
+import type { DriftTestSpec } from '../spec/types.js';
+
+export interface FeatureDrift {
+  test: TestName;
+  /** the test's statistic (a p-value for ks/chisquare/z, a distance otherwise); null when a side has no values */
+  statistic: number | null;
+  threshold: number;
+  /** the p-value (for distance tests: of KS on numeric columns, chi-square on categories), shown, not gated on */
+  p_value: number | null;
+  drifted: boolean;
+  n_ref: number;
+  n_cur: number;
+  kind: ColumnKind;
+  basis: 'raw' | 'values' | 'bins';
+  /** PSI only: 'moderate' (0.1–0.2) or 'significant' (≥ 0.2) */
+  severity?: 'moderate' | 'significant';
+  note?: string;
+}
+
+export interface NumericInput {
+  ref: NumericProfile;
+  cur: NumericProfile;
+  /** exact paired counts of the raw values, when both sides are raw data */
+  raw?: PairedCounts;
+}
+
+/** Paired counts from the exact value frequencies of two profiles. */
+export function pairValues(a: Record<string, number>, b: Record<string, number>): PairedCounts {
+  const m = new Map<number, [number, number]>();
+  for (const [k, c] of Object.entries(a)) m.set(Number(k), [c, 0]);
+  for (const [k, c] of Object.entries(b)) {
+    const e = m.get(Number(k));
+    if (e) e[1] += c;
+    else m.set(Number(k), [0, c]);
+  }
+  const rows = [...m.entries()].sort((x, y) => x[0] - y[0]).map(([v, [ca, cb]]) => [v, ca, cb] as [number, number, number]);
+  return pairFromRows(rows);
+}
+
+/** Counts of the paired values (or of one side) in the reference's buckets (profile semantics). */
+export function bucketCounts(values: ArrayLike<number>, counts: ArrayLike<number>, edges: number[]): number[] {
+  const k = edges.length;
+  const out = new Array<number>(k + 1).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    let b: number;
+    if (v < edges[0]) b = 0;
+    else if (v > edges[k - 1]) b = k;
+    else if (v === edges[k - 1]) b = Math.max(1, k - 1);
+    else {
+      // first edge strictly greater than v
+      let lo = 1;
+      let hi = k - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (edges[mid] > v) hi = mid;
+        else lo = mid + 1;
+      }
+      b = lo;
+    }
+    out[b] += counts[i];
+  }
+  return out;
+}
+
+/** Chi-square over the categories the reference has (expected = reference shares × current count there). */
+function chiOnReferenceCells(ref: ArrayLike<number>, cur: ArrayLike<number>): number | null {
+  const obs: number[] = [];
+  const exp: number[] = [];
+  let nRef = 0;
+  let nCur = 0;
+  for (let i = 0; i < ref.length; i++) {
+    if (ref[i] > 0) {
+      nRef += ref[i];
+      nCur += cur[i];
+    }
+  }
+  if (nRef === 0 || nCur === 0) return null;
+  for (let i = 0; i < ref.length; i++) {
+    if (ref[i] > 0) {
+      obs.push(cur[i]);
+      exp.push((ref[i] * nCur) / nRef);
+    }
+  }
+  if (obs.length < 2) return 1;
+  return chisquare(obs, exp).pvalue;
+}
+
+function zOnCounts(values: string[] | ArrayLike<number>, ref: ArrayLike<number>, cur: ArrayLike<number>): number {
+  // Evidently: the first key in sorted order is "0", the other "1"
+  const nRef = Array.from(ref).reduce((s, v) => s + v, 0);
+  const nCur = Array.from(cur).reduce((s, v) => s + v, 0);
+  void values;
+  return proportionsZTest(nRef - ref[0], nRef, nCur - cur[0], nCur).pvalue;
+}
+
+function decide(test: TestName, statistic: number | null, threshold: number): boolean {
+  if (statistic === null || Number.isNaN(statistic)) return false;
+  return TESTS[test].gate === 'p_value' ? statistic < threshold : statistic >= threshold;
+}
+
+function psiSeverity(test: TestName, s: number | null): FeatureDrift['severity'] {
+  if (test !== 'psi' || s === null) return undefined;
+  return s >= 0.2 ? 'significant' : s >= 0.1 ? 'moderate' : undefined;
+}
+
+function ksOnBins(refCounts: number[], curCounts: number[], nRef: number, nCur: number): number {
+  let ca = 0;
+  let cb = 0;
+  let d = 0;
+  for (let i = 0; i < refCounts.length; i++) {
+    ca += refCounts[i];
+    cb += curCounts[i];
+    d = Math.max(d, Math.abs(ca / nRef - cb / nCur));
+  }
+  return d;
+}
+
+/** Drift of one numeric column. */
+export function compareNumeric(input: NumericInput, spec: DriftTestSpec | undefined): FeatureDrift {
+  const { ref, cur } = input;
+  const exact = input.raw ?? (ref.values && cur.values ? pairValues(ref.values, cur.values) : undefined);
+  const basis: FeatureDrift['basis'] = input.raw ? 'raw' : exact ? 'values' : 'bins';
+  const nValues = exact ? exact.values.length : undefined;
+  const { test, threshold } = resolveTest('numeric', ref.count, nValues, spec);
+  const base = { test, threshold, n_ref: ref.count, n_cur: cur.count, kind: 'numeric' as const, basis };
+  if (ref.count === 0 || cur.count === 0) {
+    return { ...base, statistic: null, p_value: null, drifted: false, note: `no finite values in the ${ref.count === 0 ? 'reference' : 'current window'}` };
+  }
+  const refBins = ref.counts;
+  const curBins = exact && input.raw ? bucketCounts(exact.values, exact.b, ref.edges) : cur.counts;
+  const ksP = (): number => (exact ? ksTest(exact).pvalue : ksPValue(ksOnBins(refBins, curBins, ref.count, cur.count), ref.count, cur.count).pvalue);
+  // value counts for the category-like tests where the column is discrete (Evidently: ≤ 20 reference values)
+  const discrete = exact && exact.values.length <= DISCRETE_LIMIT;
+  const [va, vb] = discrete ? [exact.a, exact.b] : [refBins, curBins];
+  let statistic: number | null;
+  let pValue: number | null;
+  switch (test) {
+    case 'ks':
+      statistic = pValue = ksP();
+      break;
+    case 'wasserstein': {
+      if (exact) statistic = normedWassersteinPaired(exact);
+      else {
+        const k = ref.edges.length;
+        const lo = Math.min(ref.edges[0], cur.min ?? ref.edges[0], ref.min ?? ref.edges[0]);
+        const hi = Math.max(ref.edges[k - 1], cur.max ?? ref.edges[k - 1], ref.max ?? ref.edges[k - 1]);
+        const points = [lo, ...ref.edges, hi];
+        const std = Math.sqrt(ref.m2 / ref.count);
+        statistic = wassersteinHistograms(points, refBins, curBins) / Math.max(std, WASSERSTEIN_MIN_NORM);
+      }
+      pValue = ksP();
+      break;
+    }
+    case 'jensenshannon':
+      statistic = jensenShannon(va, vb, 2);
+      pValue = chiOnReferenceCells(va, vb);
+      break;
+    case 'psi':
+      statistic = psi(va, vb);
+      pValue = chiOnReferenceCells(va, vb);
+      break;
+    case 'chisquare':
+      statistic = pValue = chiOnReferenceCells(va, vb);
+      break;
+    case 'z':
+      statistic = pValue = nValues !== undefined && nValues <= 2 && exact ? zOnCounts(exact.values, exact.a, exact.b) : chiOnReferenceCells(va, vb);
+      break;
+  }
+  return { ...base, statistic, p_value: pValue, drifted: decide(test, statistic, threshold), severity: psiSeverity(test, statistic) };
+}
+
+/** Drift of one categorical column (exact: frequencies are complete on both sides). */
+export function compareCategorical(ref: CategoricalProfile, cur: CategoricalProfile, spec: DriftTestSpec | undefined): FeatureDrift {
+  const keys = [...new Set([...Object.keys(ref.frequencies), ...Object.keys(cur.frequencies)])].sort();
+  const a = keys.map((k) => ref.frequencies[k] ?? 0);
+  const b = keys.map((k) => cur.frequencies[k] ?? 0);
+  const { test, threshold } = resolveTest('categorical', ref.count, keys.length, spec);
+  const base = { test, threshold, n_ref: ref.count, n_cur: cur.count, kind: 'categorical' as const, basis: 'values' as const };
+  if (ref.count === 0 || cur.count === 0) {
+    return { ...base, statistic: null, p_value: null, drifted: false, note: `no values in the ${ref.count === 0 ? 'reference' : 'current window'}` };
+  }
+  let statistic: number | null;
+  let pValue: number | null;
+  switch (test) {
+    case 'jensenshannon':
+      statistic = jensenShannon(a, b, 2);
+      pValue = chiOnReferenceCells(a, b);
+      break;
+    case 'psi':
+      statistic = psi(a, b);
+      pValue = chiOnReferenceCells(a, b);
+      break;
+    case 'z':
+      statistic = pValue = keys.length <= 2 ? zOnCounts(keys, a, b) : chiOnReferenceCells(a, b);
+      break;
+    default:
+      statistic = pValue = chiOnReferenceCells(a, b);
+  }
+  return { ...base, statistic, p_value: pValue, drifted: decide(test, statistic, threshold), severity: psiSeverity(test, statistic) };
+}
+
+export interface MissingDrift {
+  ref_rate: number;
+  cur_rate: number;
+  difference: number;
+  threshold: number;
+  p_value: number | null;
+  drifted: boolean;
+}
+
+function missingOf(p: NumericProfile | CategoricalProfile): { missing: number; total: number } {
+  const missing = p.nulls + (p.kind === 'numeric' ? p.nans : 0);
+  return { missing, total: p.count + missing };
+}
+
+/** Missing-rate drift: the share of null/NaN values moved by more than the threshold (absolute). */
+export function compareMissing(ref: NumericProfile | CategoricalProfile, cur: NumericProfile | CategoricalProfile, threshold: number): MissingDrift {
+  const r = missingOf(ref);
+  const c = missingOf(cur);
+  const refRate = r.total ? r.missing / r.total : 0;
+  const curRate = c.total ? c.missing / c.total : 0;
+  const difference = curRate - refRate;
+  const p = r.total && c.total ? proportionsZTest(r.missing, r.total, c.missing, c.total).pvalue : null;
+  return { ref_rate: refRate, cur_rate: curRate, difference, threshold, p_value: p, drifted: Math.abs(difference) > threshold };
+}
+
+export interface UnseenDrift {
+  /** up to 10 of the unseen categories, most frequent first */
+  categories: string[];
+  count: number;
+  share: number;
+  threshold: number;
+  drifted: boolean;
+}
+
+/** Categories of the current window the reference never saw. */
+export function unseenCategories(ref: CategoricalProfile, cur: CategoricalProfile, threshold: number): UnseenDrift {
+  const unseen = Object.entries(cur.frequencies).filter(([k]) => !(k in ref.frequencies)).sort((x, y) => y[1] - x[1]);
+  const count = unseen.reduce((s, [, c]) => s + c, 0);
+  const share = cur.count ? count / cur.count : 0;
+  return { categories: unseen.slice(0, 10).map(([k]) => k), count, share, threshold, drifted: share > threshold };
+}
+
+/** Population std of the reference from a profile (numpy's np.std), for reports. */
+export function referenceStd(p: NumericProfile, raw?: PairedCounts): number {
+  return raw ? stdA(raw) : p.count ? Math.sqrt(p.m2 / p.count) : 0;
+}
