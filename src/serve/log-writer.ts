@@ -123,7 +123,7 @@ export class PredictionLogWriter {
   private async append(model: string, chunks: string[]): Promise<void> {
     let i = 0;
     while (i < chunks.length) {
-      const file = await this.current(model);
+      const file = await this.current(model, Buffer.byteLength(chunks[i]));
       let text = '';
       // at least one chunk per file, then as many as fit under the size limit
       do {
@@ -135,13 +135,14 @@ export class PredictionLogWriter {
     }
   }
 
-  /** The file to append to: a new one per day and whenever the current one is full. */
-  private async current(model: string): Promise<FileState> {
+  /** The file to append to: a new one per day and whenever the next chunk would take it over the size limit. */
+  private async current(model: string, next: number): Promise<FileState> {
     const now = this.opts.now?.() ?? new Date();
     const iso = now.toISOString();
     const day = iso.slice(0, 10);
     const f = this.files.get(model);
-    if (f && f.day === day && f.bytes < this.maxFileBytes) return f;
+    // a file takes a chunk if it fits, or if it is empty (a single chunk larger than the limit)
+    if (f && f.day === day && (f.bytes === 0 || f.bytes + next <= this.maxFileBytes)) return f;
     const dir = join(this.dir, model, day);
     await mkdir(dir, { recursive: true });
     const hms = iso.slice(11, 19).replace(/:/g, '');

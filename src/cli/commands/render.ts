@@ -1,6 +1,61 @@
-import { notBuilt } from '../not-built.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import type { Command } from '../command.js';
+import { str } from '../command.js';
+import { UsageError } from '../../errors.js';
+import { renderKServe } from '../../serve/kserve.js';
+import { loadEnvironment } from '../../spec/environment.js';
+import { assertName } from '../../spec/paths.js';
+import { findRepoRoot } from '../../spec/repo.js';
+import { displayPath } from '../../spec/yaml-file.js';
 
-export const render = notBuilt('render', 'Render an environment for another deployer (kserve: InferenceService resources).', {
-  env: { type: 'string', value: '<env>', description: 'environment', required: true },
-  out: { type: 'string', value: '<dir|->', description: 'where to write the manifests', default: '-' },
-}, 'kserve');
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+export const render: Command = {
+  name: 'render',
+  summary: 'Render an environment for another deployer (kserve: InferenceService resources).',
+  positionals: 'kserve',
+  options: {
+    env: { type: 'string', value: '<env>', description: 'environment', required: true },
+    out: { type: 'string', value: '<dir|->', description: "where to write the manifests: a directory (one <model>.yaml each) or '-' for stdout", default: '-' },
+    namespace: { type: 'string', value: '<ns>', description: 'Kubernetes namespace of the resources' },
+    'storage-prefix': { type: 'string', value: '<uri>', description: 'where packages are mirrored by digest (s3://bucket/models → s3://bucket/models/sha256/<hex>), for pins without a KServe-readable uri' },
+  },
+  details: `One InferenceService per model in environments/<env>.yaml: modelFormat onnx, protocolVersion v2,
+storageUri from the pin's uri (or --storage-prefix + digest), canaryTrafficPercent from the canary weight.
+Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve.`,
+  async run(opts, positionals, ctx) {
+    if (positionals.length !== 1 || positionals[0] !== 'kserve') throw new UsageError(`slipway render: expected the target 'kserve' (slipway render kserve --env <env>), got ${positionals.length ? `'${positionals.join(' ')}'` : 'nothing'}`);
+    const env = assertName('environment', str(opts, 'env')!);
+    const root = findRepoRoot(ctx.cwd);
+    const { spec, file } = await loadEnvironment(root, env);
+    const namespace = str(opts, 'namespace');
+    if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace '${namespace}' is not a valid Kubernetes namespace name`);
+    const resources = renderKServe(spec, { namespace, storagePrefix: str(opts, 'storage-prefix'), file: displayPath(file, ctx.cwd) });
+    const out = str(opts, 'out')!;
+    if (out === '-') {
+      ctx.stdout(resources.map((r) => stringify(r, { lineWidth: 0 })).join('---\n'));
+      if (resources.length === 0) ctx.stderr(`render: environment '${env}' pins no models; nothing to render\n`);
+      return 0;
+    }
+    const dir = resolve(ctx.cwd, out);
+    await mkdir(dir, { recursive: true });
+    for (const r of resources) {
+      const path = join(dir, `${r.metadata.name}.yaml`);
+      await writeAtomic(path, stringify(r, { lineWidth: 0 }));
+      ctx.stderr(`wrote ${displayPath(path, ctx.cwd)}\n`);
+    }
+    if (resources.length === 0) ctx.stderr(`render: environment '${env}' pins no models; nothing written\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,83 @@
+/**
+ * `slipway render kserve`: the same environment manifest as KServe InferenceService resources (one
+ * per model) for Argo CD or Flux to reconcile. Pure: manifest in, resources out.
+ *
+ * KServe's canary is revision-based: the InferenceService names the new model's storageUri with
+ * `canaryTrafficPercent`, and KServe keeps the previously rolled-out revision as the stable one. So a
+ * manifest with a canary renders the canary's storageUri at its weight; without one, the stable
+ * version at 100%.
+ */
+import { UsageError } from '../errors.js';
+import type { EnvironmentSpec, PinnedVersion } from '../spec/types.js';
+
+/** Storage schemes KServe's storage initializer understands. */
+export const KSERVE_SCHEMES = ['s3', 'gs', 'pvc', 'http', 'https', 'hdfs', 'webhdfs', 'oci', 'hf'];
+
+export interface RenderOptions {
+  namespace?: string;
+  /** base URI where packages are published by digest: `<prefix>/sha256/<hex>` (a store mirrored to object storage) */
+  storagePrefix?: string;
+  /** the environment file, for messages */
+  file: string;
+}
+
+export interface InferenceService {
+  apiVersion: 'serving.kserve.io/v1beta1';
+  kind: 'InferenceService';
+  metadata: { name: string; namespace?: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: {
+    predictor: {
+      canaryTrafficPercent?: number;
+      model: { modelFormat: { name: 'onnx' }; protocolVersion: 'v2'; storageUri: string };
+    };
+  };
+}
+
+export function storageUriFor(model: string, role: string, pin: PinnedVersion, o: RenderOptions): string {
+  if (pin.uri) {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(pin.uri)?.[1]?.toLowerCase();
+    if (!scheme || !KSERVE_SCHEMES.includes(scheme)) {
+      if (o.storagePrefix) return byDigest(pin.digest, o.storagePrefix);
+      throw new UsageError(`${o.file}: models.${model}${role === 'primary' ? '' : '.' + role}.uri '${pin.uri}' is not a location KServe can download (${KSERVE_SCHEMES.map((s) => s + '://').join(', ')}); give --storage-prefix <uri> where packages are mirrored by digest`);
+    }
+    return pin.uri;
+  }
+  if (o.storagePrefix) return byDigest(pin.digest, o.storagePrefix);
+  throw new UsageError(`${o.file}: models.${model}${role === 'primary' ? '' : '.' + role} has no uri; give --storage-prefix <uri> where packages are mirrored by digest (<prefix>/sha256/<hex>)`);
+}
+
+function byDigest(digest: string, prefix: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(prefix)?.[1]?.toLowerCase();
+  if (!scheme || !KSERVE_SCHEMES.includes(scheme)) throw new UsageError(`--storage-prefix '${prefix}' is not a location KServe can download (${KSERVE_SCHEMES.map((s) => s + '://').join(', ')})`);
+  return `${prefix.replace(/\/+$/, '')}/sha256/${digest.slice('sha256:'.length)}`;
+}
+
+export function renderKServe(spec: EnvironmentSpec, o: RenderOptions): InferenceService[] {
+  return Object.entries(spec.models ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([model, m]) => {
+      const target = m.canary ?? m;
+      const weight = m.canary?.weight;
+      if (weight !== undefined && !(Number.isInteger(weight) && weight >= 0 && weight <= 100)) throw new UsageError(`${o.file}: models.${model}.canary.weight must be a whole number in 0..100, got ${weight}`);
+      return {
+        apiVersion: 'serving.kserve.io/v1beta1',
+        kind: 'InferenceService',
+        metadata: {
+          name: model,
+          ...(o.namespace ? { namespace: o.namespace } : {}),
+          labels: { 'app.kubernetes.io/managed-by': 'slipway', 'slipway.dev/environment': spec.name, 'slipway.dev/model': model },
+          annotations: {
+            'slipway.dev/version': m.version,
+            'slipway.dev/digest': m.digest,
+            ...(m.canary ? { 'slipway.dev/canary-version': m.canary.version, 'slipway.dev/canary-digest': m.canary.digest } : {}),
+          },
+        },
+        spec: {
+          predictor: {
+            ...(weight !== undefined ? { canaryTrafficPercent: weight } : {}),
+            model: { modelFormat: { name: 'onnx' }, protocolVersion: 'v2', storageUri: storageUriFor(model, m.canary ? 'canary' : 'primary', target, o) },
+          },
+        },
+      } satisfies InferenceService;
+    });
+}

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parse, parseAllDocuments } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+
+const CRD = join(process.cwd(), '..', 'shared', 'specs', 'kserve-inferenceservices-crd.yaml');
+const present = existsSync(CRD);
+if (!present) console.log(`skipping the KServe CRD validation: ${CRD} is absent (see ../shared/specs/SOURCES.md)`);
+
+const D1 = `sha256:${'a'.repeat(64)}`;
+const D2 = `sha256:${'b'.repeat(64)}`;
+
+type Schema = Record<string, unknown>;
+
+/** Closes every object schema that lists properties (unknown fields rejected), as the CRD itself does not. */
+function closeObjects(s: unknown): void {
+  if (Array.isArray(s)) return s.forEach(closeObjects);
+  if (!s || typeof s !== 'object') return;
+  const o = s as Schema;
+  if (o.properties && o.additionalProperties === undefined && !o['x-kubernetes-preserve-unknown-fields']) o.additionalProperties = false;
+  for (const v of Object.values(o)) closeObjects(v);
+}
+
+let validate: ValidateFunction;
+
+function checkResource(r: unknown): string[] {
+  const errors: string[] = [];
+  if (!validate(r)) errors.push(...(validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`));
+  const res = r as { apiVersion: string; kind: string; metadata: { name: string }; spec: { predictor: { canaryTrafficPercent?: number } } };
+  if (res.apiVersion !== 'serving.kserve.io/v1beta1' || res.kind !== 'InferenceService') errors.push('not an InferenceService');
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(res.metadata?.name ?? '')) errors.push('invalid metadata.name');
+  const c = res.spec?.predictor?.canaryTrafficPercent;
+  if (c !== undefined && !(Number.isInteger(c) && c >= 0 && c <= 100)) errors.push(`canaryTrafficPercent ${c} is not in 0..100`);
+  return errors;
+}
+
+function repo(models: string): string {
+  const t = tempDir('slipway-render-');
+  t.write('environments/production.yaml', `apiVersion: slipway/v1\nkind: Environment\nname: production\npromotion: pull-request\n${models}`);
+  return t.dir;
+}
+
+describe.skipIf(!present)('render kserve', () => {
+  beforeAll(() => {
+    const crd = parse(readFileSync(CRD, 'utf8')) as { spec: { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } };
+    const schema = crd.spec.versions.find((v) => v.name === 'v1beta1')!.schema.openAPIV3Schema;
+    closeObjects(schema);
+    validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+  });
+
+  it('the closed CRD schema really rejects unknown fields and our own check rejects canary > 100', () => {
+    const base = { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'm' }, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, protocolVersion: 'v2', storageUri: 's3://b/m' } } } };
+    expect(checkResource(base)).toEqual([]);
+    expect(checkResource({ ...base, spec: { predictor: { model: { ...base.spec.predictor.model, storageURI: 'x' } } } }).join()).toMatch(/must NOT have additional properties.*storageURI/);
+    expect(checkResource({ ...base, spec: { predictor: { ...base.spec.predictor, canaryTrafficPercent: 101 } } })).toContain('canaryTrafficPercent 101 is not in 0..100');
+    expect(checkResource({ ...base, spec: { predictor: { ...base.spec.predictor, canaryTrafficPercent: 'ten' } } }).join()).toMatch(/canaryTrafficPercent must be integer/);
+  });
+
+  it('renders one valid InferenceService per model, the canary at its weight', async () => {
+    const dir = repo(`models:
+  credit-risk:
+    version: 1.4.0
+    digest: ${D1}
+    uri: s3://models/credit-risk/1.4.0
+    canary: { version: 1.5.0, digest: ${D2}, uri: s3://models/credit-risk/1.5.0, weight: 10 }
+  churn:
+    version: 2.0.0
+    digest: ${D2}
+`);
+    const r = await runCli(['render', 'kserve', '--env', 'production', '--storage-prefix', 'gs://mirror/slipway/', '--namespace', 'ml'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { metadata: { name: string; namespace: string; annotations: Record<string, string> }; spec: { predictor: { canaryTrafficPercent?: number; model: { storageUri: string; modelFormat: unknown; protocolVersion: string } } } });
+    expect(docs.map((d) => d.metadata.name)).toEqual(['churn', 'credit-risk']);
+    for (const d of docs) expect(checkResource(d)).toEqual([]);
+    const [churn, credit] = docs;
+    expect(churn.spec.predictor).toEqual({ model: { modelFormat: { name: 'onnx' }, protocolVersion: 'v2', storageUri: `gs://mirror/slipway/sha256/${'b'.repeat(64)}` } });
+    expect(credit.spec.predictor.canaryTrafficPercent).toBe(10);
+    expect(credit.spec.predictor.model.storageUri).toBe('s3://models/credit-risk/1.5.0');
+    expect(credit.metadata).toMatchObject({ namespace: 'ml', annotations: { 'slipway.dev/version': '1.4.0', 'slipway.dev/canary-version': '1.5.0', 'slipway.dev/digest': D1 } });
+  });
+
+  it('writes one file per model with --out, and refuses pins KServe cannot download', async () => {
+    const dir = repo(`models:\n  credit-risk: { version: 1.4.0, digest: ${D1}, uri: "https://example.com/credit-risk.tar.gz", canary: { version: 1.5.0, digest: ${D2}, uri: "https://example.com/c2.tar.gz", weight: 0 } }\n`);
+    const r = await runCli(['render', 'kserve', '--env', 'production', '--out', 'deploy'], dir);
+    expect(r.code).toBe(0);
+    const doc = parse(readFileSync(join(dir, 'deploy', 'credit-risk.yaml'), 'utf8'));
+    expect(checkResource(doc)).toEqual([]);
+    expect(doc.spec.predictor.canaryTrafficPercent).toBe(0);
+    const gh = repo(`models:\n  credit-risk: { version: 1.4.0, digest: ${D1}, uri: "github-release://acme/models/credit-risk-1.4.0" }\n`);
+    const e = await runCli(['render', 'kserve', '--env', 'production'], gh);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/environments\/production\.yaml: models\.credit-risk\.uri 'github-release:\/\/acme\/models\/credit-risk-1\.4\.0' is not a location KServe can download .*--storage-prefix/);
+    const none = repo(`models:\n  credit-risk: { version: 1.4.0, digest: ${D1} }\n`);
+    expect((await runCli(['render', 'kserve', '--env', 'production'], none)).stderr).toMatch(/models\.credit-risk has no uri; give --storage-prefix/);
+    expect((await runCli(['render', 'helm', '--env', 'production'], none)).stderr).toMatch(/expected the target 'kserve'/);
+  });
+});

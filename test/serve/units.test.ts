@@ -1,0 +1,115 @@
+/** Pure parts of serve: log writer rotation and redaction, canary hashing, the plan, status, shadow queue. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fnv1a, routesToCanary } from '../../src/serve/deployment.js';
+import { hashValue, PredictionLogWriter, redactRow } from '../../src/serve/log-writer.js';
+import type { PredictionLogRecord } from '../../src/serve/prediction-log.js';
+import { planModel } from '../../src/serve/reconciler.js';
+import { ShadowQueue } from '../../src/serve/shadow.js';
+import { computeStatus, type ModelRecord } from '../../src/serve/status.js';
+import { tempDir } from '../support/tmp.js';
+
+const D = (c: string) => `sha256:${c.repeat(64)}`;
+
+function record(i: number): PredictionLogRecord {
+  return { ts: '2026-01-02T03:04:05.000Z', request_id: `r${i}`, model: 'm', version: '1.0.0', digest: D('a'), role: 'primary', inputs: { x: i, s: 'v' }, prediction: i / 1000 };
+}
+
+describe('prediction log writer', () => {
+  it('rotates by size, keeps every record once, in order, under <model>/<day>/predictions-<HHMMSS>-<seq>.jsonl', async () => {
+    const { dir } = tempDir('slipway-logs-');
+    const w = new PredictionLogWriter(dir, { maxFileBytes: 1000, now: () => new Date('2026-01-02T03:04:05Z') });
+    for (let i = 0; i < 100; i++) w.write([record(i)]);
+    await w.close();
+    const files = readdirSync(join(dir, 'm', '2026-01-02')).sort();
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) expect(f).toMatch(/^predictions-030405-\d{4}\.jsonl$/);
+    const sizes = files.map((f) => readFileSync(join(dir, 'm', '2026-01-02', f)).length);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(1000);
+    const ids = files.flatMap((f) => readFileSync(join(dir, 'm', '2026-01-02', f), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as PredictionLogRecord).request_id));
+    expect(ids).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
+    expect(w.written).toBe(100);
+  });
+
+  it('drops (and counts) records beyond the pending limit instead of blocking', async () => {
+    const { dir } = tempDir('slipway-logs-');
+    let dropped = 0;
+    const w = new PredictionLogWriter(dir, { maxPendingBytes: 500, onDrop: (_m, n) => (dropped += n) });
+    for (let i = 0; i < 20; i++) w.write([record(i)]);
+    expect(dropped).toBeGreaterThan(0);
+    expect(w.dropped).toBe(dropped);
+    await w.close();
+    expect(w.written).toBe(20 - dropped);
+  });
+
+  it('hashes or drops sensitive columns', () => {
+    const row = { income: 1, sex: 'F', age_band: null };
+    expect(redactRow(row, ['sex', 'age_band'], 'keep')).toEqual(row);
+    expect(redactRow(row, ['sex', 'age_band'], 'drop')).toEqual({ income: 1 });
+    expect(redactRow(row, ['sex', 'age_band'], 'hash')).toEqual({ income: 1, sex: 'sha256:' + createHash('sha256').update('"F"').digest('hex'), age_band: null });
+    expect(hashValue(1)).not.toBe(hashValue('1'));
+  });
+});
+
+describe('canary routing', () => {
+  it('fnv1a matches the reference vectors and routes by hash mod 100', () => {
+    // FNV-1a 32-bit test vectors (http://www.isthe.com/chongo/tech/comp/fnv/)
+    expect(fnv1a('')).toBe(0x811c9dc5);
+    expect(fnv1a('a')).toBe(0xe40c292c);
+    expect(fnv1a('foobar')).toBe(0xbf9cf968);
+    expect(routesToCanary(0, 'x')).toBe(false);
+    expect(routesToCanary(100, 'x')).toBe(true);
+    const ids = Array.from({ length: 2000 }, (_, i) => `id-${i}`);
+    const share = ids.filter((id) => routesToCanary(25, id)).length / ids.length;
+    expect(share).toBeGreaterThan(0.2);
+    expect(share).toBeLessThan(0.3);
+    for (const id of ids.slice(0, 50)) expect(routesToCanary(25, id)).toBe(fnv1a(id) % 100 < 25);
+    expect(routesToCanary(50, undefined, () => 0.49)).toBe(true);
+    expect(routesToCanary(50, undefined, () => 0.5)).toBe(false);
+  });
+});
+
+describe('reconcile plan and status', () => {
+  const v1 = { version: '1.0.0', digest: D('a') };
+  const v2 = { version: '1.1.0', digest: D('b') };
+  it('plans loads only for changed roles, reweights without loading, skips known failures', () => {
+    expect(planModel({ primary: v1 }, { primary: v1 }, false)).toEqual({ action: 'keep' });
+    expect(planModel({ primary: v2 }, { primary: v1 }, false)).toEqual({ action: 'load', load: ['primary'] });
+    expect(planModel({ primary: v1, canary: { ...v2, weight: 20 } }, { primary: v1 }, false)).toEqual({ action: 'load', load: ['canary'] });
+    expect(planModel({ primary: v1, canary: { ...v2, weight: 20 } }, { primary: v1, canary: { ...v2, weight: 5 } }, false)).toEqual({ action: 'reweight', weight: 20 });
+    expect(planModel({ primary: v2 }, { primary: v1 }, true)).toEqual({ action: 'skip-failed' });
+    expect(planModel({ primary: v1 }, null, false)).toEqual({ action: 'load', load: ['primary'] });
+  });
+
+  it('computes sync and health on two axes', () => {
+    const base = { environment: 'e', repo: 'r', branch: 'main', sourceError: null, reconciling: false, lastReconcile: null };
+    const models = (r: ModelRecord) => new Map([['m', r]]);
+    expect(computeStatus({ ...base, desiredCommit: null, appliedCommit: null, models: new Map() })).toMatchObject({ sync: { status: 'Unknown' }, health: { status: 'Progressing' } });
+    expect(computeStatus({ ...base, desiredCommit: 'c1', appliedCommit: 'c1', models: models({ desired: { primary: v1 }, loaded: { primary: v1 }, state: 'Loaded' }) })).toMatchObject({ sync: { status: 'Synced', models: { m: { status: 'Synced' } } }, health: { status: 'Ready' } });
+    expect(computeStatus({ ...base, desiredCommit: 'c2', appliedCommit: 'c1', models: models({ desired: { primary: v2 }, loaded: { primary: v1 }, state: 'FailedToLoad', reason: 'boom' }) })).toMatchObject({
+      sync: { status: 'OutOfSync', models: { m: { status: 'OutOfSync' } } },
+      health: { status: 'Degraded', reason: 'm: boom' },
+      models: { m: { state: 'FailedToLoad', reason: 'boom' } },
+    });
+    expect(computeStatus({ ...base, desiredCommit: 'c2', appliedCommit: 'c1', models: models({ desired: { primary: v2 }, loaded: { primary: v1 }, state: 'Loading' }) }).health.status).toBe('Progressing');
+    expect(computeStatus({ ...base, sourceError: 'cannot fetch', desiredCommit: 'c1', appliedCommit: 'c1', models: new Map() })).toMatchObject({ sync: { status: 'OutOfSync' }, health: { status: 'Degraded', reason: 'cannot fetch' } });
+  });
+});
+
+describe('shadow queue', () => {
+  it('is bounded: beyond capacity jobs are dropped and counted; a failing job does not stop the rest', async () => {
+    let drops = 0;
+    const q = new ShadowQueue(3, () => drops++);
+    const done: number[] = [];
+    const accepted = Array.from({ length: 5 }, (_, i) => q.offer(async () => {
+      if (i === 1) throw new Error('shadow broke');
+      done.push(i);
+    }));
+    expect(accepted).toEqual([true, true, true, false, false]);
+    await q.idle();
+    expect(done).toEqual([0, 2]);
+    expect({ dropped: q.dropped, failed: q.failed, drops }).toEqual({ dropped: 2, failed: 1, drops: 2 });
+  });
+});
