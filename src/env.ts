@@ -23,6 +23,8 @@ export interface SlipwayEnv {
   actionsRuntimeToken?: string;
   /** SOURCE_DATE_EPOCH (seconds): fixes the timestamps written into model packages, for reproducible digests */
   sourceDateEpoch?: number;
+  /** SLIPWAY_GITHUB_WAIT_SCALE: multiplies GitHub retry/rate-limit waits (tests use 0.001); default 1 */
+  githubWaitScale?: number;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
@@ -45,6 +47,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
     executionProvider: env.SLIPWAY_EXECUTION_PROVIDER || undefined,
     actionsRuntimeToken: registered(env.ACTIONS_RUNTIME_TOKEN),
     sourceDateEpoch: env.SOURCE_DATE_EPOCH && /^\d+$/.test(env.SOURCE_DATE_EPOCH) ? Number(env.SOURCE_DATE_EPOCH) : undefined,
+    githubWaitScale: env.SLIPWAY_GITHUB_WAIT_SCALE && /^\d+(\.\d+)?$/.test(env.SLIPWAY_GITHUB_WAIT_SCALE) ? Number(env.SLIPWAY_GITHUB_WAIT_SCALE) : undefined,
   };
 }
 
