@@ -124,11 +124,15 @@ function person(p: Person): string {
   return p.email ? `${p.name} <${p.email}>` : p.name;
 }
 
-/** The commit a revert names in its body (`This reverts commit <sha>.`), as `git revert` writes it. */
+/** The commits a revert names (`This reverts commit <sha>.` as `git revert` writes it, or Slipway-Reverts trailers), newest first. */
+export function revertedShas(c: LogCommit): string[] {
+  const out = trailers(c, TRAILER.reverts).filter((t) => SHA.test(t));
+  for (const m of c.body.matchAll(/This reverts commit ([0-9a-f]{40})/g)) if (!out.includes(m[1])) out.push(m[1]);
+  return out;
+}
+
 export function revertedSha(c: LogCommit): string | null {
-  const t = trailer(c, TRAILER.reverts);
-  if (t && SHA.test(t)) return t;
-  return /This reverts commit ([0-9a-f]{40})/.exec(c.body)?.[1] ?? null;
+  return revertedShas(c)[0] ?? null;
 }
 
 /** A GitHub PR merge (`Merge pull request #N from …`) or a squash merge (`… (#N)`). */
@@ -143,7 +147,6 @@ function num(v: string | null): number | null {
 
 /** Turns the log into promotion and rollback events, newest first: merges enrich the promotions they landed. */
 export function historyEvents(log: LogCommit[]): HistoryEvent[] {
-  const bySha = new Map(log.map((c) => [c.sha, c]));
   const events: HistoryEvent[] = [];
   const eventBySha = new Map<string, HistoryEvent>();
   // oldest first, so reverts find the promotions they revert already turned into events
@@ -223,13 +226,13 @@ export function historyEvents(log: LogCommit[]): HistoryEvent[] {
     }
     if (!ev) continue;
     if (ev.pr !== null && !ev.approvers.length && c.parents.length === 1 && prNumber(c) !== null) ev.approvers = [`PR #${ev.pr}`];
-    if (ev.kind === 'rollback' && ev.reverts) {
-      const target = eventBySha.get(ev.reverts);
-      if (target) {
+    if (ev.kind === 'rollback') {
+      // the reverted commits may be outside this log (another path or branch): then the trailers say it all
+      for (const sha of revertedShas(c)) {
+        const target = eventBySha.get(sha);
+        if (!target) continue;
         target.revertedBy = c.sha;
         if (!ev.rollbackOf.length && target.to) ev.rollbackOf = [target.to];
-      } else if (!bySha.has(ev.reverts)) {
-        /* the reverted commit is outside this log (another path or branch): keep what the trailers say */
       }
     }
     events.push(ev);

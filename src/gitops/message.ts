@@ -73,7 +73,8 @@ export interface RollbackFacts {
   to: string | null;
   digest: string | null;
   rollbackOf: string[];
-  reverts: string | null;
+  /** the promotion commits reverted, newest first */
+  reverts: string[];
   revertedSubject?: string;
   approvers: string[];
 }
@@ -82,9 +83,9 @@ export interface RollbackFacts {
 export function rollbackMessage(f: RollbackFacts): CommitMessage {
   const headline = `rollback(${f.env}): ${f.model} ${f.from ?? 'none'} -> ${f.to ?? 'none'}`;
   const lines = [
-    f.reverts ? `Revert "${f.revertedSubject ?? 'promotion'}"` : `Pin ${f.model} ${f.to ?? 'none'} again in environments/${f.env}.yaml.`,
+    f.reverts.length ? `Revert "${f.revertedSubject ?? 'promotion'}"` : `Pin ${f.model} ${f.to ?? 'none'} again in environments/${f.env}.yaml.`,
     '',
-    ...(f.reverts ? [`This reverts commit ${f.reverts}.`, ''] : []),
+    ...(f.reverts.length ? [...f.reverts.map((sha) => `This reverts commit ${sha}.`), ''] : []),
     `Versions taken out of service: ${f.rollbackOf.join(', ')}. Slipway will not promote them again without --force.`,
   ];
   const trailers = trailerBlock([
@@ -94,7 +95,7 @@ export function rollbackMessage(f: RollbackFacts): CommitMessage {
     [TRAILER.from, f.from ?? 'none'],
     [TRAILER.digest, f.digest],
     ...f.rollbackOf.map((v): [string, string] => [TRAILER.rollbackOf, v]),
-    [TRAILER.reverts, f.reverts],
+    ...f.reverts.map((sha): [string, string] => [TRAILER.reverts, sha]),
     ...f.approvers.map((a): [string, string] => [TRAILER.approver, a]),
   ]);
   return { headline, body: `${lines.join('\n')}\n\n${trailers}` };

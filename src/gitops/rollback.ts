@@ -41,6 +41,7 @@ export async function rollbackInEnvironment(target: GitOpsTarget, req: RollbackR
     let edit: ManifestEdit;
     const extraNotes: string[] = [];
     reverted = null;
+    let chain: HistoryEvent[] = [];
     if (req.to) {
       const to = req.to;
       if (inService(current).includes(to) && current.version === to && !current.canary) throw new InputError(`${req.model} ${to} is already what ${req.env} runs`);
@@ -56,8 +57,17 @@ export async function rollbackInEnvironment(target: GitOpsTarget, req: RollbackR
       const promo = lastPromotion(events, req.model, req.env);
       if (!promo) throw new InputError(`no promotion of ${req.model} in ${req.env} to roll back (see 'slipway audit --env ${req.env}')`);
       reverted = promo;
+      // a completed canary (or a canary re-weighted) entered with earlier promotions of the same version:
+      // the rollback takes the version out, so it reverts back to before the first of them
+      chain = [promo];
+      for (const e of events.slice(events.indexOf(promo) + 1)) {
+        if (e.model !== req.model) continue;
+        if (e.kind !== 'promote' || e.to !== promo.to || e.revertedBy) break;
+        chain.push(e);
+      }
+      const first = chain[chain.length - 1];
       const at = await target.writer.read(promo.sha, path);
-      const before = promo.parent ? await target.writer.read(promo.parent, path) : null;
+      const before = first.parent ? await target.writer.read(first.parent, path) : null;
       if (at === null || before === null) throw new InputError(`cannot read ${path} around the promotion ${promo.sha.slice(0, 7)}`);
       edit = await revertEdit(text, at, before, req.env, req.model, path, extraNotes);
     }
@@ -71,7 +81,7 @@ export async function rollbackInEnvironment(target: GitOpsTarget, req: RollbackR
       to: edit.after?.version ?? null,
       digest: edit.after?.digest ?? null,
       rollbackOf: out,
-      reverts: reverted?.sha ?? null,
+      reverts: chain.map((e) => e.sha),
       revertedSubject: reverted ? `promote(${req.env}): ${req.model} ${reverted.from ?? 'none'} -> ${reverted.to ?? 'none'}` : undefined,
       approvers: req.approvers ?? [],
     });

@@ -1,0 +1,40 @@
+import { InputError, IntegrityError } from '../errors.js';
+import type { ModelCard } from '../package/card.js';
+import { resolvePackage } from '../package/read.js';
+import { packageDigest } from '../store/digest.js';
+import type { ModelStore } from '../store/types.js';
+import { parseSemver } from './semver.js';
+
+/** A package ready to promote: its verified directory, card and digest. */
+export interface Candidate {
+  dir: string;
+  card: ModelCard;
+  digest: string;
+}
+
+/**
+ * Resolves `--candidate` (a package directory or a `sha256:…` digest in the source store) and checks
+ * it can be promoted as `model`: a real package built by `slipway train`, with a semantic version.
+ */
+export async function resolveCandidate(ref: string, model: string, opts: { source: ModelStore; repoRoot: string; cwd: string }): Promise<Candidate> {
+  const pkg = await resolvePackage(ref, { store: opts.source, repoRoot: opts.repoRoot, cwd: opts.cwd });
+  if (pkg.synthesized) throw new InputError(`${ref}: a bare model file cannot be promoted; promote a package built by 'slipway train' (model.onnx + slipway.json)`);
+  if (pkg.card.name !== model) throw new InputError(`${ref}: the package is model '${pkg.card.name}', not '${model}'`);
+  if (!parseSemver(pkg.card.version)) throw new InputError(`${ref}: the package version ${JSON.stringify(pkg.card.version)} is not a semantic version (x.y.z)`);
+  const digest = await packageDigest(pkg.dir);
+  if (pkg.digest && pkg.digest !== digest) throw new IntegrityError(`${ref}: the package hashes to ${digest}, not ${pkg.digest}; refusing to promote it`);
+  return { dir: pkg.dir, card: pkg.card, digest };
+}
+
+/** Publishes the candidate to the environment's store; the stored digest must be the candidate's. */
+export async function publish(candidate: Candidate, store: ModelStore): Promise<void> {
+  const stored = await store.put(candidate.dir);
+  if (stored !== candidate.digest) throw new IntegrityError(`the store ${store.uri} recorded ${stored} for a package that hashes to ${candidate.digest}`);
+}
+
+/** The `uri` pinned next to the digest: where serving fetches the package from. */
+export function packageUri(location: string, card: Pick<ModelCard, 'name' | 'version'>): string {
+  if (/^github-release:\/\//i.test(location)) return `${location.replace(/\/+$/, '')}/${card.name}-${card.version}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return location;
+  return location.startsWith('/') ? `file://${location}` : `file://${location.replace(/^\.\//, '')}`;
+}

@@ -1,0 +1,211 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ExternalError, InputError, IntegrityError, UsageError } from '../errors.js';
+import { readEnv } from '../env.js';
+import { call, createGitHub, toGitHubError, type RepoClient } from '../github/client.js';
+import { CARD_FILE } from '../package/card.js';
+import { assertDigest, packageDigest } from './digest.js';
+import { FileStore } from './file-store.js';
+import { registerStoreBackend } from './open.js';
+import { tarDirectory, untar } from './tar.js';
+import type { ModelStore } from './types.js';
+
+/**
+ * `github-release://owner/repo`: one GitHub release per model version (tag `<model>-<version>`),
+ * the package as a tar asset named `<model>-<version>-sha256-<hex>.tar`. Downloads are extracted
+ * into a temporary directory and verified by digest before anything uses them; verified packages
+ * are kept in a local file store cache.
+ */
+
+export interface ReleaseLocation {
+  owner: string;
+  repo: string;
+  /** a tag, when the URI names one (github-release://owner/repo/<model>-<version>) */
+  tag?: string;
+}
+
+export function parseReleaseUri(uri: string): ReleaseLocation {
+  const m = /^github-release:\/\/([A-Za-z0-9][A-Za-z0-9-]{0,38})\/([A-Za-z0-9._-]{1,100})(?:\/([A-Za-z0-9._-]{1,200}))?\/?$/.exec(uri);
+  if (!m || m[2] === '.' || m[2] === '..') throw new UsageError(`invalid store ${JSON.stringify(uri)}: expected github-release://owner/repo`);
+  return { owner: m[1], repo: m[2], ...(m[3] ? { tag: m[3] } : {}) };
+}
+
+interface Asset {
+  id: number;
+  name: string;
+  digest?: string | null;
+  size: number;
+}
+
+interface Release {
+  id: number;
+  tag_name: string;
+  upload_url: string;
+  assets: Asset[];
+}
+
+const ASSET = /-sha256-([0-9a-f]{64})\.tar$/;
+
+export interface GitHubReleaseStoreOptions {
+  /** the API client for owner/repo (or a function making it when first needed) */
+  client: RepoClient | (() => RepoClient);
+  /** where verified downloads are kept (a file store) */
+  cacheDir: string;
+  log?: (line: string) => void;
+}
+
+export class GitHubReleaseStore implements ModelStore {
+  readonly uri: string;
+  readonly location: ReleaseLocation;
+  private readonly cache: FileStore;
+  private client?: RepoClient;
+
+  constructor(
+    uri: string,
+    private readonly opts: GitHubReleaseStoreOptions,
+  ) {
+    this.location = parseReleaseUri(uri);
+    this.uri = `github-release://${this.location.owner}/${this.location.repo}`;
+    this.cache = new FileStore(opts.cacheDir);
+  }
+
+  private gh(): RepoClient {
+    this.client ??= typeof this.opts.client === 'function' ? this.opts.client() : this.opts.client;
+    return this.client;
+  }
+
+  private params() {
+    return { owner: this.location.owner, repo: this.location.repo };
+  }
+
+  private async releaseByTag(tag: string): Promise<Release | null> {
+    try {
+      const res = await this.gh().octokit.request('GET /repos/{owner}/{repo}/releases/tags/{tag}', { ...this.params(), tag });
+      return res.data as unknown as Release;
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return null;
+      throw toGitHubError(`read release ${tag}`, e);
+    }
+  }
+
+  /** The asset holding `digest`: in the release the URI names when it has one, else searched across every release. */
+  private async findAsset(digest: string): Promise<Asset | null> {
+    const hex = assertDigest(digest).slice('sha256:'.length);
+    const match = (a: Asset) => ASSET.exec(a.name)?.[1] === hex;
+    if (this.location.tag) {
+      const r = await this.releaseByTag(this.location.tag);
+      const hit = r?.assets.find(match);
+      if (hit) return hit;
+    }
+    for await (const page of this.gh().octokit.paginate.iterator('GET /repos/{owner}/{repo}/releases', { ...this.params(), per_page: 100 })) {
+      for (const r of page.data as unknown as Release[]) {
+        const hit = r.assets.find(match);
+        if (hit) return hit;
+      }
+    }
+    return null;
+  }
+
+  async put(dir: string): Promise<string> {
+    const digest = await packageDigest(dir);
+    const card = JSON.parse(await readFile(join(dir, CARD_FILE), 'utf8')) as { name?: string; version?: string };
+    if (!card.name || !card.version) throw new InputError(`${dir}: ${CARD_FILE} has no name and version; a release is named after them`);
+    const tag = `${card.name}-${card.version}`;
+    const name = `${tag}-${digest.replace(':', '-')}.tar`;
+    let release = await this.releaseByTag(tag);
+    if (release) {
+      const held = release.assets.find((a) => ASSET.test(a.name));
+      if (held && held.name === name) return digest;
+      if (held) throw new IntegrityError(`release ${tag} in ${this.location.owner}/${this.location.repo} already holds another package (${held.name}); a version names one package`);
+    } else {
+      const res = await call(`create release ${tag}`, () =>
+        this.gh().octokit.request('POST /repos/{owner}/{repo}/releases', {
+          ...this.params(),
+          tag_name: tag,
+          name: `${card.name} ${card.version}`,
+          body: `Model package for ${card.name} ${card.version}, published by Slipway.\n\nDigest: \`${digest}\`\n`,
+        }),
+      );
+      release = res.data as unknown as Release;
+    }
+    const bytes = await tarDirectory(dir);
+    this.opts.log?.(`uploading ${name} (${bytes.length} bytes) to release ${tag}`);
+    await call(`upload ${name}`, () =>
+      this.gh().octokit.request({
+        method: 'POST',
+        url: release!.upload_url,
+        name,
+        headers: { 'content-type': 'application/x-tar', 'content-length': bytes.length },
+        data: bytes,
+      }),
+    );
+    await this.cache.put(dir);
+    return digest;
+  }
+
+  async get(digest: string): Promise<string> {
+    assertDigest(digest);
+    if (await this.cache.has(digest)) {
+      try {
+        return await this.cache.get(digest);
+      } catch (e) {
+        if (!(e instanceof IntegrityError)) throw e;
+        this.opts.log?.(`cached copy of ${digest} does not verify; downloading it again`);
+      }
+    }
+    const asset = await this.findAsset(digest);
+    if (!asset) throw new InputError(`${digest} is not in the store ${this.uri} (no release asset holds it)`);
+    const res = await call(`download ${asset.name}`, () =>
+      this.gh().octokit.request('GET /repos/{owner}/{repo}/releases/assets/{asset_id}', { ...this.params(), asset_id: asset.id, headers: { accept: 'application/octet-stream' } }),
+    );
+    const bytes = Buffer.from(res.data as unknown as ArrayBuffer);
+    if (asset.digest && asset.digest !== `sha256:${createHash('sha256').update(bytes).digest('hex')}`) {
+      throw new IntegrityError(`the download of ${asset.name} does not match the digest GitHub recorded for it (${asset.digest}); refusing to use it`);
+    }
+    await mkdir(this.opts.cacheDir, { recursive: true });
+    const tmp = join(this.opts.cacheDir, `.download-${randomBytes(6).toString('hex')}`);
+    try {
+      await mkdir(tmp);
+      await untar(bytes, tmp, `${this.uri} asset ${asset.name}`);
+      const actual = await packageDigest(tmp);
+      if (actual !== digest) throw new IntegrityError(`package ${digest} downloaded from ${this.uri} (${asset.name}) hashes to ${actual}; refusing to use it`);
+      await this.cache.put(tmp);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return this.cache.get(digest);
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return (await this.cache.has(digest)) || (await this.findAsset(digest)) !== null;
+  }
+
+  async list(): Promise<string[]> {
+    const out = new Set<string>();
+    for await (const page of this.gh().octokit.paginate.iterator('GET /repos/{owner}/{repo}/releases', { ...this.params(), per_page: 100 })) {
+      for (const r of page.data as unknown as Release[]) for (const a of r.assets) {
+        const hex = ASSET.exec(a.name)?.[1];
+        if (hex) out.add(`sha256:${hex}`);
+      }
+    }
+    return [...out].sort();
+  }
+}
+
+/** A release store whose token and API URL come from `env` (GITHUB_TOKEN / SLIPWAY_GITHUB_TOKEN, GITHUB_API_URL). */
+export function releaseStore(uri: string, repoRoot: string, env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): GitHubReleaseStore {
+  const loc = parseReleaseUri(uri);
+  return new GitHubReleaseStore(uri, {
+    cacheDir: join(repoRoot, '.slipway', 'cache', 'github-release', loc.owner, loc.repo),
+    log,
+    client: () => {
+      const e = readEnv(env);
+      if (!e.githubToken) throw new ExternalError(`the store ${uri} needs a GitHub token (GITHUB_TOKEN or SLIPWAY_GITHUB_TOKEN)`);
+      return { octokit: createGitHub({ token: e.githubToken, apiUrl: e.githubApiUrl }), owner: loc.owner, repo: loc.repo };
+    },
+  });
+}
+
+/** `import '…/store/github-release.js'` makes openStore understand github-release:// (token from process.env). */
+registerStoreBackend('github-release', (uri, repoRoot) => releaseStore(uri, repoRoot));
