@@ -93,7 +93,7 @@ export async function synthesizePackage(modelPath: string, model?: LoadedModel):
   }
   try {
     const tensors = (ms: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] =>
-      ms.filter((m) => m.isTensor && TYPES[m.type]).map((m) => ({ name: m.name, type: TYPES[(m as { type: string }).type], shape: (m as { shape: (number | string)[] }).shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : -1)) }));
+      ms.filter((m) => m.isTensor && TYPES[m.type]).map((m) => ({ name: m.name, type: TYPES[(m as { type: string }).type], shape: (m as unknown as { shape: (number | string)[] }).shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : -1)) }));
     const task = model?.spec.task ?? 'binary-classification';
     const signature = model
       ? deriveSignature(modelPath, session.inputMetadata, session.outputMetadata, model.features, model.schema, task)
