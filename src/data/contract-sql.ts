@@ -189,10 +189,10 @@ export function compileContract(schema: RowSchema, physical: Record<string, stri
     if (s.minLength !== undefined) add('minLength', 'minLength', `at least ${s.minLength} characters`, `length(${e.asStr}) < ${s.minLength}`);
     if (s.maxLength !== undefined) add('maxLength', 'maxLength', `at most ${s.maxLength} characters`, `length(${e.asStr}) > ${s.maxLength}`);
     if (s.format === 'date' && !/^DATE$/i.test(e.physical)) {
-      add('format', 'format', 'a date (RFC 3339 full-date, YYYY-MM-DD)', `NOT (regexp_full_match(${e.asStr}, '${DATE_RE}') AND TRY_CAST(${e.asStr} AS DATE) IS NOT NULL)`);
+      add('format', 'format', 'a date (RFC 3339 full-date, YYYY-MM-DD)', `(${e.asStr}) IS NOT NULL AND NOT (regexp_full_match(${e.asStr}, '${DATE_RE}') AND TRY_CAST(${e.asStr} AS DATE) IS NOT NULL)`);
     }
     if (s.format === 'date-time' && !/^TIMESTAMP/i.test(e.physical)) {
-      add('format', 'format', 'a date-time (RFC 3339, with a time zone)', `NOT (regexp_full_match(${e.asStr}, '${DATE_TIME_RE}') AND TRY_CAST(substr(${e.asStr}, 1, 10) AS DATE) IS NOT NULL)`);
+      add('format', 'format', 'a date-time (RFC 3339, with a time zone)', `(${e.asStr}) IS NOT NULL AND NOT (regexp_full_match(${e.asStr}, '${DATE_TIME_RE}') AND TRY_CAST(substr(${e.asStr}, 1, 10) AS DATE) IS NOT NULL)`);
     }
   }
   for (const name of missing) {

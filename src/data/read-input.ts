@@ -133,8 +133,27 @@ function structLiteral(entries: [string, string][]): string {
   return `{${entries.map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}`;
 }
 
+/** Parses a DuckDB size like 512MB or 2GiB into bytes. */
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)$/i.exec(s.trim());
+  if (!m) throw new InputError(`invalid size '${s}': expected e.g. 512MB or 2GB`);
+  const unit = m[2].toLowerCase();
+  const mult: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1 << 20, gb: 1e9, gib: 1 << 30, tb: 1e12, tib: 2 ** 40 };
+  return Math.round(Number(m[1]) * mult[unit]);
+}
+
+export interface OpenOptions {
+  format?: DataFormat;
+  /**
+   * DuckDB's memory limit in bytes: the CSV reader's buffers (32 MiB each by default, one per thread)
+   * are sized to fit in it, so a small limit still reads files of any size.
+   */
+  memoryLimit?: number;
+}
+
 /** Opens a data file for validation; a file that cannot be read gives an InputError naming it. */
-export async function openInput(conn: DuckDBConnection, path: string, display = path, format?: DataFormat): Promise<Input> {
+export async function openInput(conn: DuckDBConnection, path: string, display = path, options: OpenOptions = {}): Promise<Input> {
+  const format = options.format;
   const fmt = format ?? detectFormat(path);
   if (!isRemote(path)) {
     try {
@@ -154,9 +173,12 @@ export async function openInput(conn: DuckDBConnection, path: string, display = 
     } else {
       ({ delim, names } = await csvHeader(path, display));
     }
+    const MiB = 1 << 20;
+    const buffer = options.memoryLimit ? Math.max(2 * MiB, Math.min(32 * MiB, Math.floor(options.memoryLimit / 16 / MiB) * MiB)) : 32 * MiB;
+    const sizing = buffer < 32 * MiB ? `, buffer_size = ${buffer}, max_line_size = ${Math.min(2 * MiB, buffer)}` : '';
     const reader = (opts: { types?: Record<string, string>; rowNumbers?: boolean } = {}) => {
       const cols = structLiteral(names.map((n) => [n, opts.types?.[n] ?? 'VARCHAR']));
-      const fn = `read_csv(${p}, auto_detect = false, header = true, skip = 0, delim = ${sqlString(delim)}, quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = ${cols})`;
+      const fn = `read_csv(${p}, auto_detect = false, header = true, skip = 0, delim = ${sqlString(delim)}, quote = '"', escape = '"', strict_mode = true, null_padding = false${sizing}, columns = ${cols})`;
       return opts.rowNumbers ? `(SELECT row_number() OVER () AS __row, * FROM ${fn})` : fn;
     };
     return { path, display, format: 'csv', columns: names.map((name) => ({ name, type: 'VARCHAR' })), csv: { delim }, reader };
@@ -199,6 +221,7 @@ export function readError(e: unknown, display: string): Error {
   if (cols) return new InputError(`${at}: expected ${cols[1]} columns (as in the header), found ${cols[2]}; every row must have the header's columns`);
   if (/Invalid unicode|not utf-8 encoded/i.test(msg)) return new InputError(`${at}: invalid UTF-8 byte sequence; expected a UTF-8 encoded file`);
   if (/unterminated quote/i.test(msg)) return new InputError(`${at}: a quoted value is never closed; expected a closing double quote`);
+  if (/Out of Memory Error/i.test(msg)) return new InputError(`${display}: DuckDB ran out of its memory limit reading this file (${firstLine(msg)}); raise --memory-limit`);
   if (/Maximum line size/i.test(msg)) return new InputError(`${at}: a line is longer than the reader's limit; check the quoting and the delimiter`);
   if (/No files found|No such file|Cannot open file|could not open/i.test(msg)) return new InputError(`${display}: cannot open the file (${firstLine(msg)})`);
   if (/Invalid Input Error|Parser Error|IO Error|HTTP|Invalid Error|Conversion Error|Binder Error: .*read_/i.test(msg)) {

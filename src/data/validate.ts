@@ -6,7 +6,7 @@ import type { ColumnSchema, RowSchema } from '../spec/types.js';
 import type { Profile } from '../drift/profile.js';
 import { compileContract, csvReadType, declaredTypes, type ColumnExprs, type CompileContext, type CompiledContract, type CompiledRule } from './contract-sql.js';
 import { openDuckDB, sqlIdent } from './duckdb.js';
-import { openInput, readError, type Input } from './read-input.js';
+import { openInput, parseSize, readError, type Input } from './read-input.js';
 import { RowChecker, show } from './recheck.js';
 import { compareColumns, kindOf, newCategories } from './schema-drift.js';
 import type { ValidationReport, Violation, ViolationExample } from './validation-types.js';
@@ -64,7 +64,7 @@ export async function validateData(o: ValidateOptions): Promise<ValidationResult
   const conn = await openDuckDB({ memoryLimit: o.memoryLimit ?? '512MB', threads: o.threads, tempDir: o.tempDir ?? ownTemp! });
   try {
     const display = o.display ?? o.data;
-    const input = await openInput(conn, o.data, display);
+    const input = await openInput(conn, o.data, display, { memoryLimit: parseSize(o.memoryLimit ?? '512MB') });
     o.progress?.(`${display}: ${input.format}, ${input.columns.length} columns`);
     return await run(conn, input, o, started);
   } finally {
@@ -133,6 +133,8 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     where: string | null;
     /** makes the message of one example */
     explain: (r: Record<string, unknown>) => string;
+    /** fetched by a query of its own (a condition with a subquery: DuckDB runs it badly inside FILTER) */
+    own?: boolean;
   }
   const pending: Pending[] = [];
 
@@ -192,6 +194,7 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     pending.push({
       v: { column: c, rule: 'unique', expected: 'unique values', severity: 'error', count, fraction: frac(count, nn), fraction_of_rows: frac(count, rows), examples: [], schemaPath: ['x-slipway', 'unique'] },
       where: `${q} IN ${dupSet}`,
+      own: true,
       explain: (ex) => `${c}: ${show(ex[c])} appears more than once (${n(d.groups)} values are repeated)`,
     });
   }
@@ -200,7 +203,8 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
   const withExamples = pending.filter((p) => p.where !== null && p.v.count > 0);
   if (withExamples.length) {
     o.progress?.(`${input.display}: collecting examples for ${withExamples.length} violated rules`);
-    await collectExamples(conn, input, types, contract.columns, withExamples);
+    await collectExamples(conn, input, types, contract.columns, withExamples.filter((p) => !p.own));
+    for (const p of withExamples.filter((x) => x.own)) await collectExamples(conn, input, types, contract.columns, [p]);
   }
   let schemaDrift: ValidationReport['schema_drift'];
   if (o.reference) {
@@ -242,15 +246,30 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     const fields: string[] = ['"__row" := __row'];
     cols.forEach((e, i) => fields.push(`"r${i}" := ${sqlIdent(e.name)}`, `"n${i}" := ${e.asNum}`, `"b${i}" := ${e.asBool}`));
     const struct = `struct_pack(${fields.join(', ')})`;
-    const sel = items.map((p, i) => `arg_min(${struct}, __row, ${MAX_EXAMPLES}) FILTER (WHERE ${p.where}) AS "__ex${i}"`);
+    if (!items.length) return;
+    const from = input.reader({ types: input.format === 'csv' ? types : undefined, rowNumbers: true });
+    // first the row numbers (top-5 per rule, integers only: cheap), then those rows' values
+    const sql =
+      items.length === 1 && items[0].own
+        ? `SELECT list(__row ORDER BY __row) AS "__ex0" FROM (SELECT __row FROM ${from} WHERE ${items[0].where} ORDER BY __row LIMIT ${MAX_EXAMPLES})`
+        : `SELECT ${items.map((p, i) => `min(__row, ${MAX_EXAMPLES}) FILTER (WHERE ${p.where}) AS "__ex${i}"`).join(', ')} FROM ${from}`;
     let res: Record<string, unknown>;
+    const byRow = new Map<number, Record<string, unknown>>();
     try {
-      [res] = await query(conn, `SELECT ${sel.join(', ')} FROM ${input.reader({ types: input.format === 'csv' ? types : undefined, rowNumbers: true })}`);
+      [res] = await query(conn, sql);
+      const wanted = [...new Set(items.flatMap((_, i) => ((res[`__ex${i}`] as unknown[] | null) ?? []).map(n)))];
+      if (wanted.length) {
+        for (const r of await query(conn, `SELECT ${struct} AS s FROM ${from} WHERE __row IN (${wanted.join(', ')})`)) {
+          const s = r.s as Record<string, unknown>;
+          byRow.set(n(s.__row), s);
+        }
+      }
     } catch (e) {
       throw readError(e, input.display);
     }
+    o.progress?.(`${input.display}: examples fetched`);
     items.forEach((p, i) => {
-      const list = (res[`__ex${i}`] as Record<string, unknown>[] | null) ?? [];
+      const list = ((res[`__ex${i}`] as unknown[] | null) ?? []).map((r) => byRow.get(n(r))!).filter(Boolean);
       p.v.examples = list.map((s): ViolationExample => {
         const obj = rowObject(s, cols, input.format);
         return { row: n(s.__row), value: p.v.column ? (obj.display[p.v.column] ?? null) : null, message: p.explain(obj.json) };
