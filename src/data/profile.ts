@@ -124,6 +124,7 @@ export async function profileRelation(conn: DuckDBConnection, fromSql: string, c
       counts: new Array(edges.length + 1).fill(0),
     };
     if (options.edges?.[c]) for (const [k, v] of mapEntries(first[`b${i}`])) p.counts[Number(k)] += v;
+    else p.distinct = num(first[`d${i}`]);
     if (options.values?.includes(c)) p.values = valueFrequencies(first[`v${i}`]);
     out[c] = p;
   });

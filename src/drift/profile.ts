@@ -32,6 +32,8 @@ export interface NumericProfile {
    * default test selection needs. Merges by summing; dropped when one side lacks them.
    */
   values?: Record<string, number>;
+  /** approximate number of distinct finite values (HyperLogLog), where computed; informational, not merged */
+  distinct?: number;
 }
 
 /** Numeric columns with at most this many distinct finite values keep exact value frequencies. */

@@ -1,9 +1,146 @@
-import { notBuilt } from '../not-built.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import type { Command } from '../command.js';
+import { bool, str } from '../command.js';
+import { openDuckDB } from '../../data/duckdb.js';
+import { assessFeatures, compareColumn, featuresDrifted, type DriftConfig } from '../../drift/assess.js';
+import { collect, currentSide, joinLabels, referenceSide } from '../../drift/load.js';
+import { assessPerformance } from '../../drift/performance.js';
+import { reasonsOf, renderMarkdown, type DriftReport } from '../../drift/report.js';
+import { checkDriftSpec } from '../../drift/tests.js';
+import { readEnv, runUrl } from '../../env.js';
+import { UsageError } from '../../errors.js';
+import { createGitHubApi } from '../../github/api.js';
+import { githubFromEnv, parseRepository } from '../../github/client.js';
+import { syncDriftIssue } from '../../github/drift-issue.js';
+import { loadModel } from '../../spec/model.js';
+import { assertName } from '../../spec/paths.js';
+import { findRepoRoot } from '../../spec/repo.js';
 
-export const drift = notBuilt('drift', 'Compare a window of production data or prediction logs with the training reference profile.', {
-  model: { type: 'string', value: '<name>', description: 'model name', required: true },
-  env: { type: 'string', value: '<env>', description: 'environment whose pinned package holds the reference', default: 'production' },
-  current: { type: 'string', value: '<path|logs dir>', description: 'current window', required: true },
-  reference: { type: 'string', value: '<data path|package>', description: 'compare with this instead of the pinned package' },
-  report: { type: 'string', value: '<file.json>', description: 'write the JSON report here' },
-});
+async function writeAtomic(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+export const drift: Command = {
+  name: 'drift',
+  summary: 'Compare a window of production data or prediction logs with the training reference profile.',
+  details: `The reference is, by default, the profile in the package pinned for the model in environments/<env>.yaml
+(fetched from the store and verified by digest). --reference takes a data file (tests then run on raw values,
+exactly as SciPy), a package directory or a sha256:… digest. --current is a data file or a directory of
+prediction logs written by 'slipway serve' (<dir>/**/*.jsonl, filtered to the model).
+
+Per feature the test follows Evidently's defaults (KS / chi-square / z for ≤ 1000 reference rows, normed
+Wasserstein / Jensen–Shannon above), overridable in model.yaml under drift.features. Missing-rate drift,
+unseen categories, prediction drift and (with --labels) performance drift are checked too.
+
+Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
+  options: {
+    model: { type: 'string', value: '<name>', description: 'model name', required: true },
+    env: { type: 'string', value: '<env>', description: 'environment whose pinned package holds the reference', default: 'production' },
+    current: { type: 'string', value: '<path|logs dir>', description: 'current window: a data file (CSV, Parquet, JSON lines) or a prediction-log directory', required: true },
+    reference: { type: 'string', value: '<data path|package dir|digest>', description: 'compare with this instead of the pinned package' },
+    labels: { type: 'string', value: '<file>', description: 'labels that arrived later (request id + target columns) for performance drift' },
+    report: { type: 'string', value: '<file.json>', description: 'write the JSON report here' },
+    markdown: { type: 'string', value: '<file.md>', description: 'write the markdown report here' },
+    issue: { type: 'boolean', description: 'open/update/close the drift issue for (model, env) on GitHub' },
+    dispatch: { type: 'string', value: '<workflow>', description: 'on drift, dispatch this workflow (e.g. retrain.yml) with the window as input' },
+    ref: { type: 'string', value: '<git ref>', description: 'the ref to dispatch the workflow on', default: 'main' },
+    store: { type: 'string', value: '<uri>', description: 'model store (default: SLIPWAY_STORE or .slipway/store)' },
+  },
+  async run(opts, _positionals, ctx) {
+    const model = assertName('model', str(opts, 'model')!);
+    const env = assertName('environment', str(opts, 'env') ?? 'production');
+    const dispatch = str(opts, 'dispatch');
+    if (dispatch && !bool(opts, 'issue')) throw new UsageError('--dispatch needs --issue (it runs with the drift issue in Actions)');
+    if (dispatch && !/^[A-Za-z0-9._-]+\.ya?ml$|^\d+$/.test(dispatch)) throw new UsageError(`--dispatch expects a workflow file name such as retrain.yml or its id, got '${dispatch}'`);
+    const repoRoot = findRepoRoot(ctx.cwd);
+    const m = await loadModel(repoRoot, model);
+    const config: DriftConfig = (m.spec.drift ?? {}) as DriftConfig;
+    checkDriftSpec(relative(ctx.cwd, m.file) || m.file, config.features, m.features);
+    const vars = readEnv(ctx.env);
+    const progress = (msg: string) => ctx.stderr(`drift: ${msg}\n`);
+
+    const reference = await referenceSide({ reference: str(opts, 'reference'), repoRoot, cwd: ctx.cwd, env, model, store: str(opts, 'store'), processEnv: ctx.env });
+    const current = { ...currentSide(resolve(ctx.cwd, str(opts, 'current')!), model), source: str(opts, 'current')! };
+    progress(`reference: ${reference.source}; current: ${current.source}`);
+    const features = reference.kind === 'package' ? reference.card.signature?.features ?? m.features : m.features;
+
+    const conn = await openDuckDB({ memoryLimit: '2GB' });
+    let report: DriftReport;
+    try {
+      const c = await collect(conn, reference, current, features, progress);
+      if (c.current.rows === 0) throw new UsageError(`${current.source}: the current window has no rows${current.kind === 'logs' ? ` for model '${model}'` : ''}`);
+      const a = assessFeatures(c.columns, config);
+      const prediction = c.prediction ? compareColumn('prediction', c.prediction, config.prediction) : null;
+      let performance = null;
+      const labels = str(opts, 'labels');
+      if (labels) {
+        progress(`joining labels from ${labels}`);
+        const card = reference.kind === 'package' ? reference.card : undefined;
+        const j = await joinLabels(conn, current, resolve(ctx.cwd, labels), m.spec.data.id ?? 'id', m.target, m.spec.task === 'regression' ? undefined : m.spec.data.positive_label ?? 1);
+        if (j.unmatched > 0) progress(`${j.unmatched} label(s) matched no logged prediction`);
+        performance = assessPerformance(m.spec.task, j.predictions, j.labels, { metrics: card?.metrics, decisionThreshold: card?.threshold, maxDrop: config.performance_max_drop });
+      }
+      const fd = featuresDrifted(a, config);
+      const partial = {
+        model,
+        env,
+        reference: {
+          kind: reference.kind,
+          source: reference.source,
+          rows: c.reference.rows,
+          ...(reference.kind === 'package' ? { version: reference.card.version, ...(reference.digest ? { digest: reference.digest } : {}) } : {}),
+        },
+        current: { kind: current.kind, source: current.source, rows: c.current.rows },
+        features: a.features,
+        drifted_features: a.drifted_features,
+        share_of_drifted_features: a.share_of_drifted_features,
+        prediction,
+        performance,
+        missing: a.missing,
+        unseen_categories: a.unseen_categories,
+        missing_columns: c.missingColumns,
+        generated_at: new Date().toISOString(),
+      };
+      const reasons = reasonsOf(partial, fd);
+      report = { drifted: reasons.length > 0, ...partial, reasons };
+    } finally {
+      conn.closeSync();
+    }
+
+    const json = JSON.stringify(report, null, 2) + '\n';
+    const md = renderMarkdown(report);
+    const reportFile = str(opts, 'report');
+    if (reportFile) await writeAtomic(resolve(ctx.cwd, reportFile), json);
+    const mdFile = str(opts, 'markdown');
+    if (mdFile) await writeAtomic(resolve(ctx.cwd, mdFile), md);
+    ctx.stdout(md);
+    ctx.setOutput('drifted', String(report.drifted));
+    ctx.setOutput('report', reportFile ? resolve(ctx.cwd, reportFile) : json);
+    ctx.appendSummary(md);
+
+    if (bool(opts, 'issue')) {
+      const octokit = githubFromEnv(vars);
+      if (!octokit) throw new UsageError('--issue needs a token: set GITHUB_TOKEN (the workflow needs `permissions: issues: write`)');
+      const api = createGitHubApi(octokit, parseRepository(vars.githubRepository));
+      const r = await syncDriftIssue(api, report, {
+        env,
+        runUrl: runUrl(vars),
+        author: await api.identity().catch(() => undefined),
+        ...(dispatch ? { dispatch: { workflow: dispatch, ref: str(opts, 'ref') ?? 'main', inputs: { model, env, window: str(opts, 'current')! } } } : {}),
+      });
+      if (r.issue) ctx.stderr(`drift: issue #${r.issue.number} ${r.action} (${r.issue.url})\n`);
+      if (r.dispatched) ctx.stderr(`drift: dispatched ${dispatch} on ${str(opts, 'ref') ?? 'main'}\n`);
+      ctx.setOutput('issue', r.issue ? String(r.issue.number) : '');
+    }
+    return report.drifted ? 1 : 0;
+  },
+};

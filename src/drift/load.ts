@@ -1,0 +1,195 @@
+/**
+ * Reads the two sides of a drift check with DuckDB: the current window (a data file, or a directory of
+ * prediction logs), the reference (a data file, a package directory, a digest in the store, or the
+ * package pinned in an environment), their profiles on the reference's bin edges, and — where both
+ * sides are raw data — the exact paired counts of every numeric column.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { assertReadable, readerSql, sqlIdent, sqlString } from '../data/duckdb.js';
+import { columnTypes, profileRelation } from '../data/profile.js';
+import { InputError, IntegrityError } from '../errors.js';
+import { CARD_FILE, type ModelCard } from '../package/card.js';
+import { loadEnvironment } from '../spec/environment.js';
+import { openStore, storeLocation } from '../store/open.js';
+import type { ColumnPair } from './assess.js';
+import type { ColumnProfile, NumericProfile, Profile } from './profile.js';
+import { pairFromRows, pairSorted, type PairedCounts } from './stats/samples.js';
+
+/** Above this many distinct values, exact pairing sorts in memory instead of grouping in DuckDB. */
+export const GROUP_BY_MAX_DISTINCT = 200_000;
+
+export interface CurrentSide {
+  kind: 'data' | 'logs';
+  source: string;
+  /** a relation DuckDB can select from */
+  sql: string;
+  /** prediction logs: the column holding model outputs */
+  hasPredictions: boolean;
+}
+
+export type ReferenceSide =
+  | { kind: 'data'; source: string; sql: string }
+  | { kind: 'package'; source: string; dir: string; card: ModelCard; digest?: string };
+
+/** The current window: a data file, or a directory of prediction logs filtered to the model. */
+export function currentSide(path: string, model: string): CurrentSide {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    const glob = join(resolve(path), '**', '*.jsonl');
+    const from = `read_json_auto(${sqlString(glob)}, format = 'newline_delimited', union_by_name = true)`;
+    return {
+      kind: 'logs',
+      source: path,
+      sql: `(SELECT inputs.*, prediction, request_id, ts FROM ${from} WHERE model = ${sqlString(model)} AND role <> 'shadow')`,
+      hasPredictions: true,
+    };
+  }
+  assertReadable(path);
+  return { kind: 'data', source: path, sql: readerSql(path), hasPredictions: false };
+}
+
+function readCard(dir: string): ModelCard {
+  const file = join(dir, CARD_FILE);
+  if (!existsSync(file)) throw new InputError(`${dir}: not a model package (no ${CARD_FILE})`);
+  let card: ModelCard;
+  try {
+    card = JSON.parse(readFileSync(file, 'utf8')) as ModelCard;
+  } catch (e) {
+    throw new InputError(`${file}: invalid JSON (${(e as Error).message})`);
+  }
+  if (!card.reference || typeof card.reference !== 'object' || !card.reference.columns) {
+    throw new InputError(`${file}: the model card has no reference profile ('reference.columns'); retrain with a version of Slipway that writes one`);
+  }
+  return card;
+}
+
+/**
+ * The reference: `--reference` as a data file, a package directory or a digest; by default the
+ * package pinned for the model in environments/<env>.yaml, fetched from the store and verified.
+ */
+export async function referenceSide(opts: { reference?: string; repoRoot: string; cwd: string; env: string; model: string; store?: string; processEnv: NodeJS.ProcessEnv }): Promise<ReferenceSide> {
+  const store = () => openStore(storeLocation(opts.store, opts.processEnv), opts.repoRoot);
+  const ref = opts.reference;
+  if (ref && /^sha256:[0-9a-f]{64}$/.test(ref)) {
+    const dir = await store().get(ref);
+    return { kind: 'package', source: ref, dir, card: readCard(dir), digest: ref };
+  }
+  if (ref) {
+    const path = resolve(opts.cwd, ref);
+    if (existsSync(path) && statSync(path).isDirectory()) return { kind: 'package', source: ref, dir: path, card: readCard(path) };
+    assertReadable(path);
+    return { kind: 'data', source: ref, sql: readerSql(path) };
+  }
+  const { spec, file } = await loadEnvironment(opts.repoRoot, opts.env);
+  const pinned = spec.models?.[opts.model];
+  if (!pinned) throw new InputError(`${file}: model '${opts.model}' is not pinned in environment '${opts.env}'; pass --reference <data file | package dir | sha256:…>`);
+  const dir = await store().get(pinned.digest);
+  const card = readCard(dir);
+  if (card.name !== opts.model) throw new IntegrityError(`${pinned.digest}: the package is model '${card.name}', not '${opts.model}'`);
+  return { kind: 'package', source: `${opts.env}: ${opts.model} ${pinned.version} (${pinned.digest})`, dir, card, digest: pinned.digest };
+}
+
+function num(v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : Number(v);
+}
+
+/** Exact paired counts of one numeric column on both sides. */
+async function pairColumn(conn: DuckDBConnection, refSql: string, curSql: string, col: string, distinct: number | undefined): Promise<PairedCounts> {
+  const v = `${sqlIdent(col)}::DOUBLE`;
+  if (distinct !== undefined && distinct <= GROUP_BY_MAX_DISTINCT) {
+    const r = await conn.runAndReadAll(`
+      WITH a AS (SELECT ${v} AS v, count(*) AS n FROM ${refSql} WHERE isfinite(${v}) GROUP BY 1),
+           b AS (SELECT ${v} AS v, count(*) AS n FROM ${curSql} WHERE isfinite(${v}) GROUP BY 1)
+      SELECT coalesce(a.v, b.v) AS v, coalesce(a.n, 0) AS na, coalesce(b.n, 0) AS nb FROM a FULL OUTER JOIN b ON a.v = b.v ORDER BY 1`);
+    return pairFromRows(r.getRows().map((row) => [num(row[0]), num(row[1]), num(row[2])]));
+  }
+  const read = async (sql: string) => {
+    const r = await conn.runAndReadAll(`SELECT ${v} FROM ${sql} WHERE isfinite(${v})`);
+    const out = Float64Array.from(r.getColumns()[0] as number[]);
+    return out.sort();
+  };
+  return pairSorted(await read(refSql), await read(curSql));
+}
+
+export interface Collected {
+  reference: Profile;
+  current: Profile;
+  columns: Record<string, ColumnPair>;
+  prediction?: ColumnPair;
+  /** features the current window lacks */
+  missingColumns: string[];
+}
+
+/** Profiles both sides (and pairs raw values when both are data) for the given features. */
+export async function collect(conn: DuckDBConnection, reference: ReferenceSide, current: CurrentSide, features: string[], progress: (m: string) => void = () => {}): Promise<Collected> {
+  const curTypes = await columnTypes(conn, current.sql);
+  const missingColumns = features.filter((f) => !(f in curTypes));
+  const present = features.filter((f) => f in curTypes);
+  let refProfile: Profile;
+  if (reference.kind === 'data') {
+    progress(`profiling the reference ${reference.source}`);
+    const refTypes = await columnTypes(conn, reference.sql);
+    const absent = present.filter((f) => !(f in refTypes));
+    if (absent.length) throw new InputError(`${reference.source}: missing column(s) ${absent.join(', ')}`);
+    refProfile = await profileRelation(conn, reference.sql, present);
+  } else {
+    refProfile = reference.card.reference;
+    const absent = present.filter((f) => !refProfile.columns[f]);
+    if (absent.length) throw new InputError(`${reference.source}: the reference profile has no column(s) ${absent.join(', ')}`);
+  }
+  const edges: Record<string, number[]> = {};
+  const kinds: Record<string, 'numeric' | 'categorical'> = {};
+  const values: string[] = [];
+  for (const f of present) {
+    const p = refProfile.columns[f];
+    kinds[f] = p.kind;
+    if (p.kind === 'numeric') {
+      edges[f] = p.edges;
+      if (p.values) values.push(f);
+    }
+  }
+  progress(`profiling the current window ${current.source} on the reference's bins`);
+  const curProfile = await profileRelation(conn, current.sql, present, { edges, kinds, values });
+  const columns: Record<string, ColumnPair> = {};
+  for (const f of present) {
+    const pair: ColumnPair = { ref: refProfile.columns[f], cur: curProfile.columns[f] };
+    if (reference.kind === 'data') {
+      const r = pair.ref as NumericProfile;
+      if (r.kind === 'numeric') {
+        progress(`pairing raw values of ${f}`);
+        pair.raw = await pairColumn(conn, reference.sql, current.sql, f, r.values ? Object.keys(r.values).length : r.distinct);
+      }
+    }
+    columns[f] = pair;
+  }
+  let prediction: ColumnPair | undefined;
+  if (current.hasPredictions && reference.kind === 'package' && reference.card.prediction_reference) {
+    const pr: ColumnProfile = reference.card.prediction_reference;
+    const pSql = `(SELECT TRY_CAST(prediction AS DOUBLE) AS prediction FROM ${current.sql})`;
+    const p = await profileRelation(conn, pSql, ['prediction'], pr.kind === 'numeric' ? { edges: { prediction: pr.edges }, kinds: { prediction: 'numeric' }, values: pr.values ? ['prediction'] : [] } : { kinds: { prediction: 'categorical' } });
+    prediction = { ref: pr, cur: p.columns.prediction };
+  }
+  return { reference: refProfile, current: curProfile, columns, prediction, missingColumns };
+}
+
+/**
+ * Joins the window's predictions with a labels file (CSV, Parquet or JSON lines holding `idColumn` and
+ * `targetColumn`) by request id. Labels are mapped to 0/1 for classification with `positive` as 1.
+ */
+export async function joinLabels(conn: DuckDBConnection, current: CurrentSide, labelsPath: string, idColumn: string, targetColumn: string, positive?: string | number | boolean): Promise<{ predictions: Float64Array; labels: Float64Array; unmatched: number }> {
+  if (!current.hasPredictions) throw new InputError(`--labels needs prediction logs as --current (a directory), got the data file ${current.source}`);
+  assertReadable(labelsPath);
+  const lsql = readerSql(labelsPath);
+  const types = await columnTypes(conn, lsql);
+  for (const c of [idColumn, targetColumn]) if (!(c in types)) throw new InputError(`${labelsPath}: no column '${c}'; expected the request id column '${idColumn}' and the target '${targetColumn}'`);
+  const target = positive === undefined ? `TRY_CAST(l.${sqlIdent(targetColumn)} AS DOUBLE)` : `CASE WHEN l.${sqlIdent(targetColumn)}::VARCHAR = ${sqlString(String(positive))} THEN 1.0 ELSE 0.0 END`;
+  const r = await conn.runAndReadAll(`
+    SELECT TRY_CAST(c.prediction AS DOUBLE) AS p, ${target} AS y
+    FROM ${current.sql} c JOIN ${lsql} l ON c.request_id = l.${sqlIdent(idColumn)}::VARCHAR
+    WHERE TRY_CAST(c.prediction AS DOUBLE) IS NOT NULL AND l.${sqlIdent(targetColumn)} IS NOT NULL`);
+  const cols = r.getColumns();
+  const total = num((await conn.runAndReadAll(`SELECT count(*) FROM ${lsql}`)).getRows()[0][0]);
+  const predictions = Float64Array.from((cols[0] ?? []) as number[]);
+  return { predictions, labels: Float64Array.from((cols[1] ?? []) as number[]), unmatched: total - predictions.length };
+}
