@@ -150,7 +150,11 @@ describe('validate: bounded memory', () => {
     const rows = (pred: (i: number) => boolean) => {
       const out: number[] = [];
       let count = 0;
-      for (let i = 0; i < N; i++) if (pred(i)) (count++, out.length < 5 && out.push(i + 1));
+      for (let i = 0; i < N; i++) {
+        if (!pred(i)) continue;
+        count++;
+        if (out.length < 5) out.push(i + 1);
+      }
       return { count, first: out };
     };
     const expected = { 'x/maximum': rows((i) => i % 997 > 990), 'k/enum': rows((i) => i % 7 === 6), 'pad/minLength': rows((i) => i % 100003 === 5) };
