@@ -55,7 +55,7 @@ export class PredictionLogWriter {
   private readonly maxFileBytes: number;
   private readonly maxPendingBytes: number;
   private readonly opts: LogWriterOptions;
-  private pending = new Map<string, string[]>();
+  private pending = new Map<string, { text: string; n: number }[]>();
   private pendingBytes = 0;
   private files = new Map<string, FileState>();
   private seq = 0;
@@ -84,7 +84,7 @@ export class PredictionLogWriter {
     }
     let list = this.pending.get(model);
     if (!list) this.pending.set(model, (list = []));
-    list.push(text);
+    list.push({ text, n: records.length });
     this.pendingBytes += text.length;
     if (!this.timer) {
       this.timer = setTimeout(() => {
@@ -120,18 +120,24 @@ export class PredictionLogWriter {
     }
   }
 
-  private async append(model: string, chunks: string[]): Promise<void> {
+  private async append(model: string, chunks: { text: string; n: number }[]): Promise<void> {
     let i = 0;
     while (i < chunks.length) {
-      const file = await this.current(model, Buffer.byteLength(chunks[i]));
-      let text = '';
+      let size = Buffer.byteLength(chunks[i].text);
+      const file = await this.current(model, size);
       // at least one chunk per file, then as many as fit under the size limit
-      do {
-        text += chunks[i++];
-      } while (i < chunks.length && file.bytes + Buffer.byteLength(text) + Buffer.byteLength(chunks[i]) <= this.maxFileBytes);
-      await appendFile(file.path, text);
-      file.bytes += Buffer.byteLength(text);
-      this.written += text.split('\n').length - 1;
+      let lines = chunks[i].n;
+      const parts = [chunks[i++].text];
+      while (i < chunks.length) {
+        const next = Buffer.byteLength(chunks[i].text);
+        if (file.bytes + size + next > this.maxFileBytes) break;
+        lines += chunks[i].n;
+        parts.push(chunks[i++].text);
+        size += next;
+      }
+      await appendFile(file.path, parts.join(''));
+      file.bytes += size;
+      this.written += lines;
     }
   }
 

@@ -15,6 +15,7 @@ import type { GitSource } from './git-source.js';
 import { readModelSettings } from './model-settings.js';
 import type { Row } from './oip-decode.js';
 import type { VersionLoader } from './reconciler.js';
+import { Batcher, DEFAULT_MAX_BATCH_ROWS } from './batcher.js';
 
 const TENSOR_TO_JSON: Record<string, string> = { float32: 'number', float64: 'number', int64: 'integer', int32: 'integer', bool: 'boolean', string: 'string' };
 
@@ -59,6 +60,10 @@ export interface RuntimeLoaderOptions {
   notice?: (line: string) => void;
   /** warm-up predictions per loaded version */
   warmups?: number;
+  /** ONNX Runtime intra-op threads per session (serving small models: 1 avoids spinning threads competing with the event loop) */
+  threads?: number;
+  /** dynamic batching: most rows per combined run (1 disables batching) */
+  maxBatchRows?: number;
 }
 
 export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
@@ -71,7 +76,7 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     const settings = await readModelSettings(o.source, commit, model);
     const contract = settings.contract ?? contractFromCard(card);
     const features = card.signature.features;
-    const session = await openSession(pkg.modelPath, { provider: o.provider, features, contract, task: card.task, notice: o.notice });
+    const session = await openSession(pkg.modelPath, { provider: o.provider, features, contract, task: card.task, notice: o.notice, threads: o.threads });
     try {
       const rows = smokeRows(card, contract, features);
       for (let i = 0; i < (o.warmups ?? 3); i++) await session.predict(batchFromRows(rows.slice(0, 1), features, contract));
@@ -89,6 +94,9 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     }
     const extra = [...card.sensitive, ...(settings.id ? [settings.id] : [])].filter((c) => c in contract.properties && !features.includes(c));
     const datatype = (f: string) => ({ string: 'BYTES', boolean: 'BOOL', integer: 'INT64', number: 'FP64' })[columnKind(contract.properties[f])];
+    const score = (rows: Row[]) => session.predict(batchFromRows(rows, features, contract));
+    const maxBatch = o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS;
+    const batcher = maxBatch > 1 ? new Batcher(score, maxBatch) : { predict: score };
     const rt: ModelRuntime = {
       model,
       version: pin.version,
@@ -104,7 +112,7 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
       logSensitive: settings.logSensitive,
       inputs: features.map((f) => ({ name: f, datatype: datatype(f), shape: [-1, 1] })),
       provider: session.provider,
-      predict: (rows) => session.predict(batchFromRows(rows, features, contract)),
+      predict: (rows) => batcher.predict(rows),
       close: () => session.close(),
     };
     return rt;

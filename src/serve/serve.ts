@@ -36,6 +36,10 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   shadowQueue?: number;
   provider?: ProviderChoice;
+  /** ONNX Runtime intra-op threads per session (default 1) */
+  threads?: number;
+  /** dynamic batching: most rows per combined run (1 disables; default 256) */
+  maxBatchRows?: number;
   serverVersion?: string;
   log?: (line: string) => void;
   /** replaces the ONNX Runtime loader (benchmarks of the HTTP layer) */
@@ -75,7 +79,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     environment: o.environment,
     source,
     storeFor,
-    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log }),
+    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows }),
     log,
     onResult: (result) => metrics.reconciles.inc({ result }),
     onChange: (_model, before, after) => {

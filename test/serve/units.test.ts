@@ -3,7 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Batcher } from '../../src/serve/batcher.js';
 import { fnv1a, routesToCanary } from '../../src/serve/deployment.js';
+import type { Row } from '../../src/serve/oip-decode.js';
 import { hashValue, PredictionLogWriter, redactRow } from '../../src/serve/log-writer.js';
 import type { PredictionLogRecord } from '../../src/serve/prediction-log.js';
 import { planModel } from '../../src/serve/reconciler.js';
@@ -111,5 +113,25 @@ describe('shadow queue', () => {
     await q.idle();
     expect(done).toEqual([0, 2]);
     expect({ dropped: q.dropped, failed: q.failed, drops }).toEqual({ dropped: 2, failed: 1, drops: 2 });
+  });
+});
+
+describe('dynamic batching', () => {
+  it('combines concurrent requests into one run, splits the results back, and isolates a bad request', async () => {
+    const calls: number[] = [];
+    const score = async (rows: Row[]) => {
+      calls.push(rows.length);
+      if (rows.some((r) => r.x === 'bad')) throw new Error('bad row');
+      await new Promise((r) => setTimeout(r, 5));
+      return { values: Float64Array.from(rows.map((r) => (r.x as number) * 2)), width: 1 };
+    };
+    const b = new Batcher(score, 64);
+    const reqs = Array.from({ length: 10 }, (_, i) => b.predict(i === 3 ? [{ x: i }, { x: 100 + i }] : [{ x: i }]));
+    const out = await Promise.all(reqs);
+    expect(out.map((p) => Array.from(p.values))).toEqual(Array.from({ length: 10 }, (_, i) => (i === 3 ? [6, 206] : [2 * i])));
+    expect(calls).toEqual([1, 10]); // the first ran at once (idle model), the other nine (ten rows) waited and ran together
+    calls.length = 0;
+    const mixed = await Promise.allSettled([b.predict([{ x: 1 }]), b.predict([{ x: 2 }]), b.predict([{ x: 'bad' }]), b.predict([{ x: 4 }])]);
+    expect(mixed.map((r) => (r.status === 'fulfilled' ? r.value.values[0] : (r.reason as Error).message))).toEqual([2, 4, 'bad row', 8]);
   });
 });
