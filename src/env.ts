@@ -28,7 +28,9 @@ export interface SlipwayEnv {
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
-  const token = env.SLIPWAY_GITHUB_TOKEN || env.GITHUB_TOKEN || env.INPUT_TOKEN || undefined;
+  // The actions hand their `token` input over as SLIPWAY_GITHUB_TOKEN (src/actions/run-action.ts); INPUT_*
+  // variables are read only by the action entry points, each one declared in its action.yml.
+  const token = env.SLIPWAY_GITHUB_TOKEN || env.GITHUB_TOKEN || undefined;
   registerSecret(token);
   const apiUrl = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
   return {
