@@ -107,7 +107,7 @@ export function createGitHub(opts: GitHubOptions): GitHub {
 /** The client from the environment (GITHUB_TOKEN / SLIPWAY_GITHUB_TOKEN, GITHUB_API_URL); undefined without a token. */
 export function githubFromEnv(env: SlipwayEnv = readEnv(), extra: Partial<GitHubOptions> = {}): GitHub | undefined {
   if (!env.githubToken) return undefined;
-  return createGitHub({ token: env.githubToken, apiUrl: env.githubApiUrl, ...extra });
+  return createGitHub({ token: env.githubToken, apiUrl: env.githubApiUrl, ...(env.githubWaitScale !== undefined ? { waitScale: env.githubWaitScale } : {}), ...extra });
 }
 
 /** `owner/repo` → parts, validated. */
