@@ -89,9 +89,20 @@ async function csvHeader(path: string, display: string): Promise<{ delim: string
     await fh.close();
   }
   if (/\.(gz|zst)$/i.test(path)) return { delim: /\.tsv/i.test(path) ? '\t' : ',', names: [] };
+  // the header's bytes: up to the first line break outside double quotes (both ASCII, so bytes suffice)
+  let end = buf.length;
+  let inQuote = false;
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i];
+    if (b === 0x22) inQuote = !inQuote;
+    else if (!inQuote && (b === 0x0a || b === 0x0d)) {
+      end = i;
+      break;
+    }
+  }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, Math.min(buf.length, lastBoundary(buf))));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf.subarray(0, end === buf.length ? lastBoundary(buf) : end));
   } catch {
     throw new InputError(`${display}:1: the header is not valid UTF-8; expected a UTF-8 encoded CSV file`);
   }

@@ -66,6 +66,9 @@ export async function validateData(o: ValidateOptions): Promise<ValidationResult
     const display = o.display ?? o.data;
     const input = await openInput(conn, o.data, display, { memoryLimit: parseSize(o.memoryLimit ?? '512MB') });
     o.progress?.(`${display}: ${input.format}, ${input.columns.length} columns`);
+    if (input.format === 'csv' && input.columns.length === 1 && Object.keys(o.schema.properties).length > 1) {
+      o.progress?.(`${display}: only one column, '${input.columns[0].name}': the delimiter is expected to be one of , ; tab |`);
+    }
     return await run(conn, input, o, started);
   } finally {
     conn.closeSync();
@@ -120,6 +123,10 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
   const { schema } = o;
   const checker = new RowChecker(schema);
   const { contract, types, row } = await scan(conn, input, schema, o.compile, o);
+  // examples are read with every CSV column as text, so they show the file's own characters ("Inf", not
+  // Infinity); the rules compile to the same meaning over text (TRY_CAST instead of the reader's cast)
+  const exTypes: Record<string, string> = input.format === 'csv' ? Object.fromEntries(Object.keys(types).map((k) => [k, 'VARCHAR'])) : types;
+  const ex = input.format === 'csv' ? compileContract(schema, exTypes, true, o.compile) : contract;
   const rows = n(row.__rows);
   o.progress?.(`${input.display}: scanned ${rows} rows, ${contract.rules.length} rules`);
   const nulls: Record<string, number> = {};
@@ -156,7 +163,7 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     const isMissing = r.violates === 'true';
     pending.push({
       v,
-      where: isMissing ? null : r.violates,
+      where: isMissing ? null : ex.rules[i].violates,
       explain: (ex) => checker.message(ex, r.column!, r.keyword ?? r.rule, r.expected),
     });
   });
@@ -168,7 +175,7 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     pending.push({ v: { column: null, rule: 'rows', expected, severity: 'error', count: rows, fraction: 1, fraction_of_rows: 1, examples: [], schemaPath: ['x-slipway', 'rows'] }, where: null, explain: () => '' });
   }
   if (exp.max_null_fraction !== undefined) {
-    for (const e of contract.columns) {
+    for (const e of ex.columns) {
       const limit = typeof exp.max_null_fraction === 'number' ? exp.max_null_fraction : exp.max_null_fraction[e.name];
       if (limit === undefined) continue;
       const count = nulls[e.name];
@@ -203,8 +210,8 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
   const withExamples = pending.filter((p) => p.where !== null && p.v.count > 0);
   if (withExamples.length) {
     o.progress?.(`${input.display}: collecting examples for ${withExamples.length} violated rules`);
-    await collectExamples(conn, input, types, contract.columns, withExamples.filter((p) => !p.own));
-    for (const p of withExamples.filter((x) => x.own)) await collectExamples(conn, input, types, contract.columns, [p]);
+    await collectExamples(conn, input, exTypes, ex.columns, withExamples.filter((p) => !p.own));
+    for (const p of withExamples.filter((x) => x.own)) await collectExamples(conn, input, exTypes, ex.columns, [p]);
   }
   let schemaDrift: ValidationReport['schema_drift'];
   if (o.reference) {
