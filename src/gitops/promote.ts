@@ -3,7 +3,7 @@ import { assertName } from '../spec/paths.js';
 import { readHistory, rolledBackVersions } from './history.js';
 import { editManifest, readManifest, type ManifestEdit } from './manifest.js';
 import { promotionMessage } from './message.js';
-import { revParse } from './repo.js';
+import { fetchBranch, remoteOf, revParse } from './repo.js';
 import type { BranchWriter, CommitMessage } from './writer.js';
 
 /** Opens (or finds) the pull request for a pushed branch. */
@@ -109,8 +109,15 @@ export async function landEdit(
   throw new ExternalError(`gave up after ${max} attempts: ${target.branch} kept moving while Slipway tried to commit to ${path}; nothing was changed, run the command again`);
 }
 
-/** History of every environment at `head` (one git log), when the local clone has that commit. */
-export async function historyAt(repoRoot: string, head: string) {
+/**
+ * History of every environment at `head` (one git log). When the head was made elsewhere (through the
+ * GitHub API) and the clone lacks it, the branch is fetched first; without it, the local HEAD is used.
+ */
+export async function historyAt(repoRoot: string, head: string, branch?: string) {
+  if (!(await revParse(repoRoot, head)) && branch) {
+    const remote = await remoteOf(repoRoot).catch(() => null);
+    if (remote) await fetchBranch(repoRoot, remote, branch).catch(() => null);
+  }
   const ref = (await revParse(repoRoot, head)) ? head : 'HEAD';
   if (!(await revParse(repoRoot, ref))) return [];
   return readHistory(repoRoot, { ref });
@@ -131,7 +138,7 @@ export async function promoteToEnvironment(target: GitOpsTarget, req: PromoteReq
       force: req.force,
     }, path);
     if (!edit.unchanged) {
-      const rolledBack = rolledBackVersions(await historyAt(target.repoRoot, head), req.model).get(req.version);
+      const rolledBack = rolledBackVersions(await historyAt(target.repoRoot, head, target.branch), req.model).get(req.version);
       if (rolledBack && !req.force) {
         throw new InputError(
           `refusing to promote ${req.model} ${req.version}: it was rolled back${rolledBack.environment ? ` in ${rolledBack.environment}` : ''} by commit ${rolledBack.sha.slice(0, 7)} (${rolledBack.when}); pass --force to promote it anyway`,

@@ -37,7 +37,7 @@ export async function rollbackInEnvironment(target: GitOpsTarget, req: RollbackR
   const result = await landEdit(target, req.env, async (text, head) => {
     const current = readManifest(text, req.env, path).spec.models?.[req.model] ?? null;
     if (!current) throw new InputError(`${req.model} is not pinned in ${path}: nothing to roll back`);
-    const events = (await historyAt(target.repoRoot, head)).filter((e) => e.environment === req.env || e.environment === null);
+    const events = (await historyAt(target.repoRoot, head, target.branch)).filter((e) => e.environment === req.env || e.environment === null);
     let edit: ManifestEdit;
     const extraNotes: string[] = [];
     reverted = null;

@@ -1,0 +1,140 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGitHub, type RepoClient } from '../../src/github/client.js';
+import { GitHubApiWriter } from '../../src/github/commits.js';
+import { readManifest } from '../../src/gitops/manifest.js';
+import { promoteToEnvironment, type GitOpsTarget } from '../../src/gitops/promote.js';
+import { rollbackInEnvironment } from '../../src/gitops/rollback.js';
+import { openOrUpdatePullRequest } from '../../src/github/pulls.js';
+import { packageDigest } from '../../src/store/digest.js';
+import { GitHubTestServer } from '../support/github/server.js';
+import { registerGitBackedRepo } from '../support/github/handlers/graphql.js';
+import { runCli } from '../support/cli.js';
+import { digest, gitopsRepos, sh } from './repos.js';
+import { writeTestPackage } from './package.js';
+
+const TOKEN = 'ghs_promotetoken0123456789';
+let gh: GitHubTestServer;
+
+beforeAll(async () => {
+  gh = await GitHubTestServer.start();
+  gh.addToken(TOKEN, 'github-actions[bot]', { installation: true });
+});
+afterAll(() => gh.close());
+
+function client(owner: string, repo: string): RepoClient {
+  return { octokit: createGitHub({ token: TOKEN, apiUrl: gh.apiUrl, waitScale: 0.001 }), owner, repo };
+}
+
+function apiTarget(repoRoot: string, c: RepoClient, writer = new GitHubApiWriter(c)): GitOpsTarget {
+  return { repoRoot, branch: 'main', writer, pullRequests: { open: (req) => openOrUpdatePullRequest(c, req) } };
+}
+
+const remoteSpec = (remote: string, ref: string, env: string) => readManifest(sh(remote, 'show', `${ref}:environments/${env}.yaml`), env).spec;
+
+describe('promote through the GitHub API (createCommitOnBranch)', () => {
+  it('commits a push environment as the token user, verified by GitHub, with the trailers', async () => {
+    const r = gitopsRepos();
+    registerGitBackedRepo(gh, 'acme', 'risk1', r.remote);
+    const p = writeTestPackage(join(r.root, 'pkg'), 'credit-risk', '1.0.0');
+    const d = await packageDigest(p);
+    const env = {
+      PATH: process.env.PATH,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_REPOSITORY: 'acme/risk1',
+      GITHUB_API_URL: gh.apiUrl,
+    };
+    const res = await runCli(['promote', '--model', 'credit-risk', '--candidate', p, '--env', 'staging', '--evaluation-url', 'https://github.test/acme/risk1/actions/runs/9'], r.a, env);
+    expect(res.stderr).toContain('via acme/risk1 (GitHub API)');
+    expect(res.code).toBe(0);
+    expect(gh.violations).toEqual([]);
+    const gql = gh.requests.filter((q) => q.template === '/graphql');
+    expect(gql).toHaveLength(1);
+    expect(gql[0].body.variables.input).toMatchObject({
+      branch: { repositoryNameWithOwner: 'acme/risk1', branchName: 'main' },
+      expectedHeadOid: sh(r.a, 'rev-parse', 'origin/main').trim(),
+      message: { headline: 'promote(staging): credit-risk none -> 1.0.0' },
+    });
+    // the commit is in the real repository, authored by the token's identity and committed by GitHub
+    expect(sh(r.remote, 'log', '-1', '--format=%an|%cn|%s', 'main').trim()).toBe('github-actions[bot]|GitHub|promote(staging): credit-risk none -> 1.0.0');
+    expect(sh(r.remote, 'log', '-1', '--format=%(trailers:key=Slipway-Digest,valueonly)', 'main').trim()).toBe(d);
+    expect(sh(r.remote, 'log', '-1', '--format=%(trailers:key=Slipway-Evaluation,valueonly)', 'main').trim()).toBe('https://github.test/acme/risk1/actions/runs/9');
+    expect(remoteSpec(r.remote, 'main', 'staging').models?.['credit-risk'].version).toBe('1.0.0');
+    expect(res.outputs.commit).toBe(sh(r.remote, 'rev-parse', 'main').trim());
+  });
+
+  it('retries on STALE_DATA when another commit lands between reading the head and committing', async () => {
+    const r = gitopsRepos();
+    registerGitBackedRepo(gh, 'acme', 'risk2', r.remote);
+    const c = client('acme', 'risk2');
+    class Interrupted extends GitHubApiWriter {
+      interrupted = false;
+      override async commit(...args: Parameters<GitHubApiWriter['commit']>) {
+        if (!this.interrupted) {
+          this.interrupted = true;
+          // someone else promotes another model first, through the API as well
+          await promoteToEnvironment(apiTarget(r.b, c), { env: 'staging', model: 'fraud', version: '2.0.0', digest: digest('f') });
+        }
+        return super.commit(...args);
+      }
+    }
+    const logs: string[] = [];
+    const t = { ...apiTarget(r.a, c, new Interrupted(c)), log: (l: string) => logs.push(l) };
+    const res = await promoteToEnvironment(t, { env: 'staging', model: 'credit-risk', version: '1.0.0', digest: digest('a') });
+    expect(res.attempts).toBe(2);
+    expect(logs.join('\n')).toMatch(/main moved while committing .* re-applying on the new head/);
+    const spec = remoteSpec(r.remote, 'main', 'staging');
+    expect(spec.models?.fraud?.version).toBe('2.0.0');
+    expect(spec.models?.['credit-risk']?.version).toBe('1.0.0');
+    const stale = gh.requests.filter((q) => q.template === '/graphql' && q.body.variables.input.branch.repositoryNameWithOwner === 'acme/risk2');
+    expect(stale).toHaveLength(3);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('opens one PR for a pull-request environment (a re-run updates it), and rolls back with a PR', async () => {
+    const r = gitopsRepos();
+    registerGitBackedRepo(gh, 'acme', 'risk3', r.remote);
+    const c = client('acme', 'risk3');
+    const t = apiTarget(r.a, c);
+    const first = await promoteToEnvironment(t, { env: 'production', model: 'credit-risk', version: '1.0.0', digest: digest('a'), approvers: ['@grace'] });
+    expect(first.mode).toBe('pull-request');
+    expect(first.pr).toMatchObject({ number: expect.any(Number), created: true });
+    const pulls = [...gh.repo('acme', 'risk3').pulls.values()];
+    expect(pulls).toHaveLength(1);
+    expect(pulls[0]).toMatchObject({ title: 'promote(production): credit-risk none -> 1.0.0', head: { ref: 'slipway/promote/production/credit-risk-1.0.0' }, base: { ref: 'main' } });
+    expect(pulls[0].body).toContain('Merging this pull request is the approval');
+    expect(remoteSpec(r.remote, 'slipway/promote/production/credit-risk-1.0.0', 'production').models?.['credit-risk'].version).toBe('1.0.0');
+    const again = await promoteToEnvironment(t, { env: 'production', model: 'credit-risk', version: '1.0.0', digest: digest('a'), approvers: ['@grace'] });
+    expect(again.pr).toMatchObject({ number: first.pr!.number, created: false });
+    expect(gh.repo('acme', 'risk3').pulls.size).toBe(1);
+    expect(gh.violations).toEqual([]);
+
+    // the PR is merged (here: by a git merge pushed to the repository), then rolled back through a PR
+    sh(r.b, 'fetch', '--quiet', 'origin');
+    sh(r.b, 'merge', '--quiet', '--no-ff', '-m', `Merge pull request #${first.pr!.number} from acme/slipway/promote/production/credit-risk-1.0.0`, 'origin/slipway/promote/production/credit-risk-1.0.0');
+    sh(r.b, 'push', '--quiet', 'origin', 'main');
+    registerGitBackedRepo(gh, 'acme', 'risk3', r.remote);
+    const rb = await rollbackInEnvironment(t, { env: 'production', model: 'credit-risk' });
+    expect(rb.mode).toBe('pull-request');
+    expect(rb.branch).toBe('slipway/rollback/production/credit-risk-1.0.0');
+    expect(rb.pr?.created).toBe(true);
+    expect(remoteSpec(r.remote, rb.branch, 'production').models?.['credit-risk']).toBeUndefined();
+    expect(sh(r.remote, 'log', '-1', '--format=%B', rb.branch)).toContain(`This reverts commit ${again.commit}.`);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('the fake refuses a malformed CreateCommitOnBranchInput (the shape is checked)', async () => {
+    const r = gitopsRepos();
+    registerGitBackedRepo(gh, 'acme', 'risk4', r.remote);
+    const c = client('acme', 'risk4');
+    const before = gh.violations.length;
+    await expect(
+      c.octokit.graphql('mutation m($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { commit { oid } } }', {
+        input: { branch: { repositoryNameWithOwner: 'acme/risk4', branchName: 'main' }, message: { title: 'x' }, expectedHeadOid: 'abc' },
+      }),
+    ).rejects.toThrow(/CreateCommitOnBranchInput/);
+    expect(gh.violations.length).toBe(before + 1);
+    gh.violations.splice(before);
+  });
+});

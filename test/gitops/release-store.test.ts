@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IntegrityError } from '../../src/errors.js';
+import { createGitHub } from '../../src/github/client.js';
+import { packageDigest } from '../../src/store/digest.js';
+import { GitHubReleaseStore, parseReleaseUri } from '../../src/store/github-release.js';
+import { openStore } from '../../src/store/open.js';
+import { tarDirectory, untar } from '../../src/store/tar.js';
+import { readManifest } from '../../src/gitops/manifest.js';
+import { GitHubTestServer } from '../support/github/server.js';
+import { tempDir } from '../support/tmp.js';
+import { runCli } from '../support/cli.js';
+import { gitopsRepos, sh } from './repos.js';
+import { writeTestPackage } from './package.js';
+
+const TOKEN = 'ghp_releasestoretoken0123456789';
+let gh: GitHubTestServer;
+beforeAll(async () => {
+  gh = await GitHubTestServer.start();
+  gh.addToken(TOKEN, 'release-bot');
+});
+afterAll(() => gh.close());
+
+const tmp = tempDir('slipway-release-');
+let n = 0;
+function store(repo = 'models'): GitHubReleaseStore {
+  return new GitHubReleaseStore(`github-release://acme/${repo}`, {
+    cacheDir: join(tmp.dir, `cache-${++n}`),
+    client: { octokit: createGitHub({ token: TOKEN, apiUrl: gh.apiUrl, waitScale: 0.001 }), owner: 'acme', repo },
+  });
+}
+
+describe('github-release:// store', () => {
+  it('publishes one release per model version with the package as a tar asset, and reads it back verified', async () => {
+    const pkg = writeTestPackage(join(tmp.dir, 'p1'), 'credit-risk', '1.0.0');
+    const d = await packageDigest(pkg);
+    const s = store();
+    expect(await s.put(pkg)).toBe(d);
+    expect(await s.put(pkg)).toBe(d); // idempotent
+    const state = gh.repo('acme', 'models');
+    const releases = [...state.releases.values()];
+    expect(releases.map((r) => r.tag_name)).toEqual(['credit-risk-1.0.0']);
+    const assets = [...state.assets.values()];
+    expect(assets.map((a) => a.meta.name)).toEqual([`credit-risk-1.0.0-sha256-${d.slice(7)}.tar`]);
+    expect(releases[0].body).toContain(d);
+
+    // a fresh machine (empty cache) downloads, verifies and caches it
+    const fresh = store();
+    expect(await fresh.has(d)).toBe(true);
+    const dir = await fresh.get(d);
+    expect(await packageDigest(dir)).toBe(d);
+    expect(readFileSync(join(dir, 'slipway.json'), 'utf8')).toBe(readFileSync(join(pkg, 'slipway.json'), 'utf8'));
+    expect(await fresh.list()).toEqual([d]);
+    const downloads = gh.calls('GET', '/repos/{owner}/{repo}/releases/assets/{asset_id}').length;
+    await fresh.get(d); // from the verified cache
+    expect(gh.calls('GET', '/repos/{owner}/{repo}/releases/assets/{asset_id}').length).toBe(downloads);
+    expect(gh.violations).toEqual([]);
+
+    // a version names one package
+    const other = writeTestPackage(join(tmp.dir, 'p1b'), 'credit-risk', '1.0.0', 'different bytes');
+    await expect(s.put(other)).rejects.toThrow(/release credit-risk-1\.0\.0 .* already holds another package/);
+  });
+
+  it('never returns a tampered download', async () => {
+    const pkg = writeTestPackage(join(tmp.dir, 'p2'), 'fraud', '2.0.0');
+    const d = await packageDigest(pkg);
+    await store('tamper').put(pkg);
+    const asset = [...gh.repo('acme', 'tamper').assets.values()][0];
+    const original = asset.data;
+    // 1. bytes changed, GitHub's recorded asset digest no longer matches
+    const evil = Buffer.from(original);
+    evil[evil.indexOf(Buffer.from('onnx bytes')) + 1] ^= 1;
+    asset.data = evil;
+    await expect(store('tamper').get(d)).rejects.toThrow(IntegrityError);
+    // 2. bytes and the recorded digest both changed: the package digest still catches it
+    asset.meta.digest = `sha256:${createHash('sha256').update(evil).digest('hex')}`;
+    const s = store('tamper');
+    await expect(s.get(d)).rejects.toThrow(/hashes to sha256:[0-9a-f]{64}; refusing to use it/);
+    expect(await s.list()).toEqual([d]);
+    asset.data = original;
+  });
+
+  it('is what openStore gives for github-release:// and parses its URIs strictly', () => {
+    const s = openStore('github-release://acme/models', tmp.dir);
+    expect(s).toBeInstanceOf(GitHubReleaseStore);
+    expect(s.uri).toBe('github-release://acme/models');
+    expect(parseReleaseUri('github-release://acme/models/credit-risk-1.0.0')).toEqual({ owner: 'acme', repo: 'models', tag: 'credit-risk-1.0.0' });
+    expect(() => parseReleaseUri('github-release://acme/../x')).toThrow(/expected github-release:\/\/owner\/repo/);
+    expect(() => parseReleaseUri('github-release://acme')).toThrow();
+  });
+
+  it('promote publishes to the store the environment names', async () => {
+    const r = gitopsRepos({
+      'environments/staging.yaml': 'apiVersion: slipway/v1\nkind: Environment\nname: staging\npromotion: push\nstore: github-release://acme/published\nmodels: {}\n',
+    });
+    const pkg = writeTestPackage(join(r.root, 'pkg'), 'credit-risk', '1.2.0');
+    const d = await packageDigest(pkg);
+    const res = await runCli(['promote', '--model', 'credit-risk', '--candidate', pkg, '--env', 'staging'], r.a, { PATH: process.env.PATH, GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.apiUrl });
+    expect(res.code).toBe(0);
+    expect(res.outputs.uri).toBe('github-release://acme/published/credit-risk-1.2.0');
+    const spec = readManifest(sh(r.remote, 'show', 'main:environments/staging.yaml'), 'staging').spec;
+    expect(spec.models?.['credit-risk']).toEqual({ version: '1.2.0', digest: d, uri: 'github-release://acme/published/credit-risk-1.2.0' });
+    expect([...gh.repo('acme', 'published').releases.values()].map((x) => x.tag_name)).toEqual(['credit-risk-1.2.0']);
+    // the pinned uri opens the store and the digest fetches the package
+    const back = await openStore(spec.models!['credit-risk'].uri!, join(tmp.dir, 'server'));
+    expect(back).toBeInstanceOf(GitHubReleaseStore);
+    expect(gh.violations).toEqual([]);
+  });
+});
+
+describe('package tar', () => {
+  it('round-trips deterministically and refuses unsafe archives', async () => {
+    const pkg = writeTestPackage(join(tmp.dir, 't1'), 'm', '1.0.0');
+    const a = await tarDirectory(pkg);
+    expect((await tarDirectory(pkg)).equals(a)).toBe(true);
+    const out = join(tmp.dir, 't1-out');
+    mkdirSync(out);
+    expect(await untar(a, out)).toEqual(['model.onnx', 'slipway.json']);
+    expect(await packageDigest(out)).toBe(await packageDigest(pkg));
+
+    // the first header renamed to ../model.onnx, with a valid checksum
+    const h = Buffer.from(a.subarray(0, 512));
+    h.fill(0, 0, 100);
+    h.write('../model.onnx', 0, 'utf8');
+    h.write('        ', 148, 'ascii');
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
+    const traversal = Buffer.concat([h, a.subarray(512)]);
+    const dest = join(tmp.dir, 't1-evil');
+    mkdirSync(dest);
+    await expect(untar(traversal, dest)).rejects.toThrow(/refusing unsafe path "\.\.\/model\.onnx"/);
+    const link = Buffer.from(a.subarray(0, 512));
+    link.write('2', 156, 'ascii');
+    link.write('        ', 148, 'ascii');
+    sum = 0;
+    for (const b of link) sum += b;
+    link.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
+    const dest2 = join(tmp.dir, 't1-link');
+    mkdirSync(dest2);
+    await expect(untar(Buffer.concat([link, a.subarray(512)]), dest2)).rejects.toThrow(/not a regular file \(tar type '2'\)/);
+    const corrupt = Buffer.from(a);
+    corrupt[10] ^= 0xff;
+    await expect(untar(corrupt, join(tmp.dir, 'x'))).rejects.toThrow(/corrupt tar header/);
+    // and GNU tar reads what we write
+    const archive = join(tmp.dir, 't1.tar');
+    writeFileSync(archive, a);
+    expect(execFileSync('tar', ['-tvf', archive], { encoding: 'utf8' })).toMatch(/-rw-r--r-- 0\/0 +\d+ 1970-01-01 00:00 model\.onnx\n-rw-r--r-- 0\/0 .* slipway\.json\n/);
+  });
+});
