@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ProviderChoice } from '../model/session.js';
 import type { EnvironmentSpec } from '../spec/types.js';
 import { openStore, storeLocation } from '../store/open.js';
+import '../store/github-release.js'; // registers github-release:// for manifests that publish there
 import type { ModelStore } from '../store/types.js';
 import { slotMembers } from './deployment.js';
 import { GitSource } from './git-source.js';

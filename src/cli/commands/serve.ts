@@ -32,6 +32,8 @@ export const serve: Command = {
     'log-max-bytes': { type: 'string', value: '<size>', description: 'rotate a prediction-log file at this size', default: String(DEFAULT_LOG_MAX_FILE_BYTES >> 20) + 'm' },
     'max-inflight': { type: 'string', value: '<n>', description: 'inference requests in flight before answering 503 + Retry-After', default: String(DEFAULT_MAX_INFLIGHT) },
     'max-body': { type: 'string', value: '<size>', description: 'largest request body accepted (413 beyond)', default: String(DEFAULT_MAX_BODY_BYTES >> 10) + 'k' },
+    'ort-threads': { type: 'string', value: '<n>', description: 'ONNX Runtime intra-op threads per loaded model', default: '1' },
+    'max-batch': { type: 'string', value: '<rows>', description: 'dynamic batching: most rows scored in one run (1 turns batching off)', default: '256' },
     provider: { type: 'string', value: '<auto|cpu|cuda>', description: 'ONNX Runtime execution provider (SLIPWAY_EXECUTION_PROVIDER)', default: 'auto' },
     'shutdown-grace': { type: 'string', value: '<duration>', description: 'how long SIGTERM waits for in-flight requests', default: '30s' },
   },
@@ -62,6 +64,8 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
       maxInflight: int(opts, 'max-inflight', 1, 1_000_000),
       maxBodyBytes: bytes(str(opts, 'max-body'), 'max-body'),
       provider,
+      threads: int(opts, 'ort-threads', 1, 1024),
+      maxBatchRows: int(opts, 'max-batch', 1, 1_000_000),
       serverVersion: VERSION,
       log,
     });

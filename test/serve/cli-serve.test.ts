@@ -1,0 +1,88 @@
+/**
+ * `slipway serve` as users run it: a separate process, following a bare remote on an interval
+ * (no webhook), and SIGTERM draining an in-flight request before exiting 0.
+ */
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServeStatus } from '../../src/serve/status.js';
+import { applicant, call, tensorRequest } from './client.js';
+import { buildWorld, ENV, type World } from './fixtures.js';
+import { runCli } from '../support/cli.js';
+
+let w: World;
+beforeAll(async () => {
+  w = await buildWorld({ l2s: [1, 300] });
+  w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'promote 1.0.0');
+});
+afterAll(() => {
+  if (w) rmSync(w.root, { recursive: true, force: true });
+});
+
+describe('slipway serve (process)', () => {
+  it('follows git on --interval, and SIGTERM drains the in-flight request then exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), 'serve', '--env', ENV, '--repo', w.remote, '--port', '0', '--interval', '300ms', '--store', w.storePath], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      for (let i = 0; i < 300 && !/serving staging on (http:\S+)/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+      const url = /serving staging on (http:\S+):/.exec(out)?.[1];
+      expect(url, err).toBeDefined();
+      expect(out).toMatch(/sync Synced, health Ready/);
+      // a push with no webhook: the interval picks it up
+      const commit = w.pin({ 'credit-risk': { pkg: w.packages[1] } }, 'promote 1.1.0');
+      let st: ServeStatus | undefined;
+      for (let i = 0; i < 100; i++) {
+        st = (await call(url!, 'GET', '/-/status')).body as ServeStatus;
+        if (st.sync.appliedCommit === commit) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(st!.sync).toMatchObject({ status: 'Synced', appliedCommit: commit });
+      expect(st!.lastReconcile?.trigger).toBe('interval');
+      // an in-flight request (body half sent) when SIGTERM arrives still gets its answer
+      const body = JSON.stringify(tensorRequest([applicant(0)]));
+      const reply = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(`${url}/v2/models/credit-risk/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
+          let t = '';
+          res.on('data', (c) => (t += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+        req.write(body.slice(0, 20));
+        setTimeout(() => {
+          child.kill('SIGTERM');
+          setTimeout(() => req.end(body.slice(20)), 200);
+        }, 100);
+      });
+      const r = await reply;
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.text).model_version).toBe('1.1.0');
+      expect(await exited).toBe(0);
+      expect(err).toMatch(/SIGTERM: draining in-flight requests/);
+      expect(err).toMatch(/stopped; every in-flight request finished/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses bad flags with exit 2 and a clear message', async () => {
+    const r = await runCli(['serve', '--env', ENV, '--interval', 'soon'], w.root);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--interval expects a duration such as 30s, 5m or 1h, got 'soon'/);
+    const b = await runCli(['serve', '--env', ENV, '--branch', '--upload-pack=x'], w.root);
+    expect(b.code).toBe(2);
+    const c = await runCli(['serve', '--env', ENV, '--branch', 'a..b', '--repo', w.remote], w.root);
+    expect(c.stderr).toMatch(/--branch: 'a\.\.b' is not a valid branch name/);
+    const d = await runCli(['serve', '--env', 'Prod'], w.root);
+    expect(d.stderr).toMatch(/invalid environment name "Prod"/);
+  });
+});
