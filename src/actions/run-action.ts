@@ -103,7 +103,6 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
         io.stdout(workflowCommand('add-mask', token));
         registerSecret(token);
         env.SLIPWAY_GITHUB_TOKEN = token;
-        env.GITHUB_TOKEN = token;
       }
       // The command reads the token from SLIPWAY_GITHUB_TOKEN; the processes it starts (git, a
       // training command) have no use for the input's copy.
@@ -124,8 +123,13 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
   const title = `slipway ${inv.argv[0]}`;
   const base = defaultContext(env);
   let stderr = '';
+  const set = new Set<string>();
   const ctx: CommandContext = {
     ...base,
+    setOutput: (name, value) => {
+      set.add(name);
+      base.setOutput(name, value);
+    },
     stdout: io.stdout,
     stderr: (t) => {
       stderr += t;
@@ -141,7 +145,7 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
   if (env === process.env) process.chdir(inv.cwd);
   io.stdout(`${redact(['slipway', ...inv.argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' '))}\n`);
   const code = await main(inv.argv, ctx);
-  for (const [output, path] of Object.entries(inv.files)) if (existsSync(path)) ctx.setOutput(output, path);
+  for (const [output, path] of Object.entries(inv.files)) if (!set.has(output) && existsSync(path)) ctx.setOutput(output, path);
   ctx.setOutput(EXIT_CODE_OUTPUT, String(code));
   if (code === 0) return 0;
   const message = errorMessage(stderr) || `exited with code ${code}`;
