@@ -52,7 +52,7 @@ function violationRow(v: Violation): string {
 
 /** Escapes text for a markdown table cell (no HTML, no pipes, no newlines). */
 function esc(s: string): string {
-  return s.replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+  return s.replace(/[\\`*_[\]<|]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
 }
 
 /** Plain-text lines for the terminal. */
