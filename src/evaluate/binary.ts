@@ -1,10 +1,11 @@
 import type { MetricKernel, MetricValues, Weights } from './kernel.js';
-import { averagePrecisionFromCounts, rankScores, rocAucFromCounts, rocCurveFromCounts, thresholdCounts, type RankIndex, type ThresholdCounts } from './ranking.js';
+import { RankingSums, sortDescending } from './ranking.js';
 
 /**
  * Binary classification metrics with scikit-learn's definitions (checked against sklearn 1.2.1 by
  * test/evaluate/golden.test.ts):
  * - roc_auc, average_precision: see ranking.ts (ties as sklearn; AP step-wise, not trapezoid).
+ *   Rows are kept in score order, so every metric (and every bootstrap replicate) is one pass.
  * - log_loss: probabilities clipped to [eps, 1 − eps] with eps = 2.220446049250313e-16, the float64
  *   machine epsilon that sklearn's eps="auto" picks for float64 input; then the row [1 − p, p] is
  *   renormalised by its sum, exactly as sklearn does.
@@ -37,45 +38,51 @@ export function binaryLogLossTerm(y: number, p: number): number {
 /** Calibration bin of a probability, as np.searchsorted(linspace(0, 1, n+1)[1:-1], p) (side="left"). */
 export function calibrationBin(p: number, nBins = CALIBRATION_BINS): number {
   const step = 1 / nBins;
-  let b = 0;
-  // edges are i·step, as numpy.linspace computes them
+  // a first guess, then corrected against the edges i·step exactly as numpy.linspace computes them
+  let b = Math.min(nBins - 1, Math.max(0, Math.ceil(p * nBins) - 1));
+  while (b > 0 && b * step >= p) b--;
   while (b < nBins - 1 && (b + 1) * step < p) b++;
   return b;
 }
 
 export class BinaryKernel implements MetricKernel {
   readonly rows: number;
-  private readonly idx: RankIndex;
+  /** row indices by score, highest first, and the ends of runs of ties (ranking.ts) */
+  private readonly order: Uint32Array;
+  private readonly runEnd: Uint8Array;
+  // per-row values, stored in score order so that a pass reads them sequentially
+  private readonly sFlags: Uint8Array; // bit 0: y, bit 1: predicted positive, bits 2..: calibration bin
+  private readonly sP: Float64Array;
+  private readonly sLL: Float64Array;
+  private readonly sSq: Float64Array;
   private readonly pred: Uint8Array;
-  private readonly ll: Float64Array;
-  private readonly sq: Float64Array;
-  private readonly bin: Uint8Array;
-  private counts?: ThresholdCounts;
 
-  constructor(
-    private readonly y: Uint8Array,
-    private readonly p: Float64Array,
-    readonly threshold: number,
-  ) {
+  constructor(y: Uint8Array, p: Float64Array, readonly threshold: number) {
     if (y.length !== p.length) throw new Error(`labels (${y.length}) and scores (${p.length}) differ in length`);
-    this.rows = y.length;
-    this.idx = rankScores(p);
     const n = y.length;
+    this.rows = n;
+    const { order, runEnd } = sortDescending(p);
+    this.order = order;
+    this.runEnd = runEnd;
+    this.sFlags = new Uint8Array(n);
+    this.sP = new Float64Array(n);
+    this.sLL = new Float64Array(n);
+    this.sSq = new Float64Array(n);
     this.pred = new Uint8Array(n);
-    this.ll = new Float64Array(n);
-    this.sq = new Float64Array(n);
-    this.bin = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
       const pi = p[i];
-      const yi = y[i];
-      this.pred[i] = pi >= threshold ? 1 : 0;
-      this.ll[i] = binaryLogLossTerm(yi, pi);
-      this.sq[i] = (yi - pi) * (yi - pi);
-      this.bin[i] = calibrationBin(pi);
+      const yi = y[i] ? 1 : 0;
+      const pr = pi >= threshold ? 1 : 0;
+      this.pred[i] = pr;
+      this.sFlags[k] = yi | (pr << 1) | (calibrationBin(pi) << 2);
+      this.sP[k] = pi;
+      this.sLL[k] = binaryLogLossTerm(yi, pi);
+      this.sSq[k] = (yi - pi) * (yi - pi);
     }
   }
 
-  /** the thresholded predictions (1 = positive) */
+  /** the thresholded predictions (1 = positive), in row order */
   predictions(): Uint8Array {
     return this.pred;
   }
@@ -90,9 +97,41 @@ export class BinaryKernel implements MetricKernel {
     return { metrics: r.metrics, extras: r.extras! };
   }
 
+  /** ROC AUC per group in one pass in score order (runs of ties are split by group as they close). */
+  groupMetric(index: Int32Array, groups: number): (number | null)[] {
+    const { order, runEnd, sFlags } = this;
+    const tps = new Float64Array(groups);
+    const fps = new Float64Array(groups);
+    const area = new Float64Array(groups);
+    const runPos = new Float64Array(groups);
+    const runNeg = new Float64Array(groups);
+    const touched = new Int32Array(groups);
+    let nTouched = 0;
+    for (let k = 0; k < this.rows; k++) {
+      const g = index[order[k]];
+      if (runPos[g] === 0 && runNeg[g] === 0) touched[nTouched++] = g;
+      if (sFlags[k] & 1) runPos[g]++;
+      else runNeg[g]++;
+      if (runEnd[k]) {
+        for (let t = 0; t < nTouched; t++) {
+          const h = touched[t];
+          area[h] += runNeg[h] * (tps[h] + runPos[h] / 2);
+          tps[h] += runPos[h];
+          fps[h] += runNeg[h];
+          runPos[h] = 0;
+          runNeg[h] = 0;
+        }
+        nTouched = 0;
+      }
+    }
+    return Array.from(area, (a, g) => (tps[g] === 0 || fps[g] === 0 ? null : a / tps[g] / fps[g]));
+  }
+
+  /** One pass over the rows in score order: every metric at once. */
   private compute(weights: Weights, extras = false): { metrics: MetricValues; extras?: BinaryExtras } {
-    const { y, p, pred, ll, sq, bin } = this;
+    const { order, runEnd, sFlags, sP, sLL, sSq } = this;
     const n = this.rows;
+    const sums = new RankingSums(extras);
     let W = 0;
     let tp = 0;
     let fp = 0;
@@ -100,33 +139,43 @@ export class BinaryKernel implements MetricKernel {
     let fn = 0;
     let llSum = 0;
     let sqSum = 0;
+    let runPos = 0;
+    let runNeg = 0;
     const bCount = new Float64Array(CALIBRATION_BINS);
     const bProb = new Float64Array(CALIBRATION_BINS);
     const bTrue = new Float64Array(CALIBRATION_BINS);
-    for (let i = 0; i < n; i++) {
-      const w = weights ? weights[i] : 1;
-      if (w === 0) continue;
-      W += w;
-      const yi = y[i];
-      if (pred[i]) {
-        if (yi) tp += w;
-        else fp += w;
-      } else if (yi) fn += w;
-      else tn += w;
-      llSum += w * ll[i];
-      sqSum += w * sq[i];
-      const b = bin[i];
-      bCount[b] += w;
-      bProb[b] += w * p[i];
-      if (yi) bTrue[b] += w;
+    for (let k = 0; k < n; k++) {
+      const w = weights === null ? 1 : weights[order[k]];
+      if (w !== 0) {
+        const f = sFlags[k];
+        const yi = f & 1;
+        W += w;
+        if (yi) runPos += w;
+        else runNeg += w;
+        if (f & 2) {
+          if (yi) tp += w;
+          else fp += w;
+        } else if (yi) fn += w;
+        else tn += w;
+        llSum += w * sLL[k];
+        sqSum += w * sSq[k];
+        const b = f >>> 2;
+        bCount[b] += w;
+        bProb[b] += w * sP[k];
+        if (yi) bTrue[b] += w;
+      }
+      if (runEnd[k]) {
+        sums.run(runPos, runNeg);
+        runPos = 0;
+        runNeg = 0;
+      }
     }
-    this.counts = thresholdCounts(y, this.idx, weights, this.counts);
     let ece = 0;
     for (let b = 0; b < CALIBRATION_BINS; b++) if (bCount[b] > 0) ece += (bCount[b] / W) * Math.abs(bTrue[b] / bCount[b] - bProb[b] / bCount[b]);
     const div = (a: number, b: number) => (b === 0 ? null : a / b);
     const metrics: MetricValues = {
-      roc_auc: rocAucFromCounts(this.counts),
-      average_precision: averagePrecisionFromCounts(this.counts),
+      roc_auc: sums.rocAuc(),
+      average_precision: sums.averagePrecision(),
       log_loss: div(llSum, W),
       brier: div(sqSum, W),
       accuracy: div(tp + tn, W),
@@ -146,7 +195,7 @@ export class BinaryKernel implements MetricKernel {
         fraction_positive: div(bTrue[b], bCount[b]),
       });
     }
-    const curve = rocCurveFromCounts(this.counts);
+    const curve = sums.rocCurve();
     return {
       metrics,
       extras: {

@@ -1,5 +1,5 @@
 import type { FairnessAttribute, GroupRow } from './report-types.js';
-import { groupRows, type Groups } from './groups.js';
+import type { Groups } from './groups.js';
 
 /**
  * Group fairness with Fairlearn's definitions (fairlearn.metrics), computed per sensitive attribute:
@@ -20,8 +20,8 @@ import { groupRows, type Groups } from './groups.js';
 export interface FairnessInput {
   /** binary tasks: true labels and thresholded predictions; absent for multiclass and regression */
   binary?: { y: Uint8Array; pred: Uint8Array };
-  /** the main metric on a subset of rows (null when undefined there) */
-  metricOf: (rows: Uint32Array) => number | null;
+  /** the main metric of each group (null when undefined there) */
+  groupMetric: (number | null)[];
   metricName: string;
   minGroupSize: number;
 }
@@ -48,28 +48,32 @@ const nullMax = (a: number | null, b: number | null) => (a === null || b === nul
 const nullMin = (a: number | null, b: number | null) => (a === null || b === null ? null : Math.min(a, b));
 
 export function fairnessFor(groups: Groups, input: FairnessInput): FairnessAttribute {
-  const rowsOf = groupRows(groups);
-  const rows: GroupRow[] = groups.labels.map((label, k) => {
-    const r = rowsOf[k];
-    const row: GroupRow = { group: label, count: r.length, selection_rate: null, tpr: null, fpr: null, metric: input.metricOf(r), small: r.length < input.minGroupSize };
+  const G = groups.labels.length;
+  const { index } = groups;
+  const count = new Float64Array(G);
+  const tp = new Float64Array(G);
+  const fp = new Float64Array(G);
+  const fn = new Float64Array(G);
+  const tn = new Float64Array(G);
+  if (input.binary) {
+    const { y, pred } = input.binary;
+    for (let i = 0; i < index.length; i++) {
+      const g = index[i];
+      count[g]++;
+      if (pred[i]) {
+        if (y[i]) tp[g]++;
+        else fp[g]++;
+      } else if (y[i]) fn[g]++;
+      else tn[g]++;
+    }
+  } else for (let i = 0; i < index.length; i++) count[index[i]]++;
+  const rows: GroupRow[] = groups.labels.map((label, g) => {
+    const row: GroupRow = { group: label, count: count[g], selection_rate: null, tpr: null, fpr: null, metric: input.groupMetric[g] ?? null, small: count[g] < input.minGroupSize };
     if (input.binary) {
-      const { y, pred } = input.binary;
-      let tp = 0;
-      let fp = 0;
-      let fn = 0;
-      let tn = 0;
-      for (let j = 0; j < r.length; j++) {
-        const i = r[j];
-        if (pred[i]) {
-          if (y[i]) tp++;
-          else fp++;
-        } else if (y[i]) fn++;
-        else tn++;
-      }
-      row.selection_rate = r.length ? (tp + fp) / r.length : null;
-      row.tpr = tp + fn ? tp / (tp + fn) : null;
-      row.fpr = fp + tn ? fp / (fp + tn) : null;
-      row.positives = tp + fn;
+      row.selection_rate = count[g] ? (tp[g] + fp[g]) / count[g] : null;
+      row.tpr = tp[g] + fn[g] ? tp[g] / (tp[g] + fn[g]) : null;
+      row.fpr = fp[g] + tn[g] ? fp[g] / (fp[g] + tn[g]) : null;
+      row.positives = tp[g] + fn[g];
     }
     return row;
   });

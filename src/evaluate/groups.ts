@@ -23,26 +23,48 @@ export function intersectionName(columns: string[]): string {
 export function encodeGroups(columns: ArrayLike<unknown>[]): Groups {
   if (columns.length === 0) throw new Error('encodeGroups needs at least one column');
   const n = columns[0].length;
-  const raw: string[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    raw[i] = columns.length === 1 ? groupLabel(columns[0][i]) : columns.map((c) => groupLabel(c[i])).join(' & ');
+  // each column to codes (first-seen order), then combined codes, then labels sorted
+  const coded = columns.map((col) => {
+    const codes = new Int32Array(n);
+    const seen = new Map<unknown, number>();
+    const labels: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = col[i];
+      let k = seen.get(v);
+      if (k === undefined) {
+        k = labels.length;
+        seen.set(v, k);
+        labels.push(groupLabel(v));
+      }
+      codes[i] = k;
+    }
+    return { codes, labels };
+  });
+  let combined = coded[0].codes;
+  let names = coded[0].labels;
+  for (let c = 1; c < coded.length; c++) {
+    const next = new Int32Array(n);
+    const seen = new Map<number, number>();
+    const labels: string[] = [];
+    const k2 = coded[c].labels.length;
+    for (let i = 0; i < n; i++) {
+      const key = combined[i] * k2 + coded[c].codes[i];
+      let k = seen.get(key);
+      if (k === undefined) {
+        k = labels.length;
+        seen.set(key, k);
+        labels.push(`${names[combined[i]]} & ${coded[c].labels[coded[c].codes[i]]}`);
+      }
+      next[i] = k;
+    }
+    combined = next;
+    names = labels;
   }
-  const labels = [...new Set(raw)].sort();
+  // distinct raw values can share a label (null and NaN are both missing): merge by label, sorted
+  const labels = [...new Set(names)].sort();
   const pos = new Map(labels.map((l, i) => [l, i]));
+  const remap = Int32Array.from(names, (l) => pos.get(l)!);
   const index = new Int32Array(n);
-  for (let i = 0; i < n; i++) index[i] = pos.get(raw[i])!;
+  for (let i = 0; i < n; i++) index[i] = remap[combined[i]];
   return { labels, index };
-}
-
-/** Row indices of each group. */
-export function groupRows(g: Groups): Uint32Array[] {
-  const sizes = new Uint32Array(g.labels.length);
-  for (let i = 0; i < g.index.length; i++) sizes[g.index[i]]++;
-  const out = Array.from(sizes, (s) => new Uint32Array(s));
-  const fill = new Uint32Array(g.labels.length);
-  for (let i = 0; i < g.index.length; i++) {
-    const k = g.index[i];
-    out[k][fill[k]++] = i;
-  }
-  return out;
 }

@@ -11,6 +11,8 @@ export type MetricValues = Record<string, number | null>;
 export interface MetricKernel {
   readonly rows: number;
   metrics(weights: Weights): MetricValues;
+  /** the main metric (see mainMetric) of each group, in one pass; `index` gives each row's group */
+  groupMetric(index: Int32Array, groups: number): (number | null)[];
 }
 
 export interface MetricInfo {

@@ -51,6 +51,17 @@ export class MulticlassKernel implements MetricKernel {
     return this.pred;
   }
 
+  /** accuracy per group */
+  groupMetric(index: Int32Array, groups: number): (number | null)[] {
+    const n = new Float64Array(groups);
+    const ok = new Float64Array(groups);
+    for (let i = 0; i < this.rows; i++) {
+      n[index[i]]++;
+      if (this.y[i] === this.pred[i]) ok[index[i]]++;
+    }
+    return Array.from(n, (c, g) => (c === 0 ? null : ok[g] / c));
+  }
+
   metrics(weights: Weights): MetricValues {
     const { y, pred, ll, classes } = this;
     const tp = new Float64Array(classes);

@@ -23,34 +23,13 @@ export function makeKernel(pred: Predictions): MetricKernel {
   }
 }
 
-/** The predictions restricted to some rows (in the given order). */
-export function subset(pred: Predictions, rows: Uint32Array): Predictions {
-  const pick = <T extends Uint8Array | Int32Array | Float64Array>(a: T, out: T): T => {
-    for (let j = 0; j < rows.length; j++) out[j] = a[rows[j]];
-    return out;
-  };
-  switch (pred.task) {
-    case 'binary-classification':
-      return { ...pred, y: pick(pred.y, new Uint8Array(rows.length)), p: pick(pred.p, new Float64Array(rows.length)) };
-    case 'multiclass-classification': {
-      const k = pred.classes;
-      const probs = new Float64Array(rows.length * k);
-      for (let j = 0; j < rows.length; j++) probs.set(pred.probs.subarray(rows[j] * k, rows[j] * k + k), j * k);
-      return { ...pred, y: pick(pred.y, new Int32Array(rows.length)), probs };
-    }
-    case 'regression':
-      return { ...pred, y: pick(pred.y, new Float64Array(rows.length)), yhat: pick(pred.yhat, new Float64Array(rows.length)) };
-  }
-}
-
-/** Fairness figures for every attribute (sensitive columns and intersections), per fairness.ts. */
-export function fairnessReport(pred: Predictions, attributes: Record<string, Groups>, minGroupSize: number): Record<string, FairnessAttribute> {
+/** Fairness figures for every attribute (sensitive columns and intersections), per fairness.ts. `kernel` is the model's (reused when given). */
+export function fairnessReport(pred: Predictions, attributes: Record<string, Groups>, minGroupSize: number, kernel: MetricKernel = makeKernel(pred)): Record<string, FairnessAttribute> {
   const metricName = mainMetric(pred.task);
-  const binary = pred.task === 'binary-classification' ? { y: pred.y, pred: thresholded(pred.p, pred.threshold) } : undefined;
-  const metricOf = (rows: Uint32Array) => (rows.length === 0 ? null : makeKernel(subset(pred, rows)).metrics(null)[metricName] ?? null);
+  const binary = pred.task === 'binary-classification' ? { y: pred.y, pred: kernel instanceof BinaryKernel ? kernel.predictions() : thresholded(pred.p, pred.threshold) } : undefined;
   const out: Record<string, FairnessAttribute> = {};
   for (const [name, groups] of Object.entries(attributes)) {
-    out[name] = fairnessFor(groups, { binary, metricOf, metricName, minGroupSize });
+    out[name] = fairnessFor(groups, { binary, groupMetric: kernel.groupMetric(groups.index, groups.labels.length), metricName, minGroupSize });
   }
   return out;
 }

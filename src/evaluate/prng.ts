@@ -46,8 +46,23 @@ export class Prng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
-  /** a uniform integer in [0, n) (n ≤ 2^53) */
+  /**
+   * A uniform integer in [0, n). Up to 2^21 it takes one 32-bit draw (Lemire's multiply-and-reject:
+   * exactly uniform, and u·n is exact in a double); above, a 53-bit double.
+   */
   nextInt(n: number): number {
+    if (n <= 2097152) {
+      let u = this.nextUint32();
+      let low = Math.imul(u, n) >>> 0; // the low 32 bits of u·n
+      if (low < n) {
+        const t = (4294967296 - n) % n;
+        while (low < t) {
+          u = this.nextUint32();
+          low = Math.imul(u, n) >>> 0;
+        }
+      }
+      return Math.floor((u * n) / 4294967296); // exact: u·n < 2^53
+    }
     return Math.floor(this.nextDouble() * n);
   }
 }

@@ -1,148 +1,123 @@
 /**
- * Ranking metrics (ROC AUC, average precision, the ROC curve) computed from per-threshold counts.
+ * Ordering scores for the ranking metrics (ROC AUC, average precision, the ROC curve).
  *
- * The scores are ranked once (`rankScores`): the distinct values in ascending order, and for each row
- * the index of its value among them. After that, the weighted positive and negative counts at every
- * distinct threshold take one pass over the rows (`thresholdCounts`), with no sort. This is what makes
- * a paired bootstrap over a million rows feasible: a resample is a vector of integer weights (how many
- * times each row was drawn), and a metric on the weighted rows equals the metric on the resample.
+ * The rows are sorted once, by score descending (an LSD radix sort on the float64 bit patterns: O(n),
+ * no comparator), and the ends of runs of equal scores are marked. After that every ranking metric is
+ * one pass in that order, summing the (weighted) positives and negatives of each run of ties. This is
+ * what makes a paired bootstrap over a million rows feasible: a resample is a vector of integer weights
+ * (how many times each row was drawn), and a metric on the weighted rows equals the metric on the
+ * resample, so no replicate sorts anything.
  *
- * Ties are handled as scikit-learn does: all rows sharing a score form one threshold, so the ROC
- * curve moves diagonally across them (a tied positive/negative pair counts one half).
+ * Ties are handled as scikit-learn does: all rows sharing a score form one threshold, so the ROC curve
+ * moves diagonally across them (a tied positive/negative pair counts one half).
  */
-export interface RankIndex {
-  /** distinct scores, ascending */
-  distinct: Float64Array;
-  /** per row, the index of its score in `distinct` */
-  rank: Uint32Array;
+export interface ScoreOrder {
+  /** row indices by score, highest first */
+  order: Uint32Array;
+  /** 1 at sorted positions that end a run of equal scores */
+  runEnd: Uint8Array;
 }
 
-export function rankScores(scores: Float64Array): RankIndex {
-  const sorted = Float64Array.from(scores);
-  sorted.sort();
-  let d = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    if (i === 0 || sorted[i] !== sorted[d - 1]) sorted[d++] = sorted[i];
+const RADIX = 1 << 16;
+
+/** Row indices sorted by score, highest first (−0 and +0 are equal; NaN is not expected). */
+export function sortDescending(scores: Float64Array): ScoreOrder {
+  const n = scores.length;
+  const buf = new Float64Array(n);
+  for (let i = 0; i < n; i++) buf[i] = scores[i] + 0; // −0 → +0
+  const words = new Uint32Array(buf.buffer);
+  let hi = new Uint32Array(n);
+  let lo = new Uint32Array(n);
+  let idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    // ascending key: flip the sign bit of positives, every bit of negatives; then complement for descending
+    const h = words[2 * i + 1];
+    const l = words[2 * i];
+    const neg = h >>> 31 === 1;
+    hi[i] = ~(neg ? ~h : h ^ 0x80000000) >>> 0;
+    lo[i] = ~(neg ? ~l : l) >>> 0;
+    idx[i] = i;
   }
-  const distinct = sorted.slice(0, d);
-  const rank = new Uint32Array(scores.length);
-  for (let i = 0; i < scores.length; i++) {
-    const v = scores[i];
-    let lo = 0;
-    let hi = d - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (distinct[mid] < v) lo = mid + 1;
-      else hi = mid;
+  let hi2 = new Uint32Array(n);
+  let lo2 = new Uint32Array(n);
+  let idx2 = new Uint32Array(n);
+  const count = new Uint32Array(RADIX);
+  for (let pass = 0; pass < 4; pass++) {
+    const src = pass < 2 ? lo : hi;
+    const shift = pass % 2 === 0 ? 0 : 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(src[i] >>> shift) & 0xffff]++;
+    if (n === 0 || count[(src[0] >>> shift) & 0xffff] === n) continue; // one digit value: nothing to move
+    let sum = 0;
+    for (let d = 0; d < RADIX; d++) {
+      const c = count[d];
+      count[d] = sum;
+      sum += c;
     }
-    rank[i] = lo;
-  }
-  return { distinct, rank };
-}
-
-/** Weighted positives and negatives per distinct score (buffers are reused when given). */
-export interface ThresholdCounts {
-  pos: Float64Array;
-  neg: Float64Array;
-  /** totals */
-  P: number;
-  N: number;
-}
-
-export function thresholdCounts(y: Uint8Array, idx: RankIndex, weights: Uint32Array | null, into?: ThresholdCounts): ThresholdCounts {
-  const d = idx.distinct.length;
-  const pos = into?.pos ?? new Float64Array(d);
-  const neg = into?.neg ?? new Float64Array(d);
-  pos.fill(0);
-  neg.fill(0);
-  const rank = idx.rank;
-  if (weights) {
-    for (let i = 0; i < y.length; i++) {
-      const w = weights[i];
-      if (w === 0) continue;
-      if (y[i]) pos[rank[i]] += w;
-      else neg[rank[i]] += w;
+    for (let i = 0; i < n; i++) {
+      const at = count[(src[i] >>> shift) & 0xffff]++;
+      hi2[at] = hi[i];
+      lo2[at] = lo[i];
+      idx2[at] = idx[i];
     }
-  } else {
-    for (let i = 0; i < y.length; i++) {
-      if (y[i]) pos[rank[i]]++;
-      else neg[rank[i]]++;
+    [hi, hi2] = [hi2, hi];
+    [lo, lo2] = [lo2, lo];
+    [idx, idx2] = [idx2, idx];
+  }
+  const runEnd = new Uint8Array(n);
+  for (let k = 0; k < n; k++) runEnd[k] = k === n - 1 || hi[k] !== hi[k + 1] || lo[k] !== lo[k + 1] ? 1 : 0;
+  return { order: idx, runEnd };
+}
+
+/** Accumulates ROC AUC and average precision run by run, in descending score order. */
+export class RankingSums {
+  /** weighted positives and negatives seen in earlier runs */
+  tps = 0;
+  fps = 0;
+  private area = 0;
+  private ap = 0;
+  /** the ROC curve's points (fps, tps) after each run, when asked for */
+  readonly curve: { fps: number[]; tps: number[] } | null;
+
+  constructor(withCurve = false) {
+    this.curve = withCurve ? { fps: [0], tps: [0] } : null;
+  }
+
+  /** closes a run of equal scores holding `pos` positives and `neg` negatives */
+  run(pos: number, neg: number): void {
+    if (pos === 0 && neg === 0) return;
+    if (neg !== 0) this.area += neg * (this.tps + pos / 2);
+    this.tps += pos;
+    this.fps += neg;
+    if (pos !== 0) this.ap += pos * (this.tps / (this.tps + this.fps));
+    if (this.curve) {
+      this.curve.fps.push(this.fps);
+      this.curve.tps.push(this.tps);
     }
   }
-  let P = 0;
-  let N = 0;
-  for (let k = 0; k < d; k++) {
-    P += pos[k];
-    N += neg[k];
-  }
-  return { pos, neg, P, N };
-}
 
-/**
- * ROC AUC (sklearn.metrics.roc_auc_score for binary y): the area under the ROC curve drawn through the
- * distinct thresholds. Summed in counts: Σ_k neg_k·(positives ranked strictly above + pos_k/2) / (P·N),
- * which is exact for integer weights. null when y has a single class (sklearn raises there).
- */
-export function rocAucFromCounts(c: ThresholdCounts): number | null {
-  if (c.P === 0 || c.N === 0) return null;
-  let above = 0;
-  let area = 0;
-  for (let k = c.pos.length - 1; k >= 0; k--) {
-    const p = c.pos[k];
-    const n = c.neg[k];
-    if (n !== 0) area += n * (above + p / 2);
-    above += p;
+  /**
+   * ROC AUC (sklearn.metrics.roc_auc_score, binary): the area under the curve through the distinct
+   * thresholds, Σ_runs neg·(positives ranked above + pos/2) / (P·N). null with a single class.
+   */
+  rocAuc(): number | null {
+    return this.tps === 0 || this.fps === 0 ? null : this.area / this.tps / this.fps;
   }
-  return area / c.P / c.N;
-}
 
-/**
- * Average precision as sklearn.metrics.average_precision_score computes it: the step-wise sum
- * Σ_k (R_k − R_{k−1})·P_k over distinct thresholds in decreasing order (no interpolation, no
- * trapezoid). null when y has no positive (recall is undefined).
- */
-export function averagePrecisionFromCounts(c: ThresholdCounts): number | null {
-  if (c.P === 0) return null;
-  let tps = 0;
-  let fps = 0;
-  let ap = 0;
-  for (let k = c.pos.length - 1; k >= 0; k--) {
-    const p = c.pos[k];
-    const n = c.neg[k];
-    if (p === 0 && n === 0) continue;
-    tps += p;
-    fps += n;
-    if (p !== 0) ap += (p / c.P) * (tps / (tps + fps));
+  /**
+   * Average precision (sklearn.metrics.average_precision_score): the step-wise Σ (R_k − R_{k−1})·P_k
+   * over distinct thresholds, highest first (no interpolation, no trapezoid). null with no positive.
+   */
+  averagePrecision(): number | null {
+    return this.tps === 0 ? null : this.ap / this.tps;
   }
-  return ap;
-}
 
-/** The ROC curve through every distinct threshold, starting at (0, 0), down-sampled to at most maxPoints. */
-export function rocCurveFromCounts(c: ThresholdCounts, maxPoints = 101): { fpr: number[]; tpr: number[] } | undefined {
-  if (c.P === 0 || c.N === 0) return undefined;
-  const fpr = [0];
-  const tpr = [0];
-  let tps = 0;
-  let fps = 0;
-  for (let k = c.pos.length - 1; k >= 0; k--) {
-    if (c.pos[k] === 0 && c.neg[k] === 0) continue;
-    tps += c.pos[k];
-    fps += c.neg[k];
-    fpr.push(fps / c.N);
-    tpr.push(tps / c.P);
+  /** the ROC curve as rates, down-sampled to at most maxPoints */
+  rocCurve(maxPoints = 101): { fpr: number[]; tpr: number[] } | undefined {
+    if (!this.curve || this.tps === 0 || this.fps === 0) return undefined;
+    const m = this.curve.fps.length;
+    const pick = m <= maxPoints ? Array.from({ length: m }, (_, i) => i) : Array.from({ length: maxPoints }, (_, j) => Math.round((j * (m - 1)) / (maxPoints - 1)));
+    const r = (x: number) => Math.round(x * 1e6) / 1e6;
+    return { fpr: pick.map((i) => r(this.curve!.fps[i] / this.fps)), tpr: pick.map((i) => r(this.curve!.tps[i] / this.tps)) };
   }
-  if (fpr.length <= maxPoints) return { fpr, tpr };
-  const outF: number[] = [];
-  const outT: number[] = [];
-  const step = (fpr.length - 1) / (maxPoints - 1);
-  for (let j = 0; j < maxPoints; j++) {
-    const i = Math.round(j * step);
-    outF.push(round6(fpr[i]));
-    outT.push(round6(tpr[i]));
-  }
-  return { fpr: outF, tpr: outT };
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }

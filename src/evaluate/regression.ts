@@ -22,6 +22,17 @@ export class RegressionKernel implements MetricKernel {
     this.rows = y.length;
   }
 
+  /** mean absolute error per group */
+  groupMetric(index: Int32Array, groups: number): (number | null)[] {
+    const n = new Float64Array(groups);
+    const abs = new Float64Array(groups);
+    for (let i = 0; i < this.rows; i++) {
+      n[index[i]]++;
+      abs[index[i]] += Math.abs(this.yhat[i] - this.y[i]);
+    }
+    return Array.from(n, (c, g) => (c === 0 ? null : abs[g] / c));
+  }
+
   metrics(weights: Weights): MetricValues {
     const { y, yhat } = this;
     let W = 0;

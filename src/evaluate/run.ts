@@ -146,8 +146,8 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     const sensitive = Object.fromEntries(model.sensitive.map((c) => [c, sensitiveValues(labels.columns[c], columnKind(model.schema.properties[c]))]));
     for (const c of model.sensitive) groups[c] = encodeGroups([sensitive[c]]);
     for (const combo of spec.evaluate?.intersections ?? []) groups[intersectionName(combo)] = encodeGroups(combo.map((c) => sensitive[c]));
-    const fairness = fairnessReport(candPred, groups, minGroupSize);
-    const championFairness = champPred ? fairnessReport(champPred, groups, minGroupSize) : undefined;
+    const fairness = fairnessReport(candPred, groups, minGroupSize, candKernel);
+    const championFairness = champPred ? fairnessReport(champPred, groups, minGroupSize, champKernel!) : undefined;
     lap('fairness', t);
 
     t = performance.now();

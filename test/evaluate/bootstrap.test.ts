@@ -107,3 +107,18 @@ describe('paired bootstrap', () => {
     expect(r.brier).toBeDefined();
   });
 });
+
+describe('score ordering and calibration bins', () => {
+  it('sorts any doubles highest first (negatives, −0 = +0, ties marked as runs)', async () => {
+    const { sortDescending } = await import('../../src/evaluate/ranking.js');
+    const s = Float64Array.from([0.5, -1, 3, -0, 0, 0.5, -2.5, 1e-300, -1e-300, 3]);
+    const { order, runEnd } = sortDescending(s);
+    expect(Array.from(order, (i) => s[i])).toEqual([3, 3, 0.5, 0.5, 1e-300, -0, 0, -1e-300, -1, -2.5]);
+    expect(Array.from(runEnd)).toEqual([0, 1, 0, 1, 1, 0, 1, 1, 1, 1]);
+  });
+
+  it('calibration bins follow numpy.searchsorted on linspace edges (a value on an edge goes to the lower bin)', async () => {
+    const { calibrationBin } = await import('../../src/evaluate/binary.js');
+    expect([0, 0.05, 0.1, 0.1000001, 0.3, 0.30000000000000004, 0.7, 0.9, 0.95, 1].map((p) => calibrationBin(p))).toEqual([0, 0, 0, 1, 2, 2, 6, 8, 9, 9]);
+  });
+});
