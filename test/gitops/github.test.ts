@@ -137,4 +137,21 @@ describe('promote through the GitHub API (createCommitOnBranch)', () => {
     expect(gh.violations.length).toBe(before + 1);
     gh.violations.splice(before);
   });
+
+  it('with the git CLI and a token outside Actions: pushes the branch with git and opens the PR through the API', async () => {
+    const r = gitopsRepos();
+    const p = writeTestPackage(join(r.root, 'pkg'), 'credit-risk', '1.0.0');
+    const env = { PATH: process.env.PATH, GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: 'acme/risk5', GITHUB_API_URL: gh.apiUrl };
+    const res = await runCli(['promote', '--model', 'credit-risk', '--candidate', p, '--env', 'production', '--approver', '@grace'], r.a, env);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain('via origin (git)');
+    const pulls = [...gh.repo('acme', 'risk5').pulls.values()];
+    expect(pulls).toHaveLength(1);
+    expect(res.outputs['pr-url']).toBe(pulls[0].html_url);
+    expect(res.outputs['pr-number']).toBe(String(pulls[0].number));
+    expect(res.stdout).toContain(`opened pull request #${pulls[0].number}: ${pulls[0].html_url}`);
+    expect(sh(r.remote, 'log', '-1', '--format=%an|%s', 'slipway/promote/production/credit-risk-1.0.0').trim()).toBe('Ada Lovelace|promote(production): credit-risk none -> 1.0.0');
+    expect(gh.requests.filter((q) => q.template === '/graphql' && q.login === 'github-actions[bot]' && q.body?.variables?.input?.branch?.repositoryNameWithOwner === 'acme/risk5')).toHaveLength(0);
+    expect(gh.violations).toEqual([]);
+  });
 });
