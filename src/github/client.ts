@@ -32,6 +32,9 @@ import { ExternalError, UsageError } from '../errors.js';
 import { readEnv, type SlipwayEnv } from '../env.js';
 import { redact, registerSecret } from '../secrets.js';
 
+/** The repository-bound API (implemented in api.ts, from the small functions of this folder). */
+export type { GitHubApi } from './api.js';
+
 export const SlipwayOctokit = Octokit.plugin(paginateRest, retry, throttling);
 export type GitHub = InstanceType<typeof SlipwayOctokit>;
 

@@ -224,7 +224,10 @@ describe('GitHub Enterprise Server', () => {
       const api = createGitHubApi(octokit, parseRepository('corp/models'));
       expect(await api.identity()).toBe('enterprise-user');
       await api.createIssue({ title: 'hello', body: 'from ghes' });
-      expect(ghes.requests.map((r) => r.path)).toEqual(['/api/v3/user', '/api/v3/repos/corp/models/issues']);
+      ghes.graphql('viewer', () => ({ viewer: { login: 'enterprise-user' } }));
+      const viewer = await octokit.graphql<{ viewer: { login: string } }>('query { viewer { login } }');
+      expect(viewer.viewer.login).toBe('enterprise-user');
+      expect(ghes.requests.map((r) => r.path)).toEqual(['/api/v3/user', '/api/v3/repos/corp/models/issues', '/api/graphql']);
       expect(ghes.violations).toEqual([]);
       expect(githubFromEnv(readEnv({}))).toBeUndefined();
     } finally {

@@ -247,6 +247,9 @@ export class GitHubTestServer {
     const send = (r: GhResponse) => this.send(res, r, rec);
     try {
       let path = url.pathname;
+      // GitHub Enterprise Server: REST under /api/v3, GraphQL at /api/graphql
+      const ghesGraphql = this.prefix.endsWith('/api/v3') && path === this.prefix.replace(/\/v3$/, '/graphql');
+      if (ghesGraphql) path = this.prefix + '/graphql';
       if (this.prefix) {
         if (!path.startsWith(this.prefix + '/') && path !== this.prefix) {
           return send(this.violation(rec, 'unknown-route', [`request outside the API prefix ${this.prefix}`], 404));
