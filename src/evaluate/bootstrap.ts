@@ -35,11 +35,10 @@ export function pairedBootstrap(candidate: MetricKernel, champion: MetricKernel,
   const names = metrics.map((m) => m.name).filter((m) => full.cand[m] != null && full.champ[m] != null);
   const samples: Record<string, number[]> = Object.fromEntries(names.map((m) => [m, []]));
   const rng = new Prng(opts.seed);
-  const counts = new Uint32Array(n);
+  const small = new Uint8Array(n);
   if (n > 0) {
     for (let r = 0; r < opts.samples; r++) {
-      counts.fill(0);
-      for (let j = 0; j < n; j++) counts[rng.nextInt(n)]++;
+      const counts = drawCounts(rng, n, small);
       const a = candidate.metrics(counts);
       const b = champion.metrics(counts);
       for (const m of names) {
@@ -68,4 +67,24 @@ export function pairedBootstrap(candidate: MetricKernel, champion: MetricKernel,
     };
   }
   return out;
+}
+
+/**
+ * n draws with replacement as per-row counts. Counts go in a Uint8Array (1 byte a row: the passes that
+ * read them stay in cache); in the astronomically unlikely case that a row is drawn 256 times, the
+ * counts so far move to a Uint32Array and drawing goes on there. The PRNG stream is the same either way.
+ */
+export function drawCounts(rng: Prng, n: number, small: Uint8Array): Uint8Array | Uint32Array {
+  small.fill(0);
+  for (let j = 0; j < n; j++) {
+    const i = rng.nextInt(n);
+    if (small[i] === 255) {
+      const big = Uint32Array.from(small);
+      big[i]++;
+      for (let k = j + 1; k < n; k++) big[rng.nextInt(n)]++;
+      return big;
+    }
+    small[i]++;
+  }
+  return small;
 }

@@ -1,10 +1,11 @@
 /**
  * A metric kernel holds one model's predictions on one dataset, pre-processed once, and computes all
  * of the task's metrics in a pass over the rows. `weights` are bootstrap counts (how many times each
- * row was drawn); null means every row once. A metric on weighted rows equals the metric on the
+ * row was drawn; a Uint8Array when no row was drawn more than 255 times, which keeps the array small
+ * enough for the cache); null means every row once. A metric on weighted rows equals the metric on the
  * resample the weights describe, so the same code gives the reported metrics and every replicate.
  */
-export type Weights = Uint32Array | null;
+export type Weights = Uint8Array | Uint32Array | null;
 
 export type MetricValues = Record<string, number | null>;
 

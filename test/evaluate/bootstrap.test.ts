@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pairedBootstrap } from '../../src/evaluate/bootstrap.js';
+import { drawCounts, pairedBootstrap } from '../../src/evaluate/bootstrap.js';
 import { BinaryKernel } from '../../src/evaluate/binary.js';
 import { BINARY_METRICS, REGRESSION_METRICS } from '../../src/evaluate/kernel.js';
 import { percentile } from '../../src/evaluate/percentile.js';
@@ -96,6 +96,17 @@ describe('paired bootstrap', () => {
       if (r.mae.ci_low <= 0 && r.mae.ci_high >= 0) covered++;
     }
     expect(covered).toBeGreaterThanOrEqual(45); // nominal 90%: 54 expected
+  });
+
+  it('draws n rows as per-row counts, moving to 32-bit counts if a row is drawn more than 255 times', () => {
+    const c = drawCounts(new Prng(3), 1000, new Uint8Array(1000));
+    expect(c).toBeInstanceOf(Uint8Array);
+    expect(c.reduce((a, b) => a + b, 0)).toBe(1000);
+    let i = 0;
+    const skewed = { nextInt: () => (i++ % 2 === 0 ? 0 : 1) } as unknown as Prng; // rows 0 and 1 get 300 draws each
+    const big = drawCounts(skewed, 600, new Uint8Array(600));
+    expect(big).toBeInstanceOf(Uint32Array);
+    expect([big[0], big[1], big.reduce((a, b) => a + b, 0)]).toEqual([300, 300, 600]);
   });
 
   it('metrics undefined on either model have no delta', () => {
