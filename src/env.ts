@@ -25,6 +25,8 @@ export interface SlipwayEnv {
   sourceDateEpoch?: number;
   /** SLIPWAY_GITHUB_WAIT_SCALE: multiplies GitHub retry/rate-limit waits (tests use 0.001); default 1 */
   githubWaitScale?: number;
+  /** SLIPWAY_GITHUB_IDENTITY: the login the token comments as, when GET /user cannot tell (a GitHub App: `<app-slug>[bot]`) */
+  githubIdentity?: string;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
@@ -49,6 +51,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
     executionProvider: env.SLIPWAY_EXECUTION_PROVIDER || undefined,
     actionsRuntimeToken: registered(env.ACTIONS_RUNTIME_TOKEN),
     sourceDateEpoch: env.SOURCE_DATE_EPOCH && /^\d+$/.test(env.SOURCE_DATE_EPOCH) ? Number(env.SOURCE_DATE_EPOCH) : undefined,
+    githubIdentity: env.SLIPWAY_GITHUB_IDENTITY || undefined,
     githubWaitScale: env.SLIPWAY_GITHUB_WAIT_SCALE && /^\d+(\.\d+)?$/.test(env.SLIPWAY_GITHUB_WAIT_SCALE) ? Number(env.SLIPWAY_GITHUB_WAIT_SCALE) : undefined,
   };
 }

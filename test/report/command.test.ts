@@ -133,6 +133,15 @@ describe('slipway report on a pull request', () => {
     expect(gh.violations).toEqual([]);
   });
 
+  it('a GitHub App token comments as the identity given in SLIPWAY_GITHUB_IDENTITY', async () => {
+    gh.addToken('ghs_appTokenEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE', 'slipway-app[bot]', { installation: true });
+    const pr = seedPr();
+    const e = env('ghs_appTokenEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE', { SLIPWAY_GITHUB_IDENTITY: 'slipway-app[bot]' });
+    for (let i = 0; i < 2; i++) expect((await runCli(['report', '--evaluation', join(FX, 'evaluation.json'), '--pr', String(pr)], tmp, e)).code).toBe(0);
+    expect(ours(pr).map((c: { user: { login: string } }) => c.user.login)).toEqual(['slipway-app[bot]']);
+    expect(gh.calls('GET', '/user')).toHaveLength(0);
+  });
+
   it('without a token: job summary only, with a notice', async () => {
     const r = await runCli(['report', '--evaluation', join(FX, 'evaluation.json'), '--pr', '1'], tmp, env(undefined));
     expect(r.code).toBe(0);

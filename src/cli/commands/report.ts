@@ -57,7 +57,7 @@ async function runReport(opts: ParsedOptions, _pos: string[], ctx: CommandContex
   const repoFull = str(opts, 'repo') ?? env.githubRepository;
   const repo = repoFull ? parseRepository(repoFull) : undefined;
   const octokit = githubFromEnv(env, { log: (m) => ctx.stderr(`${m}\n`) });
-  const api = octokit && repo ? createGitHubApi(octokit, repo) : undefined;
+  const api = octokit && repo ? createGitHubApi(octokit, repo, env.githubIdentity ? { identity: env.githubIdentity } : {}) : undefined;
   const at = (p: string) => resolve(ctx.cwd, p);
 
   let loaded: Loaded;
