@@ -101,12 +101,12 @@ describe('paired bootstrap', () => {
   it('draws n rows as per-row counts, moving to 32-bit counts if a row is drawn more than 255 times', () => {
     const c = drawCounts(new Prng(3), 1000, new Uint8Array(1000));
     expect(c).toBeInstanceOf(Uint8Array);
-    expect(c.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(Array.from(c).reduce((a, b) => a + b, 0)).toBe(1000);
     let i = 0;
     const skewed = { nextInt: () => (i++ % 2 === 0 ? 0 : 1) } as unknown as Prng; // rows 0 and 1 get 300 draws each
     const big = drawCounts(skewed, 600, new Uint8Array(600));
     expect(big).toBeInstanceOf(Uint32Array);
-    expect([big[0], big[1], big.reduce((a, b) => a + b, 0)]).toEqual([300, 300, 600]);
+    expect([big[0], big[1], Array.from(big).reduce((a, b) => a + b, 0)]).toEqual([300, 300, 600]);
   });
 
   it('metrics undefined on either model have no delta', () => {
