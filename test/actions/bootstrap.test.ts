@@ -17,7 +17,7 @@ let lock: string;
 const pkgJson = (deps: Record<string, string>) => JSON.stringify({ name: 'fake-action', version: '1.0.0', type: 'module', dependencies: deps }, null, 2);
 
 /** A fresh action checkout: package.json, package-lock.json and actions/bootstrap.js. */
-function actionRoot(name: string, lockText = lock, deps = { 'tiny-dep': depUrl }): string {
+function actionRoot(name: string, lockText = lock, deps: Record<string, string> = { 'tiny-dep': depUrl }): string {
   const root = join(tmp, name);
   mkdirSync(join(root, 'actions'), { recursive: true });
   copyFileSync(BOOTSTRAP, join(root, 'actions', 'bootstrap.js'));
