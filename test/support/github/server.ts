@@ -33,6 +33,10 @@
  *   gh.fail({ kind: 'secondary', status: 429, retryAfter: 1 })
  *   gh.fail({ status: 403, message: 'Resource not accessible by integration', times: Infinity })
  *
+ * Seeding state without the API: createPull(repo, user, {...}), createIssue(repo, user, {...}),
+ * createCommit(repo, {...}) (exported below), commentObject(...) in state.ts, gh.userObject(login),
+ * and plain Map edits (repo.refs.set('heads/main', sha)).
+ *
  * Uploads: release assets are uploaded to `${gh.uploadsUrl}/repos/{owner}/{repo}/releases/{id}/assets?name=…`
  * (the release's `upload_url` points there), as uploads.github.com / GHES /api/uploads are.
  */
