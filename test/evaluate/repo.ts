@@ -26,18 +26,18 @@ export async function creditRiskRepo(dir: string, o: { trainRows?: number; testR
  * Trains the builtin logistic regression (the train engineer's trainer) on the repo's training data
  * and writes a package directory: the real ONNX model and a card that passes the package schema.
  */
-export async function trainPackage(repo: string, out: string, o: { version: string; features?: string[]; l2?: number }): Promise<string> {
+export async function trainPackage(repo: string, out: string, o: { version: string; features?: string[]; l2?: number; builtin?: 'logistic-regression' | 'linear-regression' }): Promise<string> {
   const base = await loadModel(repo, 'credit-risk');
   const model: LoadedModel = o.features ? { ...base, features: o.features } : base;
   const conn = await openDuckDB();
   try {
-    const r = await trainBuiltin('logistic-regression', conn, readerSql(join(model.dir, model.spec.data.train)), model, { l2: o.l2 ?? 1 });
+    const r = await trainBuiltin(o.builtin ?? 'logistic-regression', conn, readerSql(join(model.dir, model.spec.data.train)), model, { l2: o.l2 ?? 1 });
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, MODEL_FILE), r.onnx);
     const { card } = await synthesizePackage(join(out, MODEL_FILE), model);
     delete card.synthesized;
     card.version = o.version;
-    card.lineage.command = 'builtin:logistic-regression';
+    card.lineage.command = `builtin:${o.builtin ?? 'logistic-regression'}`;
     writeFileSync(join(out, CARD_FILE), JSON.stringify(card, null, 2));
     return out;
   } finally {
