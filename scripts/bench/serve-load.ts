@@ -32,6 +32,10 @@ export interface LoadResult {
   p99ms: number;
   maxms: number;
   versions: Record<string, number>;
+  /** requests answered during the warm-up (not in the figures above) */
+  warmupRequests?: number;
+  /** filled in by the bench: server CPU per request */
+  cpuUsPerRequest?: number;
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -49,12 +53,14 @@ async function run(job: LoadJob): Promise<LoadResult> {
   let ok = 0;
   let failed = 0;
   let recording = false;
+  let warmDone = 0;
   const one = (scheduled: number): Promise<void> =>
     new Promise((resolve) => {
       const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
+          if (!recording) warmDone++;
           if (recording) {
             latencies.push(performance.now() - scheduled);
             if (res.statusCode === 200) {
@@ -118,7 +124,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
   const seconds = await phase(job.seconds, job.untilStopped ?? false);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: ok + failed, ok, failed, errors, seconds, rps: (ok + failed) / seconds, p50ms: percentile(latencies, 0.5), p99ms: percentile(latencies, 0.99), maxms: latencies[latencies.length - 1] ?? NaN, versions };
+  return { requests: ok + failed, ok, failed, errors, seconds, rps: (ok + failed) / seconds, p50ms: percentile(latencies, 0.5), p99ms: percentile(latencies, 0.99), maxms: latencies[latencies.length - 1] ?? NaN, versions, warmupRequests: warmDone };
 }
 
 process.once('message', (job: LoadJob) => {

@@ -34,6 +34,15 @@ export interface HttpServerOptions {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+/** Decodes a path segment; a malformed escape stays as written (and then matches no model). */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export class InferenceServer {
   readonly server: Server;
   readonly shadow: ShadowQueue;
@@ -164,12 +173,12 @@ export class InferenceServer {
 
   private modelRoute(req: IncomingMessage, res: ServerResponse, method: string, path: string): void {
     // /v2/models/{m}[/versions/{v}][/ready|/infer]
-    const parts = path.slice('/v2/models/'.length).split('/');
-    const model = decodeURIComponent(parts[0] ?? '');
+    const parts = path.slice('/v2/models/'.length).split('/').map(safeDecode);
+    const model = parts[0] ?? '';
     let i = 1;
     let version: string | undefined;
     if (parts[i] === 'versions') {
-      version = parts[i + 1] !== undefined ? decodeURIComponent(parts[i + 1]) : undefined;
+      version = parts[i + 1];
       if (!version) {
         req.resume();
         return this.error(res, 404, `no route for ${method} ${path}: expected /v2/models/{name}/versions/{version}`);
@@ -250,13 +259,15 @@ export class InferenceServer {
     if (this.inflight >= this.maxInflight) {
       req.resume();
       this.o.metrics.rejected.inc({ reason: 'overloaded' });
-      this.o.metrics.requests.inc({ model, version: version ?? '', code: '503' });
+      this.count(this.o.reconciler.modelState(model) ? model : '_unknown', '', 503);
       return this.error(res, 503, `server overloaded: ${this.inflight} requests in flight (--max-inflight ${this.maxInflight}); retry later`, { 'retry-after': '1' });
     }
     this.inflight++;
     this.o.metrics.inflight.inc();
     let held: Deployed | null = null;
-    let labelVersion = version ?? '';
+    // labels only take values the manifest knows: a URL cannot grow the metrics without bound
+    const labelModel = this.o.reconciler.modelState(model) ? model : '_unknown';
+    let labelVersion = '';
     let code = 200;
     try {
       let body: unknown;
@@ -309,8 +320,8 @@ export class InferenceServer {
       }
     } finally {
       held?.release();
-      this.o.metrics.requests.inc({ model, version: labelVersion, code: String(code) });
-      if (code === 200) this.o.metrics.latency.observe({ model, version: labelVersion }, (performance.now() - t0) / 1000);
+      this.count(labelModel, labelVersion, code);
+      if (code === 200) this.timer(labelModel, labelVersion).observe((performance.now() - t0) / 1000);
       this.o.metrics.inflight.dec();
       if (--this.inflight === 0 && this.drainWaiters.length) {
         const w = this.drainWaiters;
@@ -318,6 +329,24 @@ export class InferenceServer {
         for (const f of w) f();
       }
     }
+  }
+
+  // prom-client children cached per label set: the label hashing is measurable on the hot path
+  private counters = new Map<string, { inc: () => void }>();
+  private timers = new Map<string, { observe: (v: number) => void }>();
+
+  private count(model: string, version: string, code: number): void {
+    const key = `${model}\u0000${version}\u0000${code}`;
+    let c = this.counters.get(key);
+    if (!c) this.counters.set(key, (c = this.o.metrics.requests.labels({ model, version, code: String(code) })));
+    c.inc();
+  }
+
+  private timer(model: string, version: string): { observe: (v: number) => void } {
+    const key = `${model}\u0000${version}`;
+    let t = this.timers.get(key);
+    if (!t) this.timers.set(key, (t = this.o.metrics.latency.labels({ model, version })));
+    return t;
   }
 
   private logPredictions(rt: ModelRuntime, role: Role, id: string, rows: Row[], p: Prediction): void {

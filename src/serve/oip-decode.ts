@@ -81,11 +81,30 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+interface ColumnInfo {
+  types: Set<string>;
+  datatypes: Datatype[];
+}
+
+/** Per-contract cache of each column's JSON types and accepted datatypes (decoding is on the hot path). */
+const infoCache = new WeakMap<RowSchema, Map<string, ColumnInfo>>();
+
+function columnInfo(contract: RowSchema, col: string): ColumnInfo {
+  let m = infoCache.get(contract);
+  if (!m) infoCache.set(contract, (m = new Map()));
+  let info = m.get(col);
+  if (!info) {
+    const t = contract.properties[col]?.type;
+    const types = t === undefined ? new Set(['number', 'string', 'boolean', 'integer', 'null']) : new Set(Array.isArray(t) ? t : [t]);
+    info = { types, datatypes: datatypesFor(types) };
+    m.set(col, info);
+  }
+  return info;
+}
+
 /** The contract's JSON types of a column (a type array means nullable). */
 function columnTypes(contract: RowSchema, col: string): Set<string> {
-  const t = contract.properties[col]?.type;
-  if (t === undefined) return new Set(['number', 'string', 'boolean', 'integer', 'null']);
-  return new Set(Array.isArray(t) ? t : [t]);
+  return columnInfo(contract, col).types;
 }
 
 function datatypesFor(types: Set<string>): Datatype[] {
@@ -98,35 +117,48 @@ function datatypesFor(types: Set<string>): Datatype[] {
 
 /** Flattens nested tensor data (row-major), checking every element against the datatype. */
 function flatten(data: unknown[], datatype: Datatype, where: string): Scalar[] {
+  // fast path: flat data (the common case) checked in one loop
+  let flat = true;
+  for (let i = 0; i < data.length; i++) {
+    if (Array.isArray(data[i])) {
+      flat = false;
+      break;
+    }
+  }
+  if (flat) {
+    const out = new Array<Scalar>(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = checkElement(data[i], datatype, () => `${where}.data[${i}]`);
+    return out;
+  }
   const out: Scalar[] = [];
   const visit = (v: unknown, path: string): void => {
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) visit(v[i], `${path}[${i}]`);
       return;
     }
-    out.push(checkElement(v, datatype, `${where}.data${path}`));
+    out.push(checkElement(v, datatype, () => `${where}.data${path}`));
   };
   for (let i = 0; i < data.length; i++) visit(data[i], `[${i}]`);
   return out;
 }
 
-function checkElement(v: unknown, datatype: Datatype, where: string): Scalar {
+function checkElement(v: unknown, datatype: Datatype, at: () => string): Scalar {
   if (datatype === 'BYTES') {
     if (typeof v === 'string') return v;
-    throw new BadRequest(`${where}: expected a string for datatype BYTES, got ${describe(v)}`);
+    throw new BadRequest(`${at()}: expected a string for datatype BYTES, got ${describe(v)}`);
   }
   if (datatype === 'BOOL') {
     if (typeof v === 'boolean') return v;
-    throw new BadRequest(`${where}: expected true or false for datatype BOOL, got ${describe(v)}`);
+    throw new BadRequest(`${at()}: expected true or false for datatype BOOL, got ${describe(v)}`);
   }
   if (typeof v !== 'number') {
     if (v === null) return null;
-    throw new BadRequest(`${where}: expected a number for datatype ${datatype}, got ${describe(v)}`);
+    throw new BadRequest(`${at()}: expected a number for datatype ${datatype}, got ${describe(v)}`);
   }
   const range = INT_RANGE[datatype];
   if (range) {
-    if (!Number.isInteger(v)) throw new BadRequest(`${where}: expected an integer for datatype ${datatype}, got ${v}`);
-    if (v < range[0] || v > range[1]) throw new BadRequest(`${where}: ${v} is out of range for datatype ${datatype} (${range[0]}..${range[1]})`);
+    if (!Number.isInteger(v)) throw new BadRequest(`${at()}: expected an integer for datatype ${datatype}, got ${v}`);
+    if (v < range[0] || v > range[1]) throw new BadRequest(`${at()}: ${v} is out of range for datatype ${datatype} (${range[0]}..${range[1]})`);
   }
   return v;
 }
@@ -140,6 +172,17 @@ function checkShape(shape: unknown, where: string): number[] {
 
 function contentType(p: unknown): string | undefined {
   return isPlainObject(p) && typeof p.content_type === 'string' ? p.content_type : undefined;
+}
+
+const nameCache = new WeakMap<string[], WeakMap<string[], { features: Set<string>; allowed: Set<string> }>>();
+
+/** The feature and allowed input names of a context, computed once per (features, extra) arrays. */
+function nameSets(ctx: DecodeContext): { features: Set<string>; allowed: Set<string> } {
+  let byExtra = nameCache.get(ctx.features);
+  if (!byExtra) nameCache.set(ctx.features, (byExtra = new WeakMap()));
+  let c = byExtra.get(ctx.extra);
+  if (!c) byExtra.set(ctx.extra, (c = { features: new Set(ctx.features), allowed: new Set([...ctx.features, ...ctx.extra]) }));
+  return c;
 }
 
 /** Checks the body's overall shape (the OIP inference_request object). */
@@ -179,8 +222,7 @@ export function decodeRequest(body: unknown, ctx: DecodeContext): DecodedRequest
     return { id: req.id, rows: decodeJsonRows(req.inputs[0], ctx), outputs };
   }
   if (reqType === 'json') throw new BadRequest('parameters.content_type "json" expects exactly one BYTES input holding one JSON object per row');
-  const features = new Set(ctx.features);
-  const allowed = new Set([...ctx.features, ...ctx.extra]);
+  const { features, allowed } = nameSets(ctx);
   // one [N, F] input holding every feature in model order
   if (req.inputs.length === 1 && req.inputs[0].shape.length === 2 && req.inputs[0].shape[1] === ctx.features.length && ctx.features.length > 1 && !allowed.has(req.inputs[0].name)) {
     return { id: req.id, rows: decodeMatrix(req.inputs[0], ctx), outputs };
@@ -195,8 +237,7 @@ export function decodeRequest(body: unknown, ctx: DecodeContext): DecodedRequest
     if (columns.has(inp.name)) throw new BadRequest(`${where}: input given twice`);
     const shape = inp.shape;
     if (shape.length > 2 || (shape.length === 2 && shape[1] !== 1)) throw new BadRequest(`${where}.shape: expected [N] or [N, 1] for a column input, got ${JSON.stringify(shape)}`);
-    const types = columnTypes(ctx.contract, inp.name);
-    const ok = datatypesFor(types);
+    const { types, datatypes: ok } = columnInfo(ctx.contract, inp.name);
     if (!ok.includes(inp.datatype as Datatype)) {
       throw new BadRequest(`${where}.datatype: column '${inp.name}' is ${[...types].filter((t) => t !== 'null').join(' or ')} in the data contract; expected ${ok.includes('BYTES') && ok.length === 1 ? 'BYTES' : ok.length === 1 ? ok[0] : `one of ${ok.join(', ')}`}, got ${inp.datatype}`);
     }
@@ -252,7 +293,7 @@ function decodeJsonRows(inp: OipRequestInput, ctx: DecodeContext): Row[] {
   const values = flatten(inp.data, 'BYTES', where) as string[];
   if (values.length !== inp.shape[0]) throw new BadRequest(`${where}: shape ${JSON.stringify(inp.shape)} holds ${inp.shape[0]} elements but data has ${values.length}`);
   if (values.length === 0) throw new BadRequest('inputs: the request holds no rows (first dimension is 0)');
-  const allowed = new Set([...ctx.features, ...ctx.extra]);
+  const { allowed } = nameSets(ctx);
   return values.map((text, i) => {
     let row: unknown;
     try {

@@ -74,8 +74,9 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     const where = `${model} ${pin.version} (${pin.digest.slice(0, 19)}…)`;
     if (card.name !== model) throw new InputError(`${where}: the package holds model '${card.name}', not '${model}'`);
     const settings = await readModelSettings(o.source, commit, model);
-    const contract = settings.contract ?? contractFromCard(card);
     const features = card.signature.features;
+    // the contract at the served commit, unless it no longer describes this version's features (model.yaml moved on)
+    const contract = settings.contract && features.every((f) => f in settings.contract!.properties) ? settings.contract : contractFromCard(card);
     const session = await openSession(pkg.modelPath, { provider: o.provider, features, contract, task: card.task, notice: o.notice, threads: o.threads });
     try {
       const rows = smokeRows(card, contract, features);

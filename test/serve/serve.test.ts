@@ -208,6 +208,9 @@ describe('serve: reconcile from git and answer OIP v2', () => {
     expect(metrics).toMatch(/slipway_inference_requests_total\{model="credit-risk",version="",code="400"\} \d+/);
     expect(metrics).toMatch(/slipway_inference_duration_seconds_bucket\{le="0.005",model="credit-risk",version="1.1.0"\} \d+/);
     expect(metrics).not.toMatch(/version="9.9.9"/);
+    // names from URLs never become label values (404s are counted under _unknown)
+    expect(metrics).toMatch(/slipway_inference_requests_total\{model="_unknown",version="",code="404"\} [1-9]/);
+    expect(metrics).not.toMatch(/model="nope"|version="7.0.0"/);
   });
 
   it('a model removed from the manifest is unloaded; an invalid manifest is Degraded with its location', async () => {
