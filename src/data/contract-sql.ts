@@ -51,6 +51,7 @@ export interface CompiledContract {
   unknown: string[];
 }
 
+const FLOAT_TYPE = /^(FLOAT|DOUBLE|REAL|DECIMAL.*)$/i;
 const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL.*)$/i;
 
 export function declaredTypes(s: ColumnSchema): string[] {
@@ -159,13 +160,34 @@ export function compileContract(schema: RowSchema, physical: Record<string, stri
       rules.push({ column: name, rule, keyword, expected, severity: 'error', violates: cond, basis, schemaPath: path });
 
     if (required.has(name) && !allowsNull(s)) add('required', 'required', 'a value (the column is required and not nullable)', e.isNull, 'rows', requiredPath(name));
-    if (types.length) add('type', 'type', describeTypes(types), `NOT (${e.isNull}) AND NOT (${typeOk(e, types)})`);
+    // Fast paths (same meaning, cheaper SQL): a column the reader already typed as numbers needs no CASE
+    // (NaN and ±Infinity are excluded by range: DuckDB orders NaN above +Infinity), and a text column
+    // read as-is is its own string value.
+    const c = sqlIdent(name);
+    const phys = physical[name];
+    const floatPhys = FLOAT_TYPE.test(phys);
+    const numPhys = NUMERIC_TYPE.test(phys);
+    const plainText = phys === 'VARCHAR' && e.asStr === c;
+    if (types.length) {
+      let cond = `NOT (${e.isNull}) AND NOT (${typeOk(e, types)})`;
+      if (numPhys) {
+        if (types.includes('number') || (types.includes('integer') && !floatPhys)) cond = floatPhys ? `NOT isfinite(${c})` : '';
+        else if (types.includes('integer')) cond = `NOT (isfinite(${c}) AND ${c} = trunc(${c}))`;
+        else cond = `${c} IS NOT NULL`;
+      } else if (plainText && types.includes('string')) cond = '';
+      if (cond) add('type', 'type', describeTypes(types), cond);
+    }
     const n = e.asNum;
-    if (s.minimum !== undefined) add('minimum', 'minimum', `>= ${s.minimum}`, `(${n}) < ${num(s.minimum)}`);
-    if (s.maximum !== undefined) add('maximum', 'maximum', `<= ${s.maximum}`, `(${n}) > ${num(s.maximum)}`);
-    if (s.exclusiveMinimum !== undefined) add('exclusiveMinimum', 'exclusiveMinimum', `> ${s.exclusiveMinimum}`, `(${n}) <= ${num(s.exclusiveMinimum)}`);
-    if (s.exclusiveMaximum !== undefined) add('exclusiveMaximum', 'exclusiveMaximum', `< ${s.exclusiveMaximum}`, `(${n}) >= ${num(s.exclusiveMaximum)}`);
-    if (s.enum) {
+    const low = (cmp: string, m: number) => (numPhys ? `${c} ${cmp} ${num(m)}${floatPhys ? ` AND ${c} >= ${num(-Number.MAX_VALUE)}` : ''}` : `(${n}) ${cmp} ${num(m)}`);
+    const high = (cmp: string, m: number) => (numPhys ? `${c} ${cmp} ${num(m)}${floatPhys ? ` AND ${c} <= ${num(Number.MAX_VALUE)}` : ''}` : `(${n}) ${cmp} ${num(m)}`);
+    if (s.minimum !== undefined) add('minimum', 'minimum', `>= ${s.minimum}`, low('<', s.minimum));
+    if (s.maximum !== undefined) add('maximum', 'maximum', `<= ${s.maximum}`, high('>', s.maximum));
+    if (s.exclusiveMinimum !== undefined) add('exclusiveMinimum', 'exclusiveMinimum', `> ${s.exclusiveMinimum}`, low('<=', s.exclusiveMinimum));
+    if (s.exclusiveMaximum !== undefined) add('exclusiveMaximum', 'exclusiveMaximum', `< ${s.exclusiveMaximum}`, high('>=', s.exclusiveMaximum));
+    if (s.enum && (numPhys || plainText)) {
+      const allowed = numPhys ? s.enum.filter((v): v is number => typeof v === 'number').map(num) : s.enum.filter((v): v is string => typeof v === 'string').map(sqlString);
+      add('enum', 'enum', `one of ${s.enum.map((v) => JSON.stringify(v)).join(', ')}`, allowed.length ? `${c} NOT IN (${allowed.join(', ')})` : `${c} IS NOT NULL`);
+    } else if (s.enum) {
       const nums = s.enum.filter((v): v is number => typeof v === 'number');
       const strs = s.enum.filter((v): v is string => typeof v === 'string');
       const bools = s.enum.filter((v): v is boolean => typeof v === 'boolean');

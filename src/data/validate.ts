@@ -97,7 +97,7 @@ async function scan(conn: DuckDBConnection, input: Input, schema: RowSchema, ctx
     contract.rules.forEach((r, i) => {
       if (r.violates !== 'true') sel.push(`count_if(${r.violates}) AS "__rule${i}"`);
     });
-    unique.forEach((c, i) => sel.push(`count(DISTINCT hash(${sqlIdent(c)})) AS "__uniq${i}"`, `count(${sqlIdent(c)}) AS "__nn${i}"`));
+    unique.forEach((c, i) => sel.push(`count(DISTINCT ${sqlIdent(c)}) AS "__uniq${i}"`, `count(${sqlIdent(c)}) AS "__nn${i}"`));
     const readTypes = input.format === 'csv' ? types : undefined;
     try {
       const [row] = await query(conn, `SELECT ${sel.join(', ')} FROM ${input.reader({ types: readTypes })}`);
@@ -192,7 +192,7 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
   const unique = (exp.unique ?? []).filter((c) => types[c] !== undefined);
   for (const [i, c] of unique.entries()) {
     const nn = n(row[`__nn${i}`]);
-    if (n(row[`__uniq${i}`]) === nn) continue; // distinct hashes prove distinct values
+    if (n(row[`__uniq${i}`]) === nn) continue;
     const q = sqlIdent(c);
     const [d] = await query(conn, `SELECT count(*) AS groups, coalesce(sum(k), 0) AS dup_rows FROM (SELECT count(*) AS k FROM ${input.reader({ types })} WHERE ${q} IS NOT NULL GROUP BY ${q} HAVING count(*) > 1)`);
     const count = n(d.dup_rows);
