@@ -9,7 +9,7 @@ import type { ColumnProfile } from './profile.js';
 import type { PairedCounts } from './stats/samples.js';
 import { MISSING_RATE_THRESHOLD, UNSEEN_SHARE_THRESHOLD } from './tests.js';
 
-export type DriftConfig = NonNullable<ModelSpec['drift']> & { unseen_category_threshold?: number; performance_max_drop?: number };
+export type DriftConfig = NonNullable<ModelSpec['drift']>;
 
 export interface ColumnPair {
   ref: ColumnProfile;

@@ -2,7 +2,7 @@
 export type Task = 'binary-classification' | 'multiclass-classification' | 'regression';
 
 export interface DriftTestSpec {
-  test?: 'auto' | 'ks' | 'chisquare' | 'wasserstein' | 'jensenshannon' | 'psi';
+  test?: 'auto' | 'ks' | 'chisquare' | 'z' | 'wasserstein' | 'jensenshannon' | 'psi';
   threshold?: number;
 }
 
@@ -47,6 +47,10 @@ export interface ModelSpec {
     features?: Record<string, DriftTestSpec>;
     prediction?: DriftTestSpec;
     missing_rate_threshold?: number;
+    /** share of current rows in categories the reference never saw above which that is drift */
+    unseen_category_threshold?: number;
+    /** performance drift: how much worse than the card's metric the window may be */
+    performance_max_drop?: number;
     share_of_drifted_features?: number;
   };
   serve?: { log_sample_rate?: number; log_sensitive?: 'keep' | 'hash' | 'drop' };

@@ -66,7 +66,8 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     const config: DriftConfig = (m.spec.drift ?? {}) as DriftConfig;
     checkDriftSpec(relative(ctx.cwd, m.file) || m.file, config.features, m.features);
     const vars = readEnv(ctx.env);
-    const progress = (msg: string) => ctx.stderr(`drift: ${msg}\n`);
+    const t0 = Date.now();
+    const progress = (msg: string) => ctx.stderr(`drift: [${((Date.now() - t0) / 1000).toFixed(1)} s] ${msg}\n`);
 
     const reference = await referenceSide({ reference: str(opts, 'reference'), repoRoot, cwd: ctx.cwd, env, model, store: str(opts, 'store'), processEnv: ctx.env });
     const current = { ...currentSide(resolve(ctx.cwd, str(opts, 'current')!), model), source: str(opts, 'current')! };
