@@ -29,8 +29,14 @@ describe('action metadata', () => {
     );
   });
 
+  it('docs/actions.md carries the generated reference of every input and output', () => {
+    expect(Object.keys(generatedFiles(REPO))).toContain('docs/actions.md');
+    const doc = readFileSync(join(REPO, 'docs', 'actions.md'), 'utf8');
+    for (const a of actions) for (const name of Object.keys(inputsOf(a))) expect(doc).toContain(`| \`${name}\` |`);
+  });
+
   it('the committed action.yml and main scripts are what the catalog and the flags render (run generate-metadata after changing either)', () => {
-    for (const [rel, text] of Object.entries(generatedFiles())) {
+    for (const [rel, text] of Object.entries(generatedFiles(REPO))) {
       expect(existsSync(join(REPO, rel)), rel).toBe(true);
       expect(readFileSync(join(REPO, rel), 'utf8'), `${rel} is stale: npx tsx src/actions/generate-metadata.ts`).toBe(text);
     }

@@ -178,3 +178,31 @@ describe('the rules are real', () => {
     expect(wf.jobs.train.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
   });
 });
+
+describe('examples/arc/values.yaml (GPU runner scale set)', () => {
+  const values = () => parseDocument(readFileSync(join(REPO, 'examples', 'arc', 'values.yaml'), 'utf8')).toJS() as Json;
+
+  it('is a gha-runner-scale-set values file for a scale set named gpu that scales to zero', () => {
+    const v = values();
+    expect(v.runnerScaleSetName).toBe('gpu');
+    expect(v.scaleSetLabels).toEqual(['self-hosted', 'gpu']);
+    expect(v.minRunners).toBe(0);
+    expect(v.maxRunners).toBeGreaterThan(0);
+    expect(v.githubConfigUrl).toMatch(/^https:\/\/github\.com\//);
+    expect(typeof v.githubConfigSecret).toBe('string');
+  });
+
+  it('schedules runners on GPU nodes with the NVIDIA runtime and one GPU each', () => {
+    const spec = values().template.spec;
+    expect(spec.runtimeClassName).toBe('nvidia');
+    expect(spec.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
+    expect(spec.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    const runner = spec.containers.find((c: Json) => c.name === 'runner');
+    expect(runner.command).toEqual(['/home/runner/run.sh']);
+    expect(runner.resources.limits['nvidia.com/gpu']).toBe(1);
+    // the tool cache Slipway installs into is the shared volume
+    const cache = runner.env.find((e: Json) => e.name === 'RUNNER_TOOL_CACHE').value;
+    const mount = runner.volumeMounts.find((m: Json) => m.mountPath === cache);
+    expect(spec.volumes.find((vol: Json) => vol.name === mount.name).persistentVolumeClaim.claimName).toBe('slipway-tool-cache');
+  });
+});
