@@ -27,6 +27,8 @@ export interface SlipwayEnv {
   githubWaitScale?: number;
   /** SLIPWAY_GITHUB_IDENTITY: the login the token comments as, when GET /user cannot tell (a GitHub App: `<app-slug>[bot]`) */
   githubIdentity?: string;
+  /** SLIPWAY_WEBHOOK_SECRET: shared secret of the push webhook that triggers `slipway serve` reconciles (X-Hub-Signature-256) */
+  webhookSecret?: string;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
@@ -34,6 +36,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
   // variables are read only by the action entry points, each one declared in its action.yml.
   const token = env.SLIPWAY_GITHUB_TOKEN || env.GITHUB_TOKEN || undefined;
   registerSecret(token);
+  registerSecret(env.SLIPWAY_WEBHOOK_SECRET);
   const apiUrl = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
   return {
     store: env.SLIPWAY_STORE || undefined,
@@ -49,6 +52,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
     githubActions: env.GITHUB_ACTIONS === 'true',
     runnerName: env.RUNNER_NAME || undefined,
     executionProvider: env.SLIPWAY_EXECUTION_PROVIDER || undefined,
+    webhookSecret: env.SLIPWAY_WEBHOOK_SECRET || undefined,
     actionsRuntimeToken: registered(env.ACTIONS_RUNTIME_TOKEN),
     sourceDateEpoch: env.SOURCE_DATE_EPOCH && /^\d+$/.test(env.SOURCE_DATE_EPOCH) ? Number(env.SOURCE_DATE_EPOCH) : undefined,
     githubIdentity: env.SLIPWAY_GITHUB_IDENTITY || undefined,

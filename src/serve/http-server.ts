@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SlipwayError } from '../errors.js';
 import { pickDeployment, type Deployed, type ModelRuntime, type Role, type Slot } from './deployment.js';
 import { redactRow, type PredictionLogWriter } from './log-writer.js';
@@ -30,6 +30,8 @@ export interface HttpServerOptions {
   serverVersion?: string;
   log?: (line: string) => void;
   random?: () => number;
+  /** when set, POST /-/reconcile needs a GitHub-style X-Hub-Signature-256 HMAC of the body with this secret */
+  webhookSecret?: string;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -164,7 +166,26 @@ export class InferenceServer {
   }
 
   private reconcileRoute(req: IncomingMessage, res: ServerResponse, query: string): void {
-    req.resume(); // the webhook payload is not used: the reconciler reads git itself
+    // the payload is not used (the reconciler reads git itself); with a secret it must be signed
+    if (!this.o.webhookSecret) {
+      req.resume();
+      return this.startReconcile(res, query);
+    }
+    const secret = this.o.webhookSecret;
+    this.readBody(req).then(
+      (body) => {
+        const given = String(req.headers['x-hub-signature-256'] ?? '');
+        const want = 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+        if (given.length !== want.length || !timingSafeEqual(Buffer.from(given), Buffer.from(want))) {
+          return this.error(res, 401, 'webhook signature missing or wrong: expected X-Hub-Signature-256 with the HMAC of the body (SLIPWAY_WEBHOOK_SECRET)');
+        }
+        this.startReconcile(res, query);
+      },
+      (e: BadRequest) => this.error(res, e.status ?? 400, e.message),
+    );
+  }
+
+  private startReconcile(res: ServerResponse, query: string): void {
     const wait = /(^|&)wait=(1|true)(&|$)/.test(query);
     const run = this.o.reconciler.reconcile('webhook');
     if (!wait) return this.send(res, 202, { accepted: true });

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readEnv } from '../env.js';
 import type { ProviderChoice } from '../model/session.js';
 import type { EnvironmentSpec } from '../spec/types.js';
 import { openStore, storeLocation } from '../store/open.js';
@@ -46,6 +47,8 @@ export interface ServeOptions {
   /** replaces the ONNX Runtime loader (benchmarks of the HTTP layer) */
   loader?: VersionLoader;
   defaultMetrics?: boolean;
+  /** HMAC secret for POST /-/reconcile (SLIPWAY_WEBHOOK_SECRET) */
+  webhookSecret?: string;
 }
 
 export interface RunningServer {
@@ -88,7 +91,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
       for (const d of slotMembers(after)) metrics.modelInfo.set({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(after!, d) }, 1);
     },
   });
-  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log });
+  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
   const addr = await http.listen(o.port, o.host);
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log(`listening on ${url} (environment ${o.environment}, ${source.repo} branch ${o.branch})`);

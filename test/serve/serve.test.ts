@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -233,6 +234,26 @@ describe('serve: reconcile from git and answer OIP v2', () => {
     const ok = await reconcile();
     expect(ok.health.status).toBe('Ready');
     expect(version(await infer(tensorRequest([applicant(0)])))).toBe('1.1.0');
+  });
+});
+
+describe('serve: signed webhook', () => {
+  it('with SLIPWAY_WEBHOOK_SECRET, POST /-/reconcile needs the X-Hub-Signature-256 HMAC of the body', async () => {
+    const secret = 'webhook-secret-for-tests';
+    const s3 = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, env: { SLIPWAY_WEBHOOK_SECRET: secret } });
+    try {
+      const payload = JSON.stringify({ ref: 'refs/heads/main' });
+      const bad = await call(s3.url, 'POST', '/-/reconcile', payload, { 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) });
+      expect(bad.status).toBe(401);
+      expect((bad.body as { error: string }).error).toMatch(/webhook signature missing or wrong/);
+      expect((await call(s3.url, 'POST', '/-/reconcile', payload)).status).toBe(401);
+      const sig = 'sha256=' + createHmac('sha256', secret).update(payload).digest('hex');
+      const ok = await call(s3.url, 'POST', '/-/reconcile?wait=true', payload, { 'x-hub-signature-256': sig });
+      expect(ok.status).toBe(200);
+      expect((ok.body as ServeStatus).lastReconcile?.trigger).toBe('webhook');
+    } finally {
+      await s3.stop(1000);
+    }
   });
 });
 
