@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, symlinkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cacheKey, ensureDependencies } from '../../actions/bootstrap.js';
+import { cacheKey, ensureDependencies, loadEntry } from '../../actions/bootstrap.js';
 import { REPO, removeDir } from './support.js';
 
 // The first-use install, for real: npm ci runs into RUNNER_TOOL_CACHE and node_modules is linked
@@ -152,5 +152,19 @@ describe('parallel jobs, stale locks and failures', () => {
   it('cuda12 is refused off Linux x64 before anything is installed', async () => {
     if (process.platform === 'linux' && process.arch === 'x64') return; // installing the CUDA provider needs the network
     await expect(ensureDependencies(actionRoot('cuda'), { cuda: true, env: { RUNNER_TOOL_CACHE: join(tmp, 'cuda-cache') }, ...quiet })).rejects.toThrow('cuda12 needs a Linux x64 runner');
+  });
+});
+
+describe('the entry point', () => {
+  it('is the release build in dist/ when there is one, else the TypeScript source through tsx', async () => {
+    const root = join(tmp, 'entry');
+    mkdirSync(join(root, 'dist', 'actions'), { recursive: true });
+    mkdirSync(join(root, 'src', 'actions'), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'junction');
+    writeFileSync(join(root, 'dist', 'actions', 'train.js'), 'export const run = async () => 11;\n');
+    writeFileSync(join(root, 'src', 'actions', 'train.ts'), 'const code: number = 22;\nexport const run = async (): Promise<number> => code;\n');
+    writeFileSync(join(root, 'src', 'actions', 'drift.ts'), 'const code: number = 33;\nexport const run = async (): Promise<number> => code;\n');
+    expect(await (await loadEntry(root, 'train')).run()).toBe(11);
+    expect(await (await loadEntry(root, 'drift')).run()).toBe(33); // no build of it: the source
   });
 });
