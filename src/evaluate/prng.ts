@@ -8,8 +8,9 @@ export class Prng {
   private c: number;
   private d: number;
 
-  constructor(seed: number) {
-    let s = seed >>> 0;
+  /** `stream` selects an independent stream for the same seed (one per bootstrap replicate). */
+  constructor(seed: number, stream = 0) {
+    let s = (seed >>> 0) ^ Math.imul(stream, 0x2c1b3c6d);
     const next = () => {
       s = (s + 0x9e3779b9) >>> 0;
       let z = s;
@@ -18,7 +19,8 @@ export class Prng {
       return (z ^ (z >>> 16)) >>> 0;
     };
     // mix in the high part of seeds above 2^32 so that they do not collide with small ones
-    s = (s ^ Math.floor(seed / 4294967296)) >>> 0;
+    s = (s ^ Math.floor(seed / 4294967296) ^ Math.floor(stream / 4294967296)) >>> 0;
+    if (stream !== 0) for (let i = 0; i < 4; i++) s = (s ^ next()) >>> 0; // decorrelate neighbouring streams
     this.a = next();
     this.b = next();
     this.c = next();

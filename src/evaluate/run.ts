@@ -38,6 +38,8 @@ export interface EvaluateOptions {
   latency?: LatencyOptions;
   /** rows per scoring batch */
   batchSize?: number;
+  /** bootstrap worker threads (default: see pairedBootstrap) */
+  threads?: number;
   progress?: (message: string) => void;
 }
 
@@ -154,7 +156,8 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     let deltas = {};
     if (candKernel && champKernel) {
       say(`paired bootstrap: ${boot.samples} replicates over ${rows.toLocaleString('en-US')} rows (seed ${boot.seed})`);
-      deltas = pairedBootstrap(candKernel, champKernel, infos, boot);
+      const step = Math.max(1, Math.round(boot.samples / 4));
+      deltas = await pairedBootstrap(candKernel, champKernel, infos, { ...boot, threads: o.threads, onReplicate: (d, total) => d % step === 0 && d < total && say(`  ${d} of ${total} replicates`) });
     }
     lap('bootstrap', t);
 

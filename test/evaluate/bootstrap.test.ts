@@ -21,7 +21,7 @@ function binaryData(n: number, seed: number, noise: number) {
 }
 
 describe('PRNG and percentiles', () => {
-  it('the PRNG is deterministic per seed and uniform enough', () => {
+  it('the PRNG is deterministic per seed and uniform enough', async () => {
     const a = new Prng(42);
     const b = new Prng(42);
     const c = new Prng(43);
@@ -34,7 +34,7 @@ describe('PRNG and percentiles', () => {
     for (const k of counts) expect(Math.abs(k - 10_000)).toBeLessThan(500);
   });
 
-  it('percentiles interpolate linearly like numpy', () => {
+  it('percentiles interpolate linearly like numpy', async () => {
     // numpy.percentile([1, 2, 3, 4, 10], [0, 2.5, 50, 97.5, 100]) = [1, 1.1, 3, 9.4, 10]
     const v = [10, 2, 4, 1, 3];
     expect(percentile(v, 0)).toBe(1);
@@ -50,16 +50,27 @@ describe('paired bootstrap', () => {
   const cand = new BinaryKernel(y, a, 0.5);
   const champ = new BinaryKernel(y, b, 0.5);
 
-  it('is seeded: the same seed gives the same intervals, another seed different ones', () => {
-    const r1 = pairedBootstrap(cand, champ, BINARY_METRICS, { samples: 60, seed: 3, confidence: 0.95 });
-    const r2 = pairedBootstrap(cand, champ, BINARY_METRICS, { samples: 60, seed: 3, confidence: 0.95 });
-    const r3 = pairedBootstrap(cand, champ, BINARY_METRICS, { samples: 60, seed: 4, confidence: 0.95 });
+  it('is seeded: the same seed gives the same intervals, another seed different ones', async () => {
+    const r1 = await pairedBootstrap(cand, champ, BINARY_METRICS, { samples: 60, seed: 3, confidence: 0.95 });
+    const r2 = await pairedBootstrap(cand, champ, BINARY_METRICS, { samples: 60, seed: 3, confidence: 0.95 });
+    const r3 = await pairedBootstrap(cand, champ, BINARY_METRICS, { samples: 60, seed: 4, confidence: 0.95 });
     expect(r2).toEqual(r1);
     expect(r3.roc_auc.ci_low).not.toBe(r1.roc_auc.ci_low);
   });
 
-  it('reports the full-data delta with a CI around it, per metric, with its direction', () => {
-    const r = pairedBootstrap(cand, champ, BINARY_METRICS, { samples: 100, seed: 1, confidence: 0.9 });
+  it('worker threads share the models and give exactly the in-thread result', async () => {
+    const one = await pairedBootstrap(cand, champ, BINARY_METRICS, { samples: 12, seed: 5, confidence: 0.9, threads: 1 });
+    const progress: number[] = [];
+    const three = await pairedBootstrap(cand, champ, BINARY_METRICS, { samples: 12, seed: 5, confidence: 0.9, threads: 3, onReplicate: (d) => progress.push(d) });
+    expect(three).toEqual(one);
+    expect(progress).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const { y: ry, a: ra, b: rb } = binaryData(400, 8, 0.5);
+    const reg = [new RegressionKernel(Float64Array.from(ry), ra), new RegressionKernel(Float64Array.from(ry), rb)];
+    expect(await pairedBootstrap(reg[0], reg[1], REGRESSION_METRICS, { samples: 6, seed: 2, confidence: 0.9, threads: 2 })).toEqual(await pairedBootstrap(reg[0], reg[1], REGRESSION_METRICS, { samples: 6, seed: 2, confidence: 0.9, threads: 1 }));
+  });
+
+  it('reports the full-data delta with a CI around it, per metric, with its direction', async () => {
+    const r = await pairedBootstrap(cand, champ, BINARY_METRICS, { samples: 100, seed: 1, confidence: 0.9 });
     const full = { a: cand.metrics(null), b: champ.metrics(null) };
     expect(Object.keys(r).sort()).toEqual(BINARY_METRICS.map((m) => m.name).sort());
     for (const [m, d] of Object.entries(r)) {
@@ -73,12 +84,12 @@ describe('paired bootstrap', () => {
     expect(r.log_loss.higher_is_better).toBe(false);
   });
 
-  it('pairs the resamples: a model against itself has a zero-width interval at 0', () => {
-    const r = pairedBootstrap(cand, new BinaryKernel(y, a, 0.5), BINARY_METRICS, { samples: 30, seed: 9, confidence: 0.95 });
+  it('pairs the resamples: a model against itself has a zero-width interval at 0', async () => {
+    const r = await pairedBootstrap(cand, new BinaryKernel(y, a, 0.5), BINARY_METRICS, { samples: 30, seed: 9, confidence: 0.95 });
     for (const d of Object.values(r)) expect([d.value, d.ci_low, d.ci_high]).toEqual([0, 0, 0]);
   });
 
-  it('the interval covers the truth at about the stated rate (regression, 60 repetitions)', () => {
+  it('the interval covers the truth at about the stated rate (regression, 60 repetitions)', async () => {
     // two models whose true MAE differs by exactly 0: errors drawn from the same distribution
     let covered = 0;
     for (let rep = 0; rep < 60; rep++) {
@@ -92,13 +103,13 @@ describe('paired bootstrap', () => {
         p1[i] = yt[i] + rng.nextDouble() - 0.5;
         p2[i] = yt[i] + rng.nextDouble() - 0.5;
       }
-      const r = pairedBootstrap(new RegressionKernel(yt, p1), new RegressionKernel(yt, p2), REGRESSION_METRICS, { samples: 100, seed: rep, confidence: 0.9 });
+      const r = await pairedBootstrap(new RegressionKernel(yt, p1), new RegressionKernel(yt, p2), REGRESSION_METRICS, { samples: 100, seed: rep, confidence: 0.9 });
       if (r.mae.ci_low <= 0 && r.mae.ci_high >= 0) covered++;
     }
     expect(covered).toBeGreaterThanOrEqual(45); // nominal 90%: 54 expected
   });
 
-  it('draws n rows as per-row counts, moving to 32-bit counts if a row is drawn more than 255 times', () => {
+  it('draws n rows as per-row counts, moving to 32-bit counts if a row is drawn more than 255 times', async () => {
     const c = drawCounts(new Prng(3), 1000, new Uint8Array(1000));
     expect(c).toBeInstanceOf(Uint8Array);
     expect(Array.from(c).reduce((a, b) => a + b, 0)).toBe(1000);
@@ -109,10 +120,10 @@ describe('paired bootstrap', () => {
     expect([big[0], big[1], Array.from(big).reduce((a, b) => a + b, 0)]).toEqual([300, 300, 600]);
   });
 
-  it('metrics undefined on either model have no delta', () => {
+  it('metrics undefined on either model have no delta', async () => {
     const y1 = new Uint8Array(50); // one class: roc_auc and average_precision undefined
     const p = Float64Array.from({ length: 50 }, (_, i) => i / 50);
-    const r = pairedBootstrap(new BinaryKernel(y1, p, 0.5), new BinaryKernel(y1, p, 0.5), BINARY_METRICS, { samples: 5, seed: 1, confidence: 0.95 });
+    const r = await pairedBootstrap(new BinaryKernel(y1, p, 0.5), new BinaryKernel(y1, p, 0.5), BINARY_METRICS, { samples: 5, seed: 1, confidence: 0.95 });
     expect(r.roc_auc).toBeUndefined();
     expect(r.average_precision).toBeUndefined();
     expect(r.brier).toBeDefined();
