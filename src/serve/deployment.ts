@@ -52,6 +52,11 @@ export class Deployed {
     return this.refs;
   }
 
+  /** out of service (swapped out or unloaded): no new work should start on it */
+  get isRetired(): boolean {
+    return this.retired;
+  }
+
   acquire(): void {
     this.refs++;
   }

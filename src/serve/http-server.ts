@@ -391,6 +391,7 @@ export class InferenceServer {
 
   private enqueueShadow(shadow: Deployed, id: string, rows: Row[], log: boolean): void {
     const ok = this.shadow.offer(async () => {
+      if (shadow.isRetired) return; // swapped out while queued
       const p = await shadow.use((rt) => rt.predict(rows));
       if (log) this.logPredictions(shadow.rt, 'shadow', id, rows, p);
     });

@@ -33,14 +33,14 @@ describe('slipway serve (process)', () => {
     child.stderr.on('data', (c) => (err += c));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      for (let i = 0; i < 300 && !/serving staging on (http:\S+)/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 600 && !/serving staging on (http:\S+)/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
       const url = /serving staging on (http:\S+):/.exec(out)?.[1];
       expect(url, err).toBeDefined();
       expect(out).toMatch(/sync Synced, health Ready/);
       // a push with no webhook: the interval picks it up
       const commit = w.pin({ 'credit-risk': { pkg: w.packages[1] } }, 'promote 1.1.0');
       let st: ServeStatus | undefined;
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 300; i++) {
         st = (await call(url!, 'GET', '/-/status')).body as ServeStatus;
         if (st.sync.appliedCommit === commit) break;
         await new Promise((r) => setTimeout(r, 100));
@@ -58,10 +58,15 @@ describe('slipway serve (process)', () => {
         req.on('error', reject);
         req.flushHeaders();
         req.write(body.slice(0, 20));
-        setTimeout(() => {
+        // once the server counts it in flight, SIGTERM, then send the rest of the body
+        void (async () => {
+          for (let i = 0; i < 300; i++) {
+            if (/slipway_inflight_requests 1\b/.test((await call(url!, 'GET', '/metrics')).text)) break;
+            await new Promise((r) => setTimeout(r, 20));
+          }
           child.kill('SIGTERM');
           setTimeout(() => req.end(body.slice(20)), 200);
-        }, 100);
+        })();
       });
       const r = await reply;
       expect(r.status).toBe(200);

@@ -283,7 +283,7 @@ describe('serve: overload and shutdown', () => {
     try {
       const a = pending(s2.url);
       const b = pending(s2.url);
-      for (let i = 0; i < 50 && s2.http.inflightRequests < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 500 && s2.http.inflightRequests < 2; i++) await new Promise((r) => setTimeout(r, 10));
       expect(s2.http.inflightRequests).toBe(2);
       const over = await call(s2.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(0)]));
       expect(over.status).toBe(503);
