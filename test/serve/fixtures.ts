@@ -1,22 +1,21 @@
 /**
- * Real fixtures for the serve tests: credit-risk model packages trained by the builtin
- * logistic-regression trainer on generated data (different l2 give different, distinguishable
- * models), put in a real FileStore; and a GitOps repository (bare remote + working clone).
+ * Real fixtures for the serve tests: credit-risk model packages made by the real train pipeline
+ * (`trainModel`, builtin logistic regression on generated data; different l2 give different,
+ * distinguishable models) in a real FileStore; and a GitOps repository (bare remote + working clone).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDataset } from '../../src/data/generate.js';
-import { openDuckDB, readerSql } from '../../src/data/duckdb.js';
-import { profileRelation } from '../../src/data/profile.js';
 import { columnKind } from '../../src/model/features.js';
 import { DataType, doubleTensor, writeOnnx } from '../../src/model/onnx-writer.js';
-import { CARD_FILE, MODEL_FILE, type ModelCard } from '../../src/package/card.js';
+import { CARD_FILE, type ModelCard } from '../../src/package/card.js';
+import { writePackage } from '../../src/package/write.js';
 import { loadModel } from '../../src/spec/model.js';
 import { FileStore } from '../../src/store/file-store.js';
-import { trainBuiltin } from '../../src/train/builtin/index.js';
+import { trainModel } from '../../src/train/train.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -86,23 +85,28 @@ export async function buildWorld(opts: { l2s?: number[]; serve?: string; rows?: 
 
   const storePath = join(root, 'store');
   const store = new FileStore(storePath);
+  // data for the builtin trainer, where model.yaml points (not committed to the GitOps repo)
+  writeFileSync(join(work, '.gitignore'), 'models/*/data/\n');
+  const dataDir = join(work, 'models', 'credit-risk', 'data');
+  mkdirSync(dataDir, { recursive: true });
+  await generateDataset(join(dataDir, 'train.parquet'), { rows: opts.rows ?? 2000, seed: 11 });
+  await generateDataset(join(dataDir, 'test.parquet'), { rows: 500, seed: 12, idOffset: 1_000_000 });
   const model = await loadModel(work, 'credit-risk');
-  const data = join(root, 'train.parquet');
-  await generateDataset(data, { rows: opts.rows ?? 2000, seed: 11 });
-  const conn = await openDuckDB({ threads: 1 });
-  const from = readerSql(data);
-  const reference = await profileRelation(conn, from, [...model.features, ...model.sensitive]);
   const packages: Pkg[] = [];
-  const strings = new Set(model.features.filter((f) => columnKind(model.schema.properties[f]) === 'string'));
   const l2s = opts.l2s ?? [1, 300];
   for (let i = 0; i < l2s.length; i++) {
     const version = `1.${i}.0`;
-    const trained = await trainBuiltin('logistic-regression', conn, from, model, { l2: l2s[i] });
-    packages.push(await writePackage(root, store, model.features, model.sensitive, strings, version, trained.onnx, reference));
+    // the real `slipway train` pipeline (builtin logistic regression): verified, profiled, stored
+    const variant = { ...model, spec: { ...model.spec, train: { ...model.spec.train, params: { l2: l2s[i] } } } };
+    const r = await trainModel({ repoRoot: work, model: variant, store, version, env: {}, log: () => {}, provider: 'cpu' });
+    packages.push({ version, digest: r.digest, dir: r.path });
   }
-  // broken: a valid package whose graph produces a constant 7 (not a probability): the smoke test refuses it
-  const broken = await writePackage(root, store, model.features, model.sensitive, strings, '9.9.9', constantOnnx(model.features, strings), reference);
-  conn.closeSync();
+  // broken: the first package's card with a graph whose output is a constant 7 (not a probability):
+  // the digest verifies, ORT loads it, the serving smoke test refuses it
+  const strings = new Set(model.features.filter((f) => columnKind(model.schema.properties[f]) === 'string'));
+  const card = JSON.parse(readFileSync(join(packages[0].dir, CARD_FILE), 'utf8')) as ModelCard;
+  const brokenDir = await writePackage(join(root, 'pkg-broken'), { bytes: constantOnnx(model.features, strings) }, { ...card, version: '9.9.9' });
+  const broken = { version: '9.9.9', digest: await store.put(brokenDir), dir: brokenDir };
 
   git(root, 'init', '--quiet', '--bare', '--initial-branch=main', 'remote.git');
   const remote = join(root, 'remote.git');
@@ -123,46 +127,6 @@ export async function buildWorld(opts: { l2s?: number[]; serve?: string; rows?: 
     return git(work, 'rev-parse', 'HEAD').trim();
   };
   return { root, remote, work, store, storePath, packages, pin, broken };
-}
-
-async function writePackage(root: string, store: FileStore, features: string[], sensitive: string[], strings: Set<string>, version: string, onnx: Uint8Array, reference: ModelCard['reference']): Promise<Pkg> {
-  const dir = join(root, `pkg-${version}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, MODEL_FILE), onnx);
-  const now = new Date().toISOString();
-  const card: ModelCard = {
-    schema_version: 1,
-    name: 'credit-risk',
-    version,
-    task: 'binary-classification',
-    created_at: now,
-    target: 'default',
-    sensitive,
-    threshold: 0.5,
-    signature: {
-      convention: 'columns',
-      features,
-      inputs: features.map((f) => ({ name: f, type: strings.has(f) ? 'string' : 'float64', shape: [-1, 1] })),
-      outputs: [{ name: 'probabilities', type: 'float64', shape: [-1, 2] }],
-      output: 'probabilities',
-    },
-    lineage: {
-      git: { commit: null, dirty: false },
-      data: { train: { uri: 'train.parquet', digest: null, rows: reference.rows } },
-      params: {},
-      seed: 0,
-      command: 'builtin:logistic-regression',
-      hardware: { cpu: { model: 'test', cores: 1 }, gpus: [] },
-      started_at: now,
-      finished_at: now,
-      duration_s: 0,
-      tools: {},
-    },
-    reference,
-  };
-  writeFileSync(join(dir, CARD_FILE), JSON.stringify(card, null, 2));
-  const digest = await store.put(dir);
-  return { version, digest, dir };
 }
 
 /** A per-column model whose output is a constant 7, not a probability: the smoke test refuses it. */
