@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { git, gitMaybe } from '../gitops/git.js';
 import { isRemote } from '../spec/paths.js';
+import { registerSecret } from '../secrets.js';
 
 const HEAD_REF = 'refs/slipway/head';
 
@@ -18,6 +19,8 @@ function isScpLike(repo: string): boolean {
 
 export class GitSource {
   readonly repo: string;
+  /** the repository as shown in status and logs: credentials in a URL are masked */
+  readonly display: string;
   readonly branch: string;
   readonly cacheDir: string;
   /** the repository's directory when it is local (the base for relative store paths) */
@@ -32,6 +35,14 @@ export class GitSource {
     const remote = isRemote(repo) || isScpLike(repo);
     this.localPath = remote ? null : isAbsolute(repo) ? repo : resolve(cwd, repo);
     this.repo = this.localPath ?? repo;
+    this.display = this.repo;
+    const cred = /^([a-z][a-z0-9+.-]*:\/\/)([^@/]+)@/i.exec(this.repo);
+    if (cred) {
+      // https://user:token@host/…: keep the token out of /-/status, logs and git's error messages
+      for (const part of cred[2].split(':')) registerSecret(decodeURIComponent(part));
+      registerSecret(cred[2]);
+      this.display = this.repo.replace(cred[0], `${cred[1]}***@`);
+    }
     this.branch = branch;
     this.cacheDir = cacheDir;
   }

@@ -6,6 +6,7 @@
  * FailedToLoad (health Degraded) and is not retried for the same (commit, digests).
  */
 import { ConfigError, SlipwayError } from '../errors.js';
+import { redact } from '../secrets.js';
 import { checkEnvironment } from '../spec/environment.js';
 import type { EnvironmentSpec, PinnedVersion } from '../spec/types.js';
 import { parseYamlText } from '../spec/yaml-file.js';
@@ -71,7 +72,7 @@ export class Reconciler {
   status(): ServeStatus {
     return computeStatus({
       environment: this.opts.environment,
-      repo: this.opts.source.repo,
+      repo: this.opts.source.display,
       branch: this.opts.source.branch,
       desiredCommit: this.desiredCommit,
       appliedCommit: this.appliedCommit,
@@ -144,7 +145,7 @@ export class Reconciler {
       try {
         commit = await this.opts.source.fetch();
       } catch (e) {
-        this.sourceError = `cannot fetch ${this.opts.source.branch} from ${this.opts.source.repo}: ${errorText(e)}`;
+        this.sourceError = redact(`cannot fetch ${this.opts.source.branch} from ${this.opts.source.display}: ${errorText(e)}`);
         throw e;
       }
       const short = commit.slice(0, 12);

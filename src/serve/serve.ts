@@ -94,7 +94,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
   const addr = await http.listen(o.port, o.host);
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-  log(`listening on ${url} (environment ${o.environment}, ${source.repo} branch ${o.branch})`);
+  log(`listening on ${url} (environment ${o.environment}, ${source.display} branch ${o.branch})`);
   await reconciler.reconcile('startup');
   let timer: NodeJS.Timeout | null = null;
   if (o.intervalMs > 0) {

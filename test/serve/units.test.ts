@@ -8,7 +8,8 @@ import { fnv1a, routesToCanary } from '../../src/serve/deployment.js';
 import type { Row } from '../../src/serve/oip-decode.js';
 import { hashValue, PredictionLogWriter, redactRow } from '../../src/serve/log-writer.js';
 import type { PredictionLogRecord } from '../../src/serve/prediction-log.js';
-import { planModel } from '../../src/serve/reconciler.js';
+import { GitSource } from '../../src/serve/git-source.js';
+import { planModel, Reconciler } from '../../src/serve/reconciler.js';
 import { ShadowQueue } from '../../src/serve/shadow.js';
 import { computeStatus, type ModelRecord } from '../../src/serve/status.js';
 import { tempDir } from '../support/tmp.js';
@@ -133,5 +134,21 @@ describe('dynamic batching', () => {
     calls.length = 0;
     const mixed = await Promise.allSettled([b.predict([{ x: 1 }]), b.predict([{ x: 2 }]), b.predict([{ x: 'bad' }]), b.predict([{ x: 4 }])]);
     expect(mixed.map((r) => (r.status === 'fulfilled' ? r.value.values[0] : (r.reason as Error).message))).toEqual([2, 4, 'bad row', 8]);
+  });
+});
+
+describe('git source', () => {
+  it('masks credentials of a repository URL in status and in fetch errors', async () => {
+    const { dir } = tempDir('slipway-gitsrc-');
+    const src = new GitSource('http://robot:tok3n-very-secret@127.0.0.1:1/models.git', 'main', join(dir, 'cache'));
+    expect(src.display).toBe('http://***@127.0.0.1:1/models.git');
+    const r = new Reconciler({ environment: 'staging', source: src, storeFor: () => { throw new Error('unused'); }, load: () => { throw new Error('unused'); } });
+    await r.reconcile('test');
+    const st = r.status();
+    expect(st.repo).toBe('http://***@127.0.0.1:1/models.git');
+    expect(st.health.status).toBe('Degraded');
+    expect(st.health.reason).toMatch(/^cannot fetch main from http:\/\/\*\*\*@127\.0\.0\.1:1\/models\.git: git fetch/);
+    expect(JSON.stringify(st)).not.toContain('tok3n-very-secret');
+    expect(() => new GitSource('--upload-pack=evil', 'main', dir)).toThrow(/is not a path or URL/);
   });
 });
