@@ -56,6 +56,8 @@ export class BinaryKernel implements MetricKernel {
   private readonly sLL: Float64Array;
   private readonly sSq: Float64Array;
   private readonly pred: Uint8Array;
+  /** number of runs of tied scores (distinct scores) */
+  private readonly runs: number;
 
   constructor(y: Uint8Array, p: Float64Array, readonly threshold: number) {
     if (y.length !== p.length) throw new Error(`labels (${y.length}) and scores (${p.length}) differ in length`);
@@ -69,6 +71,9 @@ export class BinaryKernel implements MetricKernel {
     this.sLL = new Float64Array(n);
     this.sSq = new Float64Array(n);
     this.pred = new Uint8Array(n);
+    let runs = 0;
+    for (let k = 0; k < n; k++) runs += runEnd[k];
+    this.runs = runs;
     for (let k = 0; k < n; k++) {
       const i = order[k];
       const pi = p[i];
@@ -131,7 +136,7 @@ export class BinaryKernel implements MetricKernel {
   private compute(weights: Weights, extras = false): { metrics: MetricValues; extras?: BinaryExtras } {
     const { order, runEnd, sFlags, sP, sLL, sSq } = this;
     const n = this.rows;
-    const sums = new RankingSums(extras);
+    const sums = new RankingSums(extras, extras ? this.runs : 0);
     let W = 0;
     let tp = 0;
     let fp = 0;

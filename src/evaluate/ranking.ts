@@ -76,11 +76,21 @@ export class RankingSums {
   fps = 0;
   private area = 0;
   private ap = 0;
-  /** the ROC curve's points (fps, tps) after each run, when asked for */
+  /** the ROC curve's points (fps, tps), kept at about maxPoints evenly spaced runs, when asked for */
   readonly curve: { fps: number[]; tps: number[] } | null;
+  private runIndex = 0;
+  private nextPick: number;
+  private pickNo: number;
 
-  constructor(withCurve = false) {
+  /** `runs`: how many runs of ties there are (so that the curve can be down-sampled as it is drawn) */
+  constructor(
+    withCurve = false,
+    private readonly runs = 0,
+    private readonly maxPoints = 101,
+  ) {
     this.curve = withCurve ? { fps: [0], tps: [0] } : null;
+    this.pickNo = 1;
+    this.nextPick = Math.ceil(runs / (maxPoints - 1));
   }
 
   /** closes a run of equal scores holding `pos` positives and `neg` negatives */
@@ -91,8 +101,14 @@ export class RankingSums {
     this.fps += neg;
     if (pos !== 0) this.ap += pos * (this.tps / (this.tps + this.fps));
     if (this.curve) {
-      this.curve.fps.push(this.fps);
-      this.curve.tps.push(this.tps);
+      // runs (1-based) ⌈j·runs/(maxPoints−1)⌉ for j = 1…maxPoints−1, the last run always included
+      this.runIndex++;
+      if (this.runs <= this.maxPoints - 1 || this.runIndex >= this.nextPick) {
+        this.curve.fps.push(this.fps);
+        this.curve.tps.push(this.tps);
+        this.pickNo++;
+        this.nextPick = Math.ceil((this.pickNo * this.runs) / (this.maxPoints - 1));
+      }
     }
   }
 
@@ -112,12 +128,10 @@ export class RankingSums {
     return this.tps === 0 ? null : this.ap / this.tps;
   }
 
-  /** the ROC curve as rates, down-sampled to at most maxPoints */
-  rocCurve(maxPoints = 101): { fpr: number[]; tpr: number[] } | undefined {
+  /** the ROC curve as rates (at most about maxPoints points, rounded to 6 decimals) */
+  rocCurve(): { fpr: number[]; tpr: number[] } | undefined {
     if (!this.curve || this.tps === 0 || this.fps === 0) return undefined;
-    const m = this.curve.fps.length;
-    const pick = m <= maxPoints ? Array.from({ length: m }, (_, i) => i) : Array.from({ length: maxPoints }, (_, j) => Math.round((j * (m - 1)) / (maxPoints - 1)));
     const r = (x: number) => Math.round(x * 1e6) / 1e6;
-    return { fpr: pick.map((i) => r(this.curve!.fps[i] / this.fps)), tpr: pick.map((i) => r(this.curve!.tps[i] / this.tps)) };
+    return { fpr: this.curve.fps.map((f) => r(f / this.fps)), tpr: this.curve.tps.map((t) => r(t / this.tps)) };
   }
 }

@@ -144,3 +144,23 @@ describe('score ordering and calibration bins', () => {
     expect([0, 0.05, 0.1, 0.1000001, 0.3, 0.30000000000000004, 0.7, 0.9, 0.95, 1].map((p) => calibrationBin(p))).toEqual([0, 0, 0, 1, 2, 2, 6, 8, 9, 9]);
   });
 });
+
+describe('ROC curve for charts', () => {
+  it('starts at (0, 0), ends at (1, 1), is monotone and has at most 101 points', () => {
+    const n = 5000;
+    const rng = new Prng(4);
+    const y = Uint8Array.from({ length: n }, () => (rng.nextDouble() < 0.3 ? 1 : 0));
+    const p = Float64Array.from(y, (v) => Math.min(1, Math.max(0, 0.3 * v + rng.nextDouble() * 0.7)));
+    const curve = new BinaryKernel(y, p, 0.5).full().extras.roc_curve!;
+    expect(curve.fpr.length).toBeLessThanOrEqual(101);
+    expect(curve.fpr.length).toBeGreaterThan(90);
+    expect([curve.fpr[0], curve.tpr[0]]).toEqual([0, 0]);
+    expect([curve.fpr.at(-1), curve.tpr.at(-1)]).toEqual([1, 1]);
+    for (let i = 1; i < curve.fpr.length; i++) {
+      expect(curve.fpr[i]).toBeGreaterThanOrEqual(curve.fpr[i - 1]);
+      expect(curve.tpr[i]).toBeGreaterThanOrEqual(curve.tpr[i - 1]);
+    }
+    const small = new BinaryKernel(Uint8Array.from([0, 1, 0, 1]), Float64Array.from([0.1, 0.9, 0.5, 0.5]), 0.5).full().extras.roc_curve!;
+    expect(small).toEqual({ fpr: [0, 0, 0.5, 1], tpr: [0, 0.5, 1, 1] });
+  });
+});
