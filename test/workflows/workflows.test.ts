@@ -71,6 +71,15 @@ describe('the workflows we ship', () => {
     for (const n of ['model-pr', 'report-fork', 'promote', 'drift', 'retrain']) expect(list(EXAMPLES)).toContain(`${EXAMPLES}/${n}.yml`);
   });
 
+  it('CI runs the same entry point as local CI (.ci/run), then the build, then the actions from a fresh checkout', () => {
+    const ci = load(`${OWN}/ci.yml`);
+    expect(Object.keys(triggers(ci))).toEqual(expect.arrayContaining(['push', 'pull_request']));
+    const runs = ci.jobs.test.steps.map((s: Json) => s.run).filter(Boolean);
+    expect(runs).toEqual(['.ci/run', 'npm run build', 'npx tsx src/actions/generate-metadata.ts --check']);
+    expect(ci.jobs.actions.steps.some((s: Json) => s.uses === './')).toBe(true);
+    expect(ci.jobs.actions.steps.some((s: Json) => String(s.uses).startsWith('actions/setup-node'))).toBe(false); // nothing installed first
+  });
+
   it.skipIf(!haveSchema).each(FILES)('%s validates against the GitHub workflow schema', (rel) => {
     const ok = validateWorkflow!(load(rel));
     expect(validateWorkflow!.errors ?? [], rel).toEqual([]);
