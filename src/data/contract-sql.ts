@@ -27,6 +27,12 @@ export interface CompiledRule {
   basis: 'nonnull' | 'rows';
   /** where the rule lives in schema.json (for annotations) */
   schemaPath: string[];
+  /**
+   * A range rule on a column the reader typed as numbers can be screened by the column's min and max:
+   * when they pass, no value violates it and it needs no count of its own (counted exactly, in the
+   * examples scan, only when they do not).
+   */
+  screen?: { kind: 'finite' } | { kind: 'low' | 'high'; limit: number; strict: boolean };
 }
 
 /** SQL expressions interpreting one column's values. */
@@ -64,10 +70,15 @@ export function allowsNull(s: ColumnSchema): boolean {
   return t.length === 0 || t.includes('null') || (s.enum?.includes(null) ?? false);
 }
 
-/** How to read a CSV column for the fast path: DOUBLE when the contract only allows numbers. */
+/**
+ * How to read a CSV column on the fast path: BIGINT when the contract only allows integers, DOUBLE when it
+ * only allows numbers, else VARCHAR. A value the reader cannot convert (text, `3.0` for BIGINT) sends that
+ * column back to VARCHAR, where every rule has the same meaning.
+ */
 export function csvReadType(s: ColumnSchema | undefined): string {
   if (!s) return 'VARCHAR';
   const t = declaredTypes(s).filter((x) => x !== 'null');
+  if (t.length > 0 && t.every((x) => x === 'integer')) return 'BIGINT';
   return t.length > 0 && t.every((x) => x === 'number' || x === 'integer') ? 'DOUBLE' : 'VARCHAR';
 }
 
@@ -156,8 +167,8 @@ export function compileContract(schema: RowSchema, physical: Record<string, stri
     columns.push(e);
     const types = declaredTypes(s).filter((t) => t !== 'null');
     const at = (k: string) => ['properties', name, k];
-    const add = (rule: string, keyword: string, expected: string, cond: string, basis: 'nonnull' | 'rows' = 'nonnull', path = at(keyword)) =>
-      rules.push({ column: name, rule, keyword, expected, severity: 'error', violates: cond, basis, schemaPath: path });
+    const add = (rule: string, keyword: string, expected: string, cond: string, basis: 'nonnull' | 'rows' = 'nonnull', path = at(keyword), screen?: CompiledRule['screen']) =>
+      rules.push({ column: name, rule, keyword, expected, severity: 'error', violates: cond, basis, schemaPath: path, ...(screen ? { screen } : {}) });
 
     if (required.has(name) && !allowsNull(s)) add('required', 'required', 'a value (the column is required and not nullable)', e.isNull, 'rows', requiredPath(name));
     // Fast paths (same meaning, cheaper SQL): a column the reader already typed as numbers needs no CASE
@@ -175,15 +186,16 @@ export function compileContract(schema: RowSchema, physical: Record<string, stri
         else if (types.includes('integer')) cond = `NOT (isfinite(${c}) AND ${c} = trunc(${c}))`;
         else cond = `${c} IS NOT NULL`;
       } else if (plainText && types.includes('string')) cond = '';
-      if (cond) add('type', 'type', describeTypes(types), cond);
+      if (cond) add('type', 'type', describeTypes(types), cond, 'nonnull', at('type'), numPhys && floatPhys && types.includes('number') ? { kind: 'finite' } : undefined);
     }
     const n = e.asNum;
     const low = (cmp: string, m: number) => (numPhys ? `${c} ${cmp} ${num(m)}${floatPhys ? ` AND ${c} >= ${num(-Number.MAX_VALUE)}` : ''}` : `(${n}) ${cmp} ${num(m)}`);
     const high = (cmp: string, m: number) => (numPhys ? `${c} ${cmp} ${num(m)}${floatPhys ? ` AND ${c} <= ${num(Number.MAX_VALUE)}` : ''}` : `(${n}) ${cmp} ${num(m)}`);
-    if (s.minimum !== undefined) add('minimum', 'minimum', `>= ${s.minimum}`, low('<', s.minimum));
-    if (s.maximum !== undefined) add('maximum', 'maximum', `<= ${s.maximum}`, high('>', s.maximum));
-    if (s.exclusiveMinimum !== undefined) add('exclusiveMinimum', 'exclusiveMinimum', `> ${s.exclusiveMinimum}`, low('<=', s.exclusiveMinimum));
-    if (s.exclusiveMaximum !== undefined) add('exclusiveMaximum', 'exclusiveMaximum', `< ${s.exclusiveMaximum}`, high('>=', s.exclusiveMaximum));
+    const sc = (kind: 'low' | 'high', limit: number, strict: boolean) => (numPhys ? { kind, limit, strict } : undefined);
+    if (s.minimum !== undefined) add('minimum', 'minimum', `>= ${s.minimum}`, low('<', s.minimum), 'nonnull', at('minimum'), sc('low', s.minimum, false));
+    if (s.maximum !== undefined) add('maximum', 'maximum', `<= ${s.maximum}`, high('>', s.maximum), 'nonnull', at('maximum'), sc('high', s.maximum, false));
+    if (s.exclusiveMinimum !== undefined) add('exclusiveMinimum', 'exclusiveMinimum', `> ${s.exclusiveMinimum}`, low('<=', s.exclusiveMinimum), 'nonnull', at('exclusiveMinimum'), sc('low', s.exclusiveMinimum, true));
+    if (s.exclusiveMaximum !== undefined) add('exclusiveMaximum', 'exclusiveMaximum', `< ${s.exclusiveMaximum}`, high('>=', s.exclusiveMaximum), 'nonnull', at('exclusiveMaximum'), sc('high', s.exclusiveMaximum, true));
     if (s.enum && (numPhys || plainText)) {
       const allowed = numPhys ? s.enum.filter((v): v is number => typeof v === 'number').map(num) : s.enum.filter((v): v is string => typeof v === 'string').map(sqlString);
       add('enum', 'enum', `one of ${s.enum.map((v) => JSON.stringify(v)).join(', ')}`, allowed.length ? `${c} NOT IN (${allowed.join(', ')})` : `${c} IS NOT NULL`);

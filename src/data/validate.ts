@@ -82,7 +82,10 @@ interface Scan {
   row: Record<string, unknown>;
 }
 
-/** The one aggregate scan: every rule's count, null counts, and a uniqueness pre-check. */
+/**
+ * The one aggregate scan: null counts, every rule's count (range rules on numeric columns screened by the
+ * column's min and max instead), and the distinct count of unique columns.
+ */
 async function scan(conn: DuckDBConnection, input: Input, schema: RowSchema, ctx: CompileContext, o: ValidateOptions): Promise<Scan> {
   const props = schema.properties;
   const types: Record<string, string> = {};
@@ -93,9 +96,13 @@ async function scan(conn: DuckDBConnection, input: Input, schema: RowSchema, ctx
   for (let attempt = 0; ; attempt++) {
     const contract = compileContract(schema, types, input.format === 'csv', ctx);
     const sel = ['count(*) AS "__rows"'];
-    contract.columns.forEach((e, i) => sel.push(`count_if(${e.isNull}) AS "__null${i}"`));
+    contract.columns.forEach((e, i) => sel.push(e.physical === 'JSON' ? `count(*) - count_if(${e.isNull}) AS "__nn_col${i}"` : `count(${sqlIdent(e.name)}) AS "__nn_col${i}"`));
+    const screened = new Set(contract.rules.filter((r) => r.screen).map((r) => r.column!));
+    contract.columns.forEach((e, i) => {
+      if (screened.has(e.name)) sel.push(`min(${sqlIdent(e.name)})::DOUBLE AS "__min${i}"`, `max(${sqlIdent(e.name)})::DOUBLE AS "__max${i}"`);
+    });
     contract.rules.forEach((r, i) => {
-      if (r.violates !== 'true') sel.push(`count_if(${r.violates}) AS "__rule${i}"`);
+      if (r.violates !== 'true' && !r.screen && r.rule !== 'required') sel.push(`count_if(${r.violates}) AS "__rule${i}"`);
     });
     unique.forEach((c, i) => sel.push(`count(DISTINCT ${sqlIdent(c)}) AS "__uniq${i}"`, `count(${sqlIdent(c)}) AS "__nn${i}"`));
     const readTypes = input.format === 'csv' ? types : undefined;
@@ -127,10 +134,29 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
   // Infinity); the rules compile to the same meaning over text (TRY_CAST instead of the reader's cast)
   const exTypes: Record<string, string> = input.format === 'csv' ? Object.fromEntries(Object.keys(types).map((k) => [k, 'VARCHAR'])) : types;
   const ex = input.format === 'csv' ? compileContract(schema, exTypes, true, o.compile) : contract;
+  // the same rule in the text compilation (a typed column may have fewer rules: a BIGINT column has no type rule)
+  const exRules = new Map(ex.rules.map((r) => [`${r.column}\u0000${r.rule}`, r]));
+  const exRule = (r: CompiledRule) => exRules.get(`${r.column}\u0000${r.rule}`) ?? r;
   const rows = n(row.__rows);
   o.progress?.(`${input.display}: scanned ${rows} rows, ${contract.rules.length} rules`);
   const nulls: Record<string, number> = {};
-  contract.columns.forEach((e, i) => (nulls[e.name] = n(row[`__null${i}`])));
+  contract.columns.forEach((e, i) => (nulls[e.name] = rows - n(row[`__nn_col${i}`])));
+  const colIndex = new Map(contract.columns.map((e, i) => [e.name, i]));
+  /** the count of a rule from the scan, or null when its min/max screen failed and it must be counted */
+  const scanned = (r: CompiledRule, i: number): number | null => {
+    if (r.violates === 'true') return rows;
+    if (r.rule === 'required') return nulls[r.column!];
+    if (!r.screen) return n(row[`__rule${i}`]);
+    const k = colIndex.get(r.column!)!;
+    const lo = row[`__min${k}`] as number | null;
+    const hi = row[`__max${k}`] as number | null;
+    if (lo === null || hi === null) return 0; // every value null
+    const finite = Number.isFinite(lo) && Number.isFinite(hi);
+    if (r.screen.kind === 'finite') return finite ? 0 : null;
+    if (!finite) return null;
+    if (r.screen.kind === 'low') return (r.screen.strict ? lo > r.screen.limit : lo >= r.screen.limit) ? 0 : null;
+    return (r.screen.strict ? hi < r.screen.limit : hi <= r.screen.limit) ? 0 : null;
+  };
   const nonNull = (c: string | null) => (c && nulls[c] !== undefined ? rows - nulls[c] : rows);
   const frac = (count: number, d: number) => (d > 0 ? count / d : 0);
 
@@ -140,14 +166,23 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     where: string | null;
     /** makes the message of one example */
     explain: (r: Record<string, unknown>) => string;
+    basis: 'nonnull' | 'rows';
+    /** the exact count from the examples scan (for rules whose screen failed) */
+    counted?: number;
     /** fetched by a query of its own (a condition with a subquery: DuckDB runs it badly inside FILTER) */
     own?: boolean;
   }
+  const setCount = (v: LocatedViolation, count: number, basis: 'nonnull' | 'rows') => {
+    v.count = count;
+    v.fraction = basis === 'rows' ? frac(count, rows) : frac(count, nonNull(v.column));
+    v.fraction_of_rows = frac(count, rows);
+  };
   const pending: Pending[] = [];
 
   contract.rules.forEach((r: CompiledRule, i) => {
-    const count = r.violates === 'true' ? (r.rule === 'unknown_column' ? rows : rows) : n(row[`__rule${i}`]);
-    if (count === 0 && !(r.violates === 'true')) return;
+    const found = scanned(r, i);
+    if (found === 0 && r.violates !== 'true') return;
+    const count = found ?? -1; // -1: counted in the examples scan
     const denominator = r.basis === 'rows' ? rows : nonNull(r.column);
     const v: LocatedViolation = {
       column: r.column,
@@ -163,7 +198,8 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     const isMissing = r.violates === 'true';
     pending.push({
       v,
-      where: isMissing ? null : ex.rules[i].violates,
+      where: isMissing ? null : exRule(r).violates,
+      basis: r.basis,
       explain: (ex) => checker.message(ex, r.column!, r.keyword ?? r.rule, r.expected),
     });
   });
@@ -172,7 +208,7 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
   const exp = schema['x-slipway'] ?? {};
   if (exp.rows && ((exp.rows.min !== undefined && rows < exp.rows.min) || (exp.rows.max !== undefined && rows > exp.rows.max))) {
     const expected = [exp.rows.min !== undefined ? `>= ${exp.rows.min}` : '', exp.rows.max !== undefined ? `<= ${exp.rows.max}` : ''].filter(Boolean).join(' and ') + ' rows';
-    pending.push({ v: { column: null, rule: 'rows', expected, severity: 'error', count: rows, fraction: 1, fraction_of_rows: 1, examples: [], schemaPath: ['x-slipway', 'rows'] }, where: null, explain: () => '' });
+    pending.push({ v: { column: null, rule: 'rows', expected, severity: 'error', count: rows, fraction: 1, fraction_of_rows: 1, examples: [], schemaPath: ['x-slipway', 'rows'] }, where: null, basis: 'rows', explain: () => '' });
   }
   if (exp.max_null_fraction !== undefined) {
     for (const e of ex.columns) {
@@ -184,6 +220,7 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
         pending.push({
           v: { column: e.name, rule: 'max_null_fraction', expected: `at most ${limit} of the rows null`, severity: 'error', count, fraction: count / rows, fraction_of_rows: count / rows, examples: [], schemaPath: path },
           where: e.isNull,
+          basis: 'rows',
           explain: () => `${e.name}: null`,
         });
       }
@@ -201,13 +238,14 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     pending.push({
       v: { column: c, rule: 'unique', expected: 'unique values', severity: 'error', count, fraction: frac(count, nn), fraction_of_rows: frac(count, rows), examples: [], schemaPath: ['x-slipway', 'unique'] },
       where: `${q} IN ${dupSet}`,
+      basis: 'nonnull',
       own: true,
       explain: (ex) => `${c}: ${show(ex[c])} appears more than once (${n(d.groups)} values are repeated)`,
     });
   }
 
   // examples: one more scan, only when something is violated, keeping the first rows in file order
-  const withExamples = pending.filter((p) => p.where !== null && p.v.count > 0);
+  const withExamples = pending.filter((p) => p.where !== null && p.v.count !== 0);
   if (withExamples.length) {
     o.progress?.(`${input.display}: collecting examples for ${withExamples.length} violated rules`);
     await collectExamples(conn, input, exTypes, ex.columns, withExamples.filter((p) => !p.own));
@@ -232,7 +270,9 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     }
     schemaDrift = { ...cols, new_categories: categories };
   }
-  const located = pending.map((p) => p.v);
+  // rules whose min/max screen failed were counted with the examples; those that were not violated after all go
+  for (const p of pending) if (p.v.count < 0) setCount(p.v, p.counted ?? 0, p.basis);
+  const located = pending.filter((p) => p.v.count > 0 || p.v.rule === 'rows' || p.v.rule === 'unknown_column').map((p) => p.v);
   const order = (v: Violation) => (v.severity === 'error' ? 0 : 1);
   located.sort((a, b) => order(a) - order(b));
   const report: ValidationReport = {
@@ -259,11 +299,14 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     const sql =
       items.length === 1 && items[0].own
         ? `SELECT list(__row ORDER BY __row) AS "__ex0" FROM (SELECT __row FROM ${from} WHERE ${items[0].where} ORDER BY __row LIMIT ${MAX_EXAMPLES})`
-        : `SELECT ${items.map((p, i) => `min(__row, ${MAX_EXAMPLES}) FILTER (WHERE ${p.where}) AS "__ex${i}"`).join(', ')} FROM ${from}`;
+        : `SELECT ${items.map((p, i) => `min(__row, ${MAX_EXAMPLES}) FILTER (WHERE ${p.where}) AS "__ex${i}"${p.v.count < 0 ? `, count_if(${p.where}) AS "__cnt${i}"` : ''}`).join(', ')} FROM ${from}`;
     let res: Record<string, unknown>;
     const byRow = new Map<number, Record<string, unknown>>();
     try {
       [res] = await query(conn, sql);
+      items.forEach((p, i) => {
+        if (p.v.count < 0) p.counted = n(res[`__cnt${i}`]);
+      });
       const wanted = [...new Set(items.flatMap((_, i) => ((res[`__ex${i}`] as unknown[] | null) ?? []).map(n)))];
       if (wanted.length) {
         for (const r of await query(conn, `SELECT ${struct} AS s FROM ${from} WHERE __row IN (${wanted.join(', ')})`)) {

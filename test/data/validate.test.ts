@@ -126,6 +126,26 @@ describe('validate: Parquet and JSON lines give the same answer as CSV', () => {
   });
 });
 
+describe('validate: NaN and infinities in typed numeric columns (min/max screening)', () => {
+  const t = tempDir('slipway-validate-nan-');
+
+  it('NaN and ±Infinity are type violations, never range violations; a screen that fails on them still counts exactly', async () => {
+    const pq = join(t.dir, 'nan.parquet');
+    const conn = await openDuckDB();
+    await conn.run(`COPY (SELECT * FROM (VALUES (1, 0.5, 0.5), (2, 'NaN'::DOUBLE, 0.5), (3, 'inf'::DOUBLE, 0.5), (4, '-inf'::DOUBLE, '-inf'::DOUBLE), (5, 2.0, 0.5), (6, -1.0, 0.5), (7, NULL, 0.5)) v(i, x, y)) TO ${sqlString(pq)} (FORMAT parquet)`);
+    conn.closeSync();
+    const schema: RowSchema = { type: 'object', properties: { i: { type: 'integer' }, x: { type: 'number', minimum: 0, maximum: 1 }, y: { type: 'number', minimum: 0 } } };
+    const { report } = await check(t.write('nan.schema.json', JSON.stringify(schema)), pq);
+    expect(counts(report.violations)).toEqual({ 'x/type': 3, 'x/minimum': 1, 'x/maximum': 1, 'y/type': 1 });
+    expect(report.violations.find((v) => key(v) === 'x/type')!.examples.map((e) => [e.row, e.value])).toEqual([
+      [2, 'NaN'],
+      [3, 'Infinity'],
+      [4, '-Infinity'],
+    ]);
+    expect(report.violations.find((v) => key(v) === 'x/minimum')!).toMatchObject({ count: 1, fraction: 1 / 6, fraction_of_rows: 1 / 7 });
+  });
+});
+
 describe('validate: bounded memory', () => {
   const t = tempDir('slipway-validate-mem-');
 
