@@ -74,14 +74,3 @@ export function encodeTarget(model: LoadedModel, card: ModelCard, col: FeatureCo
   }
   return { task, y, classes: Array.from({ length: width }, (_, k) => String(k)) };
 }
-
-/** A sensitive column as group labels (null for missing; booleans as true/false). */
-export function sensitiveValues(col: FeatureColumn, kind: string): (string | null)[] {
-  if (!(col instanceof Float64Array)) return col;
-  const out = new Array<string | null>(col.length);
-  for (let i = 0; i < col.length; i++) {
-    const v = col[i];
-    out[i] = Number.isNaN(v) ? null : kind === 'boolean' ? String(v === 1) : String(v);
-  }
-  return out;
-}

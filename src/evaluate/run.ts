@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, InputError } from '../errors.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { readerSql, assertReadable, openDuckDB } from '../data/duckdb.js';
-import { columnKind, concatBatches, readFeatureBatches, sliceBatch, type FeatureBatch } from '../model/features.js';
+import { columnTypes } from '../data/profile.js';
+import { concatBatches, readFeatureBatches, sliceBatch, type FeatureBatch } from '../model/features.js';
 import { openSession, type ModelSession } from '../model/session.js';
 import { resolvePackage, type ModelPackage } from '../package/read.js';
 import { loadEnvironment } from '../spec/environment.js';
@@ -14,12 +16,13 @@ import { fileSha256, packageDigest } from '../store/digest.js';
 import type { ModelStore } from '../store/types.js';
 import { BinaryKernel } from './binary.js';
 import { pairedBootstrap } from './bootstrap.js';
-import { encodeTarget, sensitiveValues, type Target } from './columns.js';
+import { encodeTarget, type Target } from './columns.js';
 import { checkGates, evaluateGates } from './gates.js';
 import { encodeGroups, intersectionName, type Groups } from './groups.js';
 import { metricsFor, type MetricValues } from './kernel.js';
 import { measureLatency, type LatencyOptions } from './latency.js';
 import { fairnessReport, makeKernel, type Predictions } from './predictions.js';
+import { decodeGroups, sensitiveCodes } from './sensitive.js';
 import type { EvaluationReport, PackageRef } from './report-types.js';
 
 export interface EvaluateOptions {
@@ -95,9 +98,10 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     // one scan: the features of both models, the target and the sensitive columns
     let t = performance.now();
     say(`scoring ${dataPath}`);
-    const labelColumns = [model.target, ...model.sensitive];
+    await checkDataColumns(conn, readerSql(dataPath), dataPath, [...new Set([...candFeatures, ...champFeatures])], model);
+    const codes = await sensitiveCodes(conn, readerSql(dataPath), model.sensitive, model.schema, dataPath);
+    const labelColumns = [model.target, ...model.sensitive.map((c) => codes.codeColumn[c])];
     const columns = [...new Set([...candFeatures, ...champFeatures, ...labelColumns])];
-    const fromSql = readerSql(dataPath);
     const candOut: Float64Array[] = [];
     const champOut: Float64Array[] = [];
     const labelBatches: FeatureBatch[] = [];
@@ -105,7 +109,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     let width = 1;
     let champWidth = 1;
     let rows = 0;
-    for await (const batch of readFeatureBatches(conn, fromSql, columns, model.schema, o.batchSize ?? 65536)) {
+    for await (const batch of readFeatureBatches(conn, codes.fromSql, columns, codes.contract, o.batchSize ?? 65536)) {
       const a = await candSession.predict(batch);
       candOut.push(a.values);
       width = a.width;
@@ -124,7 +128,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     say(`scored ${rows.toLocaleString('en-US')} rows${champSession ? ' with the candidate and the champion' : ''}`);
 
     t = performance.now();
-    const labels = concatBatches(labelBatches, labelColumns, model.schema);
+    const labels = concatBatches(labelBatches, labelColumns, codes.contract);
     labelBatches.length = 0;
     const target = encodeTarget(model, candidate.card, labels.columns[model.target], width, `${dataPath}: target '${model.target}'`);
     if (champion && champWidth !== width) throw new InputError(`the champion outputs ${champWidth} value(s) per row and the candidate ${width}: they do not predict the same classes`);
@@ -145,7 +149,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
 
     t = performance.now();
     const groups: Record<string, Groups> = {};
-    const sensitive = Object.fromEntries(model.sensitive.map((c) => [c, sensitiveValues(labels.columns[c], columnKind(model.schema.properties[c]))]));
+    const sensitive = Object.fromEntries(model.sensitive.map((c) => [c, decodeGroups(labels.columns[codes.codeColumn[c]] as Float64Array, codes.labels[c])]));
     for (const c of model.sensitive) groups[c] = encodeGroups([sensitive[c]]);
     for (const combo of spec.evaluate?.intersections ?? []) groups[intersectionName(combo)] = encodeGroups(combo.map((c) => sensitive[c]));
     const fairness = fairnessReport(candPred, groups, minGroupSize, candKernel);
@@ -197,6 +201,25 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
   } finally {
     for (const s of sessions) await s.close();
     conn.closeSync();
+  }
+}
+
+/** Every column evaluation reads must be in the data: one error naming all that are missing. */
+async function checkDataColumns(conn: DuckDBConnection, fromSql: string, where: string, features: string[], model: LoadedModel): Promise<void> {
+  let types: Record<string, string>;
+  try {
+    types = await columnTypes(conn, fromSql);
+  } catch (e) {
+    throw new InputError(`${where}: cannot read the data: ${(e as Error).message}`);
+  }
+  const missing = (cols: string[]) => cols.filter((c) => !(c in types));
+  const parts = [
+    ['feature', missing(features)],
+    ['target', missing([model.target])],
+    ['sensitive', missing(model.sensitive)],
+  ].filter(([, m]) => m.length) as [string, string[]][];
+  if (parts.length) {
+    throw new InputError(`${where}: missing column(s): ${parts.map(([role, m]) => `${role} ${m.map((c) => `'${c}'`).join(', ')}`).join('; ')} (the data has: ${Object.keys(types).join(', ')})`);
   }
 }
 

@@ -232,7 +232,7 @@ describe('slipway evaluate: user mistakes exit 2 with a clear message and no sta
   it('test data without the feature columns', async () => {
     const csv = join(dir, 'wrong.csv');
     writeFileSync(csv, 'a,b\n1,2\n');
-    await fails(['--candidate', candDir, '--data', csv], /missing feature column\(s\)/);
+    await fails(['--candidate', candDir, '--data', csv], /wrong\.csv: missing column\(s\): feature 'income', 'debt_ratio'.*; target 'default'; sensitive 'sex', 'age_band' \(the data has: a, b\)/);
   });
 
   it('a tampered champion in the store is refused, never scored', async () => {

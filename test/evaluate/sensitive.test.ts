@@ -1,0 +1,31 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDuckDB, readerSql } from '../../src/data/duckdb.js';
+import { encodeGroups } from '../../src/evaluate/groups.js';
+import { decodeGroups, sensitiveCodes } from '../../src/evaluate/sensitive.js';
+import { readFeatureTable } from '../../src/model/features.js';
+import type { RowSchema } from '../../src/spec/types.js';
+import { tempDir } from '../support/tmp.js';
+
+const { dir } = tempDir('slipway-sensitive-');
+const contract: RowSchema = { properties: { x: { type: 'number' }, sex: { type: ['string', 'null'] }, owner: { type: 'boolean' }, band: { type: 'integer' } } };
+
+describe('sensitive columns read as codes from DuckDB', () => {
+  it('keeps row order, maps nulls to (missing), booleans to true/false, numbers to their text', async () => {
+    const csv = join(dir, 'd.csv');
+    writeFileSync(csv, 'x,sex,owner,band\n1,M,true,3\n2,,false,1\n3,F,true,3\n4,M,false,2\n5,F\'s,true,1\n');
+    const conn = await openDuckDB();
+    const codes = await sensitiveCodes(conn, readerSql(csv), ['sex', 'owner', 'band'], contract, csv);
+    expect(codes.labels).toEqual({ sex: ['F', "F's", 'M'], owner: ['false', 'true'], band: ['1', '2', '3'] });
+    const t = await readFeatureTable(conn, codes.fromSql, ['x', ...Object.values(codes.codeColumn)], codes.contract);
+    conn.closeSync();
+    expect(Array.from(t.columns.x as Float64Array)).toEqual([1, 2, 3, 4, 5]);
+    const sex = decodeGroups(t.columns[codes.codeColumn.sex] as Float64Array, codes.labels.sex);
+    expect(sex).toEqual(['M', null, 'F', 'M', "F's"]);
+    expect(decodeGroups(t.columns[codes.codeColumn.owner] as Float64Array, codes.labels.owner)).toEqual(['true', 'false', 'true', 'false', 'true']);
+    const g = encodeGroups([sex, decodeGroups(t.columns[codes.codeColumn.band] as Float64Array, codes.labels.band)]);
+    expect(g.labels).toEqual(['(missing) & 1', 'F & 3', "F's & 1", 'M & 2', 'M & 3']);
+    expect(Array.from(g.index)).toEqual([4, 0, 1, 3, 2]);
+  });
+});
