@@ -22,49 +22,65 @@ export function intersectionName(columns: string[]): string {
 /** Groups rows by the values of one column, or by the combination of several (an intersection). */
 export function encodeGroups(columns: ArrayLike<unknown>[]): Groups {
   if (columns.length === 0) throw new Error('encodeGroups needs at least one column');
-  const n = columns[0].length;
-  // each column to codes (first-seen order), then combined codes, then labels sorted
-  const coded = columns.map((col) => {
-    const codes = new Int32Array(n);
-    const seen = new Map<unknown, number>();
-    const labels: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const v = col[i];
-      let k = seen.get(v);
-      if (k === undefined) {
-        k = labels.length;
-        seen.set(v, k);
-        labels.push(groupLabel(v));
-      }
-      codes[i] = k;
+  return columns.map(singleColumn).reduce(intersect);
+}
+
+function singleColumn(col: ArrayLike<unknown>): Groups {
+  const n = col.length;
+  const codes = new Int32Array(n);
+  const seen = new Map<unknown, number>();
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = col[i];
+    let k = seen.get(v);
+    if (k === undefined) {
+      k = names.length;
+      seen.set(v, k);
+      names.push(groupLabel(v));
     }
-    return { codes, labels };
-  });
-  let combined = coded[0].codes;
-  let names = coded[0].labels;
-  for (let c = 1; c < coded.length; c++) {
-    const next = new Int32Array(n);
-    const seen = new Map<number, number>();
-    const labels: string[] = [];
-    const k2 = coded[c].labels.length;
-    for (let i = 0; i < n; i++) {
-      const key = combined[i] * k2 + coded[c].codes[i];
-      let k = seen.get(key);
-      if (k === undefined) {
-        k = labels.length;
-        seen.set(key, k);
-        labels.push(`${names[combined[i]]} & ${coded[c].labels[coded[c].codes[i]]}`);
-      }
-      next[i] = k;
-    }
-    combined = next;
-    names = labels;
+    codes[i] = k;
   }
-  // distinct raw values can share a label (null and NaN are both missing): merge by label, sorted
-  const labels = [...new Set(names)].sort();
+  return sortGroups(names, codes);
+}
+
+/**
+ * Groups from integer codes (code k ≥ 1 is labels[k − 1], 0 is missing), as DuckDB computes them for
+ * sensitive columns (sensitive.ts): no per-row strings.
+ */
+export function groupsFromCodes(codes: Float64Array, labels: string[]): Groups {
+  const index = new Int32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) index[i] = codes[i];
+  return sortGroups([MISSING_GROUP, ...labels], index);
+}
+
+/** The intersection of two groupings: one group per combination present in the rows. */
+export function intersect(a: Groups, b: Groups): Groups {
+  const n = a.index.length;
+  const kb = b.labels.length;
+  const codes = new Int32Array(n);
+  const seen = new Map<number, number>();
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = a.index[i] * kb + b.index[i];
+    let k = seen.get(key);
+    if (k === undefined) {
+      k = names.length;
+      seen.set(key, k);
+      names.push(`${a.labels[a.index[i]]} & ${b.labels[b.index[i]]}`);
+    }
+    codes[i] = k;
+  }
+  return sortGroups(names, codes);
+}
+
+/** Keeps the groups that occur, merges equal names (null and NaN are both missing), sorts by name. */
+function sortGroups(names: string[], codes: Int32Array): Groups {
+  const used = new Uint8Array(names.length);
+  for (let i = 0; i < codes.length; i++) used[codes[i]] = 1;
+  const labels = [...new Set(names.filter((_, k) => used[k]))].sort();
   const pos = new Map(labels.map((l, i) => [l, i]));
-  const remap = Int32Array.from(names, (l) => pos.get(l)!);
-  const index = new Int32Array(n);
-  for (let i = 0; i < n; i++) index[i] = remap[combined[i]];
+  const remap = Int32Array.from(names, (l) => pos.get(l) ?? -1);
+  const index = new Int32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) index[i] = remap[codes[i]];
   return { labels, index };
 }

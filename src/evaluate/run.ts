@@ -18,11 +18,11 @@ import { BinaryKernel } from './binary.js';
 import { pairedBootstrap } from './bootstrap.js';
 import { encodeTarget, type Target } from './columns.js';
 import { checkGates, evaluateGates } from './gates.js';
-import { encodeGroups, intersectionName, type Groups } from './groups.js';
+import { groupsFromCodes, intersect, intersectionName, type Groups } from './groups.js';
 import { metricsFor, type MetricValues } from './kernel.js';
 import { measureLatency, type LatencyOptions } from './latency.js';
 import { fairnessReport, makeKernel, type Predictions } from './predictions.js';
-import { decodeGroups, sensitiveCodes } from './sensitive.js';
+import { sensitiveCodes } from './sensitive.js';
 import type { EvaluationReport, PackageRef } from './report-types.js';
 
 export interface EvaluateOptions {
@@ -149,9 +149,8 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
 
     t = performance.now();
     const groups: Record<string, Groups> = {};
-    const sensitive = Object.fromEntries(model.sensitive.map((c) => [c, decodeGroups(labels.columns[codes.codeColumn[c]] as Float64Array, codes.labels[c])]));
-    for (const c of model.sensitive) groups[c] = encodeGroups([sensitive[c]]);
-    for (const combo of spec.evaluate?.intersections ?? []) groups[intersectionName(combo)] = encodeGroups(combo.map((c) => sensitive[c]));
+    for (const c of model.sensitive) groups[c] = groupsFromCodes(labels.columns[codes.codeColumn[c]] as Float64Array, codes.labels[c]);
+    for (const combo of spec.evaluate?.intersections ?? []) groups[intersectionName(combo)] = combo.map((c) => groups[c]).reduce(intersect);
     const fairness = fairnessReport(candPred, groups, minGroupSize, candKernel);
     const championFairness = champPred ? fairnessReport(champPred, groups, minGroupSize, champKernel!) : undefined;
     lap('fairness', t);

@@ -49,13 +49,3 @@ export async function sensitiveCodes(conn: DuckDBConnection, fromSql: string, co
   });
   return { labels, codeColumn, fromSql: `(SELECT *, ${exprs.join(', ')} FROM ${fromSql})`, contract: { ...contract, properties } };
 }
-
-/** The group label of each row from its code (null for missing). */
-export function decodeGroups(codes: Float64Array, labels: string[]): (string | null)[] {
-  const out = new Array<string | null>(codes.length);
-  for (let i = 0; i < codes.length; i++) {
-    const k = codes[i];
-    out[i] = k >= 1 ? labels[k - 1] : null;
-  }
-  return out;
-}
