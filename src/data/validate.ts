@@ -107,8 +107,22 @@ async function scan(conn: DuckDBConnection, input: Input, schema: RowSchema, ctx
     unique.forEach((c, i) => sel.push(`count(DISTINCT ${sqlIdent(c)}) AS "__uniq${i}"`, `count(${sqlIdent(c)}) AS "__nn${i}"`));
     const readTypes = input.format === 'csv' ? types : undefined;
     try {
-      const [row] = await query(conn, `SELECT ${sel.join(', ')} FROM ${input.reader({ types: readTypes })}`);
-      return { contract, types, row };
+      const from = input.reader({ types: readTypes });
+      if (input.format !== 'parquet') {
+        const [row] = await query(conn, `SELECT ${sel.join(', ')} FROM ${from}`);
+        return { contract, types, row };
+      }
+      // Parquet: counts, minima and maxima come from the file's metadata when DuckDB can use it, but only in a
+      // query of their own (mixed with per-row rules, DuckDB computes them in the scan). NaN is counted in the
+      // scan, not trusted to writers' statistics.
+      const meta = sel.filter((x) => /^(count\(\*\)|count\("|min\("|max\(")/.test(x) && !x.startsWith('count(DISTINCT'));
+      const rest = sel.filter((x) => !meta.includes(x));
+      contract.columns.forEach((e, i) => {
+        if (screened.has(e.name) && /^(FLOAT|DOUBLE|REAL)$/i.test(e.physical)) rest.push(`count_if(isnan(${sqlIdent(e.name)})) AS "__nan${i}"`);
+      });
+      const [a] = await query(conn, `SELECT ${meta.join(', ')} FROM ${from}`);
+      const [b] = rest.length ? await query(conn, `SELECT ${rest.join(', ')} FROM ${from}`) : [{}];
+      return { contract, types, row: { ...a, ...b } };
     } catch (e) {
       const msg = (e as Error).message ?? '';
       const bad = /converting column "((?:[^"]|"")*)"/.exec(msg)?.[1]?.replace(/""/g, '"');
@@ -151,7 +165,7 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     const lo = row[`__min${k}`] as number | null;
     const hi = row[`__max${k}`] as number | null;
     if (lo === null || hi === null) return 0; // every value null
-    const finite = Number.isFinite(lo) && Number.isFinite(hi);
+    const finite = Number.isFinite(lo) && Number.isFinite(hi) && !n(row[`__nan${k}`]);
     if (r.screen.kind === 'finite') return finite ? 0 : null;
     if (!finite) return null;
     if (r.screen.kind === 'low') return (r.screen.strict ? lo > r.screen.limit : lo >= r.screen.limit) ? 0 : null;
