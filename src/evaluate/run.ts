@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ConfigError, InputError } from '../errors.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readerSql, assertReadable, openDuckDB } from '../data/duckdb.js';
@@ -181,7 +181,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     return {
       model: spec.name,
       task,
-      data: { uri: dataPath, rows, digest: dataDigest },
+      data: { uri: displayUri(dataPath, o.repoRoot), rows, digest: dataDigest },
       candidate: candidateRef,
       champion: champion && pinned ? { name: champion.card.name, version: pinned.version, digest: pinned.digest, env: o.against } : null,
       metrics: { candidate: candMetrics, champion: champMetrics },
@@ -201,6 +201,13 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     for (const s of sessions) await s.close();
     conn.closeSync();
   }
+}
+
+/** Local data inside the repository is shown relative to it (no runner paths in PR comments). */
+function displayUri(path: string, repoRoot: string): string {
+  if (isRemote(path)) return path;
+  const rel = relative(repoRoot, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : path;
 }
 
 /** Every column evaluation reads must be in the data: one error naming all that are missing. */

@@ -74,6 +74,7 @@ describe('slipway evaluate against a champion pinned in production', () => {
     expect(rep.model).toBe('credit-risk');
     expect(rep.task).toBe('binary-classification');
     expect(rep.data.rows).toBe(1500);
+    expect(rep.data.uri).toBe('models/credit-risk/data/test.parquet');
     expect(rep.data.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(rep.candidate).toEqual({ name: 'credit-risk', version: '2.0.0', digest: await packageDigest(candDir) });
     expect(rep.champion).toEqual({ name: 'credit-risk', version: '1.0.0', digest: champDigest, env: 'production' });
