@@ -76,6 +76,21 @@ export async function validateData(o: ValidateOptions): Promise<ValidationResult
   }
 }
 
+/** The conjunction of a column's screened rules: true for a value that passes them all (NULL for null). */
+function screenPredicate(column: string, physical: string, rules: CompiledRule[]): string {
+  const c = sqlIdent(column);
+  const parts: string[] = [];
+  for (const r of rules) {
+    if (r.column !== column || !r.screen) continue;
+    if (r.screen.kind === 'finite') parts.push(`${c} >= ${-Number.MAX_VALUE}::DOUBLE AND ${c} <= ${Number.MAX_VALUE}::DOUBLE`);
+    else {
+      const lit = /^(FLOAT|DOUBLE|REAL|DECIMAL.*)$/i.test(physical) || !Number.isInteger(r.screen.limit) ? `${r.screen.limit}::DOUBLE` : String(r.screen.limit);
+      parts.push(`${c} ${r.screen.kind === 'low' ? (r.screen.strict ? '>' : '>=') : r.screen.strict ? '<' : '<='} ${lit}`);
+    }
+  }
+  return parts.join(' AND ');
+}
+
 interface Scan {
   contract: CompiledContract;
   types: Record<string, string>;
@@ -99,7 +114,9 @@ async function scan(conn: DuckDBConnection, input: Input, schema: RowSchema, ctx
     contract.columns.forEach((e, i) => sel.push(e.physical === 'JSON' ? `count(*) - count_if(${e.isNull}) AS "__nn_col${i}"` : `count(${sqlIdent(e.name)}) AS "__nn_col${i}"`));
     const screened = new Set(contract.rules.filter((r) => r.screen).map((r) => r.column!));
     contract.columns.forEach((e, i) => {
-      if (screened.has(e.name)) sel.push(`min(${sqlIdent(e.name)})::DOUBLE AS "__min${i}"`, `max(${sqlIdent(e.name)})::DOUBLE AS "__max${i}"`);
+      if (!screened.has(e.name)) return;
+      if (input.format === 'parquet') sel.push(`min(${sqlIdent(e.name)})::DOUBLE AS "__min${i}"`, `max(${sqlIdent(e.name)})::DOUBLE AS "__max${i}"`);
+      else sel.push(`count_if(NOT (${screenPredicate(e.name, e.physical, contract.rules)})) AS "__out${i}"`);
     });
     contract.rules.forEach((r, i) => {
       if (r.violates !== 'true' && !r.screen && r.rule !== 'required') sel.push(`count_if(${r.violates}) AS "__rule${i}"`);
@@ -162,6 +179,8 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     if (r.rule === 'required') return nulls[r.column!];
     if (!r.screen) return n(row[`__rule${i}`]);
     const k = colIndex.get(r.column!)!;
+    // CSV: one count of values outside every screened bound of the column
+    if (`__out${k}` in row) return n(row[`__out${k}`]) === 0 ? 0 : null;
     const lo = row[`__min${k}`] as number | null;
     const hi = row[`__max${k}`] as number | null;
     if (lo === null || hi === null) return 0; // every value null
