@@ -6,6 +6,7 @@ import { generateDataset } from '../data/generate.js';
 import { SlipwayError } from '../errors.js';
 import type { EvaluationReport } from '../evaluate/report-types.js';
 import { startServe, type RunningServer } from '../serve/serve.js';
+import type { ServeStatus } from '../serve/status.js';
 import { clip, consolePrinter, type Printer } from './printer.js';
 import { constantLoad, readRows, sendRows, type TrafficResult } from './traffic.js';
 import { createWorkspace, gitIn, mergePullRequest, type Workspace } from './workspace.js';
@@ -32,10 +33,7 @@ export interface CliRun {
   summary: string;
 }
 
-export interface ServerStatus {
-  sync: { status: string; models?: Record<string, { desired?: { version: string }; loaded?: { version: string } | null; status?: string }> } & Record<string, unknown>;
-  health: { status: string; reason?: string } & Record<string, unknown>;
-}
+export type ServerStatus = ServeStatus;
 
 /** Everything the demo did, for the end-to-end test to assert on. */
 export interface DemoResult {
@@ -95,13 +93,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     return run;
   };
   const status = async (): Promise<ServerStatus> => (await (await fetch(`${server!.url}/-/status`)).json()) as ServerStatus;
+  /** What a push webhook does, waiting for the reconcile to finish (`?wait=true`). */
   const reconcile = async () => {
-    const r = await fetch(`${server!.url}/-/reconcile`, { method: 'POST' });
+    const r = await fetch(`${server!.url}/-/reconcile?wait=true`, { method: 'POST' });
     await r.arrayBuffer();
   };
   const describe = (s: ServerStatus) => {
-    const m = s.sync.models?.[MODEL];
-    return `sync ${s.sync.status}, health ${s.health.status}${m?.loaded ? `, serving ${MODEL} ${m.loaded.version}` : ''}`;
+    const loaded = s.sync.models[MODEL]?.loaded?.primary;
+    return `sync ${s.sync.status}, health ${s.health.status}${loaded ? `, serving ${MODEL} ${loaded.version}` : ''}`;
   };
 
   try {
@@ -141,17 +140,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     p.detail(`${server.url}/-/status: ${describe(afterV1)}`);
     p.done();
 
-    p.step('Traffic: 400 Open Inference Protocol requests from the test set');
+    p.step('Traffic: 400 test-set rows sent as Open Inference Protocol requests (10 rows each)');
     const testRows = await readRows(join(modelDir, 'data', 'test.parquet'), 400, ['default']);
-    const trafficV1 = await sendRows(server.url, MODEL, testRows);
-    p.detail(`${trafficV1.ok}/${trafficV1.sent} answered, ${trafficV1.failed} failed; predictions logged under ${ws.logs}`);
+    const trafficV1 = await sendRows(server.url, MODEL, testRows, 8, 10);
+    p.detail(`${trafficV1.ok}/${trafficV1.sent} requests answered, ${trafficV1.failed} failed; predictions logged under ${ws.logs}`);
     p.done();
 
     p.step('The world changes: applicants with higher income and utilization (covariate drift)');
     const drifted = join(ws.root, 'drifted.parquet');
     await generateDataset(drifted, { rows: 1200, seed: 3, covariateShift: 0.8, idOffset: 10 * rows });
-    const trafficDrift = await sendRows(server.url, MODEL, await readRows(drifted, 1200, ['default']));
-    p.detail(`${trafficDrift.ok}/${trafficDrift.sent} answered`);
+    const trafficDrift = await sendRows(server.url, MODEL, await readRows(drifted, 1200, ['default']), 8, 10);
+    p.detail(`1200 rows: ${trafficDrift.ok}/${trafficDrift.sent} requests answered, ${trafficDrift.failed} failed`);
     p.done();
 
     p.step('Scheduled drift check on the prediction logs: it fires');
@@ -177,7 +176,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     p.step('Promote v2 to production through a PR, under constant traffic');
     const load = constantLoad(server.url, MODEL, testRows);
-    const pr2 = await cli('promote-production-v2', ['promote', '--model', MODEL, '--candidate', v2.digest, '--env', 'production', '--evaluation-url', 'file://' + evalPath]);
+    // In Actions, --evaluation-url is the run that evaluated the candidate; the demo names a stand-in run.
+    const pr2 = await cli('promote-production-v2', ['promote', '--model', MODEL, '--candidate', v2.digest, '--env', 'production', '--evaluation-url', 'https://github.com/acme/credit-risk/actions/runs/2']);
     await mergePullRequest(ws, pr2.outputs.branch, 2, 'grace');
     p.detail(`merged PR #2 (${pr2.outputs.branch}) as grace`);
     p.done();

@@ -26,19 +26,26 @@ export interface TrafficResult {
   versions: Record<string, number>;
 }
 
-/** One Open Inference Protocol request per row (named-columns form), `concurrency` at a time. */
-export async function sendRows(url: string, model: string, rows: Row[], concurrency = 8): Promise<TrafficResult> {
+/**
+ * Open Inference Protocol requests (named-columns form) of `batch` rows each, `concurrency` at a time.
+ * Counts are of requests.
+ */
+export async function sendRows(url: string, model: string, rows: Row[], concurrency = 8, batch = 1): Promise<TrafficResult> {
   const res: TrafficResult = { sent: 0, ok: 0, failed: 0, failures: {}, versions: {} };
   let next = 0;
   async function worker(): Promise<void> {
     while (next < rows.length) {
-      const row = rows[next++];
+      const chunk = rows.slice(next, next + batch);
+      next += batch;
       res.sent++;
       try {
         const r = await fetch(`${url}/v2/models/${model}/infer`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id: String(row.id ?? res.sent), inputs: [{ name: 'rows', shape: [1], datatype: 'BYTES', parameters: { content_type: 'json' }, data: [JSON.stringify(row)] }] }),
+          body: JSON.stringify({
+            id: String(chunk[0].id ?? res.sent),
+            inputs: [{ name: 'rows', shape: [chunk.length], datatype: 'BYTES', parameters: { content_type: 'json' }, data: chunk.map((row) => JSON.stringify(row)) }],
+          }),
         });
         const body = (await r.json()) as { model_version?: string };
         if (r.ok) {

@@ -39,8 +39,8 @@ interface Case {
   name: string;
   files: Record<string, string>;
   args: string[];
-  /** every line expected in stderr, exactly as `file:line:col: /path: message` */
-  expect: string[];
+  /** every line expected in stderr, exactly as `file:line:col: /path: message` (or a pattern for it) */
+  expect: (string | RegExp)[];
 }
 
 const CANARY_LINE = `    canary: { version: 1.5.0, digest: "sha256:${'a'.repeat(64)}", weight: 150 }`;

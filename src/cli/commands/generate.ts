@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { int, str } from '../command.js';
 import { UsageError } from '../../errors.js';
@@ -39,7 +39,7 @@ export const generate: Command = {
     const model = str(opts, 'model');
     if (!out === !model) throw new UsageError('slipway generate: give exactly one of --out <file> or --model <name>');
     if (out) {
-      await generateDataset(join(ctx.cwd, out), knobs);
+      await generateDataset(resolve(ctx.cwd, out), knobs);
       ctx.stdout(`wrote ${out} (${knobs.rows} rows, seed ${knobs.seed})\n`);
       return 0;
     }
