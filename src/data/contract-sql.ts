@@ -30,9 +30,10 @@ export interface CompiledRule {
   /**
    * A range rule on a column the reader typed as numbers can be screened by the column's min and max:
    * when they pass, no value violates it and it needs no count of its own (counted exactly, in the
-   * examples scan, only when they do not).
+   * examples scan, only when they do not). `quick` is a cheaper condition true for every violating value
+   * (and maybe some others): when it counts none, no value violates the rule; else the rule is counted exactly.
    */
-  screen?: { kind: 'finite' } | { kind: 'low' | 'high'; limit: number; strict: boolean };
+  screen?: { kind: 'finite' } | { kind: 'low' | 'high'; limit: number; strict: boolean } | { kind: 'quick'; sql: string };
 }
 
 /** SQL expressions interpreting one column's values. */
@@ -188,7 +189,10 @@ export function compileContract(schema: RowSchema, physical: Record<string, stri
       } else if ((plainText && types.includes('string')) || (phys === 'BOOLEAN' && types.includes('boolean'))) cond = '';
       else if (textual && phys === 'VARCHAR' && types.length === 1 && types[0] === 'boolean') {
         // the exact spellings first: lower/trim only runs on the rest
-        cond = `${c} NOT IN ('true', 'false') AND lower(trim(${c})) NOT IN ('true', 'false')`;
+        // exact: any case, trimmed; screened by the exact spellings (no per-value string work unless one differs)
+        cond = `lower(trim(${c})) NOT IN ('true', 'false')`;
+        add('type', 'type', describeTypes(types), cond, 'nonnull', at('type'), { kind: 'quick', sql: `NOT list_contains(['true', 'false'], ${c})` });
+        cond = '';
       }
       if (cond) add('type', 'type', describeTypes(types), cond, 'nonnull', at('type'), numPhys && floatPhys && types.includes('number') ? { kind: 'finite' } : undefined);
     }

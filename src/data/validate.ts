@@ -76,20 +76,8 @@ export async function validateData(o: ValidateOptions): Promise<ValidationResult
   }
 }
 
-/** The conjunction of a column's screened rules: true for a value that passes them all (NULL for null). */
-function screenPredicate(column: string, physical: string, rules: CompiledRule[]): string {
-  const c = sqlIdent(column);
-  const parts: string[] = [];
-  for (const r of rules) {
-    if (r.column !== column || !r.screen) continue;
-    if (r.screen.kind === 'finite') parts.push(`${c} >= ${-Number.MAX_VALUE}::DOUBLE AND ${c} <= ${Number.MAX_VALUE}::DOUBLE`);
-    else {
-      const lit = /^(FLOAT|DOUBLE|REAL|DECIMAL.*)$/i.test(physical) || !Number.isInteger(r.screen.limit) ? `${r.screen.limit}::DOUBLE` : String(r.screen.limit);
-      parts.push(`${c} ${r.screen.kind === 'low' ? (r.screen.strict ? '>' : '>=') : r.screen.strict ? '<' : '<='} ${lit}`);
-    }
-  }
-  return parts.join(' AND ');
-}
+/** A rule screened by its column's min and max (rather than by a cheaper condition of its own). */
+const byRange = (r: CompiledRule) => r.screen !== undefined && r.screen.kind !== 'quick';
 
 interface Scan {
   contract: CompiledContract;
@@ -112,14 +100,17 @@ async function scan(conn: DuckDBConnection, input: Input, schema: RowSchema, ctx
     const contract = compileContract(schema, types, input.format === 'csv', ctx);
     const sel = ['count(*) AS "__rows"'];
     contract.columns.forEach((e, i) => sel.push(e.physical === 'JSON' ? `count(*) - count_if(${e.isNull}) AS "__nn_col${i}"` : `count(${sqlIdent(e.name)}) AS "__nn_col${i}"`));
-    const screened = new Set(contract.rules.filter((r) => r.screen).map((r) => r.column!));
+    // range and finiteness rules: the column's min and max (NaN sorts above +Infinity, so a NaN is the max);
+    // integer columns keep their type (exact BIGINT in JS), others are compared as DOUBLE
+    const screened = new Set(contract.rules.filter(byRange).map((r) => r.column!));
     contract.columns.forEach((e, i) => {
       if (!screened.has(e.name)) return;
-      if (input.format === 'parquet') sel.push(`min(${sqlIdent(e.name)})::DOUBLE AS "__min${i}"`, `max(${sqlIdent(e.name)})::DOUBLE AS "__max${i}"`);
-      else sel.push(`count_if(NOT (${screenPredicate(e.name, e.physical, contract.rules)})) AS "__out${i}"`);
+      const cast = /INT/i.test(e.physical) ? '' : '::DOUBLE';
+      sel.push(`min(${sqlIdent(e.name)})${cast} AS "__min${i}"`, `max(${sqlIdent(e.name)})${cast} AS "__max${i}"`);
     });
     contract.rules.forEach((r, i) => {
-      if (r.violates !== 'true' && !r.screen && r.rule !== 'required') sel.push(`count_if(${r.violates}) AS "__rule${i}"`);
+      if (r.screen?.kind === 'quick') sel.push(`count_if(${r.screen.sql}) AS "__rule${i}"`);
+      else if (r.violates !== 'true' && !r.screen && r.rule !== 'required') sel.push(`count_if(${r.violates}) AS "__rule${i}"`);
     });
     unique.forEach((c, i) => sel.push(`count(DISTINCT ${sqlIdent(c)}) AS "__uniq${i}"`, `count(${sqlIdent(c)}) AS "__nn${i}"`));
     const readTypes = input.format === 'csv' ? types : undefined;
@@ -178,13 +169,14 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     if (r.violates === 'true') return rows;
     if (r.rule === 'required') return nulls[r.column!];
     if (!r.screen) return n(row[`__rule${i}`]);
+    if (r.screen.kind === 'quick') return n(row[`__rule${i}`]) === 0 ? 0 : null;
     const k = colIndex.get(r.column!)!;
-    // CSV: one count of values outside every screened bound of the column
-    if (`__out${k}` in row) return n(row[`__out${k}`]) === 0 ? 0 : null;
-    const lo = row[`__min${k}`] as number | null;
-    const hi = row[`__max${k}`] as number | null;
+    // numbers or (integer columns) bigints: JS compares a bigint with a number exactly
+    const lo = row[`__min${k}`] as number | bigint | null;
+    const hi = row[`__max${k}`] as number | bigint | null;
     if (lo === null || hi === null) return 0; // every value null
-    const finite = Number.isFinite(lo) && Number.isFinite(hi) && !n(row[`__nan${k}`]);
+    const fin = (x: number | bigint) => typeof x === 'bigint' || Number.isFinite(x);
+    const finite = fin(lo) && fin(hi) && !n(row[`__nan${k}`]);
     if (r.screen.kind === 'finite') return finite ? 0 : null;
     if (!finite) return null;
     if (r.screen.kind === 'low') return (r.screen.strict ? lo > r.screen.limit : lo >= r.screen.limit) ? 0 : null;
