@@ -29,13 +29,21 @@ export async function columnTypes(conn: DuckDBConnection, fromSql: string): Prom
   return out;
 }
 
+/**
+ * SQL for #{e in sorted : e <= v}, as a binary-search tree of CASE expressions: log2(k) comparisons a
+ * row instead of a chain of k WHENs.
+ */
+function countLeSql(v: string, sorted: number[], lo = 0, hi = sorted.length): string {
+  if (lo >= hi) return String(lo);
+  const mid = (lo + hi) >> 1;
+  return `CASE WHEN ${v} < ${sorted[mid]} THEN ${countLeSql(v, sorted, lo, mid)} ELSE ${countLeSql(v, sorted, mid + 1, hi)} END`;
+}
+
+/** The bucket of a value on given edges (profile semantics: underflow 0, inner 1..k-1 with the last holding v == max, overflow k). */
 function bucketSql(col: string, edges: number[]): string {
   const v = `${sqlIdent(col)}::DOUBLE`;
   const k = edges.length;
-  const parts = [`WHEN ${v} < ${edges[0]} THEN 0`];
-  for (let i = 1; i < k - 1; i++) parts.push(`WHEN ${v} < ${edges[i]} THEN ${i}`);
-  parts.push(`WHEN ${v} <= ${edges[k - 1]} THEN ${Math.max(1, k - 1)}`);
-  return `CASE ${parts.join(' ')} ELSE ${k} END`;
+  return `CASE WHEN ${v} > ${edges[k - 1]} THEN ${k} WHEN ${v} = ${edges[k - 1]} THEN ${Math.max(1, k - 1)} ELSE ${countLeSql(v, edges.slice(0, k - 1))} END`;
 }
 
 function num(v: unknown): number {
@@ -57,11 +65,54 @@ function valueFrequencies(v: unknown): Record<string, number> {
   return out;
 }
 
+/** Rows of the sample that new bin edges are computed from (a relation this small is used whole, so its edges are exact quantiles). */
+export const EDGE_SAMPLE_ROWS = 100_000;
+/** The sample's seed: the same data gives the same edges. */
+const EDGE_SAMPLE_SEED = 42;
+
+interface SampledEdges {
+  /** distinct inner quantiles, increasing */
+  inner: number[];
+  /** exact distinct count where the sample held every row */
+  distinct?: number;
+  /** whether to record exact value frequencies (the sample has few distinct values) */
+  discrete: boolean;
+}
+
 /**
- * Profiles the given columns of a relation in at most two scans: the first computes counts, moments,
- * category frequencies, quantiles for new edges, and the histograms of columns whose edges are given;
- * the second (only when some edges are new) bins those columns on the edges just found. A current
- * window profiled on the reference's edges takes one scan.
+ * Inner bin edges of the numeric columns without given edges: the (i/bins) quantiles (quantile_cont)
+ * of a seeded reservoir sample of EDGE_SAMPLE_ROWS rows. Edges are bin boundaries, not statistics:
+ * on a large relation they are quantiles of the sample (each bin holds close to 1/bins of the rows,
+ * not exactly), which costs a pass over a sample instead of sorting every column; on a relation of
+ * at most EDGE_SAMPLE_ROWS rows the sample is the whole relation and the edges are exact quantiles.
+ */
+async function sampleEdges(conn: DuckDBConnection, fromSql: string, cols: string[], bins: number): Promise<{ rows: number; edges: Record<string, SampledEdges> }> {
+  const qs = Array.from({ length: bins - 1 }, (_, i) => (i + 1) / bins);
+  const sel = ['count(*) AS "__rows"'];
+  cols.forEach((c, i) => {
+    const v = `${sqlIdent(c)}::DOUBLE`;
+    const fin = `CASE WHEN isfinite(${v}) THEN ${v} END`;
+    sel.push(qs.length ? `quantile_cont(${fin}, [${qs.join(', ')}]) AS q${i}` : `NULL AS q${i}`, `count(DISTINCT ${fin}) AS d${i}`);
+  });
+  const sample = `(SELECT ${cols.map(sqlIdent).join(', ')} FROM ${fromSql} USING SAMPLE reservoir(${EDGE_SAMPLE_ROWS} ROWS) REPEATABLE (${EDGE_SAMPLE_SEED}))`;
+  const row = (await conn.runAndReadAll(`SELECT ${sel.join(', ')} FROM ${sample}`)).getRowObjects()[0];
+  const rows = num(row.__rows);
+  const edges: Record<string, SampledEdges> = {};
+  cols.forEach((c, i) => {
+    const q = ((row[`q${i}`] as { items?: unknown[] } | null)?.items ?? []).filter((x) => x !== null).map(num);
+    const inner = q.filter((e, j) => j === 0 || e > q[j - 1]);
+    const d = num(row[`d${i}`]);
+    edges[c] = { inner, distinct: d, discrete: d <= 2 * DISCRETE_LIMIT };
+  });
+  return { rows, edges };
+}
+
+/**
+ * Profiles the given columns of a relation in one full scan: counts, moments, category frequencies,
+ * histograms on the bins, and exact value frequencies of discrete columns. Columns without given
+ * edges (a reference) get theirs first from a seeded sample (sampleEdges); the scan counts values
+ * below each inner edge, and the final edges [min, …inner, max] come from the scan's min and max.
+ * A current window profiled on the reference's edges takes the one scan only.
  */
 export async function profileRelation(conn: DuckDBConnection, fromSql: string, columns: string[], options: ProfileOptions = {}): Promise<Profile> {
   const types = await columnTypes(conn, fromSql);
@@ -69,7 +120,8 @@ export async function profileRelation(conn: DuckDBConnection, fromSql: string, c
   const kindOf = (c: string) => options.kinds?.[c] ?? (NUMERIC.test(types[c] ?? '') ? 'numeric' : 'categorical');
   const numeric = columns.filter((c) => kindOf(c) === 'numeric');
   const categorical = columns.filter((c) => kindOf(c) === 'categorical');
-  const qs = Array.from({ length: bins - 1 }, (_, i) => (i + 1) / bins);
+  const fresh = numeric.filter((c) => !options.edges?.[c]);
+  const sampled = fresh.length ? await sampleEdges(conn, fromSql, fresh, bins) : { rows: 0, edges: {} as Record<string, SampledEdges> };
 
   const sel: string[] = ['count(*) AS "__rows"'];
   numeric.forEach((c, i) => {
@@ -85,76 +137,71 @@ export async function profileRelation(conn: DuckDBConnection, fromSql: string, c
       `max(${fin}) AS max${i}`,
     );
     const given = options.edges?.[c];
-    if (!given) sel.push(`quantile_cont(${fin}, [${qs.join(', ')}]) AS q${i}`, `approx_count_distinct(${fin}) AS d${i}`);
-    else sel.push(`histogram(CASE WHEN isfinite(${v}) THEN ${bucketSql(c, given)} END) AS b${i}`);
-    if (options.values?.includes(c)) sel.push(`histogram(${fin}) AS v${i}`);
+    // new edges: the number of inner edges at or below each value (mapped onto the final buckets below)
+    sel.push(`histogram(CASE WHEN isfinite(${v}) THEN ${given ? bucketSql(c, given) : countLeSql(v, sampled.edges[c].inner)} END) AS b${i}`);
+    if (options.values?.includes(c) || (!given && sampled.edges[c].discrete)) sel.push(`histogram(${fin}) AS v${i}`);
   });
   categorical.forEach((c, i) => {
-    sel.push(`count(${sqlIdent(c)}) AS cn${i}`, `count(*) - count(${sqlIdent(c)}) AS cnulls${i}`, `histogram(${sqlIdent(c)}::VARCHAR) AS h${i}`);
+    // JSON values (prediction-log inputs read with read_json_auto) as their text, not their JSON encoding
+    const text = /^JSON$/i.test(types[c] ?? '') ? `json_extract_string(${sqlIdent(c)}, '$')` : `${sqlIdent(c)}::VARCHAR`;
+    sel.push(`count(${sqlIdent(c)}) AS cn${i}`, `count(*) - count(${sqlIdent(c)}) AS cnulls${i}`, `histogram(${text}) AS h${i}`);
   });
-  const first = (await conn.runAndReadAll(`SELECT ${sel.join(', ')} FROM ${fromSql}`)).getRowObjects()[0];
+  const row = (await conn.runAndReadAll(`SELECT ${sel.join(', ')} FROM ${fromSql}`)).getRowObjects()[0];
+  const rows = num(row.__rows);
 
   const out: Record<string, ColumnProfile> = {};
-  const edgesOf: Record<string, number[]> = {};
   numeric.forEach((c, i) => {
-    let edges = options.edges?.[c];
-    if (!edges) {
-      const min = first[`min${i}`];
-      const max = first[`max${i}`];
-      if (min === null || max === null) edges = [0, 0];
-      else {
-        const quant = ((first[`q${i}`] as { items?: unknown[] } | null)?.items ?? []).map(num);
-        const all = [num(min), ...quant, num(max)];
-        edges = all.filter((e, j) => j === 0 || e > all[j - 1]);
-        if (edges.length === 1) edges = [edges[0], edges[0]];
-      }
+    const n = num(row[`n${i}`]);
+    const min = row[`min${i}`] === null ? null : num(row[`min${i}`]);
+    const max = row[`max${i}`] === null ? null : num(row[`max${i}`]);
+    const given = options.edges?.[c];
+    let edges: number[];
+    let counts: number[];
+    if (given) {
+      edges = given;
+      counts = new Array(edges.length + 1).fill(0);
+      for (const [k, v] of mapEntries(row[`b${i}`])) counts[Number(k)] += v;
+    } else if (min === null || max === null) {
+      edges = [0, 0];
+      counts = [0, 0, 0];
+    } else {
+      // every sampled quantile lies in [min, max]; the final edges are the distinct values of min, inner, max
+      const inner = sampled.edges[c].inner;
+      const all = [min, ...inner, max];
+      edges = all.filter((e, j) => j === 0 || e > all[j - 1]);
+      if (edges.length === 1) edges = [edges[0], edges[0]];
+      const k = edges.length;
+      const minIsInner = inner.length > 0 && inner[0] === min ? 1 : 0;
+      counts = new Array(k + 1).fill(0);
+      // b = #{inner ≤ v}; the bucket is #{edges ≤ v} = 1 + b - [min is an inner edge], v == max in the last inner bucket
+      for (const [b, cnt] of mapEntries(row[`b${i}`])) counts[Math.min(1 + Number(b) - minIsInner, k - 1)] += cnt;
     }
-    edgesOf[c] = edges;
-    const n = num(first[`n${i}`]);
     const p: NumericProfile = {
       kind: 'numeric',
       count: n,
-      nulls: num(first[`nulls${i}`]),
-      nans: num(first[`nans${i}`]),
-      mean: n ? num(first[`mean${i}`]) : 0,
-      m2: num(first[`m2_${i}`]),
-      min: first[`min${i}`] === null ? null : num(first[`min${i}`]),
-      max: first[`max${i}`] === null ? null : num(first[`max${i}`]),
+      nulls: num(row[`nulls${i}`]),
+      nans: num(row[`nans${i}`]),
+      mean: n ? num(row[`mean${i}`]) : 0,
+      m2: num(row[`m2_${i}`]),
+      min,
+      max,
       edges,
-      counts: new Array(edges.length + 1).fill(0),
+      counts,
     };
-    if (options.edges?.[c]) for (const [k, v] of mapEntries(first[`b${i}`])) p.counts[Number(k)] += v;
-    else p.distinct = num(first[`d${i}`]);
-    if (options.values?.includes(c)) p.values = valueFrequencies(first[`v${i}`]);
+    if (!given && sampled.rows === rows) p.distinct = sampled.edges[c].distinct;
+    if (row[`v${i}`] !== undefined) {
+      const values = valueFrequencies(row[`v${i}`]);
+      if (options.values?.includes(c) || Object.keys(values).length <= DISCRETE_LIMIT) p.values = values;
+    }
     out[c] = p;
   });
   categorical.forEach((c, i) => {
     const frequencies: Record<string, number> = {};
-    for (const [k, v] of mapEntries(first[`h${i}`]).sort((a, b) => (a[0] < b[0] ? -1 : 1))) frequencies[k] = v;
-    const p: CategoricalProfile = { kind: 'categorical', count: num(first[`cn${i}`]), nulls: num(first[`cnulls${i}`]), frequencies };
+    for (const [k, v] of mapEntries(row[`h${i}`]).sort((a, b) => (a[0] < b[0] ? -1 : 1))) frequencies[k] = v;
+    const p: CategoricalProfile = { kind: 'categorical', count: num(row[`cn${i}`]), nulls: num(row[`cnulls${i}`]), frequencies };
     out[c] = p;
   });
-
-  const fresh = numeric.map((c, i) => ({ c, i })).filter(({ c }) => !options.edges?.[c]);
-  if (fresh.length) {
-    const hist: string[] = [];
-    for (const { c, i } of fresh) {
-      const v = `${sqlIdent(c)}::DOUBLE`;
-      hist.push(`histogram(CASE WHEN isfinite(${v}) THEN ${bucketSql(c, edgesOf[c])} END) AS b${i}`);
-      // approx_count_distinct is HyperLogLog: ask for exact frequencies with a margin, keep them when exact ≤ limit
-      if (!options.values?.includes(c) && num(first[`d${i}`]) <= 2 * DISCRETE_LIMIT) hist.push(`histogram(CASE WHEN isfinite(${v}) THEN ${v} END) AS v${i}`);
-    }
-    const second = (await conn.runAndReadAll(`SELECT ${hist.join(', ')} FROM ${fromSql}`)).getRowObjects()[0];
-    for (const { c, i } of fresh) {
-      const p = out[c] as NumericProfile;
-      for (const [k, v] of mapEntries(second[`b${i}`])) p.counts[Number(k)] += v;
-      if (second[`v${i}`] !== undefined) {
-        const values = valueFrequencies(second[`v${i}`]);
-        if (Object.keys(values).length <= DISCRETE_LIMIT) p.values = values;
-      }
-    }
-  }
   const columnsOut: Record<string, ColumnProfile> = {};
   for (const c of columns) columnsOut[c] = out[c];
-  return { rows: num(first.__rows), columns: columnsOut };
+  return { rows, columns: columnsOut };
 }

@@ -19,6 +19,13 @@ import { pairFromRows, pairSorted, type PairedCounts } from './stats/samples.js'
 
 /** Above this many distinct values, exact pairing sorts in memory instead of grouping in DuckDB. */
 export const GROUP_BY_MAX_DISTINCT = 200_000;
+/**
+ * Raw values are paired (tests exactly as SciPy computes them on the samples) when both sides hold at
+ * most this many finite values of a column; above, the tests run on the profiles: the reference's bins
+ * (binned Wasserstein / KS at the edges / JS) or exact value frequencies of discrete columns. The
+ * default tests there are Evidently's large-sample ones (reference > SMALL_SAMPLE_MAX rows).
+ */
+export const RAW_PAIR_MAX = 100_000;
 
 export interface CurrentSide {
   kind: 'data' | 'logs';
@@ -156,7 +163,8 @@ export async function collect(conn: DuckDBConnection, reference: ReferenceSide, 
     const pair: ColumnPair = { ref: refProfile.columns[f], cur: curProfile.columns[f] };
     if (reference.kind === 'data') {
       const r = pair.ref as NumericProfile;
-      if (r.kind === 'numeric') {
+      const c = pair.cur as NumericProfile;
+      if (r.kind === 'numeric' && r.count <= RAW_PAIR_MAX && c.count <= RAW_PAIR_MAX) {
         progress(`pairing raw values of ${f}`);
         pair.raw = await pairColumn(conn, reference.sql, current.sql, f, r.values ? Object.keys(r.values).length : r.distinct);
       }

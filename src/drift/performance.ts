@@ -52,7 +52,10 @@ export function assessPerformance(task: Task, predictions: ArrayLike<number>, la
     const drop = reference === null ? null : reference ? (current - reference) / reference : current;
     return { metric: 'rmse', reference, current, drop, threshold, drifted: drop !== null && drop > threshold, n };
   }
-  const auc = task === 'binary-classification' ? rocAuc(predictions, labels) : NaN;
+  // binary: ROC AUC where the card records it; cards that record only accuracy (the built-in trainer's
+  // log_loss + accuracy) are compared on accuracy at the card's decision threshold, so a drop is caught
+  const useAuc = task === 'binary-classification' && (opts.metrics?.roc_auc !== undefined || opts.metrics?.accuracy === undefined);
+  const auc = useAuc ? rocAuc(predictions, labels) : NaN;
   if (!Number.isNaN(auc)) {
     const reference = opts.metrics?.roc_auc ?? null;
     const drop = reference === null ? null : reference - auc;
