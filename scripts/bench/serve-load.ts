@@ -36,6 +36,9 @@ export interface LoadResult {
   warmupRequests?: number;
   /** filled in by the bench: server CPU per request */
   cpuUsPerRequest?: number;
+  /** the load generator's own CPU during the measured phase: µs per request and share of one core (near 1 = it is the bottleneck) */
+  genCpuUsPerRequest?: number;
+  genCpuShare?: number;
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -121,10 +124,13 @@ async function run(job: LoadJob): Promise<LoadResult> {
 
   if (job.warmupSeconds) await phase(job.warmupSeconds, false);
   recording = true;
+  const cpu0 = process.cpuUsage();
   const seconds = await phase(job.seconds, job.untilStopped ?? false);
+  const cpu = process.cpuUsage(cpu0);
+  const genCpu = cpu.user + cpu.system;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: ok + failed, ok, failed, errors, seconds, rps: (ok + failed) / seconds, p50ms: percentile(latencies, 0.5), p99ms: percentile(latencies, 0.99), maxms: latencies[latencies.length - 1] ?? NaN, versions, warmupRequests: warmDone };
+  return { requests: ok + failed, ok, failed, errors, seconds, rps: (ok + failed) / seconds, p50ms: percentile(latencies, 0.5), p99ms: percentile(latencies, 0.99), maxms: latencies[latencies.length - 1] ?? NaN, versions, warmupRequests: warmDone, genCpuUsPerRequest: genCpu / Math.max(1, ok + failed), genCpuShare: genCpu / 1e6 / seconds };
 }
 
 process.once('message', (job: LoadJob) => {

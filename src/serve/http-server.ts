@@ -11,7 +11,7 @@ import { pickDeployment, type Deployed, type ModelRuntime, type Role, type Slot 
 import { redactRow, type PredictionLogWriter } from './log-writer.js';
 import type { ServeMetrics } from './metrics.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
-import { checkRequestedOutputs, encodeOutputs, outputMetadata, predictionOf, rowsOf, type Prediction } from './oip-encode.js';
+import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, predictionOf, rowsOf, type Prediction } from './oip-encode.js';
 import type { PredictionLogRecord } from './prediction-log.js';
 import type { Reconciler } from './reconciler.js';
 import { ShadowQueue, DEFAULT_SHADOW_QUEUE } from './shadow.js';
@@ -142,6 +142,8 @@ export class InferenceServer {
           return this.reconcileRoute(req, res, query);
         case '/metrics':
           if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          // the in-flight gauge is read at scrape time rather than moved twice per request
+          this.o.metrics.inflight.set(this.inflight);
           void this.o.metrics.registry.metrics().then(
             (text) => {
               res.writeHead(200, { 'content-type': this.o.metrics.registry.contentType });
@@ -284,8 +286,7 @@ export class InferenceServer {
       return this.error(res, 503, `server overloaded: ${this.inflight} requests in flight (--max-inflight ${this.maxInflight}); retry later`, { 'retry-after': '1' });
     }
     this.inflight++;
-    this.o.metrics.inflight.inc();
-    let held: Deployed | null = null;
+        let held: Deployed | null = null;
     // labels only take values the manifest knows: a URL cannot grow the metrics without bound
     const labelModel = this.o.reconciler.modelState(model) ? model : '_unknown';
     let labelVersion = '';
@@ -315,12 +316,10 @@ export class InferenceServer {
       checkRequestedOutputs(decoded.outputs, rt.task);
       const prediction = await rt.predict(decoded.rows);
       const id = givenId ?? `${this.idPrefix}-${(++this.idSeq).toString(36)}`;
-      this.send(
-        res,
-        200,
-        { model_name: model, model_version: rt.version, id, parameters: { role: found.role }, outputs: encodeOutputs(prediction, rt.task, rt.threshold, decoded.outputs) },
-        { 'x-request-id': id },
-      );
+      // the answer is built as text directly (same bytes as JSON.stringify of the response object): hot path
+      const text = `{"model_name":${JSON.stringify(model)},"model_version":${JSON.stringify(rt.version)},"id":${JSON.stringify(id)},"parameters":{"role":"${found.role}"},"outputs":${encodeOutputsJson(prediction, rt.task, rt.threshold, decoded.outputs)}}`;
+      res.writeHead(200, this.closing ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': id, connection: 'close' } : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': id });
+      res.end(text);
       // after the answer: prediction log and shadow
       const sampled = this.o.logs !== undefined && rt.logSampleRate > 0 && (rt.logSampleRate >= 1 || this.random() < rt.logSampleRate);
       if (sampled) this.logPredictions(rt, found.role, id, decoded.rows, prediction);
@@ -343,7 +342,6 @@ export class InferenceServer {
       held?.release();
       this.count(labelModel, labelVersion, code);
       if (code === 200) this.timer(labelModel, labelVersion).observe((performance.now() - t0) / 1000);
-      this.o.metrics.inflight.dec();
       if (--this.inflight === 0 && this.drainWaiters.length) {
         const w = this.drainWaiters;
         this.drainWaiters = [];

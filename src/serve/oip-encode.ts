@@ -73,6 +73,32 @@ export function encodeOutputs(p: Prediction, task: Task, threshold: number, requ
   return out;
 }
 
+/** A number as JSON.stringify writes it (non-finite → null). */
+function num(v: number): string {
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
+/**
+ * `JSON.stringify(encodeOutputs(...))` without building the objects: the common binary-classification
+ * answer is written as text directly (the single-row hot path); other tasks go through encodeOutputs.
+ */
+export function encodeOutputsJson(p: Prediction, task: Task, threshold: number, requested?: string[]): string {
+  if (task !== 'binary-classification') return JSON.stringify(encodeOutputs(p, task, threshold, requested));
+  const n = rowsOf(p);
+  let probs = '';
+  let labels = '';
+  for (let i = 0; i < n; i++) {
+    const v = predictionOf(p, i, task) as number;
+    const sep = i ? ',' : '';
+    probs += sep + num(v);
+    labels += sep + (v >= threshold ? '1' : '0');
+  }
+  const parts: string[] = [];
+  if (!requested || requested.includes('probability')) parts.push(`{"name":"probability","datatype":"FP64","shape":[${n}],"data":[${probs}]}`);
+  if (!requested || requested.includes('label')) parts.push(`{"name":"label","datatype":"INT64","shape":[${n}],"data":[${labels}]}`);
+  return `[${parts.join(',')}]`;
+}
+
 /** Output metadata for `GET /v2/models/{m}` (-1 = dynamic dimension). */
 export function outputMetadata(task: Task, classes: number): { name: string; datatype: string; shape: number[] }[] {
   if (task === 'binary-classification') return [{ name: 'probability', datatype: 'FP64', shape: [-1] }, { name: 'label', datatype: 'INT64', shape: [-1] }];

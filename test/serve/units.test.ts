@@ -11,6 +11,7 @@ import type { PredictionLogRecord } from '../../src/serve/prediction-log.js';
 import { GitSource } from '../../src/serve/git-source.js';
 import { planModel, Reconciler } from '../../src/serve/reconciler.js';
 import { ShadowQueue } from '../../src/serve/shadow.js';
+import { encodeOutputs, encodeOutputsJson } from '../../src/serve/oip-encode.js';
 import { computeStatus, type ModelRecord } from '../../src/serve/status.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -150,5 +151,22 @@ describe('git source', () => {
     expect(st.health.reason).toMatch(/^cannot fetch main from http:\/\/\*\*\*@127\.0\.0\.1:1\/models\.git: git fetch/);
     expect(JSON.stringify(st)).not.toContain('tok3n-very-secret');
     expect(() => new GitSource('--upload-pack=evil', 'main', dir)).toThrow(/is not a path or URL/);
+  });
+});
+
+describe('encodeOutputsJson (the hot-path answer text)', () => {
+  it('writes exactly the bytes of JSON.stringify(encodeOutputs(...)) for every task and output selection', () => {
+    const cases: [Parameters<typeof encodeOutputs>[0], Parameters<typeof encodeOutputs>[1]][] = [
+      [{ values: Float64Array.of(0.2157473381252899), width: 1 }, 'binary-classification'],
+      [{ values: Float64Array.of(0.5, 1e-21, 0.9999999999999999, NaN, 1), width: 1 }, 'binary-classification'],
+      [{ values: Float64Array.of(0.1, 0.7, 0.2, 0.3, 0.3, 0.4), width: 3 }, 'multiclass-classification'],
+      [{ values: Float64Array.of(-3.5, 12, 1e300), width: 1 }, 'regression'],
+    ];
+    for (const [p, task] of cases) {
+      for (const requested of [undefined, ['label'], ['probability'], ['probabilities'], ['value'], []]) {
+        expect(encodeOutputsJson(p, task, 0.5, requested)).toBe(JSON.stringify(encodeOutputs(p, task, 0.5, requested)));
+      }
+    }
+    expect(JSON.parse(encodeOutputsJson({ values: Float64Array.of(0.6, 0.4), width: 1 }, 'binary-classification', 0.5))[1].data).toEqual([1, 0]);
   });
 });
