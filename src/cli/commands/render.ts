@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Command } from '../command.js';
@@ -9,17 +8,8 @@ import { renderKServe } from '../../serve/kserve.js';
 import { loadEnvironment } from '../../spec/environment.js';
 import { assertName } from '../../spec/paths.js';
 import { findRepoRoot } from '../../spec/repo.js';
+import { writeFileAtomic } from '../../fs/atomic.js';
 import { displayPath } from '../../spec/yaml-file.js';
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } finally {
-    await rm(tmp, { force: true });
-  }
-}
 
 export const render: Command = {
   name: 'render',
@@ -52,7 +42,7 @@ Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve.`,
     await mkdir(dir, { recursive: true });
     for (const r of resources) {
       const path = join(dir, `${r.metadata.name}.yaml`);
-      await writeAtomic(path, stringify(r, { lineWidth: 0 }));
+      await writeFileAtomic(path, stringify(r, { lineWidth: 0 }));
       ctx.stderr(`wrote ${displayPath(path, ctx.cwd)}\n`);
     }
     if (resources.length === 0) ctx.stderr(`render: environment '${env}' pins no models; nothing written\n`);
