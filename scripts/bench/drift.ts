@@ -38,7 +38,7 @@ await gen(files.curCsv, 2, 0.1, ROWS);
 const NUMERIC = ['income', 'debt_ratio', 'credit_lines', 'utilization', 'late_payments', 'employment_years', 'loan_amount', 'term_months'];
 const CATEGORICAL = FEATURES.filter((f) => !NUMERIC.includes(f));
 
-console.log(`\nSlipway: slipway drift --reference <5M parquet> --current <5M parquet> (profiles on the reference's bins; raw values paired only up to RAW_PAIR_MAX rows)`);
+console.log(`\nSlipway: slipway drift --reference <5M parquet> --current <5M parquet> (raw values paired: exact, as SciPy)`);
 console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const reportFile = join(dir, 'report.json');
 const t0 = performance.now();
