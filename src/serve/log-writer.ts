@@ -36,8 +36,22 @@ interface FileState {
 
 /** Hashes a sensitive value as `sha256:<hex>` of its JSON text (so 1 and "1" differ). */
 export function hashValue(v: Scalar): string {
-  return 'sha256:' + createHash('sha256').update(JSON.stringify(v)).digest('hex');
+  // sensitive columns hold few distinct short values (sex, age band): a bounded memo saves a sha256 per row
+  const key = typeof v === 'string' ? (v.length <= 64 ? 's' + v : undefined) : typeof v + String(v);
+  if (key !== undefined) {
+    const hit = hashMemo.get(key);
+    if (hit !== undefined) return hit;
+  }
+  const h = 'sha256:' + createHash('sha256').update(JSON.stringify(v)).digest('hex');
+  if (key !== undefined) {
+    if (hashMemo.size >= HASH_MEMO_MAX) hashMemo.clear();
+    hashMemo.set(key, h);
+  }
+  return h;
 }
+
+const HASH_MEMO_MAX = 4096;
+const hashMemo = new Map<string, string>();
 
 /** Applies the log_sensitive policy to one row's values. */
 export function redactRow(row: Record<string, Scalar>, sensitive: readonly string[], policy: SensitivePolicy): Record<string, Scalar> {

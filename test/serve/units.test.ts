@@ -54,6 +54,11 @@ describe('prediction log writer', () => {
     expect(redactRow(row, ['sex', 'age_band'], 'drop')).toEqual({ income: 1 });
     expect(redactRow(row, ['sex', 'age_band'], 'hash')).toEqual({ income: 1, sex: 'sha256:' + createHash('sha256').update('"F"').digest('hex'), age_band: null });
     expect(hashValue(1)).not.toBe(hashValue('1'));
+    // the memo answers repeats with the same digest as a fresh sha256, and tells types apart
+    for (const v of ['F', 'F', 1, 1, true, true, 'true', 'x'.repeat(100), 'x'.repeat(100)]) {
+      expect(hashValue(v)).toBe('sha256:' + createHash('sha256').update(JSON.stringify(v)).digest('hex'));
+    }
+    expect(hashValue(true)).not.toBe(hashValue('true'));
   });
 });
 
