@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { bool, str } from '../command.js';
 import { openDuckDB } from '../../data/duckdb.js';
@@ -17,17 +15,7 @@ import { syncDriftIssue } from '../../github/drift-issue.js';
 import { loadModel } from '../../spec/model.js';
 import { assertName } from '../../spec/paths.js';
 import { findRepoRoot } from '../../spec/repo.js';
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } finally {
-    await rm(tmp, { force: true });
-  }
-}
+import { writeFileAtomic } from '../../fs/atomic.js';
 
 export const drift: Command = {
   name: 'drift',
@@ -120,9 +108,9 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     const json = JSON.stringify(report, null, 2) + '\n';
     const md = renderMarkdown(report);
     const reportFile = str(opts, 'report');
-    if (reportFile) await writeAtomic(resolve(ctx.cwd, reportFile), json);
+    if (reportFile) await writeFileAtomic(resolve(ctx.cwd, reportFile), json);
     const mdFile = str(opts, 'markdown');
-    if (mdFile) await writeAtomic(resolve(ctx.cwd, mdFile), md);
+    if (mdFile) await writeFileAtomic(resolve(ctx.cwd, mdFile), md);
     ctx.stdout(md);
     ctx.setOutput('drifted', String(report.drifted));
     ctx.setOutput('report', reportFile ? resolve(ctx.cwd, reportFile) : json);
