@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { str } from '../command.js';
 import { annotationCommand } from '../../data/annotations.js';
@@ -15,6 +13,7 @@ import { environmentFile, loadEnvironment } from '../../spec/environment.js';
 import { loadContract, loadModel } from '../../spec/model.js';
 import { isRemote } from '../../spec/paths.js';
 import { findRepoRoot } from '../../spec/repo.js';
+import { writeFileAtomic } from '../../fs/atomic.js';
 import type { LoadedModel } from '../../spec/types.js';
 import { displayPath, locate } from '../../spec/yaml-file.js';
 import { openStore, storeLocation } from '../../store/open.js';
@@ -34,17 +33,6 @@ async function productionReference(m: LoadedModel, env: string, storeFlag: strin
     return { profile: pkg.card.reference, note: `schema drift against ${m.spec.name} ${pin.version} (${pin.digest.slice(0, 19)}…) in ${env}` };
   } catch (e) {
     return { note: `cannot read ${m.spec.name} ${pin.version} (${pin.digest}) from the store (${(e as Error).message}): schema drift skipped` };
-  }
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } finally {
-    await rm(tmp, { force: true });
   }
 }
 
@@ -121,7 +109,7 @@ See docs/validate.md.`,
     const reportFile = str(opts, 'report');
     if (reportFile) {
       const abs = resolve(ctx.cwd, reportFile);
-      await writeAtomic(abs, JSON.stringify(combined, null, 2) + '\n');
+      await writeFileAtomic(abs, JSON.stringify(combined, null, 2) + '\n');
       ctx.stderr(`wrote ${reportFile}\n`);
       ctx.setOutput('report', abs);
     }
