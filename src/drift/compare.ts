@@ -126,6 +126,18 @@ function psiSeverity(test: TestName, s: number | null): FeatureDrift['severity']
   return s >= 0.2 ? 'significant' : s >= 0.1 ? 'moderate' : undefined;
 }
 
+/**
+ * The tests on counts over shared cells, for categorical columns and for discrete or binned numeric ones:
+ * Jensen–Shannon and PSI (p-value from chi-square), the two-proportion z-test when `zLabels` names exactly
+ * two cells, and chi-square otherwise.
+ */
+function onCounts(test: TestName, a: ArrayLike<number>, b: ArrayLike<number>, zLabels: string[] | ArrayLike<number> | null): { statistic: number | null; pValue: number | null } {
+  if (test === 'jensenshannon') return { statistic: jensenShannon(a, b, 2), pValue: chiOnReferenceCells(a, b) };
+  if (test === 'psi') return { statistic: psi(a, b), pValue: chiOnReferenceCells(a, b) };
+  const p = test === 'z' && zLabels ? zOnCounts(zLabels, a, b) : chiOnReferenceCells(a, b);
+  return { statistic: p, pValue: p };
+}
+
 function ksOnBins(refCounts: number[], curCounts: number[], nRef: number, nCur: number): number {
   let ca = 0;
   let cb = 0;
@@ -174,20 +186,8 @@ export function compareNumeric(input: NumericInput, spec: DriftTestSpec | undefi
       pValue = ksP();
       break;
     }
-    case 'jensenshannon':
-      statistic = jensenShannon(va, vb, 2);
-      pValue = chiOnReferenceCells(va, vb);
-      break;
-    case 'psi':
-      statistic = psi(va, vb);
-      pValue = chiOnReferenceCells(va, vb);
-      break;
-    case 'chisquare':
-      statistic = pValue = chiOnReferenceCells(va, vb);
-      break;
-    case 'z':
-      statistic = pValue = nValues !== undefined && nValues <= 2 && exact ? zOnCounts(exact.values, exact.a, exact.b) : chiOnReferenceCells(va, vb);
-      break;
+    default:
+      ({ statistic, pValue } = onCounts(test, va, vb, nValues !== undefined && nValues <= 2 && exact ? exact.values : null));
   }
   return { ...base, statistic, p_value: pValue, drifted: decide(test, statistic, threshold), severity: psiSeverity(test, statistic) };
 }
@@ -202,23 +202,7 @@ export function compareCategorical(ref: CategoricalProfile, cur: CategoricalProf
   if (ref.count === 0 || cur.count === 0) {
     return { ...base, statistic: null, p_value: null, drifted: false, note: `no values in the ${ref.count === 0 ? 'reference' : 'current window'}` };
   }
-  let statistic: number | null;
-  let pValue: number | null;
-  switch (test) {
-    case 'jensenshannon':
-      statistic = jensenShannon(a, b, 2);
-      pValue = chiOnReferenceCells(a, b);
-      break;
-    case 'psi':
-      statistic = psi(a, b);
-      pValue = chiOnReferenceCells(a, b);
-      break;
-    case 'z':
-      statistic = pValue = keys.length <= 2 ? zOnCounts(keys, a, b) : chiOnReferenceCells(a, b);
-      break;
-    default:
-      statistic = pValue = chiOnReferenceCells(a, b);
-  }
+  const { statistic, pValue } = onCounts(test, a, b, keys.length <= 2 ? keys : null);
   return { ...base, statistic, p_value: pValue, drifted: decide(test, statistic, threshold), severity: psiSeverity(test, statistic) };
 }
 
