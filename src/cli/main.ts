@@ -5,8 +5,9 @@ import { commands } from './registry.js';
 import { helpText, parseCommandArgs, type CommandContext } from './command.js';
 import { SlipwayError, UsageError, EXIT_USAGE } from '../errors.js';
 import { redact } from '../secrets.js';
+import { VERSION } from '../version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;

@@ -1,3 +1,4 @@
+import { VERSION } from '../version.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gitMaybe } from '../gitops/git.js';
@@ -42,13 +43,7 @@ function packageVersion(name: string): string | null {
 /** Versions of the tools that built and verified the package. */
 export function toolVersions(): Record<string, string> {
   const out: Record<string, string> = { node: process.versions.node };
-  let slipway: string | null = null;
-  try {
-    slipway = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    /* bundled */
-  }
-  if (slipway) out.slipway = slipway;
+  out.slipway = VERSION;
   for (const p of ['onnxruntime-node', '@duckdb/node-api']) {
     const v = packageVersion(p);
     if (v) out[p] = v;
