@@ -1,8 +1,9 @@
 /**
  * Drift benchmark: 5M reference rows vs 5M current rows × 12 features (Parquet, the current window with
- * covariate drift), Slipway's `slipway drift` on raw values (exact, as SciPy) vs pandas + SciPy doing the
- * same tests (scripts/bench/drift_baseline.py), in the same run. Prints times, ratios and the largest
- * disagreement between the two sets of statistics.
+ * covariate drift), Slipway's `slipway drift` on the raw data (value sketches: exact for discrete columns,
+ * certified bounds for continuous ones; see docs/drift.md) vs pandas + SciPy doing the same tests
+ * (scripts/bench/drift_baseline.py), in the same run. Prints times, ratios and the largest disagreement
+ * between the two sets of statistics.
  *
  *   npx tsx scripts/bench/drift.ts [--rows 5000000]
  */
@@ -38,7 +39,7 @@ await gen(files.curCsv, 2, 0.1, ROWS);
 const NUMERIC = ['income', 'debt_ratio', 'credit_lines', 'utilization', 'late_payments', 'employment_years', 'loan_amount', 'term_months'];
 const CATEGORICAL = FEATURES.filter((f) => !NUMERIC.includes(f));
 
-console.log(`\nSlipway: slipway drift --reference <5M parquet> --current <5M parquet> (raw values paired: exact, as SciPy)`);
+console.log(`\nSlipway: slipway drift --reference <5M parquet> --current <5M parquet> (value sketches; exact or certified bounds)`);
 console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const reportFile = join(dir, 'report.json');
 const t0 = performance.now();

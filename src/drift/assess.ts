@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import type { ModelSpec } from '../spec/types.js';
 import { compareCategorical, compareMissing, compareNumeric, unseenCategories, type FeatureDrift, type MissingDrift, type UnseenDrift } from './compare.js';
 import type { ColumnProfile } from './profile.js';
+import type { ValueSketch } from './sketch.js';
 import type { PairedCounts } from './stats/samples.js';
 import { MISSING_RATE_THRESHOLD, UNSEEN_SHARE_THRESHOLD } from './tests.js';
 
@@ -16,6 +17,8 @@ export interface ColumnPair {
   cur: ColumnProfile;
   /** exact paired counts of raw values (numeric columns, both sides raw) */
   raw?: PairedCounts;
+  /** value sketches of both sides (numeric columns of large raw data) */
+  sketch?: { ref: ValueSketch; cur: ValueSketch };
 }
 
 export interface FeatureAssessment {
@@ -28,7 +31,7 @@ export interface FeatureAssessment {
 
 export function compareColumn(name: string, pair: ColumnPair, spec: DriftConfig['prediction']): FeatureDrift {
   const { ref, cur } = pair;
-  if (ref.kind === 'numeric' && cur.kind === 'numeric') return compareNumeric({ ref, cur, raw: pair.raw }, spec);
+  if (ref.kind === 'numeric' && cur.kind === 'numeric') return compareNumeric({ ref, cur, raw: pair.raw, sketch: pair.sketch }, spec);
   if (ref.kind === 'categorical' && cur.kind === 'categorical') return compareCategorical(ref, cur, spec);
   throw new InputError(`column '${name}': the reference is ${ref.kind} but the current window is ${cur.kind}`);
 }

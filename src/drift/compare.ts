@@ -6,6 +6,10 @@
  * What each test is computed on:
  * - raw values on both sides (`basis: 'raw'`): exactly as SciPy does on the samples;
  * - exact value frequencies in both profiles (`'values'`, discrete numeric columns and categories): exact too;
+ * - value sketches of both sides (`'sketch'`, large raw data; src/drift/sketch.ts): exact where every bin
+ *   holds one value (then as `'raw'`), else Wasserstein and KS within certified bounds, the statistic
+ *   being the lower bound; a column whose bounds straddle its threshold is marked `undecided` and the
+ *   caller pairs its raw values;
  * - histograms only (`'bins'`): KS on the CDFs at the reference's bin edges (a lower bound of D),
  *   Wasserstein on piecewise-linear CDFs (values spread uniformly within each bin), and JS/PSI/chi-square
  *   on the bin counts — which are what JS/PSI use in every mode, since binning is part of their definition.
@@ -17,9 +21,10 @@ import { jensenShannon } from './stats/jensenshannon.js';
 import { ksPValue, ksTest } from './stats/ks.js';
 import { psi } from './stats/psi.js';
 import { pairFromRows, stdA, type PairedCounts } from './stats/samples.js';
+import { distinctAtLeast, pairedFromSketches, sketchDistances, type ValueSketch } from './sketch.js';
 import { normedWassersteinPaired, wassersteinHistograms, WASSERSTEIN_MIN_NORM } from './stats/wasserstein.js';
 import { proportionsZTest } from './stats/ztest.js';
-import { resolveTest, TESTS, type ColumnKind, type TestName } from './tests.js';
+import { FEW_VALUES_MAX, resolveTest, TESTS, type ColumnKind, type TestName } from './tests.js';
 import type { DriftTestSpec } from '../spec/types.js';
 
 export interface FeatureDrift {
@@ -33,7 +38,11 @@ export interface FeatureDrift {
   n_ref: number;
   n_cur: number;
   kind: ColumnKind;
-  basis: 'raw' | 'values' | 'bins';
+  basis: 'raw' | 'values' | 'sketch' | 'bins';
+  /** basis 'sketch': the certified range of the statistic (the statistic is its lower end for distances) */
+  bounds?: [number, number];
+  /** basis 'sketch' only, before settling: the bounds straddle the threshold, so the raw values must be paired */
+  undecided?: boolean;
   /** PSI only: 'moderate' (0.1–0.2) or 'significant' (≥ 0.2) */
   severity?: 'moderate' | 'significant';
   note?: string;
@@ -44,6 +53,8 @@ export interface NumericInput {
   cur: NumericProfile;
   /** exact paired counts of the raw values, when both sides are raw data */
   raw?: PairedCounts;
+  /** value sketches of both sides (large raw data), used where `raw` is absent */
+  sketch?: { ref: ValueSketch; cur: ValueSketch };
 }
 
 /** Paired counts from the exact value frequencies of two profiles. */
@@ -153,29 +164,46 @@ function ksOnBins(refCounts: number[], curCounts: number[], nRef: number, nCur: 
 /** Drift of one numeric column. */
 export function compareNumeric(input: NumericInput, spec: DriftTestSpec | undefined): FeatureDrift {
   const { ref, cur } = input;
-  const exact = input.raw ?? (ref.values && cur.values ? pairValues(ref.values, cur.values) : undefined);
-  const basis: FeatureDrift['basis'] = input.raw ? 'raw' : exact ? 'values' : 'bins';
-  const nValues = exact ? exact.values.length : undefined;
+  const sk = input.raw ? undefined : input.sketch;
+  const fromSketch = sk ? pairedFromSketches(sk.ref, sk.cur) ?? undefined : undefined;
+  const exact = input.raw ?? fromSketch ?? (!sk && ref.values && cur.values ? pairValues(ref.values, cur.values) : undefined);
+  const basis: FeatureDrift['basis'] = input.raw || fromSketch ? 'raw' : exact ? 'values' : sk ? 'sketch' : 'bins';
+  const distances = basis === 'sketch' ? sketchDistances(sk!.ref, sk!.cur) : null;
+  const nValues = exact ? exact.values.length : sk ? Math.max(distinctAtLeast(sk.ref), distinctAtLeast(sk.cur)) : undefined;
   const { test, threshold } = resolveTest('numeric', ref.count, nValues, spec);
   const base = { test, threshold, n_ref: ref.count, n_cur: cur.count, kind: 'numeric' as const, basis };
   if (ref.count === 0 || cur.count === 0) {
     return { ...base, statistic: null, p_value: null, drifted: false, note: `no finite values in the ${ref.count === 0 ? 'reference' : 'current window'}` };
   }
+  // a sketch that cannot tell the test (few values) or whose bins overlap: the raw values decide
+  if (basis === 'sketch' && (!distances || (nValues !== undefined && nValues <= FEW_VALUES_MAX))) {
+    return { ...base, statistic: null, p_value: null, drifted: false, undecided: true };
+  }
   const refBins = ref.counts;
-  const curBins = exact && input.raw ? bucketCounts(exact.values, exact.b, ref.edges) : cur.counts;
-  const ksP = (): number => (exact ? ksTest(exact).pvalue : ksPValue(ksOnBins(refBins, curBins, ref.count, cur.count), ref.count, cur.count).pvalue);
+  const curBins = exact && basis === 'raw' ? bucketCounts(exact.values, exact.b, ref.edges) : cur.counts;
+  const ksP = (d?: number): number => {
+    if (exact) return ksTest(exact).pvalue;
+    return ksPValue(d ?? distances?.ks.lower ?? ksOnBins(refBins, curBins, ref.count, cur.count), ref.count, cur.count).pvalue;
+  };
   // value counts for the category-like tests where the column is discrete (Evidently: ≤ 20 reference values)
   const discrete = exact && exact.values.length <= DISCRETE_LIMIT;
   const [va, vb] = discrete ? [exact.a, exact.b] : [refBins, curBins];
   let statistic: number | null;
   let pValue: number | null;
+  let bounds: [number, number] | undefined;
   switch (test) {
     case 'ks':
       statistic = pValue = ksP();
+      // a larger D gives a smaller p-value
+      if (distances) bounds = [ksP(distances.ks.upper), statistic];
       break;
     case 'wasserstein': {
       if (exact) statistic = normedWassersteinPaired(exact);
-      else {
+      else if (distances) {
+        const norm = Math.max(Math.sqrt(ref.m2 / ref.count), WASSERSTEIN_MIN_NORM);
+        statistic = distances.wasserstein.lower / norm;
+        bounds = [statistic, distances.wasserstein.upper / norm];
+      } else {
         const k = ref.edges.length;
         const lo = Math.min(ref.edges[0], cur.min ?? ref.edges[0], ref.min ?? ref.edges[0]);
         const hi = Math.max(ref.edges[k - 1], cur.max ?? ref.edges[k - 1], ref.max ?? ref.edges[k - 1]);
@@ -189,7 +217,13 @@ export function compareNumeric(input: NumericInput, spec: DriftTestSpec | undefi
     default:
       ({ statistic, pValue } = onCounts(test, va, vb, nValues !== undefined && nValues <= 2 && exact ? exact.values : null));
   }
-  return { ...base, statistic, p_value: pValue, drifted: decide(test, statistic, threshold), severity: psiSeverity(test, statistic) };
+  const drifted = decide(test, statistic, threshold);
+  const out: FeatureDrift = { ...base, statistic, p_value: pValue, drifted, severity: psiSeverity(test, statistic) };
+  if (bounds) {
+    out.bounds = bounds;
+    if (decide(test, bounds[0], threshold) !== decide(test, bounds[1], threshold)) out.undecided = true;
+  }
+  return out;
 }
 
 /** Drift of one categorical column (exact: frequencies are complete on both sides). */

@@ -8,25 +8,28 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assertReadable, readerSql, sqlIdent, sqlString } from '../data/duckdb.js';
-import { columnTypes, profileRelation } from '../data/profile.js';
+import { columnTypes, DEFAULT_BINS, isNumericType, profileCategories, profileRelation } from '../data/profile.js';
+import { sketchColumn } from '../data/sketch.js';
 import { InputError, IntegrityError } from '../errors.js';
 import { CARD_FILE, type ModelCard } from '../package/card.js';
 import { loadEnvironment } from '../spec/environment.js';
 import { openStore, storeLocation } from '../store/open.js';
-import type { ColumnPair } from './assess.js';
+import { assessFeatures, type ColumnPair, type DriftConfig, type FeatureAssessment } from './assess.js';
+import { profileFromSketch, sketchEdges } from './sketch-profile.js';
+import { sketchMoments } from './sketch.js';
 import type { ColumnProfile, NumericProfile, Profile } from './profile.js';
 import { pairFromRows, pairSorted, type PairedCounts } from './stats/samples.js';
 
 /** Above this many distinct values, exact pairing sorts in memory instead of grouping in DuckDB. */
 export const GROUP_BY_MAX_DISTINCT = 200_000;
 /**
- * Raw values are paired (tests exactly as SciPy computes them on the samples) when both sides hold at
- * most this many finite values of a column; above, the tests would run on the profiles (the
- * reference's 20 bins). Unbounded for now: Wasserstein on 20 quantile bins misjudges heavy tails (the
- * benchmark's income at 5M rows: 0.184 binned vs 0.096 exact, a false alarm), so raw data are always
- * paired; the profiles alone serve package references, whose raw data are not at hand.
+ * Raw data on both sides with at most this many rows each: numeric columns are profiled exactly and
+ * their raw values paired (tests exactly as SciPy computes them on the samples). Above, each numeric
+ * column is sketched on each side in one GROUP BY (src/drift/sketch.ts): exact for discrete columns,
+ * certified bounds for continuous ones, and raw pairing only for a column whose bounds straddle its
+ * threshold (settleUndecided). Binning alone (20 quantile bins) is not enough: it misjudges heavy tails.
  */
-export const RAW_PAIR_MAX = Number.POSITIVE_INFINITY;
+export const SKETCH_MIN_ROWS = 100_000;
 
 export interface CurrentSide {
   kind: 'data' | 'logs';
@@ -129,23 +132,105 @@ export interface Collected {
   missingColumns: string[];
 }
 
-/** Profiles both sides (and pairs raw values when both are data) for the given features. */
+/** A relation read more than once: Parquet as is, other formats (CSV, JSON lines, logs) loaded once into a temporary table. */
+async function readOnce(conn: DuckDBConnection, sql: string, columns: string[], name: string): Promise<string> {
+  if (sql.startsWith('read_parquet(')) return sql;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT ${columns.map(sqlIdent).join(', ')} FROM ${sql}`);
+  return name;
+}
+
+async function rowCount(conn: DuckDBConnection, sql: string): Promise<number> {
+  return num((await conn.runAndReadAll(`SELECT count(*) FROM ${sql}`)).getRows()[0][0]);
+}
+
+/**
+ * Both sides as raw data, large: categorical columns profiled in one scan per side, numeric columns
+ * sketched per side (one GROUP BY each), their profiles made from the sketches on the reference's edges.
+ */
+async function collectSketched(conn: DuckDBConnection, refSql: string, curSql: string, present: string[], refTypes: Record<string, string>, curTypes: Record<string, string>, rows: { ref: number; cur: number }, progress: (m: string) => void): Promise<{ reference: Profile; current: Profile; columns: Record<string, ColumnPair> }> {
+  const numeric = present.filter((f) => isNumericType(refTypes[f]));
+  const categorical = present.filter((f) => !numeric.includes(f));
+  const reference: Profile = { rows: rows.ref, columns: {} };
+  const current: Profile = { rows: rows.cur, columns: {} };
+  const columns: Record<string, ColumnPair> = {};
+  const sketches: Record<string, NonNullable<ColumnPair['sketch']>> = {};
+  if (categorical.length) {
+    progress(`profiling ${categorical.length} categorical column(s) of both sides`);
+    Object.assign(reference.columns, await profileCategories(conn, refSql, categorical));
+    Object.assign(current.columns, await profileCategories(conn, curSql, categorical));
+  }
+  for (const f of numeric) {
+    progress(`sketching ${f} on both sides`);
+    const rs = await sketchColumn(conn, refSql, f, undefined, refTypes[f]);
+    const m = sketchMoments(rs);
+    const cs = await sketchColumn(conn, curSql, f, m.min === null || m.max === null ? undefined : { min: m.min, max: m.max }, curTypes[f]);
+    const edges = sketchEdges(rs, DEFAULT_BINS);
+    const ref = profileFromSketch(rs, edges);
+    reference.columns[f] = ref;
+    current.columns[f] = profileFromSketch(cs, edges, ref.values !== undefined);
+    sketches[f] = { ref: rs, cur: cs };
+  }
+  for (const f of present) {
+    columns[f] = { ref: reference.columns[f], cur: current.columns[f], ...(sketches[f] ? { sketch: sketches[f] } : {}) };
+  }
+  return { reference, current, columns };
+}
+
+/** Profiles both sides (and pairs raw values or sketches them when both are data) for the given features. */
 export async function collect(conn: DuckDBConnection, reference: ReferenceSide, current: CurrentSide, features: string[], progress: (m: string) => void = () => {}): Promise<Collected> {
   const curTypes = await columnTypes(conn, current.sql);
   const missingColumns = features.filter((f) => !(f in curTypes));
   const present = features.filter((f) => f in curTypes);
   let refProfile: Profile;
+  let curProfile: Profile;
+  let columns: Record<string, ColumnPair> = {};
   if (reference.kind === 'data') {
-    progress(`profiling the reference ${reference.source}`);
     const refTypes = await columnTypes(conn, reference.sql);
     const absent = present.filter((f) => !(f in refTypes));
     if (absent.length) throw new InputError(`${reference.source}: missing column(s) ${absent.join(', ')}`);
-    refProfile = await profileRelation(conn, reference.sql, present);
+    progress(`reading ${reference.source} and ${current.source}`);
+    const refSql = await readOnce(conn, reference.sql, present, '__slipway_reference');
+    const curSql = await readOnce(conn, current.sql, present, '__slipway_current');
+    const rows = { ref: await rowCount(conn, refSql), cur: await rowCount(conn, curSql) };
+    if (Math.max(rows.ref, rows.cur) > SKETCH_MIN_ROWS) {
+      ({ reference: refProfile, current: curProfile, columns } = await collectSketched(conn, refSql, curSql, present, refTypes, curTypes, rows, progress));
+    } else {
+      progress(`profiling the reference ${reference.source}`);
+      refProfile = await profileRelation(conn, refSql, present);
+      const { edges, kinds, values } = binsOf(refProfile, present);
+      progress(`profiling the current window ${current.source} on the reference's bins`);
+      curProfile = await profileRelation(conn, curSql, present, { edges, kinds, values });
+      for (const f of present) {
+        const pair: ColumnPair = { ref: refProfile.columns[f], cur: curProfile.columns[f] };
+        const r = pair.ref;
+        if (r.kind === 'numeric') {
+          progress(`pairing raw values of ${f}`);
+          pair.raw = await pairColumn(conn, refSql, curSql, f, r.values ? Object.keys(r.values).length : r.distinct);
+        }
+        columns[f] = pair;
+      }
+    }
   } else {
     refProfile = reference.card.reference;
     const absent = present.filter((f) => !refProfile.columns[f]);
     if (absent.length) throw new InputError(`${reference.source}: the reference profile has no column(s) ${absent.join(', ')}`);
+    const { edges, kinds, values } = binsOf(refProfile, present);
+    progress(`profiling the current window ${current.source} on the reference's bins`);
+    curProfile = await profileRelation(conn, current.sql, present, { edges, kinds, values });
+    for (const f of present) columns[f] = { ref: refProfile.columns[f], cur: curProfile.columns[f] };
   }
+  let prediction: ColumnPair | undefined;
+  if (current.hasPredictions && reference.kind === 'package' && reference.card.prediction_reference) {
+    const pr: ColumnProfile = reference.card.prediction_reference;
+    const pSql = `(SELECT TRY_CAST(prediction AS DOUBLE) AS prediction FROM ${current.sql})`;
+    const p = await profileRelation(conn, pSql, ['prediction'], pr.kind === 'numeric' ? { edges: { prediction: pr.edges }, kinds: { prediction: 'numeric' }, values: pr.values ? ['prediction'] : [] } : { kinds: { prediction: 'categorical' } });
+    prediction = { ref: pr, cur: p.columns.prediction };
+  }
+  return { reference: refProfile, current: curProfile, columns, prediction, missingColumns };
+}
+
+/** The reference's bins, kinds and discrete columns, for profiling a window on them. */
+function binsOf(refProfile: Profile, present: string[]): { edges: Record<string, number[]>; kinds: Record<string, 'numeric' | 'categorical'>; values: string[] } {
   const edges: Record<string, number[]> = {};
   const kinds: Record<string, 'numeric' | 'categorical'> = {};
   const values: string[] = [];
@@ -157,29 +242,22 @@ export async function collect(conn: DuckDBConnection, reference: ReferenceSide, 
       if (p.values) values.push(f);
     }
   }
-  progress(`profiling the current window ${current.source} on the reference's bins`);
-  const curProfile = await profileRelation(conn, current.sql, present, { edges, kinds, values });
-  const columns: Record<string, ColumnPair> = {};
-  for (const f of present) {
-    const pair: ColumnPair = { ref: refProfile.columns[f], cur: curProfile.columns[f] };
-    if (reference.kind === 'data') {
-      const r = pair.ref as NumericProfile;
-      const c = pair.cur as NumericProfile;
-      if (r.kind === 'numeric' && r.count <= RAW_PAIR_MAX && c.count <= RAW_PAIR_MAX) {
-        progress(`pairing raw values of ${f}`);
-        pair.raw = await pairColumn(conn, reference.sql, current.sql, f, r.values ? Object.keys(r.values).length : r.distinct);
-      }
-    }
-    columns[f] = pair;
+  return { edges, kinds, values };
+}
+
+/**
+ * The feature verdicts, settling columns whose sketch bounds straddle the threshold by pairing their raw
+ * values (both sides are raw data whenever a sketch exists).
+ */
+export async function assessCollected(conn: DuckDBConnection, reference: ReferenceSide, current: CurrentSide, collected: Collected, config: DriftConfig, progress: (m: string) => void = () => {}): Promise<FeatureAssessment> {
+  const a = assessFeatures(collected.columns, config);
+  const open = Object.entries(a.features).filter(([, f]) => f.undecided).map(([name]) => name);
+  if (!open.length || reference.kind !== 'data') return a;
+  for (const f of open) {
+    progress(`pairing raw values of ${f}: its sketch's bounds straddle the threshold`);
+    collected.columns[f].raw = await pairColumn(conn, reference.sql, current.sql, f, undefined);
   }
-  let prediction: ColumnPair | undefined;
-  if (current.hasPredictions && reference.kind === 'package' && reference.card.prediction_reference) {
-    const pr: ColumnProfile = reference.card.prediction_reference;
-    const pSql = `(SELECT TRY_CAST(prediction AS DOUBLE) AS prediction FROM ${current.sql})`;
-    const p = await profileRelation(conn, pSql, ['prediction'], pr.kind === 'numeric' ? { edges: { prediction: pr.edges }, kinds: { prediction: 'numeric' }, values: pr.values ? ['prediction'] : [] } : { kinds: { prediction: 'categorical' } });
-    prediction = { ref: pr, cur: p.columns.prediction };
-  }
-  return { reference: refProfile, current: curProfile, columns, prediction, missingColumns };
+  return assessFeatures(collected.columns, config);
 }
 
 /**

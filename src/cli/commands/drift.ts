@@ -2,8 +2,8 @@ import { relative, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { bool, str } from '../command.js';
 import { openDuckDB } from '../../data/duckdb.js';
-import { assessFeatures, compareColumn, featuresDrifted, type DriftConfig } from '../../drift/assess.js';
-import { collect, currentSide, joinLabels, referenceSide } from '../../drift/load.js';
+import { compareColumn, featuresDrifted, type DriftConfig } from '../../drift/assess.js';
+import { assessCollected, collect, currentSide, joinLabels, referenceSide } from '../../drift/load.js';
 import { assessPerformance } from '../../drift/performance.js';
 import { reasonsOf, renderMarkdown, type DriftReport } from '../../drift/report.js';
 import { checkDriftSpec } from '../../drift/tests.js';
@@ -67,7 +67,7 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     try {
       const c = await collect(conn, reference, current, features, progress);
       if (c.current.rows === 0) throw new UsageError(`${current.source}: the current window has no rows${current.kind === 'logs' ? ` for model '${model}'` : ''}`);
-      const a = assessFeatures(c.columns, config);
+      const a = await assessCollected(conn, reference, current, c, config, progress);
       const prediction = c.prediction ? compareColumn('prediction', c.prediction, config.prediction) : null;
       let performance = null;
       const labels = str(opts, 'labels');
