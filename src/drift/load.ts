@@ -17,7 +17,7 @@ import { openStore, storeLocation } from '../store/open.js';
 import { assessFeatures, type ColumnPair, type DriftConfig, type FeatureAssessment } from './assess.js';
 import { profileFromSketch, sketchEdges } from './sketch-profile.js';
 import { sketchMoments } from './sketch.js';
-import type { ColumnProfile, NumericProfile, Profile } from './profile.js';
+import type { ColumnProfile, Profile } from './profile.js';
 import { pairFromRows, pairSorted, type PairedCounts } from './stats/samples.js';
 
 /** Above this many distinct values, exact pairing sorts in memory instead of grouping in DuckDB. */
