@@ -1,8 +1,10 @@
 /**
- * Dynamic batching (as Triton's dynamic batcher): requests that arrive while the model is busy are
- * scored together in the next run, so one ONNX Runtime call serves many concurrent single-row
- * requests. An idle model runs a request at once (no added delay at low load). If a combined run
- * fails, each request is retried alone so that one bad request cannot fail its neighbours.
+ * Dynamic batching (as Triton's dynamic batcher with no queue delay): requests that arrive in the same
+ * turn of the event loop (one I/O phase: every socket that had data), or while the model is busy, are
+ * scored together in the next run, so one ONNX Runtime call serves many concurrent single-row requests.
+ * An idle model starts its run at the end of the current turn (setImmediate: no timer, no added delay
+ * beyond the requests already being read). If a combined run fails, each request is retried alone so
+ * that one bad request cannot fail its neighbours.
  */
 import type { Prediction } from './oip-encode.js';
 import type { Row } from './oip-decode.js';
@@ -19,6 +21,7 @@ export class Batcher {
   private queue: Pending[] = [];
   private queuedRows = 0;
   private running = 0;
+  private scheduled = false;
   runs = 0;
 
   constructor(
@@ -33,7 +36,13 @@ export class Batcher {
     return new Promise((resolve, reject) => {
       this.queue.push({ rows, resolve, reject });
       this.queuedRows += rows.length;
-      if (this.running < this.parallel) void this.drain();
+      if (this.running < this.parallel && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.drain();
+        });
+      }
     });
   }
 

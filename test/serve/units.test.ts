@@ -136,7 +136,14 @@ describe('dynamic batching', () => {
     const reqs = Array.from({ length: 10 }, (_, i) => b.predict(i === 3 ? [{ x: i }, { x: 100 + i }] : [{ x: i }]));
     const out = await Promise.all(reqs);
     expect(out.map((p) => Array.from(p.values))).toEqual(Array.from({ length: 10 }, (_, i) => (i === 3 ? [6, 206] : [2 * i])));
-    expect(calls).toEqual([1, 10]); // the first ran at once (idle model), the other nine (ten rows) waited and ran together
+    expect(calls).toEqual([11]); // asked in the same turn of the event loop: one run for the eleven rows
+    calls.length = 0;
+    // while a run is busy, new requests wait and then run together
+    const first = b.predict([{ x: 1 }]);
+    await new Promise((r) => setImmediate(r));
+    const later = await Promise.all([first, b.predict([{ x: 2 }]), b.predict([{ x: 3 }])]);
+    expect(later.map((p) => p.values[0])).toEqual([2, 4, 6]);
+    expect(calls).toEqual([1, 2]);
     calls.length = 0;
     const mixed = await Promise.allSettled([b.predict([{ x: 1 }]), b.predict([{ x: 2 }]), b.predict([{ x: 'bad' }]), b.predict([{ x: 4 }])]);
     expect(mixed.map((r) => (r.status === 'fulfilled' ? r.value.values[0] : (r.reason as Error).message))).toEqual([2, 4, 'bad row', 8]);
