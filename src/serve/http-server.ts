@@ -196,7 +196,8 @@ export class InferenceServer {
 
   private modelRoute(req: IncomingMessage, res: ServerResponse, method: string, path: string): void {
     // /v2/models/{m}[/versions/{v}][/ready|/infer]
-    const parts = path.slice('/v2/models/'.length).split('/').map(safeDecode);
+    const rest = path.slice('/v2/models/'.length);
+    const parts = rest.includes('%') ? rest.split('/').map(safeDecode) : rest.split('/');
     const model = parts[0] ?? '';
     let i = 1;
     let version: string | undefined;
