@@ -1,7 +1,7 @@
 /**
  * The baseline of scripts/bench/serve.ts, run as its own process: a bare node:http server answering every
  * request with the fixed bytes of a single-row `slipway serve` answer. Prints its URL on stdout.
- * Run compiled (dist/scripts/bench/serve-bare.js is not built) or through tsx: after start-up it runs no TypeScript-specific code.
+ * Run through tsx, which after start-up leaves plain JavaScript running: the request path is node:http's alone.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
