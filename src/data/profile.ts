@@ -1,6 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DISCRETE_LIMIT, type CategoricalProfile, type ColumnProfile, type NumericProfile, type Profile } from '../drift/profile.js';
 import { sqlIdent } from './duckdb.js';
+import { sketchColumn } from './sketch.js';
+import { coarsenSketch, PACKAGE_SKETCH_SCALE } from '../drift/sketch.js';
 
 export const DEFAULT_BINS = 20;
 
@@ -241,4 +243,17 @@ export async function profileCategories(conn: DuckDBConnection, fromSql: string,
     p.frequencies[v] = n;
   }
   return out;
+}
+
+/**
+ * Adds a value sketch (PACKAGE_SKETCH_SCALE bins per doubling) to each continuous numeric column of a
+ * profile — those without exact value frequencies — for a package's reference: drift against it then
+ * gets certified Wasserstein and KS bounds instead of 20-bin interpolation.
+ */
+export async function attachSketches(conn: DuckDBConnection, fromSql: string, profile: Profile): Promise<void> {
+  const types = await columnTypes(conn, fromSql);
+  for (const [c, p] of Object.entries(profile.columns)) {
+    if (p.kind !== 'numeric' || p.values || p.count === 0) continue;
+    p.sketch = coarsenSketch(await sketchColumn(conn, fromSql, c, undefined, types[c]), PACKAGE_SKETCH_SCALE);
+  }
 }

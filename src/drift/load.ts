@@ -16,7 +16,7 @@ import { loadEnvironment } from '../spec/environment.js';
 import { openStore, storeLocation } from '../store/open.js';
 import { assessFeatures, type ColumnPair, type DriftConfig, type FeatureAssessment } from './assess.js';
 import { profileFromSketch, sketchEdges } from './sketch-profile.js';
-import { sketchMoments } from './sketch.js';
+import { coarsenSketch, PACKAGE_SKETCH_SCALE, sketchMoments } from './sketch.js';
 import type { ColumnProfile, Profile } from './profile.js';
 import { pairFromRows, pairSorted, type PairedCounts } from './stats/samples.js';
 
@@ -215,9 +215,21 @@ export async function collect(conn: DuckDBConnection, reference: ReferenceSide, 
     const absent = present.filter((f) => !refProfile.columns[f]);
     if (absent.length) throw new InputError(`${reference.source}: the reference profile has no column(s) ${absent.join(', ')}`);
     const { edges, kinds, values } = binsOf(refProfile, present);
+    // sketched columns read the window again: a CSV or a logs directory is read once into a table
+    const sketched = present.some((f) => { const p = refProfile.columns[f]; return p.kind === 'numeric' && !!p.sketch; });
+    const curSql = sketched ? await readOnce(conn, current.sql, present, '__slipway_current') : current.sql;
     progress(`profiling the current window ${current.source} on the reference's bins`);
-    curProfile = await profileRelation(conn, current.sql, present, { edges, kinds, values });
-    for (const f of present) columns[f] = { ref: refProfile.columns[f], cur: curProfile.columns[f] };
+    curProfile = await profileRelation(conn, curSql, present, { edges, kinds, values });
+    for (const f of present) {
+      const ref = refProfile.columns[f];
+      columns[f] = { ref, cur: curProfile.columns[f] };
+      // the package's sketch of a continuous column: the window sketched at its scale
+      if (ref.kind === 'numeric' && ref.sketch && ref.min !== null && ref.max !== null && curProfile.columns[f].kind === 'numeric') {
+        progress(`sketching ${f} of the current window`);
+        const cs = await sketchColumn(conn, curSql, f, { min: ref.min, max: ref.max }, curTypes[f]);
+        columns[f].sketch = { ref: ref.sketch, cur: coarsenSketch(cs, ref.sketch.scale ?? PACKAGE_SKETCH_SCALE) };
+      }
+    }
   }
   let prediction: ColumnPair | undefined;
   if (current.hasPredictions && reference.kind === 'package' && reference.card.prediction_reference) {
@@ -252,12 +264,26 @@ function binsOf(refProfile: Profile, present: string[]): { edges: Record<string,
 export async function assessCollected(conn: DuckDBConnection, reference: ReferenceSide, current: CurrentSide, collected: Collected, config: DriftConfig, progress: (m: string) => void = () => {}): Promise<FeatureAssessment> {
   const a = assessFeatures(collected.columns, config);
   const open = Object.entries(a.features).filter(([, f]) => f.undecided).map(([name]) => name);
-  if (!open.length || reference.kind !== 'data') return a;
-  for (const f of open) {
-    progress(`pairing raw values of ${f}: its sketch's bounds straddle the threshold`);
-    collected.columns[f].raw = await pairColumn(conn, reference.sql, current.sql, f, undefined);
+  if (!open.length) return a;
+  if (reference.kind === 'data') {
+    for (const f of open) {
+      progress(`pairing raw values of ${f}: its sketch's bounds straddle the threshold`);
+      collected.columns[f].raw = await pairColumn(conn, reference.sql, current.sql, f, undefined);
+    }
+    return assessFeatures(collected.columns, config);
   }
-  return assessFeatures(collected.columns, config);
+  // a package holds no raw reference values: the sketch's estimate decides, and the report says so;
+  // a sketch that cannot tell at all (overlapping bins, few values) gives way to the profile's bins
+  const undecidable = open.filter((f) => a.features[f].statistic === null);
+  for (const f of undecidable) delete collected.columns[f].sketch;
+  const b = undecidable.length ? assessFeatures(collected.columns, config) : a;
+  for (const f of open) {
+    const x = b.features[f];
+    if (!x.undecided) continue;
+    delete x.undecided;
+    x.note = `the sketch's bounds [${x.bounds![0].toPrecision(4)}, ${x.bounds![1].toPrecision(4)}] straddle the threshold ${x.threshold}; the package holds no raw reference values, so the estimate decides`;
+  }
+  return b;
 }
 
 /**

@@ -4,6 +4,8 @@
  * shards were binned on the same edges (the reference's). Pure: computing one from data is in
  * src/data/profile.ts.
  */
+import { mergeSketches, type ValueSketch } from './sketch.js';
+
 export interface NumericProfile {
   kind: 'numeric';
   /** finite values */
@@ -34,6 +36,12 @@ export interface NumericProfile {
   values?: Record<string, number>;
   /** approximate number of distinct finite values (HyperLogLog), where computed; informational, not merged */
   distinct?: number;
+  /**
+   * A package's continuous columns: a value sketch of the training data (src/drift/sketch.ts, at
+   * PACKAGE_SKETCH_SCALE bins per doubling), so that Wasserstein and KS against a window have certified
+   * bounds instead of 20-bin interpolation. Merges by key.
+   */
+  sketch?: ValueSketch;
 }
 
 /** Numeric columns with at most this many distinct finite values keep exact value frequencies. */
@@ -80,6 +88,8 @@ export function mergeColumn(a: ColumnProfile, b: ColumnProfile): ColumnProfile {
     const max = a.max === null ? b.max : b.max === null ? a.max : Math.max(a.max, b.max);
     const merged: NumericProfile = { kind: 'numeric', count: n, nulls: a.nulls + b.nulls, nans: a.nans + b.nans, mean, m2, min, max, edges: a.edges, counts: a.counts.map((c, i) => c + b.counts[i]) };
     if (a.values && b.values) merged.values = addFrequencies(a.values, b.values);
+    const sketch = a.sketch && b.sketch ? mergeSketches(a.sketch, b.sketch) : undefined;
+    if (sketch) merged.sketch = sketch;
     return merged;
   }
   throw new Error(`cannot merge a ${a.kind} profile with a ${b.kind} profile`);

@@ -18,8 +18,12 @@ import { pairFromRows, type PairedCounts } from './stats/samples.js';
 /** Bins per doubling of magnitude: the key of v > 0 is floor(log2(v) · KEY_SCALE) + KEY_OFFSET. */
 export const KEY_SCALE = 1024;
 export const KEY_OFFSET = 1_200_000;
+/** Bins per doubling of the sketches stored in a package's reference profile (≈ 1.1 % of a value's magnitude per bin). */
+export const PACKAGE_SKETCH_SCALE = 64;
 
 export interface ValueSketch {
+  /** bins per doubling (KEY_SCALE when absent); a package stores its sketches coarser (PACKAGE_SKETCH_SCALE) */
+  scale?: number;
   /** bin keys, strictly increasing (monotone in value) */
   keys: number[];
   n: number[];
@@ -76,16 +80,90 @@ export function distinctAtLeast(s: ValueSketch): number {
 }
 
 /** The lower boundary of a key's bin, as a value (the bin holds values in [boundary(k), boundary(k + 1))). */
-export function keyBoundary(key: number): number {
+export function keyBoundary(key: number, scale = KEY_SCALE): number {
   if (key === 0) return 0;
-  if (key > 0) return Math.pow(2, (key - KEY_OFFSET) / KEY_SCALE);
-  return -Math.pow(2, (-key - KEY_OFFSET + 1) / KEY_SCALE);
+  if (key > 0) return Math.pow(2, (key - KEY_OFFSET) / scale);
+  return -Math.pow(2, (-key - KEY_OFFSET + 1) / scale);
 }
 
 /** The key of a value, as src/data/sketch.ts computes it in DuckDB (for in-memory sketches and tests). */
-export function keyOf(v: number): number {
+export function keyOf(v: number, scale = KEY_SCALE): number {
   if (v === 0) return 0;
-  return v > 0 ? KEY_OFFSET + Math.floor(Math.log2(v) * KEY_SCALE) : -KEY_OFFSET - Math.floor(Math.log2(-v) * KEY_SCALE);
+  return v > 0 ? KEY_OFFSET + Math.floor(Math.log2(v) * scale) : -KEY_OFFSET - Math.floor(Math.log2(-v) * scale);
+}
+
+/** A key at a coarser scale (`factor` = fine scale / coarse scale): floor(floor(x) / f) = floor(x / f). */
+function coarserKey(key: number, factor: number): number {
+  if (key === 0) return 0;
+  return key > 0 ? KEY_OFFSET + Math.floor((key - KEY_OFFSET) / factor) : -KEY_OFFSET - Math.floor((-key - KEY_OFFSET) / factor);
+}
+
+/**
+ * The sketch at a coarser scale (a divisor of its own): bins with the same coarse key merged, moments
+ * combined exactly (Chan et al.), below/above counts summed.
+ */
+export function coarsenSketch(s: ValueSketch, scale: number): ValueSketch {
+  const from = s.scale ?? KEY_SCALE;
+  if (scale === from) return s;
+  if (scale > from || from % scale !== 0) throw new Error(`cannot coarsen a sketch of ${from} bins per doubling to ${scale}`);
+  const factor = from / scale;
+  const out: ValueSketch = { scale, keys: [], n: [], sum: [], min: [], max: [], m2: [], nulls: s.nulls, nans: s.nans };
+  if (s.below) out.below = [];
+  if (s.above) out.above = [];
+  for (let i = 0; i < s.keys.length; i++) {
+    const k = coarserKey(s.keys[i], factor);
+    const last = out.keys.length - 1;
+    if (last >= 0 && out.keys[last] === k) {
+      const n = out.n[last] + s.n[i];
+      const d = s.sum[i] / s.n[i] - out.sum[last] / out.n[last];
+      out.m2[last] += s.m2[i] + (d * d * out.n[last] * s.n[i]) / n;
+      out.n[last] = n;
+      out.sum[last] += s.sum[i];
+      out.max[last] = s.max[i];
+      if (out.below) out.below[last] += s.below![i];
+      if (out.above) out.above[last] += s.above![i];
+      continue;
+    }
+    out.keys.push(k);
+    out.n.push(s.n[i]);
+    out.sum.push(s.sum[i]);
+    out.min.push(s.min[i]);
+    out.max.push(s.max[i]);
+    out.m2.push(s.m2[i]);
+    out.below?.push(s.below![i]);
+    out.above?.push(s.above![i]);
+  }
+  return out;
+}
+
+/** Two sketches of the same scale merged (shards of one column): the sketch of all their values. */
+export function mergeSketches(a: ValueSketch, b: ValueSketch): ValueSketch | undefined {
+  if ((a.scale ?? KEY_SCALE) !== (b.scale ?? KEY_SCALE)) return undefined;
+  const keys = [...new Set([...a.keys, ...b.keys])].sort((x, y) => x - y);
+  const ia = new Map(a.keys.map((k, i) => [k, i]));
+  const ib = new Map(b.keys.map((k, i) => [k, i]));
+  const out: ValueSketch = { ...(a.scale ? { scale: a.scale } : {}), keys, n: [], sum: [], min: [], max: [], m2: [], nulls: a.nulls + b.nulls, nans: a.nans + b.nans };
+  for (const k of keys) {
+    const i = ia.get(k);
+    const j = ib.get(k);
+    if (i === undefined || j === undefined) {
+      const [s, x] = i === undefined ? [b, j!] : [a, i];
+      out.n.push(s.n[x]);
+      out.sum.push(s.sum[x]);
+      out.min.push(s.min[x]);
+      out.max.push(s.max[x]);
+      out.m2.push(s.m2[x]);
+      continue;
+    }
+    const n = a.n[i] + b.n[j];
+    const d = b.sum[j] / b.n[j] - a.sum[i] / a.n[i];
+    out.n.push(n);
+    out.sum.push(a.sum[i] + b.sum[j]);
+    out.min.push(Math.min(a.min[i], b.min[j]));
+    out.max.push(Math.max(a.max[i], b.max[j]));
+    out.m2.push(a.m2[i] + b.m2[j] + (d * d * a.n[i] * b.n[j]) / n);
+  }
+  return out;
 }
 
 /**
@@ -159,6 +237,7 @@ interface MergedBins {
 }
 
 function mergeBins(a: ValueSketch, b: ValueSketch): MergedBins | null {
+  if ((a.scale ?? KEY_SCALE) !== (b.scale ?? KEY_SCALE)) return null;
   const m: MergedBins = { lo: [], hi: [], a: [], b: [], sa: [], sb: [], na: 0, nb: 0 };
   let i = 0;
   let j = 0;
@@ -271,7 +350,7 @@ export function sketchQuantileEdges(s: ValueSketch, bins: number): { values: num
   for (let i = 0; i < s.keys.length && q < bins; i++) {
     // the boundary below bin i is an edge for every quantile already reached by the bins before it
     if (i > 0 && cum >= (q * count) / bins) {
-      const v = keyBoundary(s.keys[i]);
+      const v = keyBoundary(s.keys[i], s.scale);
       if (v > s.min[0] && v < s.max[last]) {
         keys.push(s.keys[i]);
         values.push(v);

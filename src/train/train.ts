@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { readEnv, runUrl } from '../env.js';
 import { assertReadable, openDuckDB, readerSql } from '../data/duckdb.js';
-import { profileRelation } from '../data/profile.js';
+import { attachSketches, profileRelation } from '../data/profile.js';
 import { columnKind, readFeatureBatches, type FeatureBatch } from '../model/features.js';
 import { openSession, type ProviderChoice } from '../model/session.js';
 import { MODEL_FILE, type DataRef, type Lineage, type ModelCard } from '../package/card.js';
@@ -193,6 +193,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       for (const c of [...model.features, ...model.sensitive]) kinds[c] = columnKind(model.schema.properties[c]) === 'string' || columnKind(model.schema.properties[c]) === 'boolean' ? 'categorical' : 'numeric';
       o.log('profiling the training data and the model\'s predictions (reference for drift checks)');
       const reference = await profileRelation(conn, trainSql, [...model.features, ...model.sensitive], { kinds });
+      await attachSketches(conn, trainSql, reference);
       const predicted = await predictionProfile(conn, trainSql, session, model);
       const threshold = spec.evaluate?.threshold ?? 0.5;
       const measured = validationPath

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDB, sqlString } from '../../src/data/duckdb.js';
 import { FEATURES, generateDataset } from '../../src/data/generate.js';
+import { pairSamples } from '../../src/drift/stats/samples.js';
+import { normedWassersteinPaired } from '../../src/drift/stats/wasserstein.js';
 import { startServe } from '../../src/serve/serve.js';
 import { runCli } from '../support/cli.js';
 import { call, jsonRowsRequest } from '../serve/client.js';
@@ -64,6 +66,17 @@ async function loggedPredictions(): Promise<Map<string, number>> {
   }
 }
 
+/** The exact normed Wasserstein distance (as SciPy's, /std of the reference) of one column of two files. */
+async function exactNormedWasserstein(refPath: string, curPath: string, col: string): Promise<number> {
+  const conn = await openDuckDB();
+  try {
+    const read = async (p: string) => Float64Array.from((await conn.runAndReadAll(`SELECT ${col}::DOUBLE FROM read_parquet(${sqlString(p)}) WHERE ${col} IS NOT NULL`)).getColumns()[0] as number[]);
+    return normedWassersteinPaired(pairSamples(await read(refPath), await read(curPath)));
+  } finally {
+    conn.closeSync();
+  }
+}
+
 let sameIds: string[];
 let sameRows: Record<string, unknown>[];
 
@@ -96,7 +109,19 @@ describe('slipway drift: pinned package reference, prediction-log windows, label
     expect(j.reference.source).toContain(`${ENV}: credit-risk 1.0.0`);
     // only this model's logged rows, from every batch
     expect(j.current).toMatchObject({ kind: 'logs', rows: ROWS });
-    expect(j.features.income).toMatchObject({ test: 'wasserstein', basis: 'bins', n_ref: 2000, n_cur: ROWS, drifted: false });
+    // income is continuous: the package's value sketch against the window's, with certified bounds that
+    // hold the exact normed Wasserstein distance of the raw training data and the raw window
+    expect(j.features.income).toMatchObject({ test: 'wasserstein', basis: 'sketch', n_ref: 2000, n_cur: ROWS, drifted: false });
+    const exact = await exactNormedWasserstein(join(w.work, 'models', 'credit-risk', 'data', 'train.parquet'), join(w.root, 'same.parquet'), 'income');
+    expect(j.features.income.bounds[0]).toBeLessThanOrEqual(exact + 1e-12);
+    expect(j.features.income.bounds[1]).toBeGreaterThanOrEqual(exact - 1e-12);
+    expect(j.features.income.bounds[1] - j.features.income.bounds[0]).toBeLessThan(0.02);
+    const card = JSON.parse(readFileSync(join(w.packages[0].dir, 'slipway.json'), 'utf8'));
+    expect(card.reference.columns.income.sketch.scale).toBe(64);
+    expect(card.reference.columns.income.sketch.n.reduce((x: number, y: number) => x + y, 0)).toBe(card.reference.columns.income.count);
+    // discrete columns keep their exact value frequencies and no sketch
+    expect(card.reference.columns.term_months.values).toBeDefined();
+    expect(card.reference.columns.term_months.sketch).toBeUndefined();
     expect(j.features.region.test).toBe('jensenshannon');
     // categories read from the logs' JSON inputs as their text (not '"north"'): none unseen
     expect(j.unseen_categories.region).toMatchObject({ count: 0, drifted: false });
