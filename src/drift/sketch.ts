@@ -170,22 +170,23 @@ export function mergeSketches(a: ValueSketch, b: ValueSketch): ValueSketch | und
  * A sketch from exact value counts (distinct finite values, any order): each value's bin by keyOf, the
  * bin's moments exact. `range`: the reference's min and max, to count the values outside it.
  */
-export function sketchFromCounts(values: ArrayLike<number>, counts: ArrayLike<number>, extra: { nulls?: number; nans?: number; range?: { min: number; max: number } } = {}): ValueSketch {
+export function sketchFromCounts(values: ArrayLike<number>, counts: ArrayLike<number>, extra: { nulls?: number; nans?: number; range?: { min: number; max: number }; scale?: number } = {}): ValueSketch {
   const order = Array.from({ length: values.length }, (_, i) => i).sort((x, y) => values[x] - values[y]);
-  const s: ValueSketch = { keys: [], n: [], sum: [], min: [], max: [], m2: [], nulls: extra.nulls ?? 0, nans: extra.nans ?? 0 };
+  const scale = extra.scale ?? KEY_SCALE;
+  const s: ValueSketch = { ...(extra.scale && extra.scale !== KEY_SCALE ? { scale } : {}), keys: [], n: [], sum: [], min: [], max: [], m2: [], nulls: extra.nulls ?? 0, nans: extra.nans ?? 0 };
   if (extra.range) {
     s.below = [];
     s.above = [];
   }
   let at = 0;
   while (at < order.length) {
-    const k = keyOf(values[order[at]]);
+    const k = keyOf(values[order[at]], scale);
     let end = at;
     let n = 0;
     let sum = 0;
     let below = 0;
     let above = 0;
-    while (end < order.length && keyOf(values[order[end]]) === k) {
+    while (end < order.length && keyOf(values[order[end]], scale) === k) {
       const v = values[order[end]];
       const c = counts[order[end]];
       n += c;
@@ -213,7 +214,7 @@ export function sketchFromCounts(values: ArrayLike<number>, counts: ArrayLike<nu
 }
 
 /** A sketch of in-memory values (the DuckDB path gives the same bins up to rounding at bin boundaries). */
-export function sketchValues(values: ArrayLike<number>, nulls = 0): ValueSketch {
+export function sketchValues(values: ArrayLike<number>, nulls = 0, scale = KEY_SCALE): ValueSketch {
   const counts = new Map<number, number>();
   let nans = 0;
   for (let i = 0; i < values.length; i++) {
@@ -221,7 +222,7 @@ export function sketchValues(values: ArrayLike<number>, nulls = 0): ValueSketch 
     if (!Number.isFinite(v)) nans++;
     else counts.set(v, (counts.get(v) ?? 0) + 1);
   }
-  return sketchFromCounts([...counts.keys()], [...counts.values()], { nulls, nans });
+  return sketchFromCounts([...counts.keys()], [...counts.values()], { nulls, nans, scale });
 }
 
 /** Both sides' bins merged by key; null when bins overlap in value (a key function that is not monotone). */

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { bucketCounts } from '../../src/drift/compare.js';
 import { profileFromSketch, sketchEdges } from '../../src/drift/sketch-profile.js';
-import { keyBoundary, keyOf, pairedFromSketches, sketchDistances, sketchMoments, sketchValues, type ValueSketch } from '../../src/drift/sketch.js';
+import { coarsenSketch, keyBoundary, keyOf, mergeSketches, pairedFromSketches, sketchDistances, sketchMoments, sketchValues, type ValueSketch } from '../../src/drift/sketch.js';
 import { ksStatistic } from '../../src/drift/stats/ks.js';
 import { pairSamples, stdA } from '../../src/drift/stats/samples.js';
 import { wassersteinPaired } from '../../src/drift/stats/wasserstein.js';
@@ -125,6 +125,30 @@ describe('value sketches', () => {
     const cur = profileFromSketch(sb, e);
     expect(cur.counts).toEqual(bucketCounts(b, ones(b.length), e.edges));
     expect(cur.counts[cur.counts.length - 1]).toBeGreaterThan(0);
+  });
+
+  it('coarsening to 64 bins per doubling gives the sketch made at that scale; shards merge into the whole', () => {
+    const a = sample(20_000, makers['around zero, negatives and zeros'], 0);
+    const coarse = coarsenSketch(sketchValues(a), 64);
+    const direct = sketchValues(a, 0, 64);
+    expect(coarse.keys).toEqual(direct.keys);
+    expect(coarse.n).toEqual(direct.n);
+    expect(coarse.min).toEqual(direct.min);
+    expect(coarse.max).toEqual(direct.max);
+    coarse.m2.forEach((v, i) => expect(Math.abs(v - direct.m2[i])).toBeLessThanOrEqual(1e-9 * Math.max(1, direct.m2[i])));
+    const merged = mergeSketches(mergeSketches(sketchValues(a.subarray(0, 5000), 0, 64), sketchValues(a.subarray(5000, 12000), 0, 64))!, sketchValues(a.subarray(12000), 0, 64))!;
+    expect(merged.keys).toEqual(direct.keys);
+    expect(merged.n).toEqual(direct.n);
+    merged.sum.forEach((v, i) => expect(v).toBeCloseTo(direct.sum[i], 8));
+    // sketches of different scales do not mix
+    expect(mergeSketches(sketchValues(a), direct)).toBeUndefined();
+    expect(sketchDistances(sketchValues(a), direct)).toBeNull();
+    // at the coarse scale the bounds still hold the exact distance
+    const b = sample(20_000, makers['around zero, negatives and zeros'], 0.3);
+    const r = sketchDistances(direct, sketchValues(b, 0, 64))!;
+    const w = wassersteinPaired(pairSamples(a, b));
+    expect(r.wasserstein.lower).toBeLessThanOrEqual(w + 1e-9);
+    expect(r.wasserstein.upper).toBeGreaterThanOrEqual(w - 1e-9);
   });
 
   it('a constant column and an empty side', () => {
