@@ -53,7 +53,10 @@ function cell(s: string): string {
 
 function featureRow(name: string, f: FeatureDrift): string {
   const gate = TESTS[f.test].gate === 'p_value' ? '<' : '≥';
-  return `| ${cell(name)} | ${f.drifted ? '🔴 drift' : '🟢 ok'} | ${f.test} | ${fmt(f.statistic)} | ${gate} ${f.threshold} | ${fmt(f.p_value)} | ${f.n_ref} | ${f.n_cur} | ${f.basis} |`;
+  // a sketch's certified interval, where it is wider than the printed digits
+  const bounds = f.bounds && fmt(f.bounds[0]) !== fmt(f.bounds[1]) ? ` (${fmt(f.bounds[0])}–${fmt(f.bounds[1])})` : '';
+  const note = f.note ? ` ⚠️ ${cell(f.note)}` : '';
+  return `| ${cell(name)} | ${f.drifted ? '🔴 drift' : '🟢 ok'} | ${f.test} | ${fmt(f.statistic)}${bounds} | ${gate} ${f.threshold} | ${fmt(f.p_value)} | ${f.n_ref} | ${f.n_cur} | ${f.basis}${note} |`;
 }
 
 export function renderMarkdown(r: DriftReport): string {
@@ -84,6 +87,6 @@ export function renderMarkdown(r: DriftReport): string {
     const p = r.performance;
     lines.push(`**Performance** (${p.n} labelled predictions): ${p.metric} ${fmt(p.current)} vs ${fmt(p.reference)} at training; drift if worse by more than ${p.threshold}${p.metric === 'rmse' ? ' (relative)' : ''} — ${p.drifted ? '🔴 drift' : '🟢 ok'}`, '');
   }
-  lines.push(`<sub>Distance tests (wasserstein, jensenshannon, psi) decide by effect size; their p-values are shown for information. basis: raw = exact on raw values, values = exact value frequencies, bins = reference histogram bins.</sub>`);
+  lines.push(`<sub>Distance tests (wasserstein, jensenshannon, psi) decide by effect size; their p-values are shown for information. basis: raw = exact on raw values, values = exact value frequencies, sketch = value sketches with certified bounds (shown when wider than the digits), bins = reference histogram bins.</sub>`);
   return lines.join('\n') + '\n';
 }
