@@ -69,7 +69,7 @@ export class PredictionLogWriter {
   private readonly maxFileBytes: number;
   private readonly maxPendingBytes: number;
   private readonly opts: LogWriterOptions;
-  private pending = new Map<string, { text: string; n: number }[]>();
+  private pending = new Map<string, PendingLines>();
   private pendingBytes = 0;
   private files = new Map<string, FileState>();
   private seq = 0;
@@ -91,15 +91,16 @@ export class PredictionLogWriter {
     const model = records[0].model;
     let text = '';
     for (const r of records) text += JSON.stringify(r) + '\n';
-    if (this.pendingBytes + text.length > this.maxPendingBytes) {
+    const size = Buffer.byteLength(text);
+    if (this.pendingBytes + size > this.maxPendingBytes) {
       this.dropped += records.length;
       this.opts.onDrop?.(model, records.length);
       return;
     }
-    let list = this.pending.get(model);
-    if (!list) this.pending.set(model, (list = []));
-    list.push({ text, n: records.length });
-    this.pendingBytes += text.length;
+    let p = this.pending.get(model);
+    if (!p) this.pending.set(model, (p = new PendingLines()));
+    p.add(text, size, records.length);
+    this.pendingBytes += size;
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -134,22 +135,20 @@ export class PredictionLogWriter {
     }
   }
 
-  private async append(model: string, chunks: { text: string; n: number }[]): Promise<void> {
+  private async append(model: string, p: PendingLines): Promise<void> {
     let i = 0;
-    while (i < chunks.length) {
-      let size = Buffer.byteLength(chunks[i].text);
-      const file = await this.current(model, size);
-      // at least one chunk per file, then as many as fit under the size limit
-      let lines = chunks[i].n;
-      const parts = [chunks[i++].text];
-      while (i < chunks.length) {
-        const next = Buffer.byteLength(chunks[i].text);
-        if (file.bytes + size + next > this.maxFileBytes) break;
-        lines += chunks[i].n;
-        parts.push(chunks[i++].text);
-        size += next;
+    let at = 0;
+    while (i < p.sizes.length) {
+      const file = await this.current(model, p.sizes[i]);
+      // at least one write's lines per file, then as many as fit under the size limit
+      let size = p.sizes[i];
+      let lines = p.lines[i++];
+      while (i < p.sizes.length && file.bytes + size + p.sizes[i] <= this.maxFileBytes) {
+        size += p.sizes[i];
+        lines += p.lines[i++];
       }
-      await appendFile(file.path, parts.join(''));
+      await appendFile(file.path, p.slice(at, at + size));
+      at += size;
       file.bytes += size;
       this.written += lines;
     }
@@ -169,5 +168,47 @@ export class PredictionLogWriter {
     const state: FileState = { path: join(dir, `predictions-${hms}-${String(++this.seq).padStart(4, '0')}.jsonl`), day, bytes: 0 };
     this.files.set(model, state);
     return state;
+  }
+}
+
+/**
+ * Lines waiting for the next flush, encoded at once into off-heap buffers: a busy server keeps a flush
+ * period's worth of lines (hundreds of kB) without holding them as strings on the JS heap, where they
+ * would survive into the old generation and lengthen its collections (the tail latency of serving).
+ */
+class PendingLines {
+  private chunks: Buffer[] = [];
+  /** bytes used in each full chunk (the last one's is `used`) */
+  private chunkUsed: number[] = [];
+  private used = 0;
+  /** bytes and lines of each write, in order (a rotation splits between writes) */
+  readonly sizes: number[] = [];
+  readonly lines: number[] = [];
+
+  add(text: string, size: number, lines: number): void {
+    let last = this.chunks[this.chunks.length - 1];
+    if (!last || last.length - this.used < size) {
+      if (last) this.chunkUsed.push(this.used);
+      last = Buffer.allocUnsafe(Math.max(64 << 10, size));
+      this.chunks.push(last);
+      this.used = 0;
+    }
+    this.used += last.write(text, this.used);
+    this.sizes.push(size);
+    this.lines.push(lines);
+  }
+
+  /** Bytes [from, to) of everything added, in order. */
+  slice(from: number, to: number): Buffer {
+    const parts: Buffer[] = [];
+    let base = 0;
+    for (let c = 0; c < this.chunks.length; c++) {
+      const len = c === this.chunks.length - 1 ? this.used : this.chunkUsed[c];
+      const lo = Math.max(from, base);
+      const hi = Math.min(to, base + len);
+      if (lo < hi) parts.push(this.chunks[c].subarray(lo - base, hi - base));
+      base += len;
+    }
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 }
