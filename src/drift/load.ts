@@ -1,8 +1,10 @@
 /**
  * Reads the two sides of a drift check with DuckDB: the current window (a data file, or a directory of
  * prediction logs), the reference (a data file, a package directory, a digest in the store, or the
- * package pinned in an environment), their profiles on the reference's bin edges, and — where both
- * sides are raw data — the exact paired counts of every numeric column.
+ * package pinned in an environment), their profiles on the reference's bin edges, and for numeric
+ * columns what the tests run on: where both sides are raw data, the exact paired counts (up to
+ * SKETCH_MIN_ROWS rows) or value sketches of both sides (above); against a package, the window's sketch
+ * at the package sketch's scale.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, readFileSync, statSync } from 'node:fs';
