@@ -167,7 +167,8 @@ export function compareNumeric(input: NumericInput, spec: DriftTestSpec | undefi
   const sk = input.raw ? undefined : input.sketch;
   const fromSketch = sk ? pairedFromSketches(sk.ref, sk.cur) ?? undefined : undefined;
   const exact = input.raw ?? fromSketch ?? (!sk && ref.values && cur.values ? pairValues(ref.values, cur.values) : undefined);
-  const basis: FeatureDrift['basis'] = input.raw || fromSketch ? 'raw' : exact ? 'values' : sk ? 'sketch' : 'bins';
+  // a sketch with one value per bin is the exact value counts: of raw data ('raw'), or of a package's training data ('values')
+  const basis: FeatureDrift['basis'] = input.raw || (fromSketch && !ref.sketch) ? 'raw' : exact ? 'values' : sk ? 'sketch' : 'bins';
   const distances = basis === 'sketch' ? sketchDistances(sk!.ref, sk!.cur) : null;
   const nValues = exact ? exact.values.length : sk ? Math.max(distinctAtLeast(sk.ref), distinctAtLeast(sk.cur)) : undefined;
   const { test, threshold } = resolveTest('numeric', ref.count, nValues, spec);

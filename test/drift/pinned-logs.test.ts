@@ -120,6 +120,10 @@ describe('slipway drift: pinned package reference, prediction-log windows, label
     expect(card.reference.columns.income.sketch.scale).toBe(64);
     expect(card.reference.columns.income.sketch.n.reduce((x: number, y: number) => x + y, 0)).toBe(card.reference.columns.income.count);
     // discrete columns keep their exact value frequencies and no sketch
+    // an integer column with more than 20 values: the package's sketch holds one value per bin, so the
+    // test runs on exact value counts
+    expect(card.reference.columns.credit_lines.values).toBeUndefined();
+    expect(j.features.credit_lines.basis).toBe('values');
     expect(card.reference.columns.term_months.values).toBeDefined();
     expect(card.reference.columns.term_months.sketch).toBeUndefined();
     expect(j.features.region.test).toBe('jensenshannon');
