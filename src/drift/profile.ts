@@ -4,7 +4,7 @@
  * shards were binned on the same edges (the reference's). Pure: computing one from data is in
  * src/data/profile.ts.
  */
-import { mergeSketches, type ValueSketch } from './sketch.js';
+import { combinedM2, mergeSketches, type ValueSketch } from './sketch.js';
 
 export interface NumericProfile {
   kind: 'numeric';
@@ -83,7 +83,7 @@ export function mergeColumn(a: ColumnProfile, b: ColumnProfile): ColumnProfile {
     const n = a.count + b.count;
     const delta = b.mean - a.mean;
     const mean = n ? a.mean + (delta * b.count) / n : 0;
-    const m2 = n ? a.m2 + b.m2 + (delta * delta * a.count * b.count) / n : 0;
+    const m2 = n ? combinedM2(a.count, a.mean, a.m2, b.count, b.mean, b.m2) : 0;
     const min = a.min === null ? b.min : b.min === null ? a.min : Math.min(a.min, b.min);
     const max = a.max === null ? b.max : b.max === null ? a.max : Math.max(a.max, b.max);
     const merged: NumericProfile = { kind: 'numeric', count: n, nulls: a.nulls + b.nulls, nans: a.nans + b.nans, mean, m2, min, max, edges: a.edges, counts: a.counts.map((c, i) => c + b.counts[i]) };

@@ -98,6 +98,38 @@ function coarserKey(key: number, factor: number): number {
   return key > 0 ? KEY_OFFSET + Math.floor((key - KEY_OFFSET) / factor) : -KEY_OFFSET - Math.floor((-key - KEY_OFFSET) / factor);
 }
 
+/** The M2 of two groups combined (Chan et al.): their own M2s plus the spread between their means. */
+export function combinedM2(na: number, meanA: number, m2a: number, nb: number, meanB: number, m2b: number): number {
+  const d = meanB - meanA;
+  return m2a + m2b + (d * d * na * nb) / (na + nb);
+}
+
+/**
+ * Appends bin `x` of `from` to `out` under `key`, folding it into `out`'s last bin when that has the same
+ * key (keys arrive in increasing order): counts and sums add, min/max widen, M2 combines exactly.
+ */
+function appendBin(out: ValueSketch, key: number, from: ValueSketch, x: number): void {
+  const last = out.keys.length - 1;
+  if (last >= 0 && out.keys[last] === key) {
+    out.m2[last] = combinedM2(out.n[last], out.sum[last] / out.n[last], out.m2[last], from.n[x], from.sum[x] / from.n[x], from.m2[x]);
+    out.n[last] += from.n[x];
+    out.sum[last] += from.sum[x];
+    out.min[last] = Math.min(out.min[last], from.min[x]);
+    out.max[last] = Math.max(out.max[last], from.max[x]);
+    if (out.below) out.below[last] += from.below?.[x] ?? 0;
+    if (out.above) out.above[last] += from.above?.[x] ?? 0;
+    return;
+  }
+  out.keys.push(key);
+  out.n.push(from.n[x]);
+  out.sum.push(from.sum[x]);
+  out.min.push(from.min[x]);
+  out.max.push(from.max[x]);
+  out.m2.push(from.m2[x]);
+  out.below?.push(from.below?.[x] ?? 0);
+  out.above?.push(from.above?.[x] ?? 0);
+}
+
 /**
  * The sketch at a coarser scale (a divisor of its own): bins with the same coarse key merged, moments
  * combined exactly (Chan et al.), below/above counts summed.
@@ -110,58 +142,19 @@ export function coarsenSketch(s: ValueSketch, scale: number): ValueSketch {
   const out: ValueSketch = { scale, keys: [], n: [], sum: [], min: [], max: [], m2: [], nulls: s.nulls, nans: s.nans };
   if (s.below) out.below = [];
   if (s.above) out.above = [];
-  for (let i = 0; i < s.keys.length; i++) {
-    const k = coarserKey(s.keys[i], factor);
-    const last = out.keys.length - 1;
-    if (last >= 0 && out.keys[last] === k) {
-      const n = out.n[last] + s.n[i];
-      const d = s.sum[i] / s.n[i] - out.sum[last] / out.n[last];
-      out.m2[last] += s.m2[i] + (d * d * out.n[last] * s.n[i]) / n;
-      out.n[last] = n;
-      out.sum[last] += s.sum[i];
-      out.max[last] = s.max[i];
-      if (out.below) out.below[last] += s.below![i];
-      if (out.above) out.above[last] += s.above![i];
-      continue;
-    }
-    out.keys.push(k);
-    out.n.push(s.n[i]);
-    out.sum.push(s.sum[i]);
-    out.min.push(s.min[i]);
-    out.max.push(s.max[i]);
-    out.m2.push(s.m2[i]);
-    out.below?.push(s.below![i]);
-    out.above?.push(s.above![i]);
-  }
+  for (let i = 0; i < s.keys.length; i++) appendBin(out, coarserKey(s.keys[i], factor), s, i);
   return out;
 }
 
 /** Two sketches of the same scale merged (shards of one column): the sketch of all their values. */
 export function mergeSketches(a: ValueSketch, b: ValueSketch): ValueSketch | undefined {
   if ((a.scale ?? KEY_SCALE) !== (b.scale ?? KEY_SCALE)) return undefined;
-  const keys = [...new Set([...a.keys, ...b.keys])].sort((x, y) => x - y);
-  const ia = new Map(a.keys.map((k, i) => [k, i]));
-  const ib = new Map(b.keys.map((k, i) => [k, i]));
-  const out: ValueSketch = { ...(a.scale ? { scale: a.scale } : {}), keys, n: [], sum: [], min: [], max: [], m2: [], nulls: a.nulls + b.nulls, nans: a.nans + b.nans };
-  for (const k of keys) {
-    const i = ia.get(k);
-    const j = ib.get(k);
-    if (i === undefined || j === undefined) {
-      const [s, x] = i === undefined ? [b, j!] : [a, i];
-      out.n.push(s.n[x]);
-      out.sum.push(s.sum[x]);
-      out.min.push(s.min[x]);
-      out.max.push(s.max[x]);
-      out.m2.push(s.m2[x]);
-      continue;
-    }
-    const n = a.n[i] + b.n[j];
-    const d = b.sum[j] / b.n[j] - a.sum[i] / a.n[i];
-    out.n.push(n);
-    out.sum.push(a.sum[i] + b.sum[j]);
-    out.min.push(Math.min(a.min[i], b.min[j]));
-    out.max.push(Math.max(a.max[i], b.max[j]));
-    out.m2.push(a.m2[i] + b.m2[j] + (d * d * a.n[i] * b.n[j]) / n);
+  const out: ValueSketch = { ...(a.scale ? { scale: a.scale } : {}), keys: [], n: [], sum: [], min: [], max: [], m2: [], nulls: a.nulls + b.nulls, nans: a.nans + b.nans };
+  let i = 0;
+  let j = 0;
+  while (i < a.keys.length || j < b.keys.length) {
+    if (j >= b.keys.length || (i < a.keys.length && a.keys[i] <= b.keys[j])) appendBin(out, a.keys[i], a, i++);
+    else appendBin(out, b.keys[j], b, j++);
   }
   return out;
 }
