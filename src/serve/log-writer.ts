@@ -177,9 +177,8 @@ export class PredictionLogWriter {
  * would survive into the old generation and lengthen its collections (the tail latency of serving).
  */
 class PendingLines {
+  /** full chunks trimmed to their bytes, then the chunk being filled (its first `used` bytes) */
   private chunks: Buffer[] = [];
-  /** bytes used in each full chunk (the last one's is `used`) */
-  private chunkUsed: number[] = [];
   private used = 0;
   /** bytes and lines of each write, in order (a rotation splits between writes) */
   readonly sizes: number[] = [];
@@ -188,7 +187,7 @@ class PendingLines {
   add(text: string, size: number, lines: number): void {
     let last = this.chunks[this.chunks.length - 1];
     if (!last || last.length - this.used < size) {
-      if (last) this.chunkUsed.push(this.used);
+      if (last) this.chunks[this.chunks.length - 1] = last.subarray(0, this.used);
       last = Buffer.allocUnsafe(Math.max(64 << 10, size));
       this.chunks.push(last);
       this.used = 0;
@@ -203,7 +202,7 @@ class PendingLines {
     const parts: Buffer[] = [];
     let base = 0;
     for (let c = 0; c < this.chunks.length; c++) {
-      const len = c === this.chunks.length - 1 ? this.used : this.chunkUsed[c];
+      const len = c === this.chunks.length - 1 ? this.used : this.chunks[c].length;
       const lo = Math.max(from, base);
       const hi = Math.min(to, base + len);
       if (lo < hi) parts.push(this.chunks[c].subarray(lo - base, hi - base));

@@ -37,6 +37,20 @@ describe('prediction log writer', () => {
     expect(w.written).toBe(100);
   });
 
+  it('keeps every record once, in order, when a flush holds several 64 kB buffers and rotates across them', async () => {
+    const { dir } = tempDir('slipway-logs-');
+    const w = new PredictionLogWriter(dir, { maxFileBytes: 100_000, flushMs: 60_000, now: () => new Date('2026-01-02T03:04:05Z') });
+    const n = 1500; // ≈ 250 kB: four buffers in one flush, three files
+    for (let i = 0; i < n; i++) w.write([record(i)]);
+    await w.close();
+    const files = readdirSync(join(dir, 'm', '2026-01-02')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) expect(readFileSync(join(dir, 'm', '2026-01-02', f)).length).toBeLessThanOrEqual(100_000);
+    const ids = files.flatMap((f) => readFileSync(join(dir, 'm', '2026-01-02', f), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as PredictionLogRecord).request_id));
+    expect(ids).toEqual(Array.from({ length: n }, (_, i) => `r${i}`));
+    expect(w.written).toBe(n);
+  });
+
   it('drops (and counts) records beyond the pending limit instead of blocking', async () => {
     const { dir } = tempDir('slipway-logs-');
     let dropped = 0;
