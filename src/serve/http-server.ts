@@ -10,7 +10,8 @@ import { SlipwayError } from '../errors.js';
 import { pickDeployment, type Deployed, type ModelRuntime, type Role, type Slot } from './deployment.js';
 import { redactRow, type PredictionLogWriter } from './log-writer.js';
 import type { ServeMetrics } from './metrics.js';
-import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
+import { BadRequest, decodeRequest, type DecodeContext, type Row } from './oip-decode.js';
+import { scanRequest } from './oip-scan.js';
 import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, predictionOf, rowsOf, type Prediction } from './oip-encode.js';
 import type { PredictionLogRecord } from './prediction-log.js';
 import type { Reconciler } from './reconciler.js';
@@ -287,21 +288,34 @@ export class InferenceServer {
       return this.error(res, 503, `server overloaded: ${this.inflight} requests in flight (--max-inflight ${this.maxInflight}); retry later`, { 'retry-after': '1' });
     }
     this.inflight++;
-        let held: Deployed | null = null;
+    let held: Deployed | null = null;
     // labels only take values the manifest knows: a URL cannot grow the metrics without bound
     const labelModel = this.o.reconciler.modelState(model) ? model : '_unknown';
     let labelVersion = '';
     let code = 200;
     try {
-      let body: unknown;
+      let raw: Buffer;
       try {
-        const raw = await this.readBody(req);
-        body = JSON.parse(raw.toString('utf8'));
+        raw = await this.readBody(req);
       } catch (e) {
         if (e instanceof BadRequest) throw e;
-        throw new BadRequest(`malformed JSON body: ${(e as Error).message}`);
+        throw new BadRequest(`could not read the request body: ${(e as Error).message}`);
       }
-      const bodyId = typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : undefined;
+      // the hot path: the common request form decoded straight from its bytes (oip-scan.ts), for the runtime that
+      // answers unless the body's id routes it to a canary; anything else goes through JSON.parse + decodeRequest
+      const slot = this.o.reconciler.slots.get(model);
+      const guess = slot ? (version === undefined ? slot.primary : pickDeployment(slot, undefined, version)?.deployed) : undefined;
+      const scanned = guess ? scanRequest(raw, this.decodeContext(guess.rt)) : undefined;
+      let body: unknown;
+      const parse = () => {
+        try {
+          return JSON.parse(raw.toString('utf8')) as unknown;
+        } catch (e) {
+          throw new BadRequest(`malformed JSON body: ${(e as Error).message}`);
+        }
+      };
+      if (!scanned) body = parse();
+      const bodyId = scanned ? scanned.id : typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : undefined;
       const headerId = req.headers['x-request-id'];
       const givenId = bodyId ?? (typeof headerId === 'string' && headerId ? headerId : undefined);
       const found = this.lookup(res, model, version, givenId);
@@ -313,7 +327,7 @@ export class InferenceServer {
       held.acquire();
       const rt = held.rt;
       labelVersion = rt.version;
-      const decoded = decodeRequest(body, { features: rt.features, extra: rt.extra, contract: rt.contract });
+      const decoded = scanned && found.deployed === guess ? scanned : decodeRequest(body ?? parse(), this.decodeContext(rt));
       checkRequestedOutputs(decoded.outputs, rt.task);
       const prediction = await rt.predict(decoded.rows);
       const id = givenId ?? `${this.idPrefix}-${(++this.idSeq).toString(36)}`;
@@ -349,6 +363,15 @@ export class InferenceServer {
         for (const f of w) f();
       }
     }
+  }
+
+  private contexts = new WeakMap<ModelRuntime, DecodeContext>();
+
+  /** The decoding context of a runtime, made once (the decoders cache per-context work on its arrays). */
+  private decodeContext(rt: ModelRuntime): DecodeContext {
+    let c = this.contexts.get(rt);
+    if (!c) this.contexts.set(rt, (c = { features: rt.features, extra: rt.extra, contract: rt.contract }));
+    return c;
   }
 
   // prom-client children cached per label set: the label hashing is measurable on the hot path

@@ -42,7 +42,7 @@ export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8',
 export type Datatype = (typeof DATATYPES)[number];
 const DATATYPE_SET = new Set<string>(DATATYPES);
 
-const INT_RANGE: Record<string, [number, number]> = {
+export const INT_RANGE: Record<string, [number, number]> = {
   UINT8: [0, 255],
   UINT16: [0, 65535],
   UINT32: [0, 4294967295],
@@ -89,7 +89,7 @@ interface ColumnInfo {
 /** Per-contract cache of each column's JSON types and accepted datatypes (decoding is on the hot path). */
 const infoCache = new WeakMap<RowSchema, Map<string, ColumnInfo>>();
 
-function columnInfo(contract: RowSchema, col: string): ColumnInfo {
+export function columnInfo(contract: RowSchema, col: string): ColumnInfo {
   let m = infoCache.get(contract);
   if (!m) infoCache.set(contract, (m = new Map()));
   let info = m.get(col);
@@ -177,7 +177,7 @@ function contentType(p: unknown): string | undefined {
 const nameCache = new WeakMap<string[], WeakMap<string[], { features: Set<string>; allowed: Set<string> }>>();
 
 /** The feature and allowed input names of a context, computed once per (features, extra) arrays. */
-function nameSets(ctx: DecodeContext): { features: Set<string>; allowed: Set<string> } {
+export function nameSets(ctx: DecodeContext): { features: Set<string>; allowed: Set<string> } {
   let byExtra = nameCache.get(ctx.features);
   if (!byExtra) nameCache.set(ctx.features, (byExtra = new WeakMap()));
   let c = byExtra.get(ctx.extra);
@@ -213,7 +213,7 @@ export function parseRequest(body: unknown): OipRequest {
   return body as unknown as OipRequest;
 }
 
-const NUMERIC_DATATYPES = new Set(['FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
+export const NUMERIC_DATATYPES = new Set(['FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
 
 /**
  * The hot path: the common request (one [N] or [N, 1] input per column, flat data, no parameters) decoded

@@ -1,0 +1,143 @@
+/**
+ * The byte scanner (scanRequest) against the reference path, JSON.parse + decodeRequest: on the common
+ * request, on thousands of seeded mutations serialised with varied whitespace and number spellings, and on
+ * byte-level damage (escapes, non-ASCII, invalid UTF-8, truncation, duplicate keys, bad JSON numbers),
+ * scanRequest either declines (undefined) or returns exactly the reference's result; it never accepts a body
+ * the reference rejects, so every malformed request still gets the precise message.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeRequest } from '../../src/serve/oip-decode.js';
+import { scanRequest } from '../../src/serve/oip-scan.js';
+import { applicant, jsonRowsRequest, tensorRequest } from './client.js';
+import { ctx, mutate, pick, rng } from './mutations.js';
+
+type Reference = { ok: unknown } | { error: string };
+
+function reference(bytes: Buffer): Reference {
+  try {
+    return { ok: decodeRequest(JSON.parse(bytes.toString('utf8')), ctx) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** Checks the contract on one body; returns whether the scanner accepted it. */
+function agree(bytes: Buffer): boolean {
+  const want = reference(bytes);
+  const got = scanRequest(bytes, ctx);
+  if ('error' in want) {
+    expect(got, `the reference rejects (${want.error}) but the scanner accepted ${bytes.toString('utf8').slice(0, 300)}`).toBeUndefined();
+    return false;
+  }
+  if (got === undefined) return false;
+  // toStrictEqual tells -0 from 0 and undefined keys from missing ones
+  expect(got, bytes.toString('utf8').slice(0, 300)).toStrictEqual(want.ok);
+  return true;
+}
+
+/** JSON text with random (legal) whitespace between tokens. */
+function spaced(value: unknown): string {
+  const ws = () => pick(['', '', '', ' ', '\n', '\t', '\r\n  ']);
+  const enc = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${ws()}${v.map((x) => `${ws()}${enc(x)}${ws()}`).join(',')}${ws()}]`;
+    if (v !== null && typeof v === 'object') return `{${ws()}${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${ws()}${JSON.stringify(k)}${ws()}:${ws()}${enc(x)}${ws()}`).join(',')}${ws()}}`;
+    return JSON.stringify(v) ?? 'null';
+  };
+  return `${ws()}${enc(value)}${ws()}`;
+}
+
+describe('scanRequest (decoding from the bytes)', () => {
+  it('decodes the common request exactly as JSON.parse + decodeRequest do', () => {
+    for (const rows of [[applicant(0)], [applicant(1), applicant(2), applicant(3)]]) {
+      for (const id of [undefined, 'req-1']) {
+        const bytes = Buffer.from(JSON.stringify(tensorRequest(rows, id)));
+        expect(agree(bytes)).toBe(true);
+      }
+    }
+  });
+
+  it('declines the other forms (named columns, matrix, outputs, parameters) and leaves them to the general path', () => {
+    const declined = (v: unknown) => expect(scanRequest(Buffer.from(JSON.stringify(v)), ctx)).toBeUndefined();
+    declined(jsonRowsRequest([applicant(0)]));
+    declined({ inputs: [{ name: 'x', shape: [1, 12], datatype: 'FP64', data: Array(12).fill(1) }] });
+    declined({ ...tensorRequest([applicant(0)]), outputs: [{ name: 'label' }] });
+    declined({ ...tensorRequest([applicant(0)]), parameters: {} });
+  });
+
+  it('on 4,000 seeded mutations with varied whitespace: never accepts what the reference rejects, and agrees where it accepts', () => {
+    let accepted = 0;
+    let rejected = 0;
+    for (let i = 0; i < 4000; i++) {
+      let body = tensorRequest(rng.nextInt(2) ? [applicant(i)] : [applicant(i), applicant(i + 1)], rng.nextInt(3) ? undefined : `r-${i}`);
+      for (let k = rng.nextInt(3); k > 0; k--) body = mutate(body);
+      const bytes = Buffer.from(rng.nextInt(2) ? JSON.stringify(body) : spaced(body));
+      if ('error' in reference(bytes)) rejected++;
+      if (agree(bytes)) accepted++;
+    }
+    expect(rejected).toBeGreaterThan(1000);
+    expect(accepted).toBeGreaterThan(1000);
+  });
+
+  it('reads every JSON number spelling as JSON.parse does (exponents, -0, long mantissas) and declines invalid ones', () => {
+    const valid = ['0', '-0', '0.0', '-0.0', '1', '42000', '0.35', '1e3', '1E+2', '2.5e-7', '-12.75', '123456789012345', '1234567890123456789', '0.1234567890123456789', '9007199254740993', '1.7976931348623157e308', '5e-324', '1e400', '0.30000000000000004'];
+    for (let k = 0; k < 2000; k++) {
+      const x = (rng.nextDouble() - 0.5) * 10 ** (rng.nextInt(40) - 20);
+      valid.push(String(x), x.toFixed(rng.nextInt(12)), x.toPrecision(1 + rng.nextInt(20)), x.toExponential(rng.nextInt(16)));
+    }
+    const text = (num: string) => JSON.stringify(tensorRequest([applicant(0)])).replace('"data":[0.35]', `"data":[${num}]`);
+    let read = 0;
+    for (const num of valid) {
+      const bytes = Buffer.from(text(num));
+      const got = scanRequest(bytes, ctx);
+      expect(got, num).toBeDefined();
+      expect(Object.is(got!.rows[0].debt_ratio, JSON.parse(num)), `${num}: scanned ${got!.rows[0].debt_ratio}, JSON.parse ${JSON.parse(num)}`).toBe(true);
+      read++;
+    }
+    expect(read).toBeGreaterThan(8000);
+    for (const bad of ['01', '1.', '.5', '+1', '-', '1e', '1e+', '0x10', 'NaN', 'Infinity', '- 1', '1..2', '1e5.5']) {
+      expect(agree(Buffer.from(text(bad))), bad).toBe(false);
+      expect('error' in reference(Buffer.from(text(bad))), bad).toBe(true);
+    }
+  });
+
+  it('byte-level damage: escapes, non-ASCII, invalid UTF-8, control characters, duplicate keys, truncation, trailing bytes', () => {
+    const base = JSON.stringify(tensorRequest([applicant(0)], 'req-7'));
+    const cases: (string | Buffer)[] = [
+      base.replace('"north"', '"nor\\u0074h"'), // an escape: declined, same value either way
+      base.replace('"north"', '"Zürich"'), // non-ASCII UTF-8 category
+      base.replace('"req-7"', '"réq-✓"'),
+      base.replace('"income"', '"inc\\u006fme"'),
+      base.replace('"north"', '"no\trth"'), // a raw control character: invalid JSON
+      base.replace('"id":"req-7"', '"id":"a","id":"b"'), // duplicate key: JSON.parse keeps the last
+      base.replace('"shape":[1]', '"shape":[1],"shape":[1]'),
+      base.replace('{"inputs"', '{"__proto__":1,"inputs"'),
+      base.replace('"FP64"', '"FP6\\u0034"'),
+      base.replace('"inputs"', '"inputs" '),
+      `\ufeff${base}`, // a byte order mark: JSON.parse refuses it
+      base.slice(0, base.length - 1),
+      base.slice(0, 200),
+      `${base}x`,
+      `${base} \n`,
+      base.replace('[42000]', '[42000,]'),
+      base.replace('[42000]', '[[42000]]'),
+      base.replace('[42000]', '[true]'),
+      base.replace('"data":[0.35]', '"data":[null]'),
+      base.replace('"data":[6.5]', '"data":[null]'), // employment_years is nullable here
+      base.replace('"data":["north"]', '"data":[null]'),
+      base.replace('false', 'fals'),
+      base.replace('false', 'nul'),
+      Buffer.concat([Buffer.from(base.slice(0, base.indexOf('north'))), Buffer.from([0xff, 0xfe]), Buffer.from(base.slice(base.indexOf('north') + 5))]),
+      Buffer.concat([Buffer.from(base.slice(0, base.indexOf('north'))), Buffer.from([0xc3]), Buffer.from(base.slice(base.indexOf('north') + 5))]),
+      '',
+      '   ',
+      '[]',
+      '{}',
+      'null',
+    ];
+    let accepted = 0;
+    for (const c of cases) if (agree(Buffer.isBuffer(c) ? c : Buffer.from(c))) accepted++;
+    expect(accepted).toBeGreaterThanOrEqual(4);
+    // valid UTF-8 and legal whitespace stay on the fast path (and were checked equal above)
+    for (const c of [cases[1], cases[2], cases[9], cases[14]]) expect(scanRequest(Buffer.from(c as string), ctx), String(c).slice(0, 80)).toBeDefined();
+  });
+});
