@@ -258,7 +258,8 @@ export function buildFeeds(signature: Signature, kinds: ColumnKind[], batch: Fea
     const v = c as Float64Array;
     switch (inp.type) {
       case 'float64':
-        feeds[f] = new ort.Tensor('float64', v.slice(), dims);
+        // ORT reads the feeds during the run only: the column itself, not a copy
+        feeds[f] = new ort.Tensor('float64', v, dims);
         break;
       case 'float32':
         feeds[f] = new ort.Tensor('float32', Float32Array.from(v), dims);
