@@ -1,7 +1,9 @@
 /**
  * Benchmark of `slipway serve` (issue: serve). Loopback; every party is its own process:
- *  - the load generator (scripts/bench/serve-load.ts: keep-alive HTTP/1.1 on raw sockets, a few µs of
- *    client CPU per request, so that on 2 cores the server saturates before the client);
+ *  - the load generator: for peak throughput wrk (scripts/bench/serve-wrk.ts; C, a few µs of CPU per
+ *    request) when it is installed, else scripts/bench/serve-load.ts (keep-alive HTTP/1.1 on raw sockets,
+ *    ~22 µs of CPU per request: on 2 cores it takes CPU from the server it measures); the open-loop
+ *    latency and swap phases always use serve-load.ts (wrk has no fixed-rate mode);
  *  - the baseline: a bare node:http server answering a fixed JSON body (scripts/bench/serve-bare.ts);
  *  - `slipway serve` as shipped: the built CLI (`npm run build`, then bin/slipway.js → dist/), single-row
  *    OIP infer on a real ONNX Runtime session (builtin logistic regression), without and with prediction
@@ -12,7 +14,7 @@
  * revert) under constant load, each swap pushed to the remote and applied by POST /-/reconcile?wait=1
  * (target 0).
  *
- * Usage: npx tsx scripts/bench/serve.ts [--seconds 5] [--rounds 3] [--concurrency 32] [--swaps 20] [--no-build]
+ * Usage: npx tsx scripts/bench/serve.ts [--seconds 5] [--rounds 3] [--concurrency 32] [--swaps 20] [--generator auto|wrk|node] [--no-build]
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -23,15 +25,19 @@ import { parseArgs } from 'node:util';
 import { applicant, tensorRequest } from '../../test/serve/client.js';
 import { buildWorld, ENV, git } from '../../test/serve/fixtures.js';
 import type { LoadJob, LoadResult } from './serve-load.js';
+import { wrkAvailable, wrkClosed } from './serve-wrk.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, '..', '..');
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '32' }, swaps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '3' }, 'no-build': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '32' }, swaps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '3' }, generator: { type: 'string', default: 'auto' }, 'no-build': { type: 'boolean', default: false } } });
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
 const CONCURRENCY = Number(values.concurrency);
 const SWAPS = Number(values.swaps);
 const CLK_TCK = 100;
+if (!['auto', 'wrk', 'node'].includes(values.generator!)) throw new Error(`--generator: expected auto, wrk or node, got ${values.generator}`);
+const WRK = values.generator === 'wrk' || (values.generator === 'auto' && wrkAvailable());
+if (values.generator === 'wrk' && !wrkAvailable()) throw new Error('--generator wrk: wrk is not installed (apt-get install wrk / brew install wrk)');
 
 function startLoad(job: LoadJob): { child: ChildProcess; result: Promise<LoadResult> } {
   const child = fork(join(here, 'serve-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -47,7 +53,7 @@ function startLoad(job: LoadJob): { child: ChildProcess; result: Promise<LoadRes
 
 const load = (job: LoadJob) => startLoad(job).result;
 const fmt = (r: LoadResult) =>
-  `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  failed ${r.failed}  load generator ${(100 * (r.genCpuShare ?? NaN)).toFixed(0)}% of a core`;
+  `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  failed ${r.failed}${r.genCpuShare === undefined ? '' : `  load generator ${(100 * r.genCpuShare).toFixed(0)}% of a core`}`;
 const load1 = () => loadavg()[0].toFixed(1);
 
 interface Server {
@@ -90,7 +96,7 @@ function startServer(command: string, args: string[], env: NodeJS.ProcessEnv = p
 }
 
 async function main(): Promise<void> {
-  console.log(`serve benchmark: ${SECONDS}s per phase, ${CONCURRENCY} connections, load from a separate process; load average ${load1()} on ${cpus().length} cores at start`);
+  console.log(`serve benchmark: ${SECONDS}s per phase, ${CONCURRENCY} connections, load from a separate process (peak: ${WRK ? 'wrk' : 'scripts/bench/serve-load.ts; install wrk for a load generator that leaves the CPU to the servers'}); load average ${load1()} on ${cpus().length} cores at start`);
   if (!values['no-build']) {
     console.log('building dist/ (npm run build) so that the CLI runs as shipped …');
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const k of Object.keys(targets) as (keyof typeof targets)[]) {
         const cpu0 = procs[k].cpu();
-        const r = await load(closed(targets[k]));
+        const r = WRK ? await wrkClosed(targets[k], body, CONCURRENCY, SECONDS) : await load(closed(targets[k]));
         // server-side CPU per request (all threads of the server process, ORT's included): robust to a busy machine
         r.cpuUsPerRequest = ((procs[k].cpu() - cpu0) * 1e6) / (r.requests + (r.warmupRequests ?? 0));
         runs[k].push(r);
@@ -179,7 +185,7 @@ async function main(): Promise<void> {
     const cpuMed = (k: keyof typeof runs) => median(runs[k].map((r) => r.cpuUsPerRequest ?? NaN));
     const genShare = Math.max(...Object.values(runs).flat().map((r) => r.genCpuShare ?? 0));
     // on 2 shared cores the client can saturate first: then the ratio measures the client, not the server
-    console.log(`load generator CPU: at most ${(100 * genShare).toFixed(0)}% of a core in a closed-loop phase${genShare > 0.9 ? ' — WARNING: the generator is near saturation, so the throughput ratio is capped by the client; compare server CPU per request' : ''}`);
+    if (!WRK) console.log(`load generator CPU: at most ${(100 * genShare).toFixed(0)}% of a core in a closed-loop phase${genShare > 0.9 ? ' — WARNING: the generator is near saturation, so the throughput ratio is capped by the client; compare server CPU per request' : ''}`);
     console.log(`server CPU per request (median): bare ${cpuMed('bare').toFixed(0)} µs, serve ${cpuMed('serve').toFixed(0)} µs, serve+logs ${cpuMed('logs').toFixed(0)} µs → CPU-bound throughput ratio ${(cpuMed('bare') / cpuMed('serve')).toFixed(2)} / ${(cpuMed('bare') / cpuMed('logs')).toFixed(2)}`);
     console.log(`throughput ratio serve/bare without logs (median of ${ROUNDS} rounds): ${results.ratio_no_logs}  (target >= 0.70) ${Number(results.ratio_no_logs) >= 0.7 ? 'PASS' : 'FAIL'}`);
     console.log(`throughput ratio serve/bare with logs at 1.0 (median of ${ROUNDS} rounds): ${results.ratio_logs}  (target >= 0.70) ${Number(results.ratio_logs) >= 0.7 ? 'PASS' : 'FAIL'}`);

@@ -62,21 +62,40 @@ interface NameEntry {
   name: string;
   bytes: Uint8Array;
 }
-const namesCache = new WeakMap<Set<string>, NameEntry[]>();
 
-/** The allowed input names of a context (features, then extra), with their UTF-8 bytes; cached with nameSets'. */
-function allowedNames(ctx: DecodeContext): NameEntry[] {
-  const allowed = nameSets(ctx).allowed;
-  let e = namesCache.get(allowed);
-  if (!e) namesCache.set(allowed, (e = [...allowed].map((name) => ({ name, bytes: new Uint8Array(Buffer.from(name, 'utf8')) }))));
-  return e;
+/** What the scanner needs of one allowed input column, worked out once per context. */
+interface ColumnPlan extends NameEntry {
+  feature: boolean;
+  nullable: boolean;
+  /** by index into DATATYPES: whether the contract's type accepts that datatype */
+  accepts: boolean[];
+}
+
+interface Plan {
+  columns: ColumnPlan[];
+  features: number;
+}
+
+const plans = new WeakMap<DecodeContext, Plan>();
+
+/** The plan of a context (pass the same context object on every call: it is the cache key). */
+function planFor(ctx: DecodeContext): Plan {
+  let plan = plans.get(ctx);
+  if (!plan) {
+    const { features, allowed } = nameSets(ctx);
+    const columns = [...allowed].map((name) => {
+      const { types, datatypes } = columnInfo(ctx.contract, name);
+      return { name, bytes: new Uint8Array(Buffer.from(name, 'utf8')), feature: features.has(name), nullable: types.has('null'), accepts: DATATYPES.map((d) => datatypes.includes(d)) };
+    });
+    plans.set(ctx, (plan = { columns, features: features.size }));
+  }
+  return plan;
 }
 
 const DATATYPE_BYTES: NameEntry[] = DATATYPES.map((name) => ({ name, bytes: ascii8(name) }));
 
 interface ScannedInput {
-  name: string;
-  datatype: string;
+  column: ColumnPlan;
   rows: number;
   data: Scalar[];
 }
@@ -93,7 +112,6 @@ class Scanner {
   constructor(private readonly buf: SliceBuffer) {
     this.end = buf.length;
   }
-
 
   skipWs(): void {
     let c: number;
@@ -219,7 +237,6 @@ class Scanner {
     return true;
   }
 
-
   /** At a string: the index of the entry of `names` it is (by its bytes: no string is made), or -1. */
   readAmong(names: NameEntry[], hint: number): number {
     const start = this.pos + 1;
@@ -279,12 +296,11 @@ class Scanner {
     }
   }
 
-
   /** One input object; checks its values as decodeFast does. */
-  readInput(names: NameEntry[], index: number, ctx: DecodeContext): ScannedInput | Declined {
+  readInput(columns: ColumnPlan[], index: number): ScannedInput | Declined {
     if (this.buf[this.pos++] !== Ch.OpenBrace) return DECLINE;
-    let name: string | undefined;
-    let datatype: string | undefined;
+    let column: ColumnPlan | undefined;
+    let dt = -1;
     let rows = -2;
     let data: Scalar[] | undefined;
     this.skipWs();
@@ -293,16 +309,15 @@ class Scanner {
       if (!this.readKey()) return DECLINE;
       this.skipWs();
       if (this.keyIs(K_NAME)) {
-        if (name !== undefined || this.buf[this.pos] !== Ch.Quote) return DECLINE;
-        const i = this.readAmong(names, index);
+        if (column !== undefined || this.buf[this.pos] !== Ch.Quote) return DECLINE;
+        const i = this.readAmong(columns, index);
         if (i < 0) return DECLINE;
-        name = names[i].name;
+        column = columns[i];
       } else if (this.keyIs(K_DATATYPE)) {
-        if (datatype !== undefined || this.buf[this.pos] !== Ch.Quote) return DECLINE;
-        const i = this.readAmong(DATATYPE_BYTES, this.lastDatatype);
-        if (i < 0) return DECLINE;
-        datatype = DATATYPE_BYTES[i].name;
-        this.lastDatatype = i;
+        if (dt >= 0 || this.buf[this.pos] !== Ch.Quote) return DECLINE;
+        dt = this.readAmong(DATATYPE_BYTES, this.lastDatatype);
+        if (dt < 0) return DECLINE;
+        this.lastDatatype = dt;
       } else if (this.keyIs(K_SHAPE)) {
         if (rows !== -2) return DECLINE;
         rows = this.readShape();
@@ -317,9 +332,8 @@ class Scanner {
       if (m === DECLINE) return DECLINE;
       if (!m) break;
     }
-    if (name === undefined || datatype === undefined || rows < 1 || data === undefined || data.length !== rows) return DECLINE;
-    const { types, datatypes } = columnInfo(ctx.contract, name);
-    if (!(datatypes as string[]).includes(datatype)) return DECLINE;
+    if (column === undefined || dt < 0 || rows < 1 || data === undefined || data.length !== rows || !column.accepts[dt]) return DECLINE;
+    const datatype = DATATYPES[dt];
     if (datatype === 'BYTES') {
       for (let i = 0; i < rows; i++) if (typeof data[i] !== 'string') return DECLINE;
     } else if (datatype === 'BOOL') {
@@ -327,20 +341,20 @@ class Scanner {
     } else {
       if (!NUMERIC_DATATYPES.has(datatype)) return DECLINE;
       const range = INT_RANGE[datatype];
-      const nullable = types.has('null');
       for (let i = 0; i < rows; i++) {
         const v = data[i];
         if (typeof v !== 'number') {
-          if (v === null && nullable) continue;
+          if (v === null && column.nullable) continue;
           return DECLINE;
         }
         if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) return DECLINE;
       }
     }
-    return { name, datatype, rows, data };
+    return { column, rows, data };
   }
 
   scan(ctx: DecodeContext): DecodedRequest | undefined {
+    const plan = planFor(ctx);
     this.skipWs();
     if (this.buf[this.pos++] !== Ch.OpenBrace) return undefined;
     let id: string | undefined;
@@ -356,10 +370,9 @@ class Scanner {
       } else if (this.keyIs(K_INPUTS)) {
         if (inputs !== undefined || this.buf[this.pos++] !== Ch.OpenBracket) return undefined;
         inputs = [];
-        const names = allowedNames(ctx);
         for (;;) {
           this.skipWs();
-          const inp = this.readInput(names, inputs.length, ctx);
+          const inp = this.readInput(plan.columns, inputs.length);
           if (inp === DECLINE) return undefined;
           inputs.push(inp);
           const m = this.more(Ch.CloseBracket);
@@ -373,28 +386,30 @@ class Scanner {
     }
     this.skipWs();
     if (this.pos !== this.end || inputs === undefined || inputs.length === 0) return undefined;
-    const { features } = nameSets(ctx);
     const n = inputs[0].rows;
     let found = 0;
     for (let c = 0; c < inputs.length; c++) {
       const inp = inputs[c];
       if (inp.rows !== n) return undefined;
-      for (let j = 0; j < c; j++) if (inputs[j].name === inp.name) return undefined;
-      if (features.has(inp.name)) found++;
+      for (let j = 0; j < c; j++) if (inputs[j].column === inp.column) return undefined;
+      if (inp.column.feature) found++;
     }
-    if (found !== features.size) return undefined;
+    if (found !== plan.features) return undefined;
     const rows: Row[] = new Array(n);
     for (let r = 0; r < n; r++) {
       const row: Row = {};
-      for (let c = 0; c < inputs.length; c++) row[inputs[c].name] = inputs[c].data[r];
+      for (let c = 0; c < inputs.length; c++) row[inputs[c].column.name] = inputs[c].data[r];
       rows[r] = row;
     }
     return { id, rows, outputs: undefined };
   }
 
-  /** Decodes the common request form from its bytes, or declines (undefined): see the module comment. */
 }
 
+/**
+ * Decodes the common request form from its bytes, or declines (undefined): see the module comment.
+ * Pass the same `ctx` object for the same runtime: per-context work is cached on it.
+ */
 export function scanRequest(body: Buffer, ctx: DecodeContext): DecodedRequest | undefined {
   return new Scanner(body as SliceBuffer).scan(ctx);
 }
