@@ -94,12 +94,6 @@ function planFor(ctx: DecodeContext): Plan {
 
 const DATATYPE_BYTES: NameEntry[] = DATATYPES.map((name) => ({ name, bytes: ascii8(name) }));
 
-interface ScannedInput {
-  column: ColumnPlan;
-  rows: number;
-  data: Scalar[];
-}
-
 /** One scan over one body (fields, not module variables: V8 keeps them in registers and inline caches). */
 class Scanner {
   private pos = 0;
@@ -108,28 +102,43 @@ class Scanner {
   private keyStart = 0;
   private keyLen = 0;
   private lastDatatype = -1;
+  /** the inputs read so far: their columns, where each one's data starts in `values`, and their common N */
+  private readonly columns: ColumnPlan[] = [];
+  private readonly starts: number[] = [];
+  private readonly values: Scalar[] = [];
+  private rows = 0;
 
   constructor(private readonly buf: SliceBuffer) {
     this.end = buf.length;
   }
 
+  // the byte loops work on locals and store `pos` once: field reads and writes per byte cost more than the scan itself
   skipWs(): void {
+    const b = this.buf;
+    const end = this.end;
+    let p = this.pos;
     let c: number;
-    while (this.pos < this.end && ((c = this.buf[this.pos]) === Ch.Space || c === Ch.Lf || c === Ch.Cr || c === Ch.Tab)) this.pos++;
+    while (p < end && ((c = b[p]) === Ch.Space || c === Ch.Lf || c === Ch.Cr || c === Ch.Tab)) p++;
+    this.pos = p;
   }
 
-  /** At an opening quote: the string's byte range [start, stop), or -1 (escape, control character, unterminated). Sets `this.ascii`. */
+  /** At an opening quote: moves past the closing one and returns its index, or -1 (escape, control character, unterminated). Sets `ascii`. */
   stringEnd(): number {
-    this.ascii = true;
-    this.pos++;
+    const b = this.buf;
+    const end = this.end;
+    let p = this.pos + 1;
+    let high = 0;
     for (;;) {
-      if (this.pos >= this.end) return -1;
-      const c = this.buf[this.pos];
-      if (c === Ch.Quote) return this.pos++;
+      if (p >= end) return -1;
+      const c = b[p];
+      if (c === Ch.Quote) break;
       if (c === Ch.Backslash || c < 0x20) return -1;
-      if (c >= 0x80) this.ascii = false;
-      this.pos++;
+      high |= c;
+      p++;
     }
+    this.ascii = high < 0x80;
+    this.pos = p + 1;
+    return p;
   }
 
   readString(): string | Declined {
@@ -143,47 +152,52 @@ class Scanner {
   }
 
   readNumber(): number | Declined {
+    const b = this.buf;
     const start = this.pos;
+    let p = start;
     let neg = false;
-    if (this.buf[this.pos] === Ch.Minus) {
+    if (b[p] === Ch.Minus) {
       neg = true;
-      this.pos++;
+      p++;
     }
     let m = 0;
     let digits = 0;
     let frac = 0;
-    let c = this.buf[this.pos];
+    let c = b[p];
     if (c === Ch.Zero) {
-      c = this.buf[++this.pos];
+      c = b[++p];
       if (c >= Ch.Zero && c <= Ch.Nine) return DECLINE; // leading zero: not JSON
     } else if (c >= Ch.One && c <= Ch.Nine) {
       while (c >= Ch.Zero && c <= Ch.Nine) {
         m = m * 10 + (c - Ch.Zero);
         digits++;
-        c = this.buf[++this.pos];
+        c = b[++p];
       }
     } else return DECLINE;
     if (c === Ch.Dot) {
-      c = this.buf[++this.pos];
+      c = b[++p];
       if (!(c >= Ch.Zero && c <= Ch.Nine)) return DECLINE;
       while (c >= Ch.Zero && c <= Ch.Nine) {
         m = m * 10 + (c - Ch.Zero);
         digits++;
         frac++;
-        c = this.buf[++this.pos];
+        c = b[++p];
       }
     }
+    this.pos = p;
     if (c === Ch.LowerE || c === Ch.UpperE) {
-      c = this.buf[++this.pos];
-      if (c === Ch.Plus || c === Ch.Minus) c = this.buf[++this.pos];
+      c = b[++p];
+      if (c === Ch.Plus || c === Ch.Minus) c = b[++p];
       if (!(c >= Ch.Zero && c <= Ch.Nine)) return DECLINE;
-      while (c >= Ch.Zero && c <= Ch.Nine) c = this.buf[++this.pos];
-      return Number(this.buf.latin1Slice(start, this.pos));
+      while (c >= Ch.Zero && c <= Ch.Nine) c = b[++p];
+      this.pos = p;
+      return Number(b.latin1Slice(start, p));
     }
-    if (digits > 15) return Number(this.buf.latin1Slice(start, this.pos));
+    if (digits > 15) return Number(b.latin1Slice(start, p));
     const v = frac ? m / POW10[frac] : m;
     return neg ? -v : v;
   }
+
 
   /** true / false / null at this.pos, or DECLINE. */
   readLiteral(): boolean | null | Declined {
@@ -249,9 +263,10 @@ class Scanner {
     return -1;
   }
 
-  private bytesAre(b: Uint8Array, start: number, len: number): boolean {
-    if (b.length !== len) return false;
-    for (let k = 0; k < len; k++) if (this.buf[start + k] !== b[k]) return false;
+  private bytesAre(want: Uint8Array, start: number, len: number): boolean {
+    if (want.length !== len) return false;
+    const b = this.buf;
+    for (let k = 0; k < len; k++) if (b[start + k] !== want[k]) return false;
     return true;
   }
 
@@ -276,81 +291,90 @@ class Scanner {
     return rows;
   }
 
-  /** A flat array of scalars, or DECLINE (nested arrays, objects, bad JSON). */
-  readData(): Scalar[] | Declined {
-    if (this.buf[this.pos++] !== Ch.OpenBracket) return DECLINE;
-    const out: Scalar[] = [];
+  /** A flat array of scalars appended to `values`: how many, or -1 (nested arrays, objects, bad JSON). */
+  readData(): number {
+    if (this.buf[this.pos++] !== Ch.OpenBracket) return -1;
+    const before = this.values.length;
     this.skipWs();
     if (this.buf[this.pos] === Ch.CloseBracket) {
       this.pos++;
-      return out;
+      return 0;
     }
     for (;;) {
       this.skipWs();
       const v = this.readScalar();
-      if (v === DECLINE) return DECLINE;
-      out.push(v);
+      if (v === DECLINE) return -1;
+      this.values.push(v);
       const m = this.more(Ch.CloseBracket);
-      if (m === DECLINE) return DECLINE;
-      if (!m) return out;
+      if (m === DECLINE) return -1;
+      if (!m) return this.values.length - before;
     }
   }
 
-  /** One input object; checks its values as decodeFast does. */
-  readInput(columns: ColumnPlan[], index: number): ScannedInput | Declined {
-    if (this.buf[this.pos++] !== Ch.OpenBrace) return DECLINE;
+  /** One input object, checked as decodeFast does; its column goes to `columns`, its data to `values` from `starts[i]`. */
+  readInput(plan: ColumnPlan[], index: number): boolean {
+    if (this.buf[this.pos++] !== Ch.OpenBrace) return false;
     let column: ColumnPlan | undefined;
     let dt = -1;
     let rows = -2;
-    let data: Scalar[] | undefined;
+    let start = -1;
+    let count = -1;
     this.skipWs();
-    if (this.buf[this.pos] === Ch.CloseBrace) return DECLINE;
+    if (this.buf[this.pos] === Ch.CloseBrace) return false;
     for (;;) {
-      if (!this.readKey()) return DECLINE;
+      if (!this.readKey()) return false;
       this.skipWs();
       if (this.keyIs(K_NAME)) {
-        if (column !== undefined || this.buf[this.pos] !== Ch.Quote) return DECLINE;
-        const i = this.readAmong(columns, index);
-        if (i < 0) return DECLINE;
-        column = columns[i];
+        if (column !== undefined || this.buf[this.pos] !== Ch.Quote) return false;
+        const i = this.readAmong(plan, index);
+        if (i < 0) return false;
+        column = plan[i];
       } else if (this.keyIs(K_DATATYPE)) {
-        if (dt >= 0 || this.buf[this.pos] !== Ch.Quote) return DECLINE;
+        if (dt >= 0 || this.buf[this.pos] !== Ch.Quote) return false;
         dt = this.readAmong(DATATYPE_BYTES, this.lastDatatype);
-        if (dt < 0) return DECLINE;
+        if (dt < 0) return false;
         this.lastDatatype = dt;
       } else if (this.keyIs(K_SHAPE)) {
-        if (rows !== -2) return DECLINE;
+        if (rows !== -2) return false;
         rows = this.readShape();
-        if (rows < 0) return DECLINE;
+        if (rows < 0) return false;
       } else if (this.keyIs(K_DATA)) {
-        if (data !== undefined) return DECLINE;
-        const d = this.readData();
-        if (d === DECLINE) return DECLINE;
-        data = d;
-      } else return DECLINE;
+        if (start >= 0) return false;
+        start = this.values.length;
+        count = this.readData();
+        if (count < 0) return false;
+      } else return false;
       const m = this.more(Ch.CloseBrace);
-      if (m === DECLINE) return DECLINE;
+      if (m === DECLINE) return false;
       if (!m) break;
     }
-    if (column === undefined || dt < 0 || rows < 1 || data === undefined || data.length !== rows || !column.accepts[dt]) return DECLINE;
+    if (column === undefined || dt < 0 || rows < 1 || start < 0 || count !== rows || !column.accepts[dt]) return false;
+    // every input has the same N, and names a different column
+    if (this.columns.length && rows !== this.rows) return false;
+    this.rows = rows;
+    for (let j = 0; j < this.columns.length; j++) if (this.columns[j] === column) return false;
+    const values = this.values;
+    const stop = start + rows;
     const datatype = DATATYPES[dt];
     if (datatype === 'BYTES') {
-      for (let i = 0; i < rows; i++) if (typeof data[i] !== 'string') return DECLINE;
+      for (let i = start; i < stop; i++) if (typeof values[i] !== 'string') return false;
     } else if (datatype === 'BOOL') {
-      for (let i = 0; i < rows; i++) if (typeof data[i] !== 'boolean') return DECLINE;
+      for (let i = start; i < stop; i++) if (typeof values[i] !== 'boolean') return false;
     } else {
-      if (!NUMERIC_DATATYPES.has(datatype)) return DECLINE;
+      if (!NUMERIC_DATATYPES.has(datatype)) return false;
       const range = INT_RANGE[datatype];
-      for (let i = 0; i < rows; i++) {
-        const v = data[i];
+      for (let i = start; i < stop; i++) {
+        const v = values[i];
         if (typeof v !== 'number') {
           if (v === null && column.nullable) continue;
-          return DECLINE;
+          return false;
         }
-        if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) return DECLINE;
+        if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) return false;
       }
     }
-    return { column, rows, data };
+    this.columns.push(column);
+    this.starts.push(start);
+    return true;
   }
 
   scan(ctx: DecodeContext): DecodedRequest | undefined {
@@ -358,7 +382,7 @@ class Scanner {
     this.skipWs();
     if (this.buf[this.pos++] !== Ch.OpenBrace) return undefined;
     let id: string | undefined;
-    let inputs: ScannedInput[] | undefined;
+    let sawInputs = false;
     for (;;) {
       if (!this.readKey()) return undefined;
       this.skipWs();
@@ -368,13 +392,11 @@ class Scanner {
         if (s === DECLINE) return undefined;
         id = s;
       } else if (this.keyIs(K_INPUTS)) {
-        if (inputs !== undefined || this.buf[this.pos++] !== Ch.OpenBracket) return undefined;
-        inputs = [];
+        if (sawInputs || this.buf[this.pos++] !== Ch.OpenBracket) return undefined;
+        sawInputs = true;
         for (;;) {
           this.skipWs();
-          const inp = this.readInput(plan.columns, inputs.length);
-          if (inp === DECLINE) return undefined;
-          inputs.push(inp);
+          if (!this.readInput(plan.columns, this.columns.length)) return undefined;
           const m = this.more(Ch.CloseBracket);
           if (m === DECLINE) return undefined;
           if (!m) break;
@@ -385,25 +407,20 @@ class Scanner {
       if (!m) break;
     }
     this.skipWs();
-    if (this.pos !== this.end || inputs === undefined || inputs.length === 0) return undefined;
-    const n = inputs[0].rows;
+    const columns = this.columns;
+    if (this.pos !== this.end || columns.length === 0) return undefined;
     let found = 0;
-    for (let c = 0; c < inputs.length; c++) {
-      const inp = inputs[c];
-      if (inp.rows !== n) return undefined;
-      for (let j = 0; j < c; j++) if (inputs[j].column === inp.column) return undefined;
-      if (inp.column.feature) found++;
-    }
+    for (let c = 0; c < columns.length; c++) if (columns[c].feature) found++;
     if (found !== plan.features) return undefined;
+    const n = this.rows;
     const rows: Row[] = new Array(n);
     for (let r = 0; r < n; r++) {
       const row: Row = {};
-      for (let c = 0; c < inputs.length; c++) row[inputs[c].column.name] = inputs[c].data[r];
+      for (let c = 0; c < columns.length; c++) row[columns[c].name] = this.values[this.starts[c] + r];
       rows[r] = row;
     }
     return { id, rows, outputs: undefined };
   }
-
 }
 
 /**
