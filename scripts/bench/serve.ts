@@ -10,7 +10,8 @@
  *    logs (sample rate 1.0).
  * Rounds interleave the three; ratios are medians. Prints the throughput ratio (target ≥ 0.70), the server
  * CPU per request (from /proc, all threads), p99 at half of each one's own peak, open loop (target ≤ 5 ms
- * for serve; bare's shows the harness's floor), and failed requests across 20 swaps + 1 rollback (git
+ * for serve; bare's shows the harness's floor; counted from when the generator issues each request, and
+ * also from its ideal send time, which adds the generator's own timer lateness), and failed requests across 20 swaps + 1 rollback (git
  * revert) under constant load, each swap pushed to the remote and applied by POST /-/reconcile?wait=1
  * (target 0).
  *
@@ -53,7 +54,7 @@ function startLoad(job: LoadJob): { child: ChildProcess; result: Promise<LoadRes
 
 const load = (job: LoadJob) => startLoad(job).result;
 const fmt = (r: LoadResult) =>
-  `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  failed ${r.failed}${r.genCpuShare === undefined ? '' : `  load generator ${(100 * r.genCpuShare).toFixed(0)}% of a core`}`;
+  `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.p99FromScheduleMs === undefined ? '' : ` (${r.p99FromScheduleMs.toFixed(2)} ms from the ideal send times)`}  failed ${r.failed}${r.genCpuShare === undefined ? '' : `  load generator ${(100 * r.genCpuShare).toFixed(0)}% of a core`}`;
 const load1 = () => loadavg()[0].toFixed(1);
 
 interface Server {
@@ -131,12 +132,20 @@ async function main(): Promise<void> {
     }
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     const ratio = (k: 'serve' | 'logs') => median(runs[k].map((r, i) => r.rps / runs.bare[i].rps));
-    // latency at half of each one's own peak, open loop; bare's is the floor of this harness on this machine
+    // latency at half of each one's own peak, open loop, rounds interleaved (median p99); bare's is the floor of this harness
+    const halfRuns: Record<string, LoadResult[]> = { bare: [], serve: [], logs: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const k of Object.keys(targets) as (keyof typeof targets)[]) {
+        const rate = Math.round(median(runs[k].map((r) => r.rps)) / 2);
+        const r = await load({ mode: 'open', url: targets[k], body, rate, seconds: SECONDS, warmupSeconds: 1 });
+        halfRuns[k].push(r);
+        console.log(`round ${round} ${k.padEnd(5)} at half of its peak (${rate} req/s, open loop)  ${fmt(r)}`);
+      }
+    }
     const halves: Record<string, LoadResult> = {};
-    for (const k of Object.keys(targets) as (keyof typeof targets)[]) {
-      const rate = Math.round(median(runs[k].map((r) => r.rps)) / 2);
-      halves[k] = await load({ mode: 'open', url: targets[k], body, rate, seconds: SECONDS, warmupSeconds: 1 });
-      console.log(`${k.padEnd(5)} at half of its peak (${rate} req/s, open loop)  ${fmt(halves[k])}`);
+    for (const k of Object.keys(halfRuns)) {
+      const byP99 = [...halfRuns[k]].sort((x, y) => x.p99ms - y.p99ms);
+      halves[k] = byP99[Math.floor(byP99.length / 2)];
     }
     const half = halves.serve;
     const peak = median(runs.logs.map((r) => r.rps));
@@ -189,7 +198,7 @@ async function main(): Promise<void> {
     console.log(`server CPU per request (median): bare ${cpuMed('bare').toFixed(0)} µs, serve ${cpuMed('serve').toFixed(0)} µs, serve+logs ${cpuMed('logs').toFixed(0)} µs → CPU-bound throughput ratio ${(cpuMed('bare') / cpuMed('serve')).toFixed(2)} / ${(cpuMed('bare') / cpuMed('logs')).toFixed(2)}`);
     console.log(`throughput ratio serve/bare without logs (median of ${ROUNDS} rounds): ${results.ratio_no_logs}  (target >= 0.70) ${Number(results.ratio_no_logs) >= 0.7 ? 'PASS' : 'FAIL'}`);
     console.log(`throughput ratio serve/bare with logs at 1.0 (median of ${ROUNDS} rounds): ${results.ratio_logs}  (target >= 0.70) ${Number(results.ratio_logs) >= 0.7 ? 'PASS' : 'FAIL'}`);
-    console.log(`p99 at half of peak: ${results.p99_half_peak_ms} ms  (target <= 5 ms) ${half.p99ms <= 5 ? 'PASS' : 'FAIL'}; with logs at 1.0: ${halves.logs.p99ms.toFixed(2)} ms; bare node:http in the same harness: ${halves.bare.p99ms.toFixed(2)} ms`);
+    console.log(`p99 at half of peak (median of ${ROUNDS} rounds): ${results.p99_half_peak_ms} ms  (target <= 5 ms) ${half.p99ms <= 5 ? 'PASS' : 'FAIL'}; with logs at 1.0: ${halves.logs.p99ms.toFixed(2)} ms; bare node:http in the same harness: ${halves.bare.p99ms.toFixed(2)} ms`);
     console.log(`failed requests across swaps + rollback: ${rs.failed}  (target 0) ${rs.failed === 0 ? 'PASS' : 'FAIL'}`);
   } finally {
     for (const x of servers) await x.stop();
