@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ConfigError, InputError } from '../errors.js';
 import { SCHEMA_DIR } from '../spec/schemas.js';
-import { MAX_CONFIG_BYTES, parseYamlFile, schemaIssues } from '../spec/yaml-file.js';
+import { displayPath, MAX_CONFIG_BYTES, parseYamlText, schemaIssues } from '../spec/yaml-file.js';
 import { DIGEST_PATTERN } from '../store/digest.js';
 import type { ModelStore } from '../store/types.js';
 import type { LoadedModel } from '../spec/types.js';
@@ -37,21 +37,32 @@ export async function readPackage(dir: string): Promise<ModelPackage> {
   if (!existsSync(cardFile)) throw new InputError(`${dir}: not a model package: ${CARD_FILE} is missing`);
   if (!existsSync(modelPath)) throw new InputError(`${dir}: not a model package: ${MODEL_FILE} is missing`);
   let card: unknown;
-  if (statSync(cardFile).size <= MAX_CONFIG_BYTES) {
-    // JSON is YAML: errors come back with line and column
-    const parsed = await parseYamlFile(cardFile);
+  const text = await readFile(cardFile, 'utf8');
+  // the common case first: a valid card read with JSON.parse (a 165 KB card with reference sketches: ~2 ms,
+  // against ~80 ms through the YAML parser, which blocked serving while a new version loaded); only a card
+  // that fails goes through the YAML parser, whose errors come back with line and column (JSON is YAML)
+  let quick: unknown;
+  try {
+    quick = JSON.parse(text);
+  } catch {
+    quick = undefined;
+  }
+  if (quick !== undefined && validateLarge(quick)) {
+    card = quick;
+  } else if (Buffer.byteLength(text) <= MAX_CONFIG_BYTES) {
+    const parsed = parseYamlText(text, displayPath(cardFile));
     const issues = schemaIssues(parsed, packageSchema);
     if (issues.length) throw new ConfigError(issues);
     card = parsed.value;
   } else {
-    try {
-      card = JSON.parse(await readFile(cardFile, 'utf8'));
-    } catch (e) {
-      throw new InputError(`${cardFile}: invalid JSON: ${(e as Error).message}`);
+    if (quick === undefined) {
+      try {
+        JSON.parse(text);
+      } catch (e) {
+        throw new InputError(`${cardFile}: invalid JSON: ${(e as Error).message}`);
+      }
     }
-    if (!validateLarge(card)) {
-      throw new ConfigError((validateLarge.errors ?? []).map((e) => ({ file: cardFile, path: e.instancePath, message: e.message ?? 'invalid' })));
-    }
+    throw new ConfigError((validateLarge.errors ?? []).map((e) => ({ file: cardFile, path: e.instancePath, message: e.message ?? 'invalid' })));
   }
   return { dir: abs, card: card as ModelCard, modelPath, synthesized: (card as ModelCard).synthesized === true };
 }
