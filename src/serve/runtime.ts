@@ -7,6 +7,7 @@
 import { InputError } from '../errors.js';
 import { batchFromRows, columnKind } from '../model/features.js';
 import { openSession, type ProviderChoice } from '../model/session.js';
+import { openWorkerSession } from '../model/worker-session.js';
 import type { ModelCard } from '../package/card.js';
 import { readPackage } from '../package/read.js';
 import type { RowSchema } from '../spec/types.js';
@@ -64,6 +65,8 @@ export interface RuntimeLoaderOptions {
   threads?: number;
   /** dynamic batching: most rows per combined run (1 disables batching) */
   maxBatchRows?: number;
+  /** ONNX Runtime on a worker thread per loaded version (default true): inference beside the event loop, not on it */
+  inferenceThread?: boolean;
 }
 
 export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
@@ -77,7 +80,8 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     const features = card.signature.features;
     // the contract at the served commit, unless it no longer describes this version's features (model.yaml moved on)
     const contract = settings.contract && features.every((f) => f in settings.contract!.properties) ? settings.contract : contractFromCard(card);
-    const session = await openSession(pkg.modelPath, { provider: o.provider, features, contract, task: card.task, notice: o.notice, threads: o.threads });
+    const open = o.inferenceThread === false ? openSession : openWorkerSession;
+    const session = await open(pkg.modelPath, { provider: o.provider, features, contract, task: card.task, notice: o.notice, threads: o.threads });
     try {
       const rows = smokeRows(card, contract, features);
       for (let i = 0; i < (o.warmups ?? 3); i++) await session.predict(batchFromRows(rows.slice(0, 1), features, contract));

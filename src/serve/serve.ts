@@ -42,6 +42,8 @@ export interface ServeOptions {
   threads?: number;
   /** dynamic batching: most rows per combined run (1 disables; default 256) */
   maxBatchRows?: number;
+  /** ONNX Runtime on a worker thread per loaded version (default) rather than on the event loop */
+  inferenceThread?: boolean;
   serverVersion?: string;
   log?: (line: string) => void;
   /** replaces the ONNX Runtime loader (benchmarks of the HTTP layer) */
@@ -83,7 +85,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     environment: o.environment,
     source,
     storeFor,
-    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows }),
+    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, inferenceThread: o.inferenceThread }),
     log,
     onResult: (result) => metrics.reconciles.inc({ result }),
     onChange: (_model, before, after) => {
