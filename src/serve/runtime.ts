@@ -4,6 +4,7 @@
  * it up and smoke-test it on rows made from the reference profile. Throws with the reason when any
  * step fails; the reconciler then keeps the previous version serving.
  */
+import { availableParallelism } from 'node:os';
 import { InputError } from '../errors.js';
 import { batchFromRows, columnKind } from '../model/features.js';
 import { openSession, type ProviderChoice } from '../model/session.js';
@@ -65,8 +66,23 @@ export interface RuntimeLoaderOptions {
   threads?: number;
   /** dynamic batching: most rows per combined run (1 disables batching) */
   maxBatchRows?: number;
-  /** ONNX Runtime on a worker thread per loaded version (default true): inference beside the event loop, not on it */
-  inferenceThread?: boolean;
+  /** where ONNX Runtime runs (default auto): see inferenceOnThread */
+  inference?: InferenceMode;
+}
+
+export type InferenceMode = 'auto' | 'thread' | 'inline';
+export const INFERENCE_MODES: InferenceMode[] = ['auto', 'thread', 'inline'];
+/** `auto` moves inference to a worker thread from this many cores up */
+export const THREAD_MIN_CORES = 4;
+
+/**
+ * Whether each loaded version's ONNX Runtime session runs on a worker thread (the event loop keeps reading,
+ * decoding and answering requests during a run) or inline on the event loop. `auto`: a thread from
+ * THREAD_MIN_CORES cores up; below that the thread competes for the same cores as the event loop and the
+ * client (on 2 cores: the same throughput, a longer p99, docs/serve.md).
+ */
+export function inferenceOnThread(mode: InferenceMode = 'auto', cores = availableParallelism()): boolean {
+  return mode === 'thread' || (mode === 'auto' && cores >= THREAD_MIN_CORES);
 }
 
 export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
@@ -80,7 +96,7 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     const features = card.signature.features;
     // the contract at the served commit, unless it no longer describes this version's features (model.yaml moved on)
     const contract = settings.contract && features.every((f) => f in settings.contract!.properties) ? settings.contract : contractFromCard(card);
-    const open = o.inferenceThread === false ? openSession : openWorkerSession;
+    const open = inferenceOnThread(o.inference) ? openWorkerSession : openSession;
     const session = await open(pkg.modelPath, { provider: o.provider, features, contract, task: card.task, notice: o.notice, threads: o.threads });
     try {
       const rows = smokeRows(card, contract, features);

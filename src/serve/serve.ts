@@ -17,7 +17,7 @@ import { InferenceServer } from './http-server.js';
 import { PredictionLogWriter } from './log-writer.js';
 import { createMetrics, type ServeMetrics } from './metrics.js';
 import { Reconciler, type VersionLoader } from './reconciler.js';
-import { runtimeLoader } from './runtime.js';
+import { runtimeLoader, type InferenceMode } from './runtime.js';
 
 export interface ServeOptions {
   environment: string;
@@ -42,8 +42,8 @@ export interface ServeOptions {
   threads?: number;
   /** dynamic batching: most rows per combined run (1 disables; default 256) */
   maxBatchRows?: number;
-  /** ONNX Runtime on a worker thread per loaded version (default) rather than on the event loop */
-  inferenceThread?: boolean;
+  /** where ONNX Runtime runs: a worker thread per loaded version, inline on the event loop, or auto (runtime.ts) */
+  inference?: InferenceMode;
   serverVersion?: string;
   log?: (line: string) => void;
   /** replaces the ONNX Runtime loader (benchmarks of the HTTP layer) */
@@ -85,7 +85,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     environment: o.environment,
     source,
     storeFor,
-    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, inferenceThread: o.inferenceThread }),
+    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, inference: o.inference }),
     log,
     onResult: (result) => metrics.reconciles.inc({ result }),
     onChange: (_model, before, after) => {

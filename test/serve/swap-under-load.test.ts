@@ -16,7 +16,8 @@ let s: RunningServer;
 beforeAll(async () => {
   w = await buildWorld({ l2s: [1, 300] });
   w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'promote 1.0.0');
-  s = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath });
+  // inference on worker threads here (on a 2-core machine auto keeps it inline): swaps close and open them under load
+  s = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, inference: 'thread' });
 });
 
 afterAll(async () => {

@@ -13,6 +13,7 @@ import { planModel, Reconciler } from '../../src/serve/reconciler.js';
 import { ShadowQueue } from '../../src/serve/shadow.js';
 import { encodeOutputs, encodeOutputsJson } from '../../src/serve/oip-encode.js';
 import { computeStatus, type ModelRecord } from '../../src/serve/status.js';
+import { inferenceOnThread } from '../../src/serve/runtime.js';
 import { tempDir } from '../support/tmp.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -194,5 +195,16 @@ describe('encodeOutputsJson (the hot-path answer text)', () => {
       }
     }
     expect(JSON.parse(encodeOutputsJson({ values: Float64Array.of(0.6, 0.4), width: 1 }, 'binary-classification', 0.5))[1].data).toEqual([1, 0]);
+  });
+});
+
+describe('where inference runs (--inference)', () => {
+  it('auto: inline below 4 cores (the thread would compete with the event loop), a worker thread from 4 up; explicit modes win', () => {
+    expect(inferenceOnThread('auto', 2)).toBe(false);
+    expect(inferenceOnThread('auto', 3)).toBe(false);
+    expect(inferenceOnThread('auto', 4)).toBe(true);
+    expect(inferenceOnThread(undefined, 16)).toBe(true);
+    expect(inferenceOnThread('thread', 1)).toBe(true);
+    expect(inferenceOnThread('inline', 64)).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { providerChoice } from '../../model/session.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INFLIGHT } from '../../serve/http-server.js';
 import { DEFAULT_LOG_MAX_FILE_BYTES } from '../../serve/log-writer.js';
 import { startServe } from '../../serve/serve.js';
+import { INFERENCE_MODES, THREAD_MIN_CORES, type InferenceMode } from '../../serve/runtime.js';
 import { VERSION } from '../main.js';
 
 function bytes(v: string | undefined, name: string): number | undefined {
@@ -34,7 +35,7 @@ export const serve: Command = {
     'max-body': { type: 'string', value: '<size>', description: 'largest request body accepted (413 beyond)', default: String(DEFAULT_MAX_BODY_BYTES >> 10) + 'k' },
     'ort-threads': { type: 'string', value: '<n>', description: 'ONNX Runtime intra-op threads per loaded model', default: '1' },
     'max-batch': { type: 'string', value: '<rows>', description: 'dynamic batching: most rows scored in one run (1 turns batching off)', default: '256' },
-    inference: { type: 'string', value: '<thread|inline>', description: 'run ONNX Runtime on a worker thread per loaded model (thread) or on the event loop (inline)', default: 'thread' },
+    inference: { type: 'string', value: '<auto|thread|inline>', description: `where ONNX Runtime runs: a worker thread per loaded model, or the event loop (auto: a thread from ${THREAD_MIN_CORES} cores up)`, default: 'auto' },
     provider: { type: 'string', value: '<auto|cpu|cuda>', description: 'ONNX Runtime execution provider (SLIPWAY_EXECUTION_PROVIDER)', default: 'auto' },
     'shutdown-grace': { type: 'string', value: '<duration>', description: 'how long SIGTERM waits for in-flight requests', default: '30s' },
   },
@@ -49,8 +50,8 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
     const grace = parseDuration(str(opts, 'shutdown-grace')!);
     if (grace === undefined) throw new UsageError(`--shutdown-grace expects a duration such as 30s, got '${str(opts, 'shutdown-grace')}'`);
     const provider = providerChoice(str(opts, 'provider') as 'auto' | 'cpu' | 'cuda', ctx.env);
-    const inference = str(opts, 'inference')!;
-    if (inference !== 'thread' && inference !== 'inline') throw new UsageError(`--inference expects thread or inline, got '${inference}'`);
+    const inference = str(opts, 'inference') as InferenceMode;
+    if (!INFERENCE_MODES.includes(inference)) throw new UsageError(`--inference expects ${INFERENCE_MODES.join(', ')}, got '${inference}'`);
     const log = (line: string) => ctx.stderr(`[serve] ${line}\n`);
     const running = await startServe({
       environment,
@@ -69,7 +70,7 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
       provider,
       threads: int(opts, 'ort-threads', 1, 1024),
       maxBatchRows: int(opts, 'max-batch', 1, 1_000_000),
-      inferenceThread: inference === 'thread',
+      inference,
       serverVersion: VERSION,
       log,
     });
