@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { git, gitMaybe } from '../gitops/git.js';
 import { isRemote } from '../spec/paths.js';
 import { registerSecret } from '../secrets.js';
+import { CatFileBatch } from './cat-file.js';
 
 const HEAD_REF = 'refs/slipway/head';
 
@@ -26,6 +27,7 @@ export class GitSource {
   /** the repository's directory when it is local (the base for relative store paths) */
   readonly localPath: string | null;
   private ready = false;
+  private batch: CatFileBatch | null = null;
 
   constructor(repo: string, branch: string, cacheDir: string, cwd = process.cwd()) {
     if (repo.startsWith('-')) throw new UsageError(`--repo: '${repo}' is not a path or URL`);
@@ -61,8 +63,20 @@ export class GitSource {
   /** A file's text at a commit, or null when the commit has no such file. */
   async show(commit: string, path: string): Promise<string | null> {
     if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
-    const type = await gitMaybe(this.cacheDir, ['cat-file', '-t', `${commit}:${path}`]);
+    const spec = `${commit}:${path}`;
+    if (this.ready) {
+      // one long-lived `git cat-file --batch`: no process spawn per file
+      const o = await (this.batch ??= new CatFileBatch(this.cacheDir)).read(spec).catch(() => undefined);
+      if (o !== undefined) return o?.type === 'blob' ? o.content.toString('utf8') : null;
+    }
+    const type = await gitMaybe(this.cacheDir, ['cat-file', '-t', spec]);
     if (type?.trim() !== 'blob') return null;
-    return git(this.cacheDir, ['show', `${commit}:${path}`]);
+    return git(this.cacheDir, ['show', spec]);
+  }
+
+  /** Stops the cat-file process (the server's shutdown). */
+  close(): void {
+    this.batch?.close();
+    this.batch = null;
   }
 }

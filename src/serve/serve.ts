@@ -116,6 +116,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
         if (timer) clearInterval(timer);
         const r = await http.shutdown(graceMs);
         await reconciler.unloadAll();
+        source.close();
         await logs?.close();
         await rm(cacheDir, { recursive: true, force: true });
         return r;
