@@ -37,6 +37,15 @@ export interface HttpServerOptions {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+/** A request body as JSON, or a 400 naming what is wrong. */
+function parseBody(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (e) {
+    throw new BadRequest(`malformed JSON body: ${(e as Error).message}`);
+  }
+}
+
 /** Decodes a path segment; a malformed escape stays as written (and then matches no model). */
 function safeDecode(s: string): string {
   try {
@@ -307,14 +316,7 @@ export class InferenceServer {
       const guess = slot ? (version === undefined ? slot.primary : pickDeployment(slot, undefined, version)?.deployed) : undefined;
       const scanned = guess ? scanRequest(raw, this.decodeContext(guess.rt)) : undefined;
       let body: unknown;
-      const parse = () => {
-        try {
-          return JSON.parse(raw.toString('utf8')) as unknown;
-        } catch (e) {
-          throw new BadRequest(`malformed JSON body: ${(e as Error).message}`);
-        }
-      };
-      if (!scanned) body = parse();
+      if (!scanned) body = parseBody(raw);
       const bodyId = scanned ? scanned.id : typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : undefined;
       const headerId = req.headers['x-request-id'];
       const givenId = bodyId ?? (typeof headerId === 'string' && headerId ? headerId : undefined);
@@ -327,7 +329,7 @@ export class InferenceServer {
       held.acquire();
       const rt = held.rt;
       labelVersion = rt.version;
-      const decoded = scanned && found.deployed === guess ? scanned : decodeRequest(body ?? parse(), this.decodeContext(rt));
+      const decoded = scanned && found.deployed === guess ? scanned : decodeRequest(body ?? parseBody(raw), this.decodeContext(rt));
       checkRequestedOutputs(decoded.outputs, rt.task);
       const prediction = await rt.predict(decoded.rows);
       const id = givenId ?? `${this.idPrefix}-${(++this.idSeq).toString(36)}`;
@@ -378,17 +380,27 @@ export class InferenceServer {
   private counters = new Map<string, { inc: () => void }>();
   private timers = new Map<string, { observe: (v: number) => void }>();
 
+  // the last label set used: consecutive requests nearly always share it, and then no key string is built
+  private lastCount: { model: string; version: string; code: number; c: { inc: () => void } } | null = null;
+  private lastTimer: { model: string; version: string; t: { observe: (v: number) => void } } | null = null;
+
   private count(model: string, version: string, code: number): void {
+    const last = this.lastCount;
+    if (last && last.model === model && last.version === version && last.code === code) return last.c.inc();
     const key = `${model}\u0000${version}\u0000${code}`;
     let c = this.counters.get(key);
     if (!c) this.counters.set(key, (c = this.o.metrics.requests.labels({ model, version, code: String(code) })));
+    this.lastCount = { model, version, code, c };
     c.inc();
   }
 
   private timer(model: string, version: string): { observe: (v: number) => void } {
+    const last = this.lastTimer;
+    if (last && last.model === model && last.version === version) return last.t;
     const key = `${model}\u0000${version}`;
     let t = this.timers.get(key);
     if (!t) this.timers.set(key, (t = this.o.metrics.latency.labels({ model, version })));
+    this.lastTimer = { model, version, t };
     return t;
   }
 

@@ -85,6 +85,11 @@ function num(v: number): string {
 export function encodeOutputsJson(p: Prediction, task: Task, threshold: number, requested?: string[]): string {
   if (task !== 'binary-classification') return JSON.stringify(encodeOutputs(p, task, threshold, requested));
   const n = rowsOf(p);
+  if (n === 1 && !requested) {
+    // one row, every output: one string, no intermediate parts
+    const v = predictionOf(p, 0, task) as number;
+    return `[{"name":"probability","datatype":"FP64","shape":[1],"data":[${num(v)}]},{"name":"label","datatype":"INT64","shape":[1],"data":[${v >= threshold ? '1' : '0'}]}]`;
+  }
   let probs = '';
   let labels = '';
   for (let i = 0; i < n; i++) {

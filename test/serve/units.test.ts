@@ -186,6 +186,10 @@ describe('encodeOutputsJson (the hot-path answer text)', () => {
     const cases: [Parameters<typeof encodeOutputs>[0], Parameters<typeof encodeOutputs>[1]][] = [
       [{ values: Float64Array.of(0.2157473381252899), width: 1 }, 'binary-classification'],
       [{ values: Float64Array.of(0.5, 1e-21, 0.9999999999999999, NaN, 1), width: 1 }, 'binary-classification'],
+      // single rows (the one-string path): at the threshold, not finite, and a [1 - p, p] output
+      [{ values: Float64Array.of(0.5), width: 1 }, 'binary-classification'],
+      [{ values: Float64Array.of(NaN), width: 1 }, 'binary-classification'],
+      [{ values: Float64Array.of(0.3, 0.7), width: 2 }, 'binary-classification'],
       [{ values: Float64Array.of(0.1, 0.7, 0.2, 0.3, 0.3, 0.4), width: 3 }, 'multiclass-classification'],
       [{ values: Float64Array.of(-3.5, 12, 1e300), width: 1 }, 'regression'],
     ];
