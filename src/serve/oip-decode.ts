@@ -42,7 +42,7 @@ export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8',
 export type Datatype = (typeof DATATYPES)[number];
 const DATATYPE_SET = new Set<string>(DATATYPES);
 
-export const INT_RANGE: Record<string, [number, number]> = {
+const INT_RANGE: Record<string, [number, number]> = {
   UINT8: [0, 255],
   UINT16: [0, 65535],
   UINT32: [0, 4294967295],
@@ -213,7 +213,33 @@ export function parseRequest(body: unknown): OipRequest {
   return body as unknown as OipRequest;
 }
 
-export const NUMERIC_DATATYPES = new Set(['FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
+const NUMERIC_DATATYPES = new Set(['FP16', 'FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
+
+/**
+ * Whether values[start, stop) all fit an OIP datatype (null only where the column is nullable): the hot
+ * paths' check (decodeFast, oip-scan.ts), which says no where decodeFull says why.
+ */
+export function valuesFit(values: readonly unknown[], start: number, stop: number, datatype: string, nullable: boolean): boolean {
+  if (datatype === 'BYTES') {
+    for (let i = start; i < stop; i++) if (typeof values[i] !== 'string') return false;
+    return true;
+  }
+  if (datatype === 'BOOL') {
+    for (let i = start; i < stop; i++) if (typeof values[i] !== 'boolean') return false;
+    return true;
+  }
+  if (!NUMERIC_DATATYPES.has(datatype)) return false;
+  const range = INT_RANGE[datatype];
+  for (let i = start; i < stop; i++) {
+    const v = values[i];
+    if (typeof v !== 'number') {
+      if (v === null && nullable) continue;
+      return false;
+    }
+    if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) return false;
+  }
+  return true;
+}
 
 /**
  * The hot path: the common request (one [N] or [N, 1] input per column, flat data, no parameters) decoded
@@ -254,23 +280,7 @@ export function decodeFast(body: unknown, ctx: DecodeContext): DecodedRequest | 
     else if (rows !== n) return undefined;
     const { types, datatypes } = columnInfo(ctx.contract, name);
     if (!datatypes.includes(datatype as Datatype)) return undefined;
-    const nullable = types.has('null');
-    if (datatype === 'BYTES') {
-      for (let i = 0; i < rows; i++) if (typeof data[i] !== 'string') return undefined;
-    } else if (datatype === 'BOOL') {
-      for (let i = 0; i < rows; i++) if (typeof data[i] !== 'boolean') return undefined;
-    } else {
-      if (!NUMERIC_DATATYPES.has(datatype)) return undefined;
-      const range = INT_RANGE[datatype];
-      for (let i = 0; i < rows; i++) {
-        const v: unknown = data[i];
-        if (typeof v !== 'number') {
-          if (v === null && nullable) continue;
-          return undefined;
-        }
-        if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) return undefined;
-      }
-    }
+    if (!valuesFit(data, 0, rows, datatype, types.has('null'))) return undefined;
     names[c] = name;
     cols[c] = data;
     if (features.has(name)) found++;

@@ -14,7 +14,8 @@
  * which IEEE division rounds correctly (Clinger's fast path), so it equals JSON.parse's value; anything
  * longer or with an exponent goes through Number(), the same correctly rounded conversion.
  */
-import { columnInfo, DATATYPES, INT_RANGE, nameSets, NUMERIC_DATATYPES, type DecodeContext, type DecodedRequest, type Row, type Scalar } from './oip-decode.js';
+import { DATATYPES, valuesFit, type DecodeContext, type DecodedRequest, type Row, type Scalar } from './oip-decode.js';
+import { DATATYPE_BYTES, K_DATA, K_DATATYPE, K_ID, K_INPUTS, K_NAME, K_SHAPE, planFor, type ColumnPlan, type NameEntry } from './oip-scan-plan.js';
 
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 const enum Ch {
@@ -49,50 +50,6 @@ interface SliceBuffer extends Buffer {
   latin1Slice(start: number, end: number): string;
   utf8Slice(start: number, end: number): string;
 }
-
-const ascii8 = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
-const K_ID = ascii8('id');
-const K_INPUTS = ascii8('inputs');
-const K_NAME = ascii8('name');
-const K_SHAPE = ascii8('shape');
-const K_DATATYPE = ascii8('datatype');
-const K_DATA = ascii8('data');
-
-interface NameEntry {
-  name: string;
-  bytes: Uint8Array;
-}
-
-/** What the scanner needs of one allowed input column, worked out once per context. */
-interface ColumnPlan extends NameEntry {
-  feature: boolean;
-  nullable: boolean;
-  /** by index into DATATYPES: whether the contract's type accepts that datatype */
-  accepts: boolean[];
-}
-
-interface Plan {
-  columns: ColumnPlan[];
-  features: number;
-}
-
-const plans = new WeakMap<DecodeContext, Plan>();
-
-/** The plan of a context (pass the same context object on every call: it is the cache key). */
-function planFor(ctx: DecodeContext): Plan {
-  let plan = plans.get(ctx);
-  if (!plan) {
-    const { features, allowed } = nameSets(ctx);
-    const columns = [...allowed].map((name) => {
-      const { types, datatypes } = columnInfo(ctx.contract, name);
-      return { name, bytes: new Uint8Array(Buffer.from(name, 'utf8')), feature: features.has(name), nullable: types.has('null'), accepts: DATATYPES.map((d) => datatypes.includes(d)) };
-    });
-    plans.set(ctx, (plan = { columns, features: features.size }));
-  }
-  return plan;
-}
-
-const DATATYPE_BYTES: NameEntry[] = DATATYPES.map((name) => ({ name, bytes: ascii8(name) }));
 
 /** One scan over one body (fields, not module variables: V8 keeps them in registers and inline caches). */
 class Scanner {
@@ -217,10 +174,15 @@ class Scanner {
     return DECLINE;
   }
 
-  readScalar(): Scalar | Declined {
+  /** Whether a number starts at pos. */
+  atNumber(): boolean {
     const c = this.buf[this.pos];
-    if (c === Ch.Quote) return this.readString();
-    if (c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine)) return this.readNumber();
+    return c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine);
+  }
+
+  readScalar(): Scalar | Declined {
+    if (this.buf[this.pos] === Ch.Quote) return this.readString();
+    if (this.atNumber()) return this.readNumber();
     return this.readLiteral();
   }
 
@@ -274,17 +236,14 @@ class Scanner {
   readShape(): number {
     if (this.buf[this.pos++] !== Ch.OpenBracket) return -1;
     this.skipWs();
-    const c = this.buf[this.pos];
-    if (!(c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine))) return -1;
+    if (!this.atNumber()) return -1;
     const rows = this.readNumber();
     if (rows === DECLINE || !Number.isInteger(rows) || rows < 1) return -1;
     let m = this.more(Ch.CloseBracket);
     if (m === DECLINE) return -1;
     if (m) {
       this.skipWs();
-      const d = this.buf[this.pos];
-      if (!(d === Ch.Minus || (d >= Ch.Zero && d <= Ch.Nine))) return -1;
-      if (this.readNumber() !== 1) return -1;
+      if (!this.atNumber() || this.readNumber() !== 1) return -1;
       m = this.more(Ch.CloseBracket);
       if (m !== false) return -1;
     }
@@ -353,25 +312,7 @@ class Scanner {
     if (this.columns.length && rows !== this.rows) return false;
     this.rows = rows;
     for (let j = 0; j < this.columns.length; j++) if (this.columns[j] === column) return false;
-    const values = this.values;
-    const stop = start + rows;
-    const datatype = DATATYPES[dt];
-    if (datatype === 'BYTES') {
-      for (let i = start; i < stop; i++) if (typeof values[i] !== 'string') return false;
-    } else if (datatype === 'BOOL') {
-      for (let i = start; i < stop; i++) if (typeof values[i] !== 'boolean') return false;
-    } else {
-      if (!NUMERIC_DATATYPES.has(datatype)) return false;
-      const range = INT_RANGE[datatype];
-      for (let i = start; i < stop; i++) {
-        const v = values[i];
-        if (typeof v !== 'number') {
-          if (v === null && column.nullable) continue;
-          return false;
-        }
-        if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) return false;
-      }
-    }
+    if (!valuesFit(this.values, start, start + rows, DATATYPES[dt], column.nullable)) return false;
     this.columns.push(column);
     this.starts.push(start);
     return true;
