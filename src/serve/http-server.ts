@@ -9,8 +9,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SlipwayError } from '../errors.js';
 import { pickDeployment, type Deployed, type ModelRuntime, type Role, type Slot } from './deployment.js';
 import { redactRow, type PredictionLogWriter } from './log-writer.js';
-import type { ServeMetrics } from './metrics.js';
+import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import { BadRequest, decodeRequest, type DecodeContext, type Row } from './oip-decode.js';
+import { parseBody, readBody } from './request-body.js';
 import { scanRequest } from './oip-scan.js';
 import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, predictionOf, rowsOf, type Prediction } from './oip-encode.js';
 import type { PredictionLogRecord } from './prediction-log.js';
@@ -36,15 +37,6 @@ export interface HttpServerOptions {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-
-/** A request body as JSON, or a 400 naming what is wrong. */
-function parseBody(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch (e) {
-    throw new BadRequest(`malformed JSON body: ${(e as Error).message}`);
-  }
-}
 
 /** Decodes a path segment; a malformed escape stays as written (and then matches no model). */
 function safeDecode(s: string): string {
@@ -184,7 +176,7 @@ export class InferenceServer {
       return this.startReconcile(res, query);
     }
     const secret = this.o.webhookSecret;
-    this.readBody(req).then(
+    readBody(req, this.maxBody).then(
       (body) => {
         const given = String(req.headers['x-hub-signature-256'] ?? '');
         const want = 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
@@ -267,27 +259,6 @@ export class InferenceServer {
     return { slot, ...picked };
   }
 
-  private readBody(req: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const declared = Number(req.headers['content-length']);
-      if (Number.isFinite(declared) && declared > this.maxBody) return reject(new BadRequest(`request body of ${declared} bytes is over the limit of ${this.maxBody} bytes (--max-body)`, 413));
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > this.maxBody) {
-          req.removeAllListeners('data');
-          req.resume();
-          reject(new BadRequest(`request body is over the limit of ${this.maxBody} bytes (--max-body)`, 413));
-          return;
-        }
-        chunks.push(c);
-      });
-      req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
-  }
-
   private async infer(req: IncomingMessage, res: ServerResponse, model: string, version: string | undefined): Promise<void> {
     const t0 = performance.now();
     if (this.inflight >= this.maxInflight) {
@@ -305,7 +276,7 @@ export class InferenceServer {
     try {
       let raw: Buffer;
       try {
-        raw = await this.readBody(req);
+        raw = await readBody(req, this.maxBody);
       } catch (e) {
         if (e instanceof BadRequest) throw e;
         throw new BadRequest(`could not read the request body: ${(e as Error).message}`);
@@ -358,7 +329,7 @@ export class InferenceServer {
     } finally {
       held?.release();
       this.count(labelModel, labelVersion, code);
-      if (code === 200) this.timer(labelModel, labelVersion).observe((performance.now() - t0) / 1000);
+      if (code === 200) this.timers.get(labelModel, labelVersion).observe((performance.now() - t0) / 1000);
       if (--this.inflight === 0 && this.drainWaiters.length) {
         const w = this.drainWaiters;
         this.drainWaiters = [];
@@ -376,32 +347,12 @@ export class InferenceServer {
     return c;
   }
 
-  // prom-client children cached per label set: the label hashing is measurable on the hot path
-  private counters = new Map<string, { inc: () => void }>();
-  private timers = new Map<string, { observe: (v: number) => void }>();
-
-  // the last label set used: consecutive requests nearly always share it, and then no key string is built
-  private lastCount: { model: string; version: string; code: number; c: { inc: () => void } } | null = null;
-  private lastTimer: { model: string; version: string; t: { observe: (v: number) => void } } | null = null;
+  // prom-client children per label set: the label hashing is measurable on the hot path
+  private readonly counters = new LabelledChildren((model, version, code) => this.o.metrics.requests.labels({ model, version, code }));
+  private readonly timers = new LabelledChildren((model, version) => this.o.metrics.latency.labels({ model, version }));
 
   private count(model: string, version: string, code: number): void {
-    const last = this.lastCount;
-    if (last && last.model === model && last.version === version && last.code === code) return last.c.inc();
-    const key = `${model}\u0000${version}\u0000${code}`;
-    let c = this.counters.get(key);
-    if (!c) this.counters.set(key, (c = this.o.metrics.requests.labels({ model, version, code: String(code) })));
-    this.lastCount = { model, version, code, c };
-    c.inc();
-  }
-
-  private timer(model: string, version: string): { observe: (v: number) => void } {
-    const last = this.lastTimer;
-    if (last && last.model === model && last.version === version) return last.t;
-    const key = `${model}\u0000${version}`;
-    let t = this.timers.get(key);
-    if (!t) this.timers.set(key, (t = this.o.metrics.latency.labels({ model, version })));
-    this.lastTimer = { model, version, t };
-    return t;
+    this.counters.get(model, version, String(code)).inc();
   }
 
   private logPredictions(rt: ModelRuntime, role: Role, id: string, rows: Row[], p: Prediction): void {

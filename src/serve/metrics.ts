@@ -35,3 +35,25 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): ServeMet
     logDropped: new Counter({ name: 'slipway_prediction_log_dropped_total', help: 'Prediction-log records dropped because the writer fell behind', labelNames: ['model'], registers }),
   };
 }
+
+/**
+ * prom-client children of one metric by the values of its labels, each made once: a child re-hashes its
+ * labels on every call, and making one per request would too. The last set is checked first, without
+ * building a key: consecutive requests nearly always share it. Up to three label values.
+ */
+export class LabelledChildren<T> {
+  private readonly byKey = new Map<string, T>();
+  private last: { a: string; b: string; c: string; child: T } | null = null;
+
+  constructor(private readonly make: (a: string, b: string, c: string) => T) {}
+
+  get(a: string, b: string, c = ''): T {
+    const last = this.last;
+    if (last && last.a === a && last.b === b && last.c === c) return last.child;
+    const key = `${a}\u0000${b}\u0000${c}`;
+    let child = this.byKey.get(key);
+    if (!child) this.byKey.set(key, (child = this.make(a, b, c)));
+    this.last = { a, b, c, child };
+    return child;
+  }
+}

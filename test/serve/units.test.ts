@@ -14,6 +14,7 @@ import { ShadowQueue } from '../../src/serve/shadow.js';
 import { encodeOutputs, encodeOutputsJson } from '../../src/serve/oip-encode.js';
 import { computeStatus, type ModelRecord } from '../../src/serve/status.js';
 import { inferenceOnThread } from '../../src/serve/runtime.js';
+import { LabelledChildren } from '../../src/serve/metrics.js';
 import { tempDir } from '../support/tmp.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -210,5 +211,23 @@ describe('where inference runs (--inference)', () => {
     expect(inferenceOnThread(undefined, 16)).toBe(true);
     expect(inferenceOnThread('thread', 1)).toBe(true);
     expect(inferenceOnThread('inline', 64)).toBe(false);
+  });
+});
+
+describe('LabelledChildren (metrics children per label set)', () => {
+  it('makes each label set once and returns it again, whether or not it was the last one used', () => {
+    const made: string[] = [];
+    const children = new LabelledChildren((a, b, c) => {
+      made.push(`${a}/${b}/${c}`);
+      return { key: `${a}/${b}/${c}` };
+    });
+    const x = children.get('m', '1.0.0', '200');
+    expect(children.get('m', '1.0.0', '200')).toBe(x);
+    const y = children.get('m', '1.0.0', '400');
+    const z = children.get('m', '1.1.0');
+    expect(children.get('m', '1.0.0', '200')).toBe(x);
+    expect(children.get('m', '1.0.0', '400')).toBe(y);
+    expect(children.get('m', '1.1.0', '')).toBe(z);
+    expect(made).toEqual(['m/1.0.0/200', 'm/1.0.0/400', 'm/1.1.0/']);
   });
 });
