@@ -26,7 +26,7 @@ export interface ModelPackage {
 export const packageSchema = JSON.parse(await readFile(join(SCHEMA_DIR, 'package.schema.json'), 'utf8')) as object;
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-const validateLarge = ajv.compile(packageSchema);
+const validateCard = ajv.compile(packageSchema);
 
 /** Reads and validates a package directory: slipway.json against schemas/package.schema.json, and model.onnx present. */
 export async function readPackage(dir: string): Promise<ModelPackage> {
@@ -42,12 +42,13 @@ export async function readPackage(dir: string): Promise<ModelPackage> {
   // against ~80 ms through the YAML parser, which blocked serving while a new version loaded); only a card
   // that fails goes through the YAML parser, whose errors come back with line and column (JSON is YAML)
   let quick: unknown;
+  let jsonError: Error | undefined;
   try {
     quick = JSON.parse(text);
-  } catch {
-    quick = undefined;
+  } catch (e) {
+    jsonError = e as Error;
   }
-  if (quick !== undefined && validateLarge(quick)) {
+  if (!jsonError && validateCard(quick)) {
     card = quick;
   } else if (Buffer.byteLength(text) <= MAX_CONFIG_BYTES) {
     const parsed = parseYamlText(text, displayPath(cardFile));
@@ -55,14 +56,8 @@ export async function readPackage(dir: string): Promise<ModelPackage> {
     if (issues.length) throw new ConfigError(issues);
     card = parsed.value;
   } else {
-    if (quick === undefined) {
-      try {
-        JSON.parse(text);
-      } catch (e) {
-        throw new InputError(`${cardFile}: invalid JSON: ${(e as Error).message}`);
-      }
-    }
-    throw new ConfigError((validateLarge.errors ?? []).map((e) => ({ file: cardFile, path: e.instancePath, message: e.message ?? 'invalid' })));
+    if (jsonError) throw new InputError(`${cardFile}: invalid JSON: ${jsonError.message}`);
+    throw new ConfigError((validateCard.errors ?? []).map((e) => ({ file: cardFile, path: e.instancePath, message: e.message ?? 'invalid' })));
   }
   return { dir: abs, card: card as ModelCard, modelPath, synthesized: (card as ModelCard).synthesized === true };
 }
