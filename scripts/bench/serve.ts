@@ -11,9 +11,9 @@
  * Rounds interleave the three; ratios are medians. Prints the throughput ratio (target ≥ 0.70), the server
  * CPU per request (from /proc, all threads), p99 at half of each one's own peak, open loop (target ≤ 5 ms
  * for serve; bare's shows the harness's floor; counted from when the generator issues each request, and
- * also from its ideal send time, which adds the generator's own timer lateness), and failed requests across 20 swaps + 1 rollback (git
- * revert) under constant load, each swap pushed to the remote and applied by POST /-/reconcile?wait=1
- * (target 0).
+ * also from its ideal send time, which adds the generator's own timer lateness), and failed requests
+ * across 20 swaps + 1 rollback (git revert) under constant load, each swap pushed to the remote and
+ * applied by POST /-/reconcile?wait=1 (target 0).
  *
  * Usage: npx tsx scripts/bench/serve.ts [--seconds 5] [--rounds 3] [--concurrency 32] [--swaps 20] [--generator auto|wrk|node] [--no-build]
  */
@@ -37,8 +37,8 @@ const CONCURRENCY = Number(values.concurrency);
 const SWAPS = Number(values.swaps);
 const CLK_TCK = 100;
 if (!['auto', 'wrk', 'node'].includes(values.generator!)) throw new Error(`--generator: expected auto, wrk or node, got ${values.generator}`);
-const WRK = values.generator === 'wrk' || (values.generator === 'auto' && wrkAvailable());
-if (values.generator === 'wrk' && !wrkAvailable()) throw new Error('--generator wrk: wrk is not installed (apt-get install wrk / brew install wrk)');
+const WRK = values.generator !== 'node' && wrkAvailable();
+if (values.generator === 'wrk' && !WRK) throw new Error('--generator wrk: wrk is not installed (apt-get install wrk / brew install wrk)');
 
 function startLoad(job: LoadJob): { child: ChildProcess; result: Promise<LoadResult> } {
   const child = fork(join(here, 'serve-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
