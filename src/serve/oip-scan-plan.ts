@@ -3,7 +3,7 @@
  * and the datatypes, as bytes, and per decoding context the columns it accepts (by their UTF-8 bytes),
  * which are features, which are nullable, and which datatypes each one's contract type accepts.
  */
-import { columnInfo, DATATYPES, nameSets, type DecodeContext } from './oip-decode.js';
+import { columnInfo, DATATYPES, nameSets, type DecodeContext } from './oip-columns.js';
 
 const ascii8 = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 export const K_ID = ascii8('id');

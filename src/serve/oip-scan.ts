@@ -14,7 +14,8 @@
  * which IEEE division rounds correctly (Clinger's fast path), so it equals JSON.parse's value; anything
  * longer or with an exponent goes through Number(), the same correctly rounded conversion.
  */
-import { DATATYPES, valuesFit, type DecodeContext, type DecodedRequest, type Row, type Scalar } from './oip-decode.js';
+import { DATATYPES, valuesFit, type DecodeContext } from './oip-columns.js';
+import type { DecodedRequest, Row, Scalar } from './oip-decode.js';
 import { DATATYPE_BYTES, K_DATA, K_DATATYPE, K_ID, K_INPUTS, K_NAME, K_SHAPE, planFor, type ColumnPlan, type NameEntry } from './oip-scan-plan.js';
 
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];

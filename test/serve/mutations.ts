@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Prng } from '../../src/evaluate/prng.js';
-import { decodeFull, type DecodeContext } from '../../src/serve/oip-decode.js';
+import type { DecodeContext } from '../../src/serve/oip-columns.js';
+import { decodeFull } from '../../src/serve/oip-decode.js';
 import type { RowSchema } from '../../src/spec/types.js';
 
 export const contract = JSON.parse(readFileSync('models/credit-risk/schema.json', 'utf8')) as RowSchema;
