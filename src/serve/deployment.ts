@@ -8,6 +8,7 @@ import type { Task, RowSchema } from '../spec/types.js';
 import type { SensitivePolicy } from './log-writer.js';
 import type { Prediction } from './oip-encode.js';
 import type { Row } from './oip-decode.js';
+import type { BodyAnswer } from './inference-thread.js';
 
 export type Role = 'primary' | 'canary' | 'shadow';
 
@@ -33,6 +34,11 @@ export interface ModelRuntime {
   inputs: { name: string; datatype: string; shape: number[] }[];
   provider: string;
   predict(rows: Row[]): Promise<Prediction>;
+  /**
+   * With inference on a worker thread: the whole common request from its bytes (decode, score, encode the
+   * outputs) off the event loop; null when the body needs the general decoder (then predict the rows).
+   */
+  answer?(body: Buffer): Promise<BodyAnswer | null>;
   close(): Promise<void>;
 }
 

@@ -282,16 +282,32 @@ export class InferenceServer {
         if (e instanceof BadRequest) throw e;
         throw new BadRequest(`could not read the request body: ${(e as Error).message}`);
       }
-      // the hot path: the common request form decoded straight from its bytes (oip-scan.ts), for the runtime that
-      // answers unless the body's id routes it to a canary; anything else goes through JSON.parse + decodeRequest
       const slot = this.o.reconciler.slots.get(model);
-      const guess = slot ? (version === undefined ? slot.primary : pickDeployment(slot, undefined, version)?.deployed) : undefined;
+      const headerId = req.headers['x-request-id'];
+      const fallbackId = typeof headerId === 'string' && headerId ? headerId : undefined;
+      // who answers, when the body's id cannot change it (a version in the URL, or no canary)
+      const direct = slot ? (version !== undefined ? pickDeployment(slot, undefined, version) : slot.canary ? null : { deployed: slot.primary, role: 'primary' as Role }) : null;
+      // logging a request needs its rows here: decided up front, once per request
+      const sampledBy = direct ? this.sample(direct.deployed.rt) : false;
+      const shadowed = slot?.shadow !== undefined && version === undefined;
+      // the hottest path: with inference on a worker thread, the whole common request is decoded, scored and encoded there
+      if (direct && direct.deployed.rt.answer && !sampledBy && !shadowed) {
+        held = direct.deployed;
+        held.acquire();
+        labelVersion = held.rt.version;
+        const answered = await held.rt.answer!(raw);
+        if (answered) return this.answer(res, model, held.rt.version, answered.id ?? fallbackId ?? this.newId(), direct.role, answered.outputs);
+        held.release();
+        held = null;
+      }
+      // on the event loop: the common request form decoded straight from its bytes (oip-scan.ts) for the runtime that
+      // answers unless the body's id routes it to a canary; anything else goes through JSON.parse + decodeRequest
+      const guess = slot ? (version === undefined ? slot.primary : direct?.deployed) : undefined;
       const scanned = guess ? scanRequest(raw, this.decodeContext(guess.rt)) : undefined;
       let body: unknown;
       if (!scanned) body = parseBody(raw);
       const bodyId = scanned ? scanned.id : typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : undefined;
-      const headerId = req.headers['x-request-id'];
-      const givenId = bodyId ?? (typeof headerId === 'string' && headerId ? headerId : undefined);
+      const givenId = bodyId ?? fallbackId;
       const found = this.lookup(res, model, version, givenId);
       if (!found) {
         code = res.statusCode;
@@ -304,13 +320,10 @@ export class InferenceServer {
       const decoded = scanned && found.deployed === guess ? scanned : decodeRequest(body ?? parseBody(raw), this.decodeContext(rt));
       checkRequestedOutputs(decoded.outputs, rt.task);
       const prediction = await rt.predict(decoded.rows);
-      const id = givenId ?? `${this.idPrefix}-${(++this.idSeq).toString(36)}`;
-      // the answer is built as text directly (same bytes as JSON.stringify of the response object): hot path
-      const text = `{"model_name":${JSON.stringify(model)},"model_version":${JSON.stringify(rt.version)},"id":${JSON.stringify(id)},"parameters":{"role":"${found.role}"},"outputs":${encodeOutputsJson(prediction, rt.task, rt.threshold, decoded.outputs)}}`;
-      res.writeHead(200, this.closing ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': id, connection: 'close' } : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': id });
-      res.end(text);
+      const id = givenId ?? this.newId();
+      this.answer(res, model, rt.version, id, found.role, encodeOutputsJson(prediction, rt.task, rt.threshold, decoded.outputs));
       // after the answer: prediction log and shadow
-      const sampled = this.o.logs !== undefined && rt.logSampleRate > 0 && (rt.logSampleRate >= 1 || this.random() < rt.logSampleRate);
+      const sampled = found.deployed === direct?.deployed ? sampledBy : this.sample(rt);
       if (sampled) this.logPredictions(rt, found.role, id, decoded.rows, prediction);
       const shadow = found.role !== 'shadow' && version === undefined ? found.slot.shadow : undefined;
       if (shadow) this.enqueueShadow(shadow, id, decoded.rows, sampled);
@@ -337,6 +350,23 @@ export class InferenceServer {
         for (const f of w) f();
       }
     }
+  }
+
+  private newId(): string {
+    return `${this.idPrefix}-${(++this.idSeq).toString(36)}`;
+  }
+
+  /** Whether this request's predictions go to the log (the runtime's sample rate). */
+  private sample(rt: ModelRuntime): boolean {
+    return this.o.logs !== undefined && rt.logSampleRate > 0 && (rt.logSampleRate >= 1 || this.random() < rt.logSampleRate);
+  }
+
+  /** A 200 with the answer built as text directly (the same bytes as JSON.stringify of the response object): hot path. */
+  private answer(res: ServerResponse, model: string, version: string, id: string, role: Role, outputs: string): void {
+    const text = `{"model_name":${JSON.stringify(model)},"model_version":${JSON.stringify(version)},"id":${JSON.stringify(id)},"parameters":{"role":"${role}"},"outputs":${outputs}}`;
+    const length = Buffer.byteLength(text);
+    res.writeHead(200, this.closing ? { 'content-type': 'application/json', 'content-length': length, 'x-request-id': id, connection: 'close' } : { 'content-type': 'application/json', 'content-length': length, 'x-request-id': id });
+    res.end(text);
   }
 
   private contexts = new WeakMap<ModelRuntime, DecodeContext>();

@@ -7,8 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors.js';
 import { batchFromRows, columnKind } from '../model/features.js';
-import { openSession, type ProviderChoice } from '../model/session.js';
-import { openWorkerSession } from '../model/worker-session.js';
+import { openSession, type ProviderChoice, type SessionOptions } from '../model/session.js';
 import type { ModelCard } from '../package/card.js';
 import { readPackage } from '../package/read.js';
 import type { RowSchema } from '../spec/types.js';
@@ -18,6 +17,8 @@ import { readModelSettings } from './model-settings.js';
 import type { Row } from './oip-decode.js';
 import type { VersionLoader } from './reconciler.js';
 import { Batcher, DEFAULT_MAX_BATCH_ROWS } from './batcher.js';
+import { InferenceThread, type BodyAnswer } from './inference-thread.js';
+import type { Prediction } from './oip-encode.js';
 
 const TENSOR_TO_JSON: Record<string, string> = { float32: 'number', float64: 'number', int64: 'integer', int32: 'integer', bool: 'boolean', string: 'string' };
 
@@ -96,12 +97,17 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     const features = card.signature.features;
     // the contract at the served commit, unless it no longer describes this version's features (model.yaml moved on)
     const contract = settings.contract && features.every((f) => f in settings.contract!.properties) ? settings.contract : contractFromCard(card);
-    const open = inferenceOnThread(o.inference) ? openWorkerSession : openSession;
-    const session = await open(pkg.modelPath, { provider: o.provider, features, contract, task: card.task, notice: o.notice, threads: o.threads });
+    const extra = [...card.sensitive, ...(settings.id ? [settings.id] : [])].filter((c) => c in contract.properties && !features.includes(c));
+    const maxBatchRows = o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS;
+    const threshold = card.threshold ?? 0.5;
+    const options = { provider: o.provider, features, contract, task: card.task, threads: o.threads };
+    const scorer = inferenceOnThread(o.inference)
+      ? threadScorer(await InferenceThread.open({ path: pkg.modelPath, options, decode: { features, extra, contract }, threshold, task: card.task, maxBatchRows }, o.notice))
+      : await inlineScorer(pkg.modelPath, { ...options, notice: o.notice }, maxBatchRows);
     try {
       const rows = smokeRows(card, contract, features);
-      for (let i = 0; i < (o.warmups ?? 3); i++) await session.predict(batchFromRows(rows.slice(0, 1), features, contract));
-      const p = await session.predict(batchFromRows(rows, features, contract));
+      for (let i = 0; i < (o.warmups ?? 3); i++) await scorer.predict(rows.slice(0, 1));
+      const p = await scorer.predict(rows);
       const classes = card.task === 'multiclass-classification' ? (card.classes?.length ?? 0) : 0;
       if (p.values.length !== rows.length * p.width) throw new InputError(`${where}: smoke test gave ${p.values.length} values for ${rows.length} rows`);
       if (classes && p.width !== classes) throw new InputError(`${where}: smoke test gave ${p.width} probabilities per row; the card lists ${classes} classes`);
@@ -110,14 +116,10 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
         if (card.task !== 'regression' && (v < -1e-6 || v > 1 + 1e-6)) throw new InputError(`${where}: smoke test gave ${v}, not a probability`);
       }
     } catch (e) {
-      await session.close();
+      await scorer.close();
       throw e;
     }
-    const extra = [...card.sensitive, ...(settings.id ? [settings.id] : [])].filter((c) => c in contract.properties && !features.includes(c));
     const datatype = (f: string) => ({ string: 'BYTES', boolean: 'BOOL', integer: 'INT64', number: 'FP64' })[columnKind(contract.properties[f])];
-    const score = (rows: Row[]) => session.predict(batchFromRows(rows, features, contract));
-    const maxBatch = o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS;
-    const batcher = maxBatch > 1 ? new Batcher(score, maxBatch) : { predict: score };
     const rt: ModelRuntime = {
       model,
       version: pin.version,
@@ -127,15 +129,36 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
       extra,
       sensitive: card.sensitive,
       contract,
-      threshold: card.threshold ?? 0.5,
+      threshold,
       classes: card.task === 'multiclass-classification' ? (card.classes?.length ?? 0) : 0,
       logSampleRate: settings.logSampleRate,
       logSensitive: settings.logSensitive,
       inputs: features.map((f) => ({ name: f, datatype: datatype(f), shape: [-1, 1] })),
-      provider: session.provider,
-      predict: (rows) => batcher.predict(rows),
-      close: () => session.close(),
+      provider: scorer.provider,
+      predict: scorer.predict,
+      answer: scorer.answer,
+      close: scorer.close,
     };
     return rt;
   };
+}
+
+interface Scorer {
+  provider: string;
+  predict(rows: Row[]): Promise<Prediction>;
+  answer?(body: Buffer): Promise<BodyAnswer | null>;
+  close(): Promise<void>;
+}
+
+/** ONNX Runtime on the event loop, behind the dynamic batcher. */
+async function inlineScorer(path: string, options: SessionOptions, maxBatchRows: number): Promise<Scorer> {
+  const session = await openSession(path, options);
+  const score = (rows: Row[]) => session.predict(batchFromRows(rows, options.features, options.contract));
+  const batcher = maxBatchRows > 1 ? new Batcher(score, maxBatchRows) : { predict: score };
+  return { provider: session.provider, predict: (rows) => batcher.predict(rows), close: () => session.close() };
+}
+
+/** ONNX Runtime, batching and the common request's decode and encode on a worker thread (inference-thread.ts). */
+function threadScorer(thread: InferenceThread): Scorer {
+  return { provider: thread.provider, predict: (rows) => thread.predict(rows), answer: (body) => thread.answer(body), close: () => thread.close() };
 }

@@ -1,0 +1,76 @@
+/**
+ * The worker-thread side of an InferenceThread (inference-thread.ts): one loaded model version's ONNX
+ * Runtime session, its dynamic batcher, and the hot path of an inference request from the body's bytes
+ * to the answer's `outputs` (oip-scan.ts decode, one batched run, oip-encode.ts), so that the serving
+ * event loop keeps only HTTP. Each message is one turn of the event loop's requests:
+ *  in:  { seq, buf, offs, rows } (request bodies concatenated in `buf` at `offs`; row sets decoded on the
+ *       event loop) | { close: true }
+ *  out: { ready, signature, provider } | { notice } | { openError, kind } |
+ *       { seq, ids, outputs, values, widths, errors } (per body: its id and `outputs` JSON, or '' when the
+ *       scanner declined it; per row set: its predictions; errors as [index, message, kind], bodies first)
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { batchFromRows } from '../model/features.js';
+import { openSession, type ModelSession } from '../model/session.js';
+import { Batcher } from './batcher.js';
+import { scanRequest } from './oip-scan.js';
+import { encodeOutputsJson, type Prediction } from './oip-encode.js';
+import type { Row } from './oip-decode.js';
+import type { ThreadInit, TurnIn, TurnOut } from './inference-thread.js';
+
+const port = parentPort!;
+const init = workerData as ThreadInit;
+const kindOf = (e: unknown) => (e instanceof Error ? e.name : 'Error');
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+let session: ModelSession;
+try {
+  session = await openSession(init.path, { ...init.options, notice: (notice) => port.postMessage({ notice }) });
+} catch (e) {
+  port.postMessage({ openError: messageOf(e), kind: kindOf(e) });
+  port.close();
+  process.exit(0);
+}
+const { features, contract } = init.options;
+const ctx = init.decode;
+const score = (rows: Row[]) => session.predict(batchFromRows(rows, features, contract));
+const batcher = init.maxBatchRows > 1 ? new Batcher(score, init.maxBatchRows) : { predict: score };
+port.postMessage({ ready: true, signature: session.signature, provider: session.provider });
+
+async function turn(m: TurnIn): Promise<TurnOut> {
+  const nBodies = m.offs.length - 1;
+  const ids: (string | null)[] = new Array(nBodies).fill(null);
+  const outputs: string[] = new Array(nBodies).fill('');
+  const preds: (Prediction | null)[] = new Array(m.rows.length).fill(null);
+  const errors: [number, string, string][] = [];
+  const work: Promise<void>[] = [];
+  const fail = (i: number) => (e: unknown) => void errors.push([i, messageOf(e), kindOf(e)]);
+  for (let i = 0; i < nBodies; i++) {
+    const decoded = scanRequest(Buffer.from(m.buf, m.offs[i], m.offs[i + 1] - m.offs[i]), ctx);
+    if (!decoded) continue;
+    ids[i] = decoded.id ?? null;
+    work.push(batcher.predict(decoded.rows).then((p) => void (outputs[i] = encodeOutputsJson(p, init.task, init.threshold)), fail(i)));
+  }
+  m.rows.forEach((rows, j) => work.push(batcher.predict(rows).then((p) => void (preds[j] = p), fail(nBodies + j))));
+  await Promise.all(work);
+  // the row sets' predictions go back in one array: one transfer instead of one clone each
+  let total = 0;
+  for (const p of preds) total += p ? p.values.length : 0;
+  const values = new Float64Array(total);
+  const widths = preds.map((p) => (p ? p.width : 0));
+  let at = 0;
+  for (const p of preds) {
+    if (!p) continue;
+    values.set(p.values, at);
+    at += p.values.length;
+  }
+  return { seq: m.seq, ids, outputs, values, widths, errors };
+}
+
+port.on('message', (m: TurnIn | { close: true }) => {
+  if ('close' in m) {
+    void session.close().finally(() => process.exit(0));
+    return;
+  }
+  void turn(m).then((out) => port.postMessage(out, [out.values.buffer as ArrayBuffer]));
+});

@@ -1,0 +1,90 @@
+/**
+ * `--inference thread` (the common request decoded, scored and encoded on a worker thread) against
+ * `--inference inline` (everything on the event loop), two real servers on one GitOps repo: the same
+ * status and the same bytes for every request — the scanner's form and the general one, many at once,
+ * versioned URLs, request ids from the body and the header, every malformed request, and canary routing by id.
+ */
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe, type RunningServer } from '../../src/serve/serve.js';
+import { applicant, call, jsonRowsRequest, tensorRequest, type Reply } from './client.js';
+import { buildWorld, ENV, type World } from './fixtures.js';
+
+let w: World;
+const servers: Record<'inline' | 'thread', RunningServer> = {} as never;
+
+beforeAll(async () => {
+  w = await buildWorld({ l2s: [1, 300] });
+  w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'promote 1.0.0');
+  for (const inference of ['inline', 'thread'] as const) {
+    servers[inference] = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, inference, log: () => {} });
+  }
+});
+
+afterAll(async () => {
+  for (const s of Object.values(servers)) await s.stop(5000);
+  if (w) rmSync(w.root, { recursive: true, force: true });
+});
+
+/** What a client sees, with a generated id replaced (each server makes its own): the id must still be echoed in x-request-id. */
+function seen(r: Reply): { status: number; body: unknown } {
+  const body = r.body as { id?: string };
+  if (r.status === 200) expect(r.headers['x-request-id']).toBe(body.id);
+  return { status: r.status, body: r.status === 200 && /^[0-9a-f]{8}-/.test(body.id ?? '') ? { ...body, id: '<generated>' } : body };
+}
+
+async function both(body: unknown, path = '/v2/models/credit-risk/infer', headers: Record<string, string> = {}) {
+  const [a, b] = await Promise.all([call(servers.inline.url, 'POST', path, body, headers), call(servers.thread.url, 'POST', path, body, headers)]);
+  return { inline: seen(a), thread: seen(b) };
+}
+
+describe('serve --inference thread answers exactly as --inference inline', () => {
+  it('for the common form, the general form, versioned URLs and ids from the body or the header, many at once', async () => {
+    const requests: [unknown, string?, Record<string, string>?][] = [];
+    for (let k = 0; k < 40; k++) {
+      const rows = Array.from({ length: 1 + (k % 5) }, (_, i) => applicant(k + i));
+      requests.push([tensorRequest(rows, k % 3 ? `req-${k}` : undefined), k % 4 ? undefined : '/v2/models/credit-risk/versions/1.0.0/infer', k % 3 === 0 && k % 2 ? { 'x-request-id': `hdr-${k}` } : {}]);
+    }
+    requests.push([jsonRowsRequest([applicant(3), applicant(4)], 'rows-1')]);
+    requests.push([{ ...tensorRequest([applicant(5)], 'only-label'), outputs: [{ name: 'label' }] }]);
+    requests.push([{ ...tensorRequest([applicant(6)], 'with-params'), parameters: { note: 'x' } }]);
+    const got = await Promise.all(requests.map(([body, path, headers]) => both(body, path, headers)));
+    for (const g of got) {
+      expect(g.inline.status).toBe(200);
+      expect(g.thread).toEqual(g.inline);
+    }
+  });
+
+  it('for malformed requests: the same status and the same precise message', async () => {
+    const bad: unknown[] = [
+      '{"inputs": [',
+      '',
+      { id: 3, inputs: [] },
+      {},
+      { inputs: [{ name: 'income', shape: [2], datatype: 'FP64', data: [1] }] },
+      { inputs: [{ name: 'income', shape: [1], datatype: 'FLOAT', data: [1] }] },
+      { inputs: [{ name: 'region', shape: [1], datatype: 'FP32', data: [1] }] },
+      { inputs: [{ name: 'credit_lines', shape: [1], datatype: 'INT8', data: [300] }] },
+      { inputs: [{ name: 'income', shape: [1], datatype: 'FP64', data: [1] }] },
+      { ...tensorRequest([applicant(0)]), outputs: [{ name: 'logits' }] },
+      { ...tensorRequest([applicant(0)]), id: 'dup', inputs: [...(tensorRequest([applicant(0)]).inputs as unknown[]), { name: 'income', shape: [1], datatype: 'FP64', data: [1] }] },
+    ];
+    for (const body of bad) {
+      const g = await both(body);
+      expect(g.inline.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(g.thread).toEqual(g.inline);
+    }
+    const v = await both(tensorRequest([applicant(0)]), '/v2/models/credit-risk/versions/7.0.0/infer');
+    expect(v.inline.status).toBe(404);
+    expect(v.thread).toEqual(v.inline);
+  });
+
+  it('with a canary: the same version answers the same id (routing by id stays on the event loop)', async () => {
+    w.pin({ 'credit-risk': { pkg: w.packages[0], canary: { pkg: w.packages[1], weight: 40 } } }, 'canary 1.1.0 at 40%');
+    for (const s of Object.values(servers)) expect(((await call(s.url, 'POST', '/-/reconcile?wait=true')).body as { sync: { status: string } }).sync.status).toBe('Synced');
+    const got = await Promise.all(Array.from({ length: 30 }, (_, i) => both(tensorRequest([applicant(i)], `user-${i}`))));
+    const versions = new Set(got.map((g) => (g.inline.body as { model_version: string }).model_version));
+    expect(versions).toEqual(new Set(['1.0.0', '1.1.0']));
+    for (const g of got) expect(g.thread).toEqual(g.inline);
+  });
+});
