@@ -4,6 +4,12 @@
  * which are features, which are nullable, and which datatypes each one's contract type accepts.
  */
 import { columnInfo, DATATYPES, nameSets, type DecodeContext } from './oip-columns.js';
+import type { Row, Scalar } from './oip-decode.js';
+import type { Layout } from './oip-scan-layout.js';
+
+/** A failed scan: the caller falls back to JSON.parse + decodeRequest. */
+export const DECLINE = Symbol('decline');
+export type Declined = typeof DECLINE;
 
 const ascii8 = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 export const K_ID = ascii8('id');
@@ -30,6 +36,8 @@ export interface ColumnPlan extends NameEntry {
 export interface Plan {
   columns: ColumnPlan[];
   features: number;
+  /** the request layout last accepted in this context (oip-scan-layout.ts) */
+  layout?: Layout;
 }
 
 const plans = new WeakMap<DecodeContext, Plan>();
@@ -49,3 +57,14 @@ export function planFor(ctx: DecodeContext): Plan {
 }
 
 export const DATATYPE_BYTES: NameEntry[] = DATATYPES.map((name) => ({ name, bytes: ascii8(name) }));
+
+/** Rows from the scanned inputs: input c's values are values[starts[c]] … values[starts[c] + n - 1]. */
+export function rowsOf(columns: readonly NameEntry[], starts: readonly number[], values: readonly Scalar[], n: number): Row[] {
+  const rows: Row[] = new Array(n);
+  for (let r = 0; r < n; r++) {
+    const row: Row = {};
+    for (let c = 0; c < columns.length; c++) row[columns[c].name] = values[starts[c] + r];
+    rows[r] = row;
+  }
+  return rows;
+}

@@ -15,8 +15,9 @@
  * longer or with an exponent goes through Number(), the same correctly rounded conversion.
  */
 import { DATATYPES, valuesFit, type DecodeContext } from './oip-columns.js';
-import type { DecodedRequest, Row, Scalar } from './oip-decode.js';
-import { DATATYPE_BYTES, K_DATA, K_DATATYPE, K_ID, K_INPUTS, K_NAME, K_SHAPE, planFor, type ColumnPlan, type NameEntry } from './oip-scan-plan.js';
+import type { DecodedRequest, Scalar } from './oip-decode.js';
+import { DATATYPE_BYTES, DECLINE, K_DATA, K_DATATYPE, K_ID, K_INPUTS, K_NAME, K_SHAPE, planFor, rowsOf, type ColumnPlan, type Declined, type NameEntry } from './oip-scan-plan.js';
+import { Layout, MAX_LAYOUT_BYTES } from './oip-scan-layout.js';
 
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 const enum Ch {
@@ -42,10 +43,6 @@ const enum Ch {
   CloseBrace = 125,
 }
 
-/** A failed scan: the caller falls back to JSON.parse + decodeRequest. */
-const DECLINE = Symbol('decline');
-type Declined = typeof DECLINE;
-
 /** Node's Buffer#latin1Slice / #utf8Slice (what toString(enc, start, end) calls after checking its arguments). */
 interface SliceBuffer extends Buffer {
   latin1Slice(start: number, end: number): string;
@@ -54,8 +51,8 @@ interface SliceBuffer extends Buffer {
 
 /** One scan over one body (fields, not module variables: V8 keeps them in registers and inline caches). */
 class Scanner {
-  private pos = 0;
-  private readonly end: number;
+  pos = 0;
+  readonly end: number;
   private ascii = true;
   private keyStart = 0;
   private keyLen = 0;
@@ -64,9 +61,13 @@ class Scanner {
   private readonly columns: ColumnPlan[] = [];
   private readonly starts: number[] = [];
   private readonly values: Scalar[] = [];
+  private readonly datatypes: number[] = [];
+  /** where each value and the id lie in the body: what a Layout is learned from */
+  private readonly spans: number[] = [];
+  private idSpan: [number, number] | null = null;
   private rows = 0;
 
-  constructor(private readonly buf: SliceBuffer) {
+  constructor(readonly buf: SliceBuffer) {
     this.end = buf.length;
   }
 
@@ -262,9 +263,11 @@ class Scanner {
     }
     for (;;) {
       this.skipWs();
+      const at = this.pos;
       const v = this.readScalar();
       if (v === DECLINE) return -1;
       this.values.push(v);
+      this.spans.push(at, this.pos);
       const m = this.more(Ch.CloseBracket);
       if (m === DECLINE) return -1;
       if (!m) return this.values.length - before;
@@ -316,6 +319,7 @@ class Scanner {
     if (!valuesFit(this.values, start, start + rows, DATATYPES[dt], column.nullable)) return false;
     this.columns.push(column);
     this.starts.push(start);
+    this.datatypes.push(dt);
     return true;
   }
 
@@ -330,9 +334,11 @@ class Scanner {
       this.skipWs();
       if (this.keyIs(K_ID)) {
         if (id !== undefined || this.buf[this.pos] !== Ch.Quote) return undefined;
+        const at = this.pos;
         const s = this.readString();
         if (s === DECLINE) return undefined;
         id = s;
+        this.idSpan = [at, this.pos];
       } else if (this.keyIs(K_INPUTS)) {
         if (sawInputs || this.buf[this.pos++] !== Ch.OpenBracket) return undefined;
         sawInputs = true;
@@ -354,14 +360,8 @@ class Scanner {
     let found = 0;
     for (let c = 0; c < columns.length; c++) if (columns[c].feature) found++;
     if (found !== plan.features) return undefined;
-    const n = this.rows;
-    const rows: Row[] = new Array(n);
-    for (let r = 0; r < n; r++) {
-      const row: Row = {};
-      for (let c = 0; c < columns.length; c++) row[columns[c].name] = this.values[this.starts[c] + r];
-      rows[r] = row;
-    }
-    return { id, rows, outputs: undefined };
+    if (this.end <= MAX_LAYOUT_BYTES) plan.layout = Layout.learn(this.buf, this.spans, this.idSpan, columns, this.starts, this.datatypes, this.rows);
+    return { id, rows: rowsOf(columns, this.starts, this.values, this.rows), outputs: undefined };
   }
 }
 
@@ -370,5 +370,10 @@ class Scanner {
  * Pass the same `ctx` object for the same runtime: per-context work is cached on it.
  */
 export function scanRequest(body: Buffer, ctx: DecodeContext): DecodedRequest | undefined {
-  return new Scanner(body as SliceBuffer).scan(ctx);
+  return scanLearnedLayout(body, ctx) ?? new Scanner(body as SliceBuffer).scan(ctx);
+}
+
+/** The shortcut alone: the body read through the layout last accepted in this context (oip-scan-layout.ts), or undefined. */
+export function scanLearnedLayout(body: Buffer, ctx: DecodeContext): DecodedRequest | undefined {
+  return planFor(ctx).layout?.match(new Scanner(body as SliceBuffer));
 }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeRequest } from '../../src/serve/oip-decode.js';
-import { scanRequest } from '../../src/serve/oip-scan.js';
+import { scanLearnedLayout, scanRequest } from '../../src/serve/oip-scan.js';
 import { applicant, jsonRowsRequest, tensorRequest } from './client.js';
 import { ctx, mutate, pick, rng } from './mutations.js';
 
@@ -98,6 +98,65 @@ describe('scanRequest (decoding from the bytes)', () => {
       expect(agree(Buffer.from(text(bad))), bad).toBe(false);
       expect('error' in reference(Buffer.from(text(bad))), bad).toBe(true);
     }
+  });
+
+  it('a learned layout reads every value token as the reference does, and hands every other body to the full scan', () => {
+    // the layout of a two-row request with an id, learned by a full scan
+    const rows = [applicant(0), applicant(1)];
+    const template = tensorRequest(rows, 'req-0') as { id: string; inputs: { data: unknown[] }[] };
+    expect(agree(Buffer.from(JSON.stringify(template)))).toBe(true);
+    // the same layout with other value tokens: each data value and the id replaced by a marker, then by a raw token
+    const marked = structuredClone(template);
+    marked.id = '\u0000ID';
+    let slots = 0;
+    for (const input of marked.inputs) input.data = input.data.map(() => `\u0000V${slots++}`);
+    const shape = JSON.stringify(marked);
+    const tokens = ['0', '-0', '1', '3', '42000', '0.35', '1e3', '-2.5E-3', '1234567890123456789', '0.1000000000000000055511151231257827', '9007199254740993', '1e400', '01', '1.', '-', '"north"', '"south"', '"Zürich"', '"no\\u0074rth"', '""', '"a\tb"', 'true', 'false', 'null', 'nul', '[1]', '{}', '"', ''];
+    const ids = ['"req-1"', '"r\\u00e9q"', '"réq-✓"', '""', '5', 'null'];
+    let viaLayout = 0;
+    let valid = 0;
+    for (let k = 0; k < 3000; k++) {
+      let text = shape.replace('"\\u0000ID"', rng.nextInt(3) ? `"req-${k}"` : pick(ids));
+      // mostly the template's own values with a few replaced: bodies the reference accepts, and near misses
+      for (let i = 0; i < slots; i++) {
+        const own = JSON.stringify(template.inputs.flatMap((input) => input.data)[i]);
+        text = text.replace(`"\\u0000V${i}"`, rng.nextInt(30) ? own : pick(tokens));
+      }
+      const bytes = Buffer.from(text);
+      const want = reference(bytes);
+      const got = scanLearnedLayout(bytes, ctx);
+      if ('error' in want) expect(got, `the reference rejects (${want.error}) but the layout accepted ${text.slice(0, 300)}`).toBeUndefined();
+      else {
+        valid++;
+        if (got) expect(got, text.slice(0, 300)).toStrictEqual(want.ok);
+      }
+      if (got) viaLayout++;
+      expect(agree(bytes)).toBe(got !== undefined || ('ok' in want && scanRequest(bytes, ctx) !== undefined));
+    }
+    expect(valid).toBeGreaterThan(300);
+    // every valid body of the learned layout without escapes is read through it
+    expect(viaLayout).toBeGreaterThan(valid * 0.6);
+    // one byte changed anywhere (literal or value): read exactly as the reference does, or handed on
+    const base = Buffer.from(JSON.stringify(template));
+    let damaged = 0;
+    for (let at = 0; at < base.length; at++) {
+      for (const ch of ' 0"a,]}:9-.') {
+        if (base[at] === ch.charCodeAt(0)) continue;
+        const bytes = Buffer.from(base);
+        bytes[at] = ch.charCodeAt(0);
+        expect(scanLearnedLayout(base, ctx)).toBeDefined(); // the layout is still the template's
+        const want = reference(bytes);
+        const got = scanLearnedLayout(bytes, ctx);
+        if (got) damaged++;
+        if ('error' in want) expect(got, `the reference rejects (${want.error}) but the layout accepted ${bytes.toString()}`).toBeUndefined();
+        else if (got) expect(got, bytes.toString()).toStrictEqual(want.ok);
+      }
+    }
+    expect(damaged).toBeGreaterThan(100); // value digits changed: still this layout
+    // any other layout is not: other spacing, another row count, no id, other keys order
+    const other = [JSON.stringify(template).replace('"inputs":', '"inputs" :'), JSON.stringify(tensorRequest([applicant(0)], 'req-0')), JSON.stringify(tensorRequest(rows)), JSON.stringify({ inputs: template.inputs, id: 'req-0' })];
+    expect(scanLearnedLayout(Buffer.from(JSON.stringify(template)), ctx)).toBeDefined();
+    for (const o of other) expect(scanLearnedLayout(Buffer.from(o), ctx), o.slice(0, 60)).toBeUndefined();
   });
 
   it('byte-level damage: escapes, non-ASCII, invalid UTF-8, control characters, duplicate keys, truncation, trailing bytes', () => {
