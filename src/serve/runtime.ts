@@ -77,10 +77,10 @@ export const INFERENCE_MODES: InferenceMode[] = ['auto', 'thread', 'inline'];
 export const THREAD_MIN_CORES = 4;
 
 /**
- * Whether each loaded version's ONNX Runtime session runs on a worker thread (the event loop keeps reading,
- * decoding and answering requests during a run) or inline on the event loop. `auto`: a thread from
+ * Whether each loaded version runs on a worker thread (inference-thread.ts: the common request is decoded,
+ * scored and encoded there, the event loop keeps HTTP) or inline on the event loop. `auto`: a thread from
  * THREAD_MIN_CORES cores up; below that the thread competes for the same cores as the event loop and the
- * client (on 2 cores: the same throughput, a longer p99, docs/serve.md).
+ * client (on 2 cores: 10–20 % fewer requests per second than inline, docs/serve.md).
  */
 export function inferenceOnThread(mode: InferenceMode = 'auto', cores = availableParallelism()): boolean {
   return mode === 'thread' || (mode === 'auto' && cores >= THREAD_MIN_CORES);
