@@ -26,11 +26,33 @@ afterAll(async () => {
   if (w) rmSync(w.root, { recursive: true, force: true });
 });
 
-/** What a client sees, with a generated id replaced (each server makes its own): the id must still be echoed in x-request-id. */
+/** What a client sees, with a generated id replaced (each server makes its own; it must still be echoed in x-request-id). */
 function seen(r: Reply): { status: number; body: unknown } {
   const body = r.body as { id?: string };
-  if (r.status === 200) expect(r.headers['x-request-id']).toBe(body.id);
-  return { status: r.status, body: r.status === 200 && /^[0-9a-f]{8}-/.test(body.id ?? '') ? { ...body, id: '<generated>' } : body };
+  if (r.status !== 200) return { status: r.status, body };
+  expect(r.headers['x-request-id']).toBe(body.id);
+  return { status: r.status, body: /^[0-9a-f]{8}-/.test(body.id ?? '') ? { ...body, id: '<generated>' } : body };
+}
+
+type Seen = ReturnType<typeof seen>;
+
+/**
+ * The same answer, probabilities within 1e-12 relative: the two modes batch concurrent requests differently,
+ * and ONNX Runtime's matrix kernels round a row differently in different batch sizes (in the last bits:
+ * 5 rows in 4,100 differ, by at most 1e-14 relative, on this model). Everything else byte for byte.
+ */
+function expectSame(thread: Seen, inline: Seen): void {
+  const outs = (s: Seen) => (s.body as { outputs?: { datatype: string; data: number[] }[] }).outputs;
+  const t = outs(thread);
+  const i = outs(inline);
+  if (t && i && t.length === i.length) {
+    for (let k = 0; k < t.length; k++) {
+      if (t[k].datatype !== 'FP64' || t[k].data.length !== i[k].data.length) continue;
+      t[k].data.forEach((x, j) => expect(Math.abs(x - i[k].data[j])).toBeLessThanOrEqual(1e-12 * Math.abs(i[k].data[j])));
+      t[k] = { ...t[k], data: i[k].data };
+    }
+  }
+  expect(thread).toEqual(inline);
 }
 
 async function both(body: unknown, path = '/v2/models/credit-risk/infer', headers: Record<string, string> = {}) {
@@ -51,7 +73,7 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
     const got = await Promise.all(requests.map(([body, path, headers]) => both(body, path, headers)));
     for (const g of got) {
       expect(g.inline.status).toBe(200);
-      expect(g.thread).toEqual(g.inline);
+      expectSame(g.thread, g.inline);
     }
   });
 
@@ -85,6 +107,6 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
     const got = await Promise.all(Array.from({ length: 30 }, (_, i) => both(tensorRequest([applicant(i)], `user-${i}`))));
     const versions = new Set(got.map((g) => (g.inline.body as { model_version: string }).model_version));
     expect(versions).toEqual(new Set(['1.0.0', '1.1.0']));
-    for (const g of got) expect(g.thread).toEqual(g.inline);
+    for (const g of got) expectSame(g.thread, g.inline);
   });
 });
