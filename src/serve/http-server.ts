@@ -5,19 +5,19 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { SlipwayError } from '../errors.js';
 import { pickDeployment, type Deployed, type ModelRuntime, type Role, type Slot } from './deployment.js';
-import { redactRow, type PredictionLogWriter } from './log-writer.js';
+import { predictionRecords, type PredictionLogWriter } from './log-writer.js';
 import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
 import { parseBody, readBody } from './request-body.js';
 import { scanRequest } from './oip-scan.js';
-import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, predictionOf, rowsOf, type Prediction } from './oip-encode.js';
-import type { PredictionLogRecord } from './prediction-log.js';
+import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, type Prediction } from './oip-encode.js';
 import type { Reconciler } from './reconciler.js';
 import { ShadowQueue, DEFAULT_SHADOW_QUEUE } from './shadow.js';
+import { webhookSigned } from './webhook.js';
 
 export const DEFAULT_MAX_INFLIGHT = 256;
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
@@ -179,9 +179,7 @@ export class InferenceServer {
     const secret = this.o.webhookSecret;
     readBody(req, this.maxBody).then(
       (body) => {
-        const given = String(req.headers['x-hub-signature-256'] ?? '');
-        const want = 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
-        if (given.length !== want.length || !timingSafeEqual(Buffer.from(given), Buffer.from(want))) {
+        if (!webhookSigned(secret, body, req.headers['x-hub-signature-256'])) {
           return this.error(res, 401, 'webhook signature missing or wrong: expected X-Hub-Signature-256 with the HMAC of the body (SLIPWAY_WEBHOOK_SECRET)');
         }
         this.startReconcile(res, query);
@@ -387,22 +385,7 @@ export class InferenceServer {
   }
 
   private logPredictions(rt: ModelRuntime, role: Role, id: string, rows: Row[], p: Prediction): void {
-    const ts = new Date().toISOString();
-    const n = rowsOf(p);
-    const records: PredictionLogRecord[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      records[i] = {
-        ts,
-        request_id: n > 1 ? `${id}#${i}` : id,
-        model: rt.model,
-        version: rt.version,
-        digest: rt.digest,
-        role,
-        inputs: redactRow(rows[i], rt.sensitive, rt.logSensitive),
-        prediction: predictionOf(p, i, rt.task),
-      };
-    }
-    this.o.logs!.write(records);
+    this.o.logs!.write(predictionRecords(rt, role, id, rows, p));
   }
 
   private enqueueShadow(shadow: Deployed, id: string, rows: Row[], log: boolean): void {

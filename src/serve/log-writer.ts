@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PredictionLogRecord } from './prediction-log.js';
-import type { Scalar } from './oip-decode.js';
+import type { Row, Scalar } from './oip-decode.js';
+import { predictionOf, rowsOf, type Prediction } from './oip-encode.js';
+import type { ModelRuntime, Role } from './deployment.js';
 
 export type SensitivePolicy = 'keep' | 'hash' | 'drop';
 
@@ -62,6 +64,26 @@ export function redactRow(row: Record<string, Scalar>, sensitive: readonly strin
     else if (policy === 'hash') out[k] = v === null ? null : hashValue(v);
   }
   return out;
+}
+
+/** The log records of one answered request: one per row, `<id>#<i>` when it holds several. */
+export function predictionRecords(rt: Pick<ModelRuntime, 'model' | 'version' | 'digest' | 'task' | 'sensitive' | 'logSensitive'>, role: Role, id: string, rows: Row[], p: Prediction): PredictionLogRecord[] {
+  const ts = new Date().toISOString();
+  const n = rowsOf(p);
+  const records: PredictionLogRecord[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    records[i] = {
+      ts,
+      request_id: n > 1 ? `${id}#${i}` : id,
+      model: rt.model,
+      version: rt.version,
+      digest: rt.digest,
+      role,
+      inputs: redactRow(rows[i], rt.sensitive, rt.logSensitive),
+      prediction: predictionOf(p, i, rt.task),
+    };
+  }
+  return records;
 }
 
 export class PredictionLogWriter {
