@@ -6,6 +6,9 @@
  * beyond the requests already being read). If a combined run fails, each request is retried alone so
  * that one bad request cannot fail its neighbours.
  */
+import { batchFromRows } from '../model/features.js';
+import type { ModelSession } from '../model/session.js';
+import type { RowSchema } from '../spec/types.js';
 import type { Prediction } from './oip-encode.js';
 import type { Row } from './oip-decode.js';
 
@@ -88,4 +91,12 @@ export class Batcher {
       this.running--;
     }
   }
+}
+
+/** A session's predictions for decoded rows, behind a Batcher (scored directly when maxRows is 1): what serving calls per request. */
+export function rowScorer(session: ModelSession, features: string[], contract: RowSchema, maxRows: number): (rows: Row[]) => Promise<Prediction> {
+  const score = (rows: Row[]) => session.predict(batchFromRows(rows, features, contract));
+  if (maxRows <= 1) return score;
+  const batcher = new Batcher(score, maxRows);
+  return (rows) => batcher.predict(rows);
 }

@@ -10,12 +10,10 @@
  *       scanner declined it; per row set: its predictions; errors as [index, message, kind], bodies first)
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { batchFromRows } from '../model/features.js';
 import { openSession, type ModelSession } from '../model/session.js';
-import { Batcher } from './batcher.js';
+import { rowScorer } from './batcher.js';
 import { scanRequest } from './oip-scan.js';
 import { encodeOutputsJson, type Prediction } from './oip-encode.js';
-import type { Row } from './oip-decode.js';
 import type { ThreadInit, TurnIn, TurnOut } from './inference-thread.js';
 
 const port = parentPort!;
@@ -31,10 +29,8 @@ try {
   port.close();
   process.exit(0);
 }
-const { features, contract } = init.options;
 const ctx = init.decode;
-const score = (rows: Row[]) => session.predict(batchFromRows(rows, features, contract));
-const batcher = init.maxBatchRows > 1 ? new Batcher(score, init.maxBatchRows) : { predict: score };
+const predict = rowScorer(session, init.options.features, init.options.contract, init.maxBatchRows);
 port.postMessage({ ready: true, signature: session.signature, provider: session.provider });
 
 async function turn(m: TurnIn): Promise<TurnOut> {
@@ -49,9 +45,9 @@ async function turn(m: TurnIn): Promise<TurnOut> {
     const decoded = scanRequest(Buffer.from(m.buf, m.offs[i], m.offs[i + 1] - m.offs[i]), ctx);
     if (!decoded) continue;
     ids[i] = decoded.id ?? null;
-    work.push(batcher.predict(decoded.rows).then((p) => void (outputs[i] = encodeOutputsJson(p, init.task, init.threshold)), fail(i)));
+    work.push(predict(decoded.rows).then((p) => void (outputs[i] = encodeOutputsJson(p, init.task, init.threshold)), fail(i)));
   }
-  m.rows.forEach((rows, j) => work.push(batcher.predict(rows).then((p) => void (preds[j] = p), fail(nBodies + j))));
+  m.rows.forEach((rows, j) => work.push(predict(rows).then((p) => void (preds[j] = p), fail(nBodies + j))));
   await Promise.all(work);
   // the row sets' predictions go back in one array: one transfer instead of one clone each
   let total = 0;

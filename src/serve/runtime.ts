@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors.js';
-import { batchFromRows, columnKind } from '../model/features.js';
+import { columnKind } from '../model/features.js';
 import { openSession, type ProviderChoice, type SessionOptions } from '../model/session.js';
 import type { ModelCard } from '../package/card.js';
 import { readPackage } from '../package/read.js';
@@ -16,7 +16,7 @@ import type { GitSource } from './git-source.js';
 import { readModelSettings } from './model-settings.js';
 import type { Row } from './oip-decode.js';
 import type { VersionLoader } from './reconciler.js';
-import { Batcher, DEFAULT_MAX_BATCH_ROWS } from './batcher.js';
+import { DEFAULT_MAX_BATCH_ROWS, rowScorer } from './batcher.js';
 import { InferenceThread, type BodyAnswer } from './inference-thread.js';
 import type { Prediction } from './oip-encode.js';
 
@@ -153,9 +153,7 @@ interface Scorer {
 /** ONNX Runtime on the event loop, behind the dynamic batcher. */
 async function inlineScorer(path: string, options: SessionOptions, maxBatchRows: number): Promise<Scorer> {
   const session = await openSession(path, options);
-  const score = (rows: Row[]) => session.predict(batchFromRows(rows, options.features, options.contract));
-  const batcher = maxBatchRows > 1 ? new Batcher(score, maxBatchRows) : { predict: score };
-  return { provider: session.provider, predict: (rows) => batcher.predict(rows), close: () => session.close() };
+  return { provider: session.provider, predict: rowScorer(session, options.features, options.contract, maxBatchRows), close: () => session.close() };
 }
 
 /** ONNX Runtime, batching and the common request's decode and encode on a worker thread (inference-thread.ts). */
