@@ -289,7 +289,8 @@ export class InferenceServer {
       const sampledBy = direct ? this.sample(direct.deployed.rt) : false;
       const shadowed = slot?.shadow !== undefined && version === undefined;
       // the hottest path: with inference on a worker thread, the whole common request is decoded, scored and encoded there
-      if (direct && direct.deployed.rt.answer && !sampledBy && !shadowed) {
+      const onThread = direct !== null && direct.deployed.rt.answer !== undefined && !sampledBy && !shadowed;
+      if (onThread) {
         held = direct.deployed;
         held.acquire();
         labelVersion = held.rt.version;
@@ -298,10 +299,10 @@ export class InferenceServer {
         held.release();
         held = null;
       }
-      // on the event loop: the common request form decoded straight from its bytes (oip-scan.ts) for the runtime that
-      // answers unless the body's id routes it to a canary; anything else goes through JSON.parse + decodeRequest
+      // on the event loop: the common form decoded from its bytes (oip-scan.ts) for the runtime that answers unless the body's
+      // id routes it to a canary (not again after the thread's scanner declined it), else JSON.parse + decodeRequest
       const guess = slot ? (version === undefined ? slot.primary : direct?.deployed) : undefined;
-      const scanned = guess ? scanRequest(raw, this.decodeContext(guess.rt)) : undefined;
+      const scanned = guess && !onThread ? scanRequest(raw, this.decodeContext(guess.rt)) : undefined;
       let body: unknown;
       if (!scanned) body = parseBody(raw);
       const bodyId = scanned ? scanned.id : typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : undefined;

@@ -50,7 +50,8 @@ export class Layout {
     for (let i = 0; i < n; i++) order.push([valueSpans[2 * i], valueSpans[2 * i + 1], i]);
     if (idSpan) order.push([idSpan[0], idSpan[1], ID]);
     order.sort((a, b) => a[0] - b[0]);
-    return new Layout(Uint8Array.from(body), Int32Array.from(order.flat()), [...columns], [...starts], [...datatypes], rows, n);
+    // the body is copied (it may be a view into a reused socket buffer); the arrays are the finished scan's own
+    return new Layout(Uint8Array.from(body), Int32Array.from(order.flat()), columns, starts, datatypes, rows, n);
   }
 
   /** The body decoded through this layout, or undefined when it does not have this layout. */
