@@ -11,6 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import type { BatchOptions } from './batcher.js';
 import { ExternalError, InputError, SlipwayError, UsageError } from '../errors.js';
 import type { SessionOptions } from '../model/session.js';
 import type { Signature } from '../package/card.js';
@@ -24,7 +25,7 @@ export interface ThreadInit {
   decode: { features: string[]; extra: string[]; contract: SessionOptions['contract'] };
   threshold: number;
   task: SessionOptions['task'];
-  maxBatchRows: number;
+  batch: BatchOptions;
 }
 
 export interface TurnIn {

@@ -30,7 +30,7 @@ try {
   process.exit(0);
 }
 const ctx = init.decode;
-const predict = rowScorer(session, init.options.features, init.options.contract, init.maxBatchRows);
+const predict = rowScorer(session, init.options.features, init.options.contract, init.batch);
 port.postMessage({ ready: true, signature: session.signature, provider: session.provider });
 
 async function turn(m: TurnIn): Promise<TurnOut> {

@@ -16,7 +16,7 @@ import type { GitSource } from './git-source.js';
 import { readModelSettings } from './model-settings.js';
 import type { Row } from './oip-decode.js';
 import type { VersionLoader } from './reconciler.js';
-import { DEFAULT_MAX_BATCH_ROWS, rowScorer } from './batcher.js';
+import { DEFAULT_BATCH_INTERVAL_MS, DEFAULT_MAX_BATCH_ROWS, rowScorer, type BatchOptions } from './batcher.js';
 import { InferenceThread, type BodyAnswer } from './inference-thread.js';
 import type { Prediction } from './oip-encode.js';
 
@@ -67,6 +67,8 @@ export interface RuntimeLoaderOptions {
   threads?: number;
   /** dynamic batching: most rows per combined run (1 disables batching) */
   maxBatchRows?: number;
+  /** dynamic batching: least time between two runs' starts of a model while the event loop is busy, ms (0: no pacing; batcher.ts) */
+  batchIntervalMs?: number;
   /** where ONNX Runtime runs (default auto): see inferenceOnThread */
   inference?: InferenceMode;
 }
@@ -98,12 +100,12 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     // the contract at the served commit, unless it no longer describes this version's features (model.yaml moved on)
     const contract = settings.contract && features.every((f) => f in settings.contract!.properties) ? settings.contract : contractFromCard(card);
     const extra = [...card.sensitive, ...(settings.id ? [settings.id] : [])].filter((c) => c in contract.properties && !features.includes(c));
-    const maxBatchRows = o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS;
+    const batch = { maxRows: o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS, intervalMs: o.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS };
     const threshold = card.threshold ?? 0.5;
-    const options = { provider: o.provider, features, contract, task: card.task, threads: o.threads };
+    const options = { provider: o.provider, features, contract, task: card.task, threads: o.threads, syncRun: true };
     const scorer = inferenceOnThread(o.inference)
-      ? threadScorer(await InferenceThread.open({ path: pkg.modelPath, options, decode: { features, extra, contract }, threshold, task: card.task, maxBatchRows }, o.notice))
-      : await inlineScorer(pkg.modelPath, { ...options, notice: o.notice }, maxBatchRows);
+      ? threadScorer(await InferenceThread.open({ path: pkg.modelPath, options, decode: { features, extra, contract }, threshold, task: card.task, batch }, o.notice))
+      : await inlineScorer(pkg.modelPath, { ...options, notice: o.notice }, batch);
     try {
       const rows = smokeRows(card, contract, features);
       for (let i = 0; i < (o.warmups ?? 3); i++) await scorer.predict(rows.slice(0, 1));
@@ -151,9 +153,9 @@ interface Scorer {
 }
 
 /** ONNX Runtime on the event loop, behind the dynamic batcher. */
-async function inlineScorer(path: string, options: SessionOptions, maxBatchRows: number): Promise<Scorer> {
+async function inlineScorer(path: string, options: SessionOptions, batch: BatchOptions): Promise<Scorer> {
   const session = await openSession(path, options);
-  return { provider: session.provider, predict: rowScorer(session, options.features, options.contract, maxBatchRows), close: () => session.close() };
+  return { provider: session.provider, predict: rowScorer(session, options.features, options.contract, batch), close: () => session.close() };
 }
 
 /** ONNX Runtime, batching and the common request's decode and encode on a worker thread (inference-thread.ts). */

@@ -42,6 +42,8 @@ export interface ServeOptions {
   threads?: number;
   /** dynamic batching: most rows per combined run (1 disables; default 256) */
   maxBatchRows?: number;
+  /** dynamic batching: least time between a model's runs while the event loop is busy, ms (0: no pacing; default 0.5) */
+  batchIntervalMs?: number;
   /** where ONNX Runtime runs: a worker thread per loaded version, inline on the event loop, or auto (runtime.ts) */
   inference?: InferenceMode;
   serverVersion?: string;
@@ -85,7 +87,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     environment: o.environment,
     source,
     storeFor,
-    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, inference: o.inference }),
+    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference }),
     log,
     onResult: (result) => metrics.reconciles.inc({ result }),
     onChange: (_model, before, after) => {

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Batcher } from '../../src/serve/batcher.js';
+import { Batcher, loadPacer } from '../../src/serve/batcher.js';
 import { fnv1a, routesToCanary } from '../../src/serve/deployment.js';
 import type { Row } from '../../src/serve/oip-decode.js';
 import { hashValue, PredictionLogWriter, redactRow } from '../../src/serve/log-writer.js';
@@ -148,7 +148,7 @@ describe('dynamic batching', () => {
       await new Promise((r) => setTimeout(r, 5));
       return { values: Float64Array.from(rows.map((r) => (r.x as number) * 2)), width: 1 };
     };
-    const b = new Batcher(score, 64);
+    const b = new Batcher(score, 64, () => 0);
     const reqs = Array.from({ length: 10 }, (_, i) => b.predict(i === 3 ? [{ x: i }, { x: 100 + i }] : [{ x: i }]));
     const out = await Promise.all(reqs);
     expect(out.map((p) => Array.from(p.values))).toEqual(Array.from({ length: 10 }, (_, i) => (i === 3 ? [6, 206] : [2 * i])));
@@ -163,6 +163,50 @@ describe('dynamic batching', () => {
     calls.length = 0;
     const mixed = await Promise.allSettled([b.predict([{ x: 1 }]), b.predict([{ x: 2 }]), b.predict([{ x: 'bad' }]), b.predict([{ x: 4 }])]);
     expect(mixed.map((r) => (r.status === 'fulfilled' ? r.value.values[0] : (r.reason as Error).message))).toEqual([2, 4, 'bad row', 8]);
+  });
+
+  it('paced: runs start at least the interval apart; requests in between join the next run; a later arrival runs at once', async () => {
+    const starts: number[] = [];
+    const calls: number[] = [];
+    const score = async (rows: Row[]) => {
+      starts.push(performance.now());
+      calls.push(rows.length);
+      return { values: Float64Array.from(rows.map((r) => (r.x as number) * 2)), width: 1 };
+    };
+    const b = new Batcher(score, 64, () => 40);
+    expect((await b.predict([{ x: 1 }])).values[0]).toBe(2); // nothing ran before: at once
+    const second = b.predict([{ x: 2 }]);
+    await new Promise((r) => setTimeout(r, 5));
+    const third = b.predict([{ x: 3 }]);
+    expect((await Promise.all([second, third])).map((p) => p.values[0])).toEqual([4, 6]);
+    expect(calls).toEqual([1, 2]); // the two waited for the interval and ran together
+    expect(starts[1] - starts[0]).toBeGreaterThanOrEqual(39);
+    await new Promise((r) => setTimeout(r, 50));
+    const t = performance.now();
+    expect((await b.predict([{ x: 4 }])).values[0]).toBe(8);
+    expect(performance.now() - t).toBeLessThan(30); // the interval had passed: no wait
+    expect(calls).toEqual([1, 2, 1]);
+  });
+
+  it('loadPacer paces only while the event loop is busy (utilization over 100 ms windows, with hysteresis)', async () => {
+    const pace = loadPacer(0.5);
+    expect(loadPacer(0)()).toBe(0);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(pace()).toBe(0);
+    // keep the loop busy for ~400 ms in 10 ms slices (timers still run between slices)
+    const until = performance.now() + 400;
+    await new Promise<void>((resolve) => {
+      const slice = () => {
+        const end = performance.now() + 10;
+        while (performance.now() < end);
+        if (performance.now() < until) setImmediate(slice);
+        else resolve();
+      };
+      slice();
+    });
+    expect(pace()).toBe(0.5);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(pace()).toBe(0);
   });
 });
 

@@ -18,6 +18,14 @@ function bytes(v: string | undefined, name: string): number | undefined {
   return Number(m[1]) * mult;
 }
 
+/** `500us`, `0.5ms`, `2ms` or `0` as milliseconds (at most 100 ms) */
+function microDuration(v: string, name: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(us|µs|ms)$/.exec(v.trim());
+  const ms = v.trim() === '0' ? 0 : m ? Number(m[1]) / (m[2] === 'ms' ? 1 : 1000) : NaN;
+  if (!(ms >= 0 && ms <= 100)) throw new UsageError(`--${name} expects a duration such as 500us or 1ms (0 to 100ms), got '${v}'`);
+  return ms;
+}
+
 export const serve: Command = {
   name: 'serve',
   summary: 'Serve an environment: reconcile environments/<env>.yaml and speak the Open Inference Protocol v2.',
@@ -35,6 +43,7 @@ export const serve: Command = {
     'max-body': { type: 'string', value: '<size>', description: 'largest request body accepted (413 beyond)', default: String(DEFAULT_MAX_BODY_BYTES >> 10) + 'k' },
     'ort-threads': { type: 'string', value: '<n>', description: 'ONNX Runtime intra-op threads per loaded model', default: '1' },
     'max-batch': { type: 'string', value: '<rows>', description: 'dynamic batching: most rows scored in one run (1 turns batching off)', default: '256' },
+    'batch-interval': { type: 'string', value: '<duration>', description: "dynamic batching while the server is busy: least time between two runs of a model, e.g. 500us, 1ms (0: run as soon as the event loop is free)", default: '500us' },
     inference: { type: 'string', value: '<auto|thread|inline>', description: `where inference runs: a worker thread per loaded model (decoding, ONNX Runtime, encoding), or the event loop (auto: a thread from ${THREAD_MIN_CORES} cores up)`, default: 'auto' },
     provider: { type: 'string', value: '<auto|cpu|cuda>', description: 'ONNX Runtime execution provider (SLIPWAY_EXECUTION_PROVIDER)', default: 'auto' },
     'shutdown-grace': { type: 'string', value: '<duration>', description: 'how long SIGTERM waits for in-flight requests', default: '30s' },
@@ -70,6 +79,7 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
       provider,
       threads: int(opts, 'ort-threads', 1, 1024),
       maxBatchRows: int(opts, 'max-batch', 1, 1_000_000),
+      batchIntervalMs: microDuration(str(opts, 'batch-interval')!, 'batch-interval'),
       inference,
       serverVersion: VERSION,
       log,
