@@ -7,6 +7,7 @@ import { readEnv } from '../env.js';
 import type { Signature, TensorInfo, TensorType } from '../package/card.js';
 import type { RowSchema, Task } from '../spec/types.js';
 import { columnKind, type ColumnKind, type FeatureBatch } from './features.js';
+import { openSyncSession } from './ort-sync.js';
 
 export type ProviderChoice = 'auto' | 'cpu' | 'cuda';
 
@@ -21,6 +22,8 @@ export interface SessionOptions {
   notice?: (message: string) => void;
   /** intra-op threads (default: ORT's) */
   threads?: number;
+  /** serving: on the CPU, run ONNX Runtime synchronously inside predict() (ort-sync.ts) when this onnxruntime-node allows it */
+  syncRun?: boolean;
 }
 
 export interface Prediction {
@@ -34,6 +37,8 @@ export interface ModelSession {
   signature: Signature;
   /** the execution provider the session runs on: 'cpu' or 'cuda' */
   provider: string;
+  /** whether runs are synchronous native calls (SessionOptions.syncRun granted) */
+  sync: boolean;
   predict(batch: FeatureBatch): Promise<Prediction>;
   close(): Promise<void>;
 }
@@ -205,22 +210,27 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
   }
   const kinds = signature.features.map((f) => columnKind(options.contract.properties[f]));
   const task = options.task;
+  // the public session gave the signature; a synchronous one (same file, same options) replaces it for runs
+  const sync = options.syncRun && provider === 'cpu' ? openSyncSession(onnxPath, options.threads, signature.output) : null;
+  if (sync) await session.release();
 
   return {
     signature,
     provider,
+    sync: sync !== null,
     async predict(batch: FeatureBatch): Promise<Prediction> {
       const feeds = buildFeeds(signature, kinds, batch);
-      let out: ort.InferenceSession.ReturnType;
+      let out: OutputTensor;
       try {
-        out = await session.run(feeds, [signature.output]);
+        out = sync ? sync.run(feeds) : ((await session.run(feeds, [signature.output]))[signature.output] as ort.Tensor);
       } catch (e) {
         throw new InputError(`${onnxPath}: inference failed: ${(e as Error).message}`);
       }
-      return readOutput(onnxPath, out[signature.output] as ort.Tensor, batch.rows, task);
+      return readOutput(onnxPath, out, batch.rows, task);
     },
     async close() {
-      await session.release();
+      if (sync) sync.close();
+      else await session.release();
     },
   };
 }
@@ -290,7 +300,10 @@ export function buildFeeds(signature: Signature, kinds: ColumnKind[], batch: Fea
   return feeds;
 }
 
-export function readOutput(where: string, t: ort.Tensor, rows: number, task: Task): Prediction {
+/** an output tensor: ort.Tensor, or the native run's plain { data, dims } */
+type OutputTensor = { data: unknown; dims: readonly (number | bigint)[] };
+
+export function readOutput(where: string, t: OutputTensor, rows: number, task: Task): Prediction {
   const dims = t.dims.map(Number);
   const data = t.data as Float32Array | Float64Array;
   if (dims[0] !== rows) throw new InputError(`${where}: output has ${dims[0]} rows for ${rows} input rows`);

@@ -81,6 +81,34 @@ describe('openSession', () => {
     );
   });
 
+  it('syncRun (serving): a native synchronous run with the same predictions as the public API, bit for bit', async () => {
+    const cases: [string, string[], Parameters<typeof openSession>[1]['task'], Record<string, unknown>[]][] = [
+      ['columns_mixed.onnx', ['a', 'b', 'c'], 'regression', [{ a: 2, b: true, c: 'x' }, { a: 5, b: false, c: 'y' }, { a: -1, b: false, c: null }]],
+      ['matrix_vector.onnx', ['x0', 'x1'], 'binary-classification', Array.from({ length: 7 }, (_, i) => ({ x0: i / 3, x1: -i }))],
+      ['matrix_multiclass.onnx', ['x0', 'x1', 'x2'], 'multiclass-classification', Array.from({ length: 5 }, (_, i) => ({ x0: i, x1: 1 / (i + 1), x2: -i / 7 }))],
+    ];
+    for (const [file, features, task, rows] of cases) {
+      const path = join(FIXTURES, file);
+      const pub = await openSession(path, { provider: 'cpu', features, contract, task, ...quiet });
+      const sync = await openSession(path, { provider: 'cpu', features, contract, task, syncRun: true, ...quiet });
+      // the installed onnxruntime-node has the binding (a version without it falls back: sync false)
+      expect([pub.sync, sync.sync]).toEqual([false, true]);
+      expect(sync.signature).toEqual(pub.signature);
+      for (const n of [1, rows.length]) {
+        const batch = batchFromRows(rows.slice(0, n), features, contract);
+        const [a, b] = [await pub.predict(batch), await sync.predict(batch)];
+        expect(b.width).toBe(a.width);
+        expect(Buffer.from(b.values.buffer).equals(Buffer.from(a.values.buffer))).toBe(true);
+      }
+      await Promise.all([pub.close(), sync.close()]);
+    }
+    // a bad batch is still a precise error before any run
+    const s = await openSession(join(FIXTURES, 'columns_mixed.onnx'), { provider: 'cpu', features: ['a', 'b', 'c'], contract, task: 'regression', syncRun: true, ...quiet });
+    await expect(s.predict(batchFromRows([{ a: 1, b: null, c: 'x' }], ['a', 'b', 'c'], contract))).rejects.toThrow(/row 0, column 'b': a value is required/);
+    await expect(s.predict({ rows: 2, columns: { a: Float64Array.of(1, 2), b: Float64Array.of(1, 0), c: ['x'] } })).rejects.toThrow(/column 'c' has 1 values for 2 rows/);
+    await s.close();
+  });
+
   it('unloadable files are input errors; provider choice honours SLIPWAY_EXECUTION_PROVIDER', async () => {
     const bad = join(dir, 'bad.onnx');
     writeFileSync(bad, 'not a model');

@@ -1,0 +1,80 @@
+/**
+ * A synchronous ONNX Runtime run, for serving on the CPU.
+ *
+ * onnxruntime-node's public `session.run()` defers the native run with a setImmediate. Called from the
+ * dynamic batcher (itself a setImmediate callback, the check phase of the event loop), that lands in the
+ * NEXT loop iteration: one more poll phase — every request that arrived meanwhile parsed first — before a
+ * batch is scored, and the promise machinery on every run (≈ 10 µs of a ≈ 40 µs run of a small model).
+ * The native session under the public API has a synchronous `run(feeds, fetches, options)`; this module
+ * opens one through onnxruntime-node's own binding module (`dist/binding.js`, what its backend uses).
+ *
+ * That module is not onnxruntime-node's documented API, so everything here is feature-detected: if it is
+ * missing or has another shape (a future version), `openSyncSession` returns null and the caller keeps
+ * the public session. test/model/session.test.ts pins that the installed version takes this path and that
+ * its predictions equal the public API's bit for bit.
+ */
+import { createRequire } from 'node:module';
+
+export interface SyncOutput {
+  data: unknown;
+  dims: readonly number[];
+}
+
+export interface SyncSession {
+  /** feeds by input name (Tensor-like: type, data, dims) → the output chosen at open */
+  run(feeds: Record<string, unknown>): SyncOutput;
+  close(): void;
+}
+
+interface NativeSession {
+  loadModel(path: string, options: object): void;
+  run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: object): Record<string, SyncOutput>;
+  dispose(): void;
+}
+
+interface BindingModule {
+  binding?: { InferenceSession?: new () => NativeSession };
+  initOrt?: () => void;
+}
+
+let binding: BindingModule | null | undefined;
+
+function loadBinding(): BindingModule | null {
+  if (binding !== undefined) return binding;
+  try {
+    const m = createRequire(import.meta.url)('onnxruntime-node/dist/binding.js') as BindingModule;
+    binding = typeof m?.binding?.InferenceSession === 'function' && typeof m.initOrt === 'function' ? m : null;
+  } catch {
+    binding = null;
+  }
+  return binding;
+}
+
+/**
+ * Opens `path` as a native CPU session whose synchronous run returns `output`, or null when this
+ * onnxruntime-node has no such binding (then use the public API). `threads`: intra-op threads (ORT's
+ * default when undefined).
+ */
+export function openSyncSession(path: string, threads: number | undefined, output: string): SyncSession | null {
+  const b = loadBinding();
+  if (!b) return null;
+  let native: NativeSession;
+  try {
+    b.initOrt!();
+    native = new b.binding!.InferenceSession!();
+    if (typeof native.run !== 'function' || typeof native.loadModel !== 'function' || typeof native.dispose !== 'function') return null;
+    native.loadModel(path, { graphOptimizationLevel: 'all', executionProviders: ['cpu'], ...(threads ? { intraOpNumThreads: threads } : {}) });
+  } catch {
+    return null;
+  }
+  const fetches = { [output]: null };
+  const noOptions = {};
+  return {
+    run(feeds) {
+      const out = native.run(feeds, fetches, noOptions)[output];
+      if (!out || !Array.isArray(out.dims)) throw new Error(`the run returned no tensor '${output}'`);
+      return out;
+    },
+    close: () => native.dispose(),
+  };
+}
