@@ -28,6 +28,7 @@ export interface SyncSession {
 
 interface NativeSession {
   loadModel(path: string, options: object): void;
+  loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
   run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: object): Record<string, SyncOutput>;
   dispose(): void;
 }
@@ -51,11 +52,11 @@ function loadBinding(): BindingModule | null {
 }
 
 /**
- * Opens `path` as a native CPU session whose synchronous run returns `output`, or null when this
+ * Opens a model (a path, or the bytes of one) as a native CPU session whose synchronous run returns `output`, or null when this
  * onnxruntime-node has no such binding (then use the public API). `threads`: intra-op threads (ORT's
  * default when undefined).
  */
-export function openSyncSession(path: string, threads: number | undefined, output: string): SyncSession | null {
+export function openSyncSession(model: string | Uint8Array, threads: number | undefined, output: string): SyncSession | null {
   const b = loadBinding();
   if (!b) return null;
   let native: NativeSession;
@@ -63,7 +64,9 @@ export function openSyncSession(path: string, threads: number | undefined, outpu
     b.initOrt!();
     native = new b.binding!.InferenceSession!();
     if (typeof native.run !== 'function' || typeof native.loadModel !== 'function' || typeof native.dispose !== 'function') return null;
-    native.loadModel(path, { graphOptimizationLevel: 'all', executionProviders: ['cpu'], ...(threads ? { intraOpNumThreads: threads } : {}) });
+    const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'], ...(threads ? { intraOpNumThreads: threads } : {}) };
+    if (typeof model === 'string') native.loadModel(model, options);
+    else native.loadModel(model.buffer, model.byteOffset, model.byteLength, options);
   } catch {
     return null;
   }

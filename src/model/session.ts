@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ExternalError, InputError, UsageError } from '../errors.js';
@@ -7,7 +7,8 @@ import { readEnv } from '../env.js';
 import type { Signature, TensorInfo, TensorType } from '../package/card.js';
 import type { RowSchema, Task } from '../spec/types.js';
 import { columnKind, type ColumnKind, type FeatureBatch } from './features.js';
-import { openSyncSession } from './ort-sync.js';
+import { packColumnInputs, type InputPack } from './onnx-pack.js';
+import { openSyncSession, type SyncSession } from './ort-sync.js';
 
 export type ProviderChoice = 'auto' | 'cpu' | 'cuda';
 
@@ -22,7 +23,7 @@ export interface SessionOptions {
   notice?: (message: string) => void;
   /** intra-op threads (default: ORT's) */
   threads?: number;
-  /** serving: on the CPU, run ONNX Runtime synchronously inside predict() (ort-sync.ts) when this onnxruntime-node allows it */
+  /** serving: on the CPU, run ONNX Runtime synchronously inside predict() (ort-sync.ts) when this onnxruntime-node allows it, with per-column inputs packed by type (onnx-pack.ts) */
   syncRun?: boolean;
 }
 
@@ -39,6 +40,8 @@ export interface ModelSession {
   provider: string;
   /** whether runs are synchronous native calls (SessionOptions.syncRun granted) */
   sync: boolean;
+  /** inputs fed packed by type (onnx-pack.ts; serving sessions only) */
+  packs: InputPack[];
   predict(batch: FeatureBatch): Promise<Prediction>;
   close(): Promise<void>;
 }
@@ -208,18 +211,26 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
     await session.release();
     throw e;
   }
-  const kinds = signature.features.map((f) => columnKind(options.contract.properties[f]));
   const task = options.task;
-  // the public session gave the signature; a synchronous one (same file, same options) replaces it for runs
-  const sync = options.syncRun && provider === 'cpu' ? openSyncSession(onnxPath, options.threads, signature.output) : null;
+  // the public session gave the signature; for serving, a synchronous one replaces it for runs, on the same
+  // model with its [N, 1] inputs packed by type where that applies (onnx-pack.ts: identical predictions)
+  let sync: SyncSession | null = null;
+  let packs: InputPack[] = [];
+  if (options.syncRun && provider === 'cpu') {
+    const packed = signature.convention === 'columns' ? packColumnInputs(readFileSync(onnxPath), signature.inputs) : null;
+    sync = packed ? openSyncSession(packed.model, options.threads, signature.output) : null;
+    if (sync) packs = packed!.packs;
+    else sync = openSyncSession(onnxPath, options.threads, signature.output);
+  }
   if (sync) await session.release();
 
   return {
     signature,
     provider,
     sync: sync !== null,
+    packs,
     async predict(batch: FeatureBatch): Promise<Prediction> {
-      const feeds = buildFeeds(signature, kinds, batch);
+      const feeds = buildFeeds(signature, batch, packs);
       let out: OutputTensor;
       try {
         out = sync ? sync.run(feeds) : ((await session.run(feeds, [signature.output]))[signature.output] as ort.Tensor);
@@ -235,7 +246,7 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
   };
 }
 
-export function buildFeeds(signature: Signature, kinds: ColumnKind[], batch: FeatureBatch): Record<string, ort.Tensor> {
+export function buildFeeds(signature: Signature, batch: FeatureBatch, packs: InputPack[] = []): Record<string, ort.Tensor> {
   const n = batch.rows;
   const col = (f: string) => {
     const c = batch.columns[f];
@@ -254,50 +265,73 @@ export function buildFeeds(signature: Signature, kinds: ColumnKind[], batch: Fea
     return { [inp.name]: new ort.Tensor(inp.type as 'float32', data, [n, F]) };
   }
   const feeds: Record<string, ort.Tensor> = {};
-  signature.features.forEach((f, j) => {
+  const packed = new Set<string>();
+  for (const p of packs) {
+    // one [n, k] tensor for the pack's columns (onnx-pack.ts): column j of row i at i·k + j
+    const k = p.columns.length;
+    const data = newData(p.type, n * k);
+    p.columns.forEach((f, j) => {
+      fill(p.type, f, col(f), n, data, j, k);
+      packed.add(f);
+    });
+    feeds[p.name] = new ort.Tensor(p.type as 'float64', data as Float64Array, [n, k]);
+  }
+  signature.features.forEach((f) => {
+    if (packed.has(f)) return;
     const inp = signature.inputs.find((i) => i.name === f)!;
     const dims = inp.shape.length === 1 ? [n] : [n, 1];
     const c = col(f);
-    if (kinds[j] === 'string') {
-      const s = c as (string | null)[];
-      const data = new Array<string>(n);
-      for (let i = 0; i < n; i++) data[i] = s[i] ?? '';
-      feeds[f] = new ort.Tensor('string', data, dims);
-      return;
-    }
-    const v = c as Float64Array;
-    switch (inp.type) {
-      case 'float64':
-        // ORT reads the feeds during the run only: the column itself, not a copy
-        feeds[f] = new ort.Tensor('float64', v, dims);
-        break;
-      case 'float32':
-        feeds[f] = new ort.Tensor('float32', Float32Array.from(v), dims);
-        break;
-      case 'bool': {
-        const data = new Uint8Array(n);
-        for (let i = 0; i < n; i++) {
-          if (Number.isNaN(v[i])) throw new InputError(`row ${i}, column '${f}': a value is required (the model's boolean input cannot hold null)`);
-          data[i] = v[i] ? 1 : 0;
-        }
-        feeds[f] = new ort.Tensor('bool', data, dims);
-        break;
-      }
-      case 'int64':
-      case 'int32': {
-        const data = inp.type === 'int64' ? new BigInt64Array(n) : new Int32Array(n);
-        for (let i = 0; i < n; i++) {
-          if (!Number.isInteger(v[i])) throw new InputError(`row ${i}, column '${f}': the model's ${inp.type} input needs a whole number, got ${v[i]}`);
-          data[i] = (inp.type === 'int64' ? BigInt(v[i]) : v[i]) as never;
-        }
-        feeds[f] = new ort.Tensor(inp.type, data, dims);
-        break;
-      }
-      default:
-        throw new InputError(`input '${f}' has unsupported type ${inp.type}`);
-    }
+    // ORT reads the feeds during the run only: a float64 column itself, not a copy
+    const data = inp.type === 'float64' && c instanceof Float64Array ? c : fill(inp.type, f, c, n, newData(inp.type, n), 0, 1);
+    feeds[f] = new ort.Tensor(inp.type as 'float64', data as Float64Array, dims);
   });
   return feeds;
+}
+
+type FeedData = Float64Array | Float32Array | Uint8Array | Int32Array | BigInt64Array | string[];
+
+function newData(type: TensorType, size: number): FeedData {
+  switch (type) {
+    case 'float64':
+      return new Float64Array(size);
+    case 'float32':
+      return new Float32Array(size);
+    case 'bool':
+      return new Uint8Array(size);
+    case 'int32':
+      return new Int32Array(size);
+    case 'int64':
+      return new BigInt64Array(size);
+    case 'string':
+      return new Array<string>(size);
+    default:
+      throw new InputError(`unsupported input type ${type}`);
+  }
+}
+
+/** Writes column `f` (n values) into `out` at `offset`, `offset + stride`, …, as the input's type wants it; bad values are InputErrors. */
+function fill(type: TensorType, f: string, c: FeatureBatch['columns'][string], n: number, out: FeedData, offset: number, stride: number): FeedData {
+  if (type === 'string') {
+    const s = c as (string | null)[];
+    const o = out as string[];
+    for (let i = 0; i < n; i++) o[offset + i * stride] = s[i] ?? '';
+    return out;
+  }
+  const v = c as Float64Array;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    const at = offset + i * stride;
+    if (type === 'float64' || type === 'float32') (out as Float64Array)[at] = x;
+    else if (type === 'bool') {
+      if (Number.isNaN(x)) throw new InputError(`row ${i}, column '${f}': a value is required (the model's boolean input cannot hold null)`);
+      (out as Uint8Array)[at] = x ? 1 : 0;
+    } else {
+      if (!Number.isInteger(x)) throw new InputError(`row ${i}, column '${f}': the model's ${type} input needs a whole number, got ${x}`);
+      if (type === 'int64') (out as BigInt64Array)[at] = BigInt(x);
+      else (out as Int32Array)[at] = x;
+    }
+  }
+  return out;
 }
 
 /** an output tensor: ort.Tensor, or the native run's plain { data, dims } */

@@ -1,0 +1,113 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { batchFromRows } from '../../src/model/features.js';
+import { packColumnInputs } from '../../src/model/onnx-pack.js';
+import { DataType, doubleTensor, readOnnx, writeOnnx, type Node, type Tensor } from '../../src/model/onnx-writer.js';
+import { openSession } from '../../src/model/session.js';
+import type { RowSchema } from '../../src/spec/types.js';
+import { tempDir } from '../support/tmp.js';
+
+const { dir } = tempDir('slipway-pack-');
+const quiet = { notice: () => {} };
+const num = { type: 'number' };
+const int = { type: 'integer' };
+const bool = { type: 'boolean' };
+const str = { type: 'string' };
+const contract: RowSchema = { properties: { x0: num, x1: num, x2: num, a0: int, a1: int, b0: bool, b1: bool, c0: str, c1: str, f0: num } };
+const features = Object.keys(contract.properties);
+
+/**
+ * y = Σ w·column over ten per-column inputs: three float64, two int64, two bool, two strings (through
+ * ai.onnx.ml LabelEncoder), one float32 (alone of its type: not packed). Weights are irrational-ish so that
+ * any change in the values a node sees changes y's bits.
+ */
+function mixedModel(opset: number, weightName = (f: string) => `w_${f}`): string {
+  const nodes: Node[] = [];
+  const terms: string[] = [];
+  const weights: Tensor[] = [];
+  features.forEach((f, i) => {
+    let v = f;
+    if (f.startsWith('c')) {
+      nodes.push({ op: 'LabelEncoder', domain: 'ai.onnx.ml', inputs: [f], outputs: [`${f}_f`], attrs: { keys_strings: ['x', 'y', 'z'], values_floats: { floats: [1.5, -2.25, 7] }, default_float: 0.125 } });
+      v = `${f}_f`;
+    }
+    if (f !== 'x0' && f !== 'x1' && f !== 'x2') {
+      nodes.push({ op: 'Cast', inputs: [v], outputs: [`${f}_d`], attrs: { to: DataType.DOUBLE } });
+      v = `${f}_d`;
+    }
+    weights.push(doubleTensor(weightName(f), [1], [Math.SQRT2 ** (i + 1) / 3]));
+    nodes.push({ op: 'Mul', inputs: [v, weightName(f)], outputs: [`t_${f}`] });
+    terms.push(`t_${f}`);
+  });
+  nodes.push({ op: 'Sum', inputs: terms, outputs: ['y'] });
+  const type = (f: string) => (f.startsWith('x') ? DataType.DOUBLE : f.startsWith('a') ? DataType.INT64 : f.startsWith('b') ? DataType.BOOL : f.startsWith('c') ? DataType.STRING : DataType.FLOAT);
+  const path = join(dir, `mixed-${opset}-${weightName('x0')}.onnx`);
+  writeFileSync(path, writeOnnx({ name: 'mixed', opset, inputs: features.map((f) => ({ name: f, type: type(f), shape: ['N', 1] })), outputs: [{ name: 'y', type: DataType.DOUBLE, shape: ['N', 1] }], nodes, initializers: weights, metadata: { owner: 'tests' } }));
+  return path;
+}
+
+const rows = Array.from({ length: 7 }, (_, i) => ({ x0: i / 7, x1: i === 3 ? null : -Math.PI * i, x2: 1e-300 * i, a0: i - 3, a1: 2 ** 40 + i, b0: i % 2 === 0, b1: i % 3 === 0, c0: ['x', 'y', 'z', 'q'][i % 4], c1: i === 5 ? null : 'z', f0: 0.1 * i }));
+
+describe('packColumnInputs (serving: [N, 1] inputs of one type fed as one [N, k] tensor)', () => {
+  it('packs by element type, keeps the rest byte for byte, and Split needs num_outputs only from opset 18', async () => {
+    for (const opset of [11, 13, 19]) {
+      const path = mixedModel(opset);
+      const pub = await openSession(path, { provider: 'cpu', features, contract, task: 'regression', ...quiet });
+      const out = packColumnInputs(new Uint8Array(readFileSync(path)), pub.signature.inputs)!;
+      expect(out.packs).toEqual([
+        { name: 'slipway_packed_float64', type: 'float64', columns: ['x0', 'x1', 'x2'] },
+        { name: 'slipway_packed_int64', type: 'int64', columns: ['a0', 'a1'] },
+        { name: 'slipway_packed_bool', type: 'bool', columns: ['b0', 'b1'] },
+        { name: 'slipway_packed_string', type: 'string', columns: ['c0', 'c1'] },
+      ]);
+      const before = readOnnx(readFileSync(path)) as { graph: Record<string, unknown[]>; metadata_props: unknown };
+      const after = readOnnx(out.model) as typeof before;
+      const graph = after.graph as { input: { name: string; type: { tensor_type: { elem_type: number; shape: { dim: object[] } } } }[]; node: { op_type: string; input: string[]; output: string[]; attribute: { name: string; i: number }[] }[] };
+      expect(graph.input.map((i) => i.name)).toEqual(['f0', 'slipway_packed_float64', 'slipway_packed_int64', 'slipway_packed_bool', 'slipway_packed_string']);
+      expect(graph.input[1].type.tensor_type).toEqual({ elem_type: DataType.DOUBLE, shape: { dim: [{ dim_param: 'N' }, { dim_value: 3 }] } });
+      expect(graph.node.slice(0, 4).map((n) => [n.op_type, n.input, n.output, n.attribute.map((a) => `${a.name}=${a.i}`)])).toEqual(
+        out.packs.map((p) => ['Split', [p.name], p.columns, opset >= 18 ? ['axis=1', `num_outputs=${p.columns.length}`] : ['axis=1']]),
+      );
+      expect(graph.node.slice(4)).toEqual(before.graph.node);
+      expect(after.graph.initializer).toEqual(before.graph.initializer);
+      expect(after.metadata_props).toEqual(before.metadata_props);
+      await pub.close();
+    }
+  });
+
+  it('a serving session on the packed model predicts what the public API does on the original, bit for bit', async () => {
+    for (const opset of [11, 13, 19]) {
+      const path = mixedModel(opset);
+      const pub = await openSession(path, { provider: 'cpu', features, contract, task: 'regression', ...quiet });
+      const srv = await openSession(path, { provider: 'cpu', features, contract, task: 'regression', syncRun: true, ...quiet });
+      expect([pub.packs.length, srv.packs.map((p) => p.name)]).toEqual([0, ['slipway_packed_float64', 'slipway_packed_int64', 'slipway_packed_bool', 'slipway_packed_string']]);
+      for (const n of [1, 2, rows.length]) {
+        const batch = batchFromRows(rows.slice(0, n), features, contract);
+        const [a, b] = [await pub.predict(batch), await srv.predict(batch)];
+        expect(Buffer.from(b.values.buffer).equals(Buffer.from(a.values.buffer))).toBe(true);
+        expect(new Set(a.values).size).toBe(n); // every row differs: a swapped column would show
+      }
+      // a packed column's bad value is the same precise error
+      await expect(srv.predict(batchFromRows([{ ...rows[0], b1: null }], features, contract))).rejects.toThrow(/row 0, column 'b1': a value is required/);
+      await expect(srv.predict({ rows: 1, columns: { ...batchFromRows([rows[0]], features, contract).columns, a1: Float64Array.of(1.5) } })).rejects.toThrow(/row 0, column 'a1': the model's int64 input needs a whole number, got 1.5/);
+      await Promise.all([pub.close(), srv.close()]);
+    }
+  });
+
+  it('picks a free name, and leaves models it cannot pack alone', async () => {
+    const path = mixedModel(19, (f) => (f === 'x0' ? 'slipway_packed_float64' : `w_${f}`)); // a name the graph already uses
+    const s = await openSession(path, { provider: 'cpu', features, contract, task: 'regression', syncRun: true, ...quiet });
+    expect(s.packs[0].name).toBe('slipway_packed_float64_2');
+    const pub = await openSession(path, { provider: 'cpu', features, contract, task: 'regression', ...quiet });
+    const batch = batchFromRows(rows, features, contract);
+    expect(Array.from((await s.predict(batch)).values)).toEqual(Array.from((await pub.predict(batch)).values));
+    await Promise.all([s.close(), pub.close()]);
+    const info = (name: string, shape: (number | string)[]) => ({ name, type: 'float64' as const, shape });
+    expect(packColumnInputs(Uint8Array.of(0x0f, 0xff), [info('x0', ['N', 1]), info('x1', ['N', 1])])).toBeNull(); // not protobuf
+    const bytes = new Uint8Array(readFileSync(mixedModel(19)));
+    expect(packColumnInputs(bytes, [info('x0', ['N']), info('x1', ['N'])])).toBeNull(); // [N] inputs: Split would give [N, 1]
+    expect(packColumnInputs(bytes, [info('x0', ['N', 1])])).toBeNull(); // one of a type: nothing to gain
+    expect(packColumnInputs(bytes, [info('x0', ['N', 1]), info('nope', ['N', 1])])).toBeNull(); // not an input of the graph
+  });
+});
