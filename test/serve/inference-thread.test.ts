@@ -24,7 +24,7 @@ const contract: RowSchema = { properties: { x0: num, x1: num, who: { type: ['str
 const features = ['x0', 'x1'];
 const options = { provider: 'cpu' as const, features, contract, task: 'binary-classification' as const };
 const MODEL = join(FIXTURES, 'matrix_vector.onnx');
-const init = (path = MODEL, over: Partial<ThreadInit> = {}): ThreadInit => ({ path, options, decode: { features, extra: ['who'], contract }, threshold: 0.3, task: 'binary-classification', batch: { maxRows: 256, intervalMs: 0.5 }, ...over });
+const init = (path = MODEL, over: Partial<ThreadInit> = {}): ThreadInit => ({ path, options, decode: { features, extra: ['who'], contract }, threshold: 0.3, task: 'binary-classification', batch: { maxRows: 256, intervalMs: 0.25 }, ...over });
 const quiet = () => {};
 
 /** A request body in the common form (what the byte scanner takes), `rows` rows, with an id on every other one. */
