@@ -23,7 +23,7 @@ afterAll(() => {
 
 describe('slipway serve (process)', () => {
   it('follows git on --interval, and SIGTERM drains the in-flight request then exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), 'serve', '--env', ENV, '--repo', w.remote, '--port', '0', '--interval', '300ms', '--store', w.storePath], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), 'serve', '--env', ENV, '--repo', w.remote, '--port', '0', '--interval', '300ms', '--batch-interval', '100us', '--store', w.storePath], {
       cwd: process.cwd(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -89,5 +89,10 @@ describe('slipway serve (process)', () => {
     expect(c.stderr).toMatch(/--branch: 'a\.\.b' is not a valid branch name/);
     const d = await runCli(['serve', '--env', 'Prod'], w.root);
     expect(d.stderr).toMatch(/invalid environment name "Prod"/);
+    for (const bad of ['5s', '1', 'soon', '101ms']) {
+      const e = await runCli(['serve', '--env', ENV, '--batch-interval', bad], w.root);
+      expect(e.code).toBe(2);
+      expect(e.stderr).toContain(`--batch-interval expects a duration such as 500us or 1ms (0 to 100ms), got '${bad}'`);
+    }
   });
 });
