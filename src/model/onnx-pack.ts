@@ -11,10 +11,12 @@
  *
  * The rewrite works on the protobuf bytes: the fields of ModelProto and GraphProto other than the replaced
  * inputs are copied byte for byte (unknown and future fields included); only the new Split nodes and packed
- * inputs are encoded here (field numbers from onnx/onnx.proto). Anything unexpected (groups, no default
- * opset, a shape other than [N, 1]) leaves the model as it is.
+ * inputs are encoded, by onnx-writer.ts (field numbers from onnx/onnx.proto). Anything unexpected (groups,
+ * no default opset, a shape other than [N, 1]) leaves the model as it is.
  */
+import protobuf from 'protobufjs';
 import type { TensorInfo, TensorType } from '../package/card.js';
+import { DataType, graphFields, type ElemType } from './onnx-writer.js';
 
 export interface InputPack {
   /** the packed input's name */
@@ -24,7 +26,7 @@ export interface InputPack {
   columns: string[];
 }
 
-const ELEM: Partial<Record<TensorType, number>> = { float32: 1, float64: 11, int32: 6, int64: 7, string: 8, bool: 9 };
+const ELEM: Partial<Record<TensorType, ElemType>> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, int32: DataType.INT32, int64: DataType.INT64, string: DataType.STRING, bool: DataType.BOOL };
 
 interface Field {
   no: number;
@@ -36,85 +38,45 @@ interface Field {
   varint?: number;
 }
 
-function varint(buf: Uint8Array, at: number): [number, number] {
-  let v = 0;
-  let mul = 1;
-  for (;;) {
-    if (at >= buf.length) throw new Error('truncated varint');
-    const b = buf[at++];
-    v += (b & 0x7f) * mul;
-    if (b < 0x80) return [v, at];
-    mul *= 128;
-  }
-}
-
+/** The top-level fields of the message in buf[from, to), with where each lies (read with protobufjs's Reader). */
 function fields(buf: Uint8Array, from = 0, to = buf.length): Field[] {
   const out: Field[] = [];
-  let at = from;
-  while (at < to) {
-    const start = at;
-    const [tag, p] = varint(buf, at);
-    at = p;
-    const no = Math.floor(tag / 8);
+  const r = protobuf.Reader.create(buf);
+  r.pos = from;
+  r.len = to;
+  while (r.pos < to) {
+    const start = r.pos;
+    const tag = r.uint32();
+    const no = tag >>> 3;
+    const at = r.pos;
     switch (tag & 7) {
       case 0: {
-        const [v, q] = varint(buf, at);
-        out.push({ no, start, end: q, body: [at, q], varint: v });
-        at = q;
+        // uint64: any varint up to 10 bytes (uint32 would misread an int64 field such as model_version)
+        const v = r.uint64();
+        out.push({ no, start, end: r.pos, body: [at, r.pos], varint: protobuf.util.LongBits.from(v).toNumber(true) });
+        break;
+      }
+      case 2: {
+        const len = r.uint32();
+        const body: [number, number] = [r.pos, r.pos + len];
+        r.skip(len);
+        out.push({ no, start, end: r.pos, body });
         break;
       }
       case 1:
-        out.push({ no, start, end: at + 8, body: [at, at + 8] });
-        at += 8;
-        break;
-      case 2: {
-        const [len, q] = varint(buf, at);
-        out.push({ no, start, end: q + len, body: [q, q + len] });
-        at = q + len;
-        break;
-      }
       case 5:
-        out.push({ no, start, end: at + 4, body: [at, at + 4] });
-        at += 4;
+        r.skip((tag & 7) === 1 ? 8 : 4);
+        out.push({ no, start, end: r.pos, body: [at, r.pos] });
         break;
       default:
         throw new Error(`unsupported wire type ${tag & 7}`);
     }
-    if (at > to) throw new Error('field past the end of its message');
   }
   return out;
 }
 
 const text = (buf: Uint8Array, f: Field) => Buffer.from(buf.buffer, buf.byteOffset + f.body[0], f.body[1] - f.body[0]).toString('utf8');
 const sub = (buf: Uint8Array, f: Field) => fields(buf, f.body[0], f.body[1]);
-
-function encVarint(v: number): number[] {
-  const out: number[] = [];
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
-}
-const encBytes = (no: number, payload: Uint8Array): Uint8Array => Buffer.concat([Buffer.from([...encVarint(no * 8 + 2), ...encVarint(payload.length)]), payload]);
-const encString = (no: number, s: string) => encBytes(no, Buffer.from(s, 'utf8'));
-const encInt = (no: number, v: number) => Buffer.from([...encVarint(no * 8), ...encVarint(v)]);
-const encMessage = (no: number, parts: Uint8Array[]) => encBytes(no, Buffer.concat(parts));
-
-/** ValueInfoProto of a [first, k] tensor */
-function packedInput(name: string, elem: number, first: number | string, k: number): Uint8Array {
-  const dim0 = typeof first === 'number' && first >= 0 ? encInt(1, first) : encString(2, typeof first === 'string' && first ? first : 'N');
-  const shape = encMessage(2, [encMessage(1, [dim0]), encMessage(1, [encInt(1, k)])]);
-  return encMessage(11, [encString(1, name), encMessage(2, [encMessage(1, [encInt(1, elem), shape])])]);
-}
-
-/** NodeProto: Split(packed, axis=1) → columns */
-function splitNode(name: string, packed: string, columns: string[], opset: number): Uint8Array {
-  const attr = (key: string, v: number) => encMessage(5, [encString(1, key), encInt(3, v), encInt(20, 2 /* INT */)]);
-  // from opset 18 Split needs num_outputs (or a split input); before, no attribute means equal parts
-  return encMessage(1, [encString(1, packed), ...columns.map((c) => encString(2, c)), encString(3, name), encString(4, 'Split'), attr('axis', 1), ...(opset >= 18 ? [attr('num_outputs', columns.length)] : [])]);
-}
 
 /**
  * Rewrites `model` so that the [N, 1] inputs among `inputs` that share an element type (two or more) come
@@ -155,13 +117,15 @@ export function packColumnInputs(model: Uint8Array, inputs: TensorInfo[]): { mod
     const replaced = new Set(packs.flatMap((p) => p.columns));
     const kept = gf.filter((f) => !(f.no === 11 && sub(model, f).some((x) => x.no === 1 && replaced.has(text(model, x)))));
     if (gf.length - kept.length !== replaced.size) return null; // an input listed twice, or not at all
-    const info = new Map(inputs.map((i) => [i.name, i]));
-    const graph = Buffer.concat([
-      ...packs.map((p) => splitNode(`${p.name}_split`, p.name, p.columns, opset)),
-      ...kept.map((f) => model.subarray(f.start, f.end)),
-      ...packs.map((p) => packedInput(p.name, ELEM[p.type]!, info.get(p.columns[0])!.shape[0], p.columns.length)),
-    ]);
-    const out = Buffer.concat([model.subarray(0, g.start), encBytes(7, graph), model.subarray(g.end)]);
+    const first = new Map(inputs.map((i) => [i.name, i.shape[0]]));
+    // Split(packed, axis=1) → the original inputs; from opset 18 Split needs num_outputs (or a split input), before it, no attribute means equal parts
+    const splits = packs.map((p) => ({ op: 'Split', name: `${p.name}_split`, inputs: [p.name], outputs: p.columns, attrs: { axis: 1, ...(opset >= 18 ? { num_outputs: p.columns.length } : {}) } }));
+    const packedInputs = packs.map((p) => {
+      const d = first.get(p.columns[0])!;
+      return { name: p.name, type: ELEM[p.type]!, shape: [typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : 'N', p.columns.length] };
+    });
+    const graph = Buffer.concat([graphFields({ nodes: splits }), ...kept.map((f) => model.subarray(f.start, f.end)), graphFields({ inputs: packedInputs })]);
+    const out = Buffer.concat([model.subarray(0, g.start), protobuf.Writer.create().uint32((7 << 3) | 2).bytes(graph).finish(), model.subarray(g.end)]);
     return { model: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), packs };
   } catch {
     return null;

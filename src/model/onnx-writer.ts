@@ -44,6 +44,7 @@ message TypeProto {
 
 const root = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
 const ModelProto = root.lookupType('onnx.ModelProto');
+const GraphProto = root.lookupType('onnx.GraphProto');
 
 /** TensorProto.DataType */
 export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, DOUBLE: 11 } as const;
@@ -122,6 +123,25 @@ function valueInfo(v: ValueInfo): Record<string, unknown> {
   };
 }
 
+function nodeProto(n: Node, i: number): Record<string, unknown> {
+  return {
+    input: n.inputs,
+    output: n.outputs,
+    name: n.name ?? `${n.op}_${i}`,
+    op_type: n.op,
+    domain: n.domain ?? '',
+    attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+  };
+}
+
+/**
+ * GraphProto fields as bytes (nodes, then inputs): appended to or spliced into another graph's bytes, they
+ * add those nodes and inputs, as protobuf merges repeated fields (onnx-pack.ts).
+ */
+export function graphFields(part: { nodes?: Node[]; inputs?: ValueInfo[] }): Uint8Array {
+  return GraphProto.encode(GraphProto.fromObject({ node: (part.nodes ?? []).map(nodeProto), input: (part.inputs ?? []).map(valueInfo) })).finish();
+}
+
 /** Serialises a graph to ONNX bytes. Deterministic: the same spec gives the same bytes. */
 export function writeOnnx(g: GraphSpec): Uint8Array {
   const model = {
@@ -135,14 +155,7 @@ export function writeOnnx(g: GraphSpec): Uint8Array {
     doc_string: g.doc ?? '',
     graph: {
       name: g.name,
-      node: g.nodes.map((n, i) => ({
-        input: n.inputs,
-        output: n.outputs,
-        name: n.name ?? `${n.op}_${i}`,
-        op_type: n.op,
-        domain: n.domain ?? '',
-        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
-      })),
+      node: g.nodes.map(nodeProto),
       initializer: g.initializers,
       input: g.inputs.map(valueInfo),
       output: g.outputs.map(valueInfo),
