@@ -5,14 +5,15 @@
  * at the end of the current turn (setImmediate: no timer, no added delay beyond the requests being read).
  * If a combined run fails, each request is retried alone so that one bad request cannot fail its neighbours.
  *
- * Pacing: a run has a fixed cost (≈ 40 µs for a small model: mostly handing each input tensor to ONNX
- * Runtime) whatever its rows. Under evenly spaced arrivals (many independent clients) "run as soon as the
- * loop is free" means a run per request or two, the fixed cost on every request, and an event loop that
- * never idles: queues, and a p99 of tens of ms, well below peak throughput. So while the event loop is
- * busy (LoopLoad), a model's runs start at least `interval` apart (250 µs by default: a ≈ 25 µs run then
- * takes at most ~10 % of the loop; measured at half of peak, 250 µs kept p99 where no pacing had it with
- * ~20 % less CPU, while 500 µs and 1 ms added their wait to p50 and p99); requests that arrive in between join the next run. The next arrival after the
- * interval starts it (no timer on the hot path); a timer starts it if none comes. A quiet loop is not paced.
+ * Pacing: a run has a fixed cost whatever its rows (≈ 25 µs for the 12-input credit-risk model, synchronous
+ * and packed). Under evenly spaced arrivals (many independent clients) "run as soon as the loop is free"
+ * means a run per request or two, the fixed cost on every request, and an event loop that never idles:
+ * queues, and a p99 of tens of ms well below peak throughput. So while the event loop is busy (LoopLoad),
+ * a model's runs start at least `interval` apart (250 µs by default: a run then takes at most ~10 % of the
+ * loop; at half of peak, 250 µs kept p99 where no pacing had it with ~20 % less CPU, while 500 µs and 1 ms
+ * added their wait to p50 and p99); requests that arrive in between join the next run. The next arrival
+ * after the interval starts it (no timer on the hot path); a timer starts it if none comes. A quiet loop is
+ * not paced.
  */
 import { performance } from 'node:perf_hooks';
 import { batchFromRows } from '../model/features.js';
@@ -67,7 +68,7 @@ export function loadPacer(intervalMs = DEFAULT_BATCH_INTERVAL_MS): () => number 
 
 export class Batcher {
   private queue: Pending[] = [];
-  private running = 0;
+  private running = false;
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private lastStart = -Infinity;
@@ -120,12 +121,12 @@ export class Batcher {
   }
 
   private async drain(): Promise<void> {
-    this.running++;
+    this.running = true;
     this.lastStart = performance.now();
     try {
       await this.run(this.take());
     } finally {
-      this.running--;
+      this.running = false;
       this.kick();
     }
   }
