@@ -15,8 +15,8 @@
  * batches); the per-count ratios are printed too. Rounds interleave the three; ratios are medians of the
  * per-round ratios of peaks. Prints the throughput ratio (target ≥ 0.70), the server
  * CPU per request (from /proc, all threads), p99 at half of each one's own peak, open loop (target ≤ 5 ms
- * for serve; bare's shows the harness's floor; counted from when the generator issues each request, and
- * also from its ideal send time, which adds the generator's own timer lateness), and failed requests
+ * for serve; bare's shows the harness's floor; with openloop.c counted from each request's due time, with
+ * serve-load.ts from when it issues each request and also from its ideal send time), and failed requests
  * across 20 swaps + 1 rollback (git revert) under constant load, each swap pushed to the remote and
  * applied by POST /-/reconcile?wait=1 (target 0).
  *
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const world = await buildWorld({ l2s: [1, 300] });
   world.pin({ 'credit-risk': { pkg: world.packages[0] } }, 'promote 1.0.0');
   const body = JSON.stringify(tensorRequest([applicant(0)]));
-  const closed = (url: string): LoadJob => ({ mode: 'closed', url, body, concurrency: LEVELS[0], seconds: SECONDS, warmupSeconds: 1 });
+  const closed = (url: string, concurrency: number): LoadJob => ({ mode: 'closed', url, body, concurrency, seconds: SECONDS, warmupSeconds: 1 });
   const results: Record<string, string | number> = {};
   const servers: Server[] = [];
   const slipway = (extra: string[]) => startServer(process.execPath, [join(ROOT, 'bin', 'slipway.js'), 'serve', '--env', ENV, '--repo', world.remote, '--store', world.storePath, '--port', '0', '--interval', '0s', ...extra], { ...process.env, SLIPWAY_FROM_SOURCE: '' });
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
         let best: LoadResult | undefined;
         for (const c of LEVELS) {
           const cpu0 = procs[k].cpu();
-          const r = WRK ? await wrkClosed(targets[k], body, c, SECONDS) : await load({ ...closed(targets[k]), concurrency: c });
+          const r = WRK ? await wrkClosed(targets[k], body, c, SECONDS) : await load(closed(targets[k], c));
           // server-side CPU per request (all threads of the server process, ORT's included): robust to a busy machine
           r.cpuUsPerRequest = ((procs[k].cpu() - cpu0) * 1e6) / (r.requests + (r.warmupRequests ?? 0));
           (byLevel[k][c] ??= []).push(r);
