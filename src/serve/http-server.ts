@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { SlipwayError } from '../errors.js';
 import { pickDeployment, type Deployed, type ModelRuntime, type Role, type Slot } from './deployment.js';
-import { predictionRecords, type PredictionLogWriter } from './log-writer.js';
+import { predictionLines, type PredictionLogWriter } from './log-writer.js';
 import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
@@ -386,7 +386,7 @@ export class InferenceServer {
   }
 
   private logPredictions(rt: ModelRuntime, role: Role, id: string, rows: Row[], p: Prediction): void {
-    this.o.logs!.write(predictionRecords(rt, role, id, rows, p));
+    this.o.logs!.writeLines(rt.model, predictionLines(rt, role, id, rows, p), rows.length);
   }
 
   private enqueueShadow(shadow: Deployed, id: string, rows: Row[], log: boolean): void {

@@ -4,7 +4,7 @@
  * counts them rather than slowing responses down.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PredictionLogRecord } from './prediction-log.js';
 import type { Row, Scalar } from './oip-decode.js';
@@ -59,31 +59,52 @@ const hashMemo = new Map<string, string>();
 export function redactRow(row: Record<string, Scalar>, sensitive: readonly string[], policy: SensitivePolicy): Record<string, Scalar> {
   if (policy === 'keep' || sensitive.length === 0) return row;
   const out: Record<string, Scalar> = {};
-  for (const [k, v] of Object.entries(row)) {
+  for (const k in row) {
+    const v = row[k];
     if (!sensitive.includes(k)) out[k] = v;
     else if (policy === 'hash') out[k] = v === null ? null : hashValue(v);
   }
   return out;
 }
 
-/** The log records of one answered request: one per row, `<id>#<i>` when it holds several. */
-export function predictionRecords(rt: Pick<ModelRuntime, 'model' | 'version' | 'digest' | 'task' | 'sensitive' | 'logSensitive'>, role: Role, id: string, rows: Row[], p: Prediction): PredictionLogRecord[] {
-  const ts = new Date().toISOString();
-  const n = rowsOf(p);
-  const records: PredictionLogRecord[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    records[i] = {
-      ts,
-      request_id: n > 1 ? `${id}#${i}` : id,
-      model: rt.model,
-      version: rt.version,
-      digest: rt.digest,
-      role,
-      inputs: redactRow(rows[i], rt.sensitive, rt.logSensitive),
-      prediction: predictionOf(p, i, rt.task),
-    };
+type LoggedRuntime = Pick<ModelRuntime, 'model' | 'version' | 'digest' | 'task' | 'sensitive' | 'logSensitive'>;
+
+/** `,"model":…,"version":…,"digest":…,"role":…,"inputs":` of a runtime and role, made once: the middle of every line. */
+const middles = new WeakMap<LoggedRuntime, Partial<Record<Role, string>>>();
+
+function middleOf(rt: LoggedRuntime, role: Role): string {
+  let byRole = middles.get(rt);
+  if (!byRole) middles.set(rt, (byRole = {}));
+  // through JSON.stringify of the same keys: an undefined value is left out exactly as in a whole record
+  return (byRole[role] ??= `,${JSON.stringify({ model: rt.model, version: rt.version, digest: rt.digest, role }).slice(1, -1)},"inputs":`);
+}
+
+let isoMs = NaN;
+let iso = '';
+
+/** new Date().toISOString(), made once per millisecond. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    iso = new Date(ms).toISOString();
   }
-  return records;
+  return iso;
+}
+
+/**
+ * The log lines of one answered request: the same bytes as JSON.stringify of each of predictionRecords'
+ * records plus a newline, built from parts made once per runtime (the hot path of a logged request).
+ */
+export function predictionLines(rt: LoggedRuntime, role: Role, id: string, rows: Row[], p: Prediction): string {
+  const head = `{"ts":"${isoNow()}","request_id":`;
+  const middle = middleOf(rt, role);
+  const n = rowsOf(p);
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    text += `${head}${JSON.stringify(n > 1 ? `${id}#${i}` : id)}${middle}${JSON.stringify(redactRow(rows[i], rt.sensitive, rt.logSensitive))},"prediction":${JSON.stringify(predictionOf(p, i, rt.task))}}\n`;
+  }
+  return text;
 }
 
 export class PredictionLogWriter {
@@ -110,18 +131,23 @@ export class PredictionLogWriter {
   /** Queues records; never blocks and never throws. */
   write(records: PredictionLogRecord[]): void {
     if (records.length === 0) return;
-    const model = records[0].model;
     let text = '';
     for (const r of records) text += JSON.stringify(r) + '\n';
+    this.writeLines(records[0].model, text, records.length);
+  }
+
+  /** Queues `count` JSON lines of one model (each ending in a newline, as predictionLines makes them); never blocks and never throws. */
+  writeLines(model: string, text: string, count: number): void {
+    if (count === 0) return;
     const size = Buffer.byteLength(text);
     if (this.pendingBytes + size > this.maxPendingBytes) {
-      this.dropped += records.length;
-      this.opts.onDrop?.(model, records.length);
+      this.dropped += count;
+      this.opts.onDrop?.(model, count);
       return;
     }
     let p = this.pending.get(model);
     if (!p) this.pending.set(model, (p = new PendingLines()));
-    p.add(text, size, records.length);
+    p.add(text, size, count);
     this.pendingBytes += size;
     if (!this.timer) {
       this.timer = setTimeout(() => {
@@ -169,7 +195,7 @@ export class PredictionLogWriter {
         size += p.sizes[i];
         lines += p.lines[i++];
       }
-      await appendFile(file.path, p.slice(at, at + size));
+      await appendAll(file.path, p.parts(at, at + size));
       at += size;
       file.bytes += size;
       this.written += lines;
@@ -219,8 +245,8 @@ class PendingLines {
     this.lines.push(lines);
   }
 
-  /** Bytes [from, to) of everything added, in order. */
-  slice(from: number, to: number): Buffer {
+  /** Bytes [from, to) of everything added, in order, as views of the chunks (no copy). */
+  parts(from: number, to: number): Buffer[] {
     const parts: Buffer[] = [];
     let base = 0;
     for (let c = 0; c < this.chunks.length; c++) {
@@ -230,6 +256,20 @@ class PendingLines {
       if (lo < hi) parts.push(this.chunks[c].subarray(lo - base, hi - base));
       base += len;
     }
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return parts;
+  }
+}
+
+/** Appends buffers to a file with one writev (not copied into one buffer first), finishing a short write. */
+async function appendAll(path: string, parts: Buffer[]): Promise<void> {
+  const fh = await open(path, 'a');
+  try {
+    let total = 0;
+    for (const b of parts) total += b.length;
+    const { bytesWritten } = await fh.writev(parts);
+    // writeFile writes until done (the file is open for appending: at its end)
+    if (bytesWritten < total) await fh.writeFile(Buffer.concat(parts).subarray(bytesWritten));
+  } finally {
+    await fh.close();
   }
 }

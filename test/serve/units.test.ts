@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { Batcher, loadPacer } from '../../src/serve/batcher.js';
 import { fnv1a, routesToCanary } from '../../src/serve/deployment.js';
 import type { Row } from '../../src/serve/oip-decode.js';
-import { hashValue, PredictionLogWriter, redactRow } from '../../src/serve/log-writer.js';
+import { hashValue, predictionLines, PredictionLogWriter, redactRow } from '../../src/serve/log-writer.js';
+import type { Prediction } from '../../src/serve/oip-encode.js';
+import type { Task } from '../../src/spec/types.js';
 import type { PredictionLogRecord } from '../../src/serve/prediction-log.js';
 import { GitSource } from '../../src/serve/git-source.js';
 import { planModel, Reconciler } from '../../src/serve/reconciler.js';
@@ -75,6 +77,41 @@ describe('prediction log writer', () => {
       expect(hashValue(v)).toBe('sha256:' + createHash('sha256').update(JSON.stringify(v)).digest('hex'));
     }
     expect(hashValue(true)).not.toBe(hashValue('true'));
+  });
+
+  it('predictionLines writes each row as JSON.stringify of its PredictionLogRecord plus a newline, under every policy and task', () => {
+    const rows: Row[] = [
+      { income: 1.5, sex: 'F', note: 'quote " back\\ \u2028 \ud800 é', flag: true, missing: null },
+      { income: -0, sex: null, note: '', flag: false, missing: 3 },
+    ];
+    const cases: { task: Task; p: Prediction; want: (i: number) => number | number[] }[] = [
+      { task: 'binary-classification', p: { values: Float64Array.from([0.25, 0.75, 0.9, 0.1]), width: 2 }, want: (i) => [0.75, 0.1][i] },
+      { task: 'binary-classification', p: { values: Float64Array.from([0.3, NaN]), width: 1 }, want: (i) => [0.3, NaN][i] },
+      { task: 'multiclass-classification', p: { values: Float64Array.from([0.2, 0.3, 0.5, 1, 0, 0]), width: 3 }, want: (i) => [[0.2, 0.3, 0.5], [1, 0, 0]][i] },
+      { task: 'regression', p: { values: Float64Array.from([1e21, -1.25e-7]), width: 1 }, want: (i) => [1e21, -1.25e-7][i] },
+    ];
+    for (const policy of ['keep', 'hash', 'drop'] as const) {
+      for (const { task, p, want } of cases) {
+        for (const role of ['primary', 'canary', 'shadow'] as const) {
+          const rt = { model: 'm-1', version: '2.0.0', digest: D('b'), task, sensitive: ['sex'], logSensitive: policy };
+          for (const n of [1, 2]) {
+            const pn = { values: p.values.subarray(0, n * p.width), width: p.width };
+            const before = new Date().toISOString();
+            const text = predictionLines(rt, role, 'id "7"', rows.slice(0, n), pn);
+            const after = new Date().toISOString();
+            const lines = text.split('\n');
+            expect(lines.pop()).toBe('');
+            expect(lines).toHaveLength(n);
+            lines.forEach((line, i) => {
+              const ts = (JSON.parse(line) as PredictionLogRecord).ts;
+              expect(ts >= before && ts <= after).toBe(true);
+              const record: PredictionLogRecord = { ts, request_id: n > 1 ? `id "7"#${i}` : 'id "7"', model: 'm-1', version: '2.0.0', digest: D('b'), role, inputs: redactRow(rows[i], ['sex'], policy), prediction: want(i) };
+              expect(line).toBe(JSON.stringify(record));
+            });
+          }
+        }
+      }
+    }
   });
 });
 
