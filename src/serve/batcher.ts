@@ -5,7 +5,7 @@
  * at the end of the current turn (setImmediate: no timer, no added delay beyond the requests being read).
  * If a combined run fails, each request is retried alone so that one bad request cannot fail its neighbours.
  *
- * Pacing: a run has a fixed cost whatever its rows (≈ 25 µs for the 12-input credit-risk model, synchronous
+ * Pacing: a run has a fixed cost whatever its rows (≈ 15–25 µs for the 12-input credit-risk model, synchronous
  * and packed). Under evenly spaced arrivals (many independent clients) "run as soon as the loop is free"
  * means a run per request or two, the fixed cost on every request, and an event loop that never idles:
  * queues, and a p99 of tens of ms well below peak throughput. So while the event loop is busy (LoopLoad),

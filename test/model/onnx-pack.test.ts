@@ -47,6 +47,30 @@ function mixedModel(opset: number, weightName = (f: string) => `w_${f}`): string
   return path;
 }
 
+/**
+ * y = [x2, x0, x1]·wx + [a0, a1]·wa + f0·wf, the numeric columns joined by Concat nodes first (as the
+ * built-in trainers' models and sklearn-onnx's ColumnTransformer do). `x0Elsewhere` also adds x0·w to y.
+ */
+function concatModel(o: { floatOrder: string[]; floatAxis: number; intAxis: number; x0Elsewhere?: boolean }): string {
+  const cols = ['x0', 'x1', 'x2', 'a0', 'a1', 'f0'];
+  const nodes: Node[] = [
+    { op: 'Concat', inputs: o.floatOrder, outputs: ['xs'], attrs: { axis: o.floatAxis } },
+    { op: 'MatMul', inputs: ['xs', 'wx'], outputs: ['tx'] },
+    { op: 'Concat', inputs: ['a0', 'a1'], outputs: ['as'], attrs: { axis: o.intAxis } },
+    { op: 'Cast', inputs: ['as'], outputs: ['asd'], attrs: { to: DataType.DOUBLE } },
+    { op: 'MatMul', inputs: ['asd', 'wa'], outputs: ['ta'] },
+    { op: 'Cast', inputs: ['f0'], outputs: ['fd'], attrs: { to: DataType.DOUBLE } },
+    { op: 'Mul', inputs: ['fd', 'wf'], outputs: ['tf'] },
+    ...(o.x0Elsewhere ? [{ op: 'Mul', inputs: ['x0', 'wf'], outputs: ['t0'] }] : []),
+    { op: 'Sum', inputs: ['tx', 'ta', 'tf', ...(o.x0Elsewhere ? ['t0'] : [])], outputs: ['y'] },
+  ];
+  const initializers = [doubleTensor('wx', [o.floatOrder.length, 1], o.floatOrder.map((_, i) => Math.SQRT2 ** (i + 1) / 3)), doubleTensor('wa', [2, 1], [Math.E / 7, -Math.PI / 11]), doubleTensor('wf', [1], [Math.SQRT1_2])];
+  const type = (f: string) => (f.startsWith('x') ? DataType.DOUBLE : f.startsWith('a') ? DataType.INT64 : DataType.FLOAT);
+  const path = join(dir, `concat-${o.floatOrder.join('')}-${o.floatAxis}-${o.intAxis}-${o.x0Elsewhere ? 1 : 0}.onnx`);
+  writeFileSync(path, writeOnnx({ name: 'concat', opset: 19, inputs: cols.map((f) => ({ name: f, type: type(f), shape: ['N', 1] })), outputs: [{ name: 'y', type: DataType.DOUBLE, shape: ['N', 1] }], nodes, initializers }));
+  return path;
+}
+
 const rows = Array.from({ length: 7 }, (_, i) => ({ x0: i / 7, x1: i === 3 ? null : -Math.PI * i, x2: 1e-300 * i, a0: i - 3, a1: 2 ** 40 + i, b0: i % 2 === 0, b1: i % 3 === 0, c0: ['x', 'y', 'z', 'q'][i % 4], c1: i === 5 ? null : 'z', f0: 0.1 * i }));
 
 describe('packColumnInputs (serving: [N, 1] inputs of one type fed as one [N, k] tensor)', () => {
@@ -93,6 +117,44 @@ describe('packColumnInputs (serving: [N, 1] inputs of one type fed as one [N, k]
       await expect(srv.predict({ rows: 1, columns: { ...batchFromRows([rows[0]], features, contract).columns, a1: Float64Array.of(1.5) } })).rejects.toThrow(/row 0, column 'a1': the model's int64 input needs a whole number, got 1.5/);
       await Promise.all([pub.close(), srv.close()]);
     }
+  });
+
+  it('a Concat that only rejoins a pack becomes an Identity of the packed input (columns in its order), with the same predictions', async () => {
+    const cols = ['x0', 'x1', 'x2', 'a0', 'a1', 'f0'];
+    const c: RowSchema = { properties: Object.fromEntries(cols.map((f) => [f, contract.properties[f]])) };
+    const path = concatModel({ floatOrder: ['x2', 'x0', 'x1'], floatAxis: 1, intAxis: -1 });
+    const pub = await openSession(path, { provider: 'cpu', features: cols, contract: c, task: 'regression', ...quiet });
+    const out = packColumnInputs(new Uint8Array(readFileSync(path)), pub.signature.inputs)!;
+    expect(out.packs).toEqual([
+      { name: 'slipway_packed_float64', type: 'float64', columns: ['x2', 'x0', 'x1'] },
+      { name: 'slipway_packed_int64', type: 'int64', columns: ['a0', 'a1'] },
+    ]);
+    const before = readOnnx(readFileSync(path)) as { graph: { node: { op_type: string }[] } };
+    const after = readOnnx(out.model) as { graph: { node: { op_type: string; input: string[]; output: string[]; attribute: unknown[] }[] } };
+    expect(after.graph.node.slice(0, 2).map((n) => [n.op_type, n.input, n.output, n.attribute])).toEqual([
+      ['Identity', ['slipway_packed_float64'], ['xs'], undefined],
+      ['Identity', ['slipway_packed_int64'], ['as'], undefined],
+    ]);
+    expect(after.graph.node.slice(2)).toEqual(before.graph.node.filter((n) => n.op_type !== 'Concat'));
+    const srv = await openSession(path, { provider: 'cpu', features: cols, contract: c, task: 'regression', syncRun: true, ...quiet });
+    expect(srv.packs.map((p) => p.columns)).toEqual([['x2', 'x0', 'x1'], ['a0', 'a1']]);
+    for (const n of [1, 2, rows.length]) {
+      const batch = batchFromRows(rows.slice(0, n), cols, c);
+      const [a, b] = [await pub.predict(batch), await srv.predict(batch)];
+      expect(Buffer.from(b.values.buffer).equals(Buffer.from(a.values.buffer))).toBe(true);
+      expect(new Set(a.values).size).toBe(n);
+    }
+    await Promise.all([pub.close(), srv.close()]);
+    // not folded (the pack keeps its Split): a column also used elsewhere, another axis, a Concat of only some of the pack
+    const splitOf = (o: Parameters<typeof concatModel>[0]) => {
+      const m = readOnnx(packColumnInputs(new Uint8Array(readFileSync(concatModel(o))), pub.signature.inputs)!.model) as typeof after;
+      return m.graph.node.filter((n) => n.input[0] === 'slipway_packed_float64').map((n) => n.op_type);
+    };
+    expect(splitOf({ floatOrder: ['x2', 'x0', 'x1'], floatAxis: 1, intAxis: 1, x0Elsewhere: true })).toEqual(['Split']);
+    expect(splitOf({ floatOrder: ['x2', 'x0', 'x1'], floatAxis: 0, intAxis: 1 })).toEqual(['Split']);
+    expect(splitOf({ floatOrder: ['x2', 'x0', 'x1'], floatAxis: -2, intAxis: 1 })).toEqual(['Split']);
+    expect(splitOf({ floatOrder: ['x0', 'x1'], floatAxis: 1, intAxis: 1 })).toEqual(['Split']);
+    expect(splitOf({ floatOrder: ['x0', 'x1', 'x1'], floatAxis: 1, intAxis: 1 })).toEqual(['Split']);
   });
 
   it('picks a free name, and leaves models it cannot pack alone', async () => {
