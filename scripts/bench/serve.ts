@@ -14,13 +14,14 @@
  * default: the bare server peaks at any of them, a batching server needs requests in flight to fill its
  * batches); the per-count ratios are printed too. Rounds interleave the three; ratios are medians of the
  * per-round ratios of peaks. Prints the throughput ratio (target ≥ 0.70), the server
- * CPU per request (from /proc, all threads), p99 at half of each one's own peak, open loop (target ≤ 5 ms
+ * CPU per request (from /proc, all threads), p99 at half of each one's own peak, open loop, measured in
+ * each round right after that round's peaks and reported as the median over rounds (target ≤ 5 ms
  * for serve; bare's shows the harness's floor; with openloop.c counted from each request's due time, with
  * serve-load.ts from when it issues each request and also from its ideal send time), and failed requests
  * across 20 swaps + 1 rollback (git revert) under constant load, each swap pushed to the remote and
  * applied by POST /-/reconcile?wait=1 (target 0).
  *
- * Usage: npx tsx scripts/bench/serve.ts [--seconds 5] [--rounds 3] [--concurrency 32,64,128] [--swaps 20] [--generator auto|wrk|node] [--open-generator auto|c|node] [--no-build]
+ * Usage: npx tsx scripts/bench/serve.ts [--seconds 5] [--rounds 5] [--concurrency 32,64,128] [--swaps 20] [--generator auto|wrk|node] [--open-generator auto|c|node] [--no-build]
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -36,7 +37,7 @@ import { wrkAvailable, wrkClosed } from './serve-wrk.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, '..', '..');
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '32,64,128' }, swaps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '3' }, generator: { type: 'string', default: 'auto' }, 'open-generator': { type: 'string', default: 'auto' }, 'no-build': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '32,64,128' }, swaps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '5' }, generator: { type: 'string', default: 'auto' }, 'open-generator': { type: 'string', default: 'auto' }, 'no-build': { type: 'boolean', default: false } } });
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
 // peak throughput is each server's best over these connection counts (a server that batches needs more in flight to peak)
@@ -133,6 +134,10 @@ async function main(): Promise<void> {
     // runs[k][round] is that round's peak (best over the connection counts); byLevel[k][c] every run at c connections
     const runs: Record<keyof typeof targets, LoadResult[]> = { bare: [], serve: [], logs: [] };
     const byLevel: Record<keyof typeof targets, Record<number, LoadResult[]>> = { bare: {}, serve: {}, logs: {} };
+    // latency at half of each one's own peak, open loop (median p99 over the rounds); bare's is the floor of this harness.
+    // Each round measures it right after that round's peaks, at half of them: on a shared machine whose speed drifts
+    // over minutes, a peak from another phase of the run would put "half of peak" somewhere else on the curve
+    const halfRuns: Record<string, LoadResult[]> = { bare: [], serve: [], logs: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const k of Object.keys(targets) as (keyof typeof targets)[]) {
         let best: LoadResult | undefined;
@@ -147,20 +152,16 @@ async function main(): Promise<void> {
         }
         runs[k].push(best!);
       }
+      for (const k of Object.keys(targets) as (keyof typeof targets)[]) {
+        const rate = Math.round(runs[k][round - 1].rps / 2);
+        const r = OPEN.path ? await openLoop(OPEN.path, targets[k], body, rate, SECONDS) : await load({ mode: 'open', url: targets[k], body, rate, seconds: SECONDS, warmupSeconds: 1 });
+        halfRuns[k].push(r);
+        console.log(`round ${round} ${k.padEnd(5)} at half of this round's peak (${rate} req/s, open loop)  ${fmt(r)}`);
+      }
     }
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     const ratio = (k: 'serve' | 'logs') => median(runs[k].map((r, i) => r.rps / runs.bare[i].rps));
     const levelRatio = (k: 'serve' | 'logs', c: number) => median(byLevel[k][c].map((r, i) => r.rps / byLevel.bare[c][i].rps));
-    // latency at half of each one's own peak, open loop, rounds interleaved (median p99); bare's is the floor of this harness
-    const halfRuns: Record<string, LoadResult[]> = { bare: [], serve: [], logs: [] };
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const k of Object.keys(targets) as (keyof typeof targets)[]) {
-        const rate = Math.round(median(runs[k].map((r) => r.rps)) / 2);
-        const r = OPEN.path ? await openLoop(OPEN.path, targets[k], body, rate, SECONDS) : await load({ mode: 'open', url: targets[k], body, rate, seconds: SECONDS, warmupSeconds: 1 });
-        halfRuns[k].push(r);
-        console.log(`round ${round} ${k.padEnd(5)} at half of its peak (${rate} req/s, open loop)  ${fmt(r)}`);
-      }
-    }
     const halves: Record<string, LoadResult> = {};
     for (const k of Object.keys(halfRuns)) {
       const byP99 = [...halfRuns[k]].sort((x, y) => x.p99ms - y.p99ms);

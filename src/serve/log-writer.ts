@@ -113,6 +113,7 @@ export class PredictionLogWriter {
   private readonly maxPendingBytes: number;
   private readonly opts: LogWriterOptions;
   private pending = new Map<string, PendingLines>();
+  private readonly chunkPool = new ChunkPool();
   private pendingBytes = 0;
   private files = new Map<string, FileState>();
   private seq = 0;
@@ -146,7 +147,7 @@ export class PredictionLogWriter {
       return;
     }
     let p = this.pending.get(model);
-    if (!p) this.pending.set(model, (p = new PendingLines()));
+    if (!p) this.pending.set(model, (p = new PendingLines(this.chunkPool)));
     p.add(text, size, count);
     this.pendingBytes += size;
     if (!this.timer) {
@@ -179,6 +180,8 @@ export class PredictionLogWriter {
         await this.append(model, chunks);
       } catch (e) {
         this.opts.onError?.(e as Error);
+      } finally {
+        this.chunkPool.give(chunks.owned);
       }
     }
   }
@@ -219,6 +222,28 @@ export class PredictionLogWriter {
   }
 }
 
+const CHUNK_BYTES = 64 << 10;
+
+/**
+ * The 64 kB buffers of flushed lines, kept for the next flushes (up to 4 MB). A buffer that lives from one
+ * flush to the next is promoted to the old generation, and new ones every flush would leave megabytes a
+ * second of external memory to the old generation's collections: a mark-compact every second or so with
+ * every request logged (the tail latency of serving). Reused, they are allocated once.
+ */
+class ChunkPool {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly max = 64) {}
+
+  take(size: number): Buffer {
+    return (size <= CHUNK_BYTES && this.free.pop()) || Buffer.allocUnsafe(Math.max(CHUNK_BYTES, size));
+  }
+
+  /** after their bytes are written */
+  give(chunks: Buffer[]): void {
+    for (const c of chunks) if (c.length === CHUNK_BYTES && this.free.length < this.max) this.free.push(c);
+  }
+}
+
 /**
  * Lines waiting for the next flush, encoded at once into off-heap buffers: a busy server keeps a flush
  * period's worth of lines (hundreds of kB) without holding them as strings on the JS heap, where they
@@ -228,15 +253,20 @@ class PendingLines {
   /** full chunks trimmed to their bytes, then the chunk being filled (its first `used` bytes) */
   private chunks: Buffer[] = [];
   private used = 0;
+  /** the buffers as taken from the pool, to give back after the flush */
+  readonly owned: Buffer[] = [];
   /** bytes and lines of each write, in order (a rotation splits between writes) */
   readonly sizes: number[] = [];
   readonly lines: number[] = [];
+
+  constructor(private readonly pool: ChunkPool) {}
 
   add(text: string, size: number, lines: number): void {
     let last = this.chunks[this.chunks.length - 1];
     if (!last || last.length - this.used < size) {
       if (last) this.chunks[this.chunks.length - 1] = last.subarray(0, this.used);
-      last = Buffer.allocUnsafe(Math.max(64 << 10, size));
+      last = this.pool.take(size);
+      this.owned.push(last);
       this.chunks.push(last);
       this.used = 0;
     }

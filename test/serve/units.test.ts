@@ -55,6 +55,26 @@ describe('prediction log writer', () => {
     expect(w.written).toBe(n);
   });
 
+  it('reuses its buffers only after their lines are written: records queued while a flush is writing stay intact', async () => {
+    const { dir } = tempDir('slipway-logs-');
+    const w = new PredictionLogWriter(dir, { flushMs: 60_000, now: () => new Date('2026-01-02T03:04:05Z') });
+    const n = 1000; // ≈ 170 kB a batch: three buffers
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < n; i++) w.write([record(round * n + i)]);
+      const flushed = w.flush();
+      for (let k = 0; k < 5; k++) await Promise.resolve(); // the flush has taken its lines and is writing them
+      for (let i = 0; i < n; i++) w.write([{ ...record(round * n + i), request_id: `late${round * n + i}` }]);
+      await flushed;
+    }
+    await w.close();
+    const day = join(dir, 'm', '2026-01-02');
+    const lines = readdirSync(day).sort().flatMap((f) => readFileSync(join(day, f), 'utf8').trim().split('\n'));
+    const ids = lines.map((l) => (JSON.parse(l) as PredictionLogRecord).request_id);
+    const want = [0, 1, 2].flatMap((round) => [...Array.from({ length: n }, (_, i) => `r${round * n + i}`), ...Array.from({ length: n }, (_, i) => `late${round * n + i}`)]);
+    expect(ids).toEqual(want);
+    expect(w.written).toBe(6 * n);
+  });
+
   it('drops (and counts) records beyond the pending limit instead of blocking', async () => {
     const { dir } = tempDir('slipway-logs-');
     let dropped = 0;
