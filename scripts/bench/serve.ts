@@ -220,6 +220,10 @@ async function main(): Promise<void> {
     console.log(`throughput ratio serve/bare without logs, peak over ${LEVELS.join('/')} connections (median of ${ROUNDS} rounds): ${results.ratio_no_logs}  (target >= 0.70) ${Number(results.ratio_no_logs) >= 0.7 ? 'PASS' : 'FAIL'}`);
     console.log(`throughput ratio serve/bare with logs at 1.0, peak over ${LEVELS.join('/')} connections (median of ${ROUNDS} rounds): ${results.ratio_logs}  (target >= 0.70) ${Number(results.ratio_logs) >= 0.7 ? 'PASS' : 'FAIL'}`);
     console.log(`p99 at half of peak, open loop ${OPEN.path ? 'evenly spaced (openloop.c)' : '1 ms ticks (serve-load.ts)'} (median of ${ROUNDS} rounds): ${results.p99_half_peak_ms} ms  (target <= 5 ms) ${half.p99ms <= 5 ? 'PASS' : 'FAIL'}; with logs at 1.0: ${halves.logs.p99ms.toFixed(2)} ms; bare node:http in the same harness: ${halves.bare.p99ms.toFixed(2)} ms`);
+    // bare's p99 is this harness's floor on the machine: a round where even it is over the target says nothing about serve
+    const floorOk = halfRuns.serve.filter((_, i) => halfRuns.bare[i].p99ms <= 5);
+    console.log(`rounds where bare's own p99 was within 5 ms: ${floorOk.length} of ${ROUNDS}; serve's p99 in those rounds: ${floorOk.map((r) => r.p99ms.toFixed(2)).join(', ') || '-'} ms`);
+    if (halves.bare.p99ms > 5) console.log(`WARNING: bare node:http's median p99 (${halves.bare.p99ms.toFixed(2)} ms) is itself over 5 ms: the machine's floor is above the target in this run, so the p99 verdict says little about serve; rerun when the machine is quieter`);
     console.log(`failed requests across swaps + rollback: ${rs.failed}  (target 0) ${rs.failed === 0 ? 'PASS' : 'FAIL'}`);
   } finally {
     for (const x of servers) await x.stop();
