@@ -91,7 +91,7 @@ const sub = (buf: Uint8Array, f: Field) => fields(buf, f.body[0], f.body[1]);
 
 /**
  * The Concat nodes that only rebuild a pack: on axis 1, of exactly the pack's columns, each used nowhere
- * else (no other node, not a graph output). Such a node is replaced by an Identity of the packed input,
+ * else (no other node, not a graph output, no value_info). Such a node is replaced by an Identity of the packed input,
  * with the pack's columns put in the Concat's order (so the packed tensor is the Concat's result), and the
  * pack needs no Split: the split-then-concatenate round trip of a model whose first step joins its numeric
  * columns (the built-in trainers', sklearn-onnx ColumnTransformer's) goes away.

@@ -93,8 +93,9 @@ function isoNow(): string {
 }
 
 /**
- * The log lines of one answered request: the same bytes as JSON.stringify of each of predictionRecords'
- * records plus a newline, built from parts made once per runtime (the hot path of a logged request).
+ * The log lines of one answered request, one per row (`<id>#<i>` when it holds several): the same bytes as
+ * JSON.stringify of each row's PredictionLogRecord plus a newline, built from parts made once per runtime
+ * (the hot path of a logged request).
  */
 export function predictionLines(rt: LoggedRuntime, role: Role, id: string, rows: Row[], p: Prediction): string {
   const head = `{"ts":"${isoNow()}","request_id":`;
