@@ -94,7 +94,7 @@ const sub = (buf: Uint8Array, f: Field) => fields(buf, f.body[0], f.body[1]);
  * else (no other node, not a graph output, no value_info). Such a node is replaced by an Identity of the packed input,
  * with the pack's columns put in the Concat's order (so the packed tensor is the Concat's result), and the
  * pack needs no Split: the split-then-concatenate round trip of a model whose first step joins its numeric
- * columns (the built-in trainers', sklearn-onnx ColumnTransformer's) goes away.
+ * columns (as the built-in trainers' models do) goes away.
  */
 function foldConcats(model: Uint8Array, gf: Field[], packs: InputPack[]): Map<Field, { pack: InputPack; output: string }> {
   const uses = new Map<string, number>();
