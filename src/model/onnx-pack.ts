@@ -175,8 +175,10 @@ export function packColumnInputs(model: Uint8Array, inputs: TensorInfo[]): { mod
       const d = first.get(p.columns[0])!;
       return { name: p.name, type: ELEM[p.type]!, shape: [typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : 'N', p.columns.length] };
     });
-    const graph = Buffer.concat([graphFields({ nodes: splits }), ...kept.map((f) => model.subarray(f.start, f.end)), graphFields({ inputs: packedInputs })]);
-    const out = Buffer.concat([model.subarray(0, g.start), protobuf.Writer.create().uint32((7 << 3) | 2).bytes(graph).finish(), model.subarray(g.end)]);
+    // the new graph is written in place of the old with one copy of the model: its weights can be hundreds of MB
+    const graph = [graphFields({ nodes: splits }), ...kept.map((f) => model.subarray(f.start, f.end)), graphFields({ inputs: packedInputs })];
+    const header = protobuf.Writer.create().uint32((7 << 3) | 2).uint32(graph.reduce((n, part) => n + part.length, 0)).finish();
+    const out = Buffer.concat([model.subarray(0, g.start), header, ...graph, model.subarray(g.end)]);
     return { model: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), packs };
   } catch {
     return null;

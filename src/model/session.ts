@@ -203,7 +203,8 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
     if (e instanceof ExternalError) throw e;
     throw new InputError(`${onnxPath}: onnxruntime could not load the model: ${(e as Error).message}`);
   }
-  const { session, provider } = created;
+  const provider = created.provider;
+  let session = created.session;
   let signature: Signature;
   try {
     signature = deriveSignature(onnxPath, session.inputMetadata, session.outputMetadata, options.features, options.contract, options.task);
@@ -213,16 +214,19 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
   }
   const task = options.task;
   // the public session gave the signature; for serving, a synchronous one replaces it for runs, on the same
-  // model with its [N, 1] inputs packed by type where that applies (onnx-pack.ts: identical predictions)
+  // model with its [N, 1] inputs packed by type where that applies (onnx-pack.ts: identical predictions).
+  // The public one is released first, so that a large model is not held twice while the other loads.
   let sync: SyncSession | null = null;
   let packs: InputPack[] = [];
   if (options.syncRun && provider === 'cpu') {
+    await session.release();
     const packed = signature.convention === 'columns' ? packColumnInputs(readFileSync(onnxPath), signature.inputs) : null;
     sync = packed ? openSyncSession(packed.model, options.threads, signature.output) : null;
     if (sync) packs = packed!.packs;
     else sync = openSyncSession(onnxPath, options.threads, signature.output);
+    // no native binding in this onnxruntime-node: the public API after all
+    if (!sync) session = (await createSession(onnxPath, 'cpu', options)).session;
   }
-  if (sync) await session.release();
 
   return {
     signature,
