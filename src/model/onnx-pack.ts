@@ -39,6 +39,7 @@ interface Field {
   end: number;
   /** the payload of a length-delimited field (else the value bytes) */
   body: [number, number];
+  /** a varint field's value, read as int64 (ONNX's integer fields are int64; a negative one is ten bytes) */
   varint?: number;
 }
 
@@ -55,9 +56,9 @@ function fields(buf: Uint8Array, from = 0, to = buf.length): Field[] {
     const at = r.pos;
     switch (tag & 7) {
       case 0: {
-        // uint64: any varint up to 10 bytes (uint32 would misread an int64 field such as model_version)
-        const v = r.uint64();
-        out.push({ no, start, end: r.pos, body: [at, r.pos], varint: protobuf.util.LongBits.from(v).toNumber(true) });
+        // int64: any varint up to 10 bytes (uint32 would misread an int64 field such as model_version), a negative one as such
+        const v = r.int64();
+        out.push({ no, start, end: r.pos, body: [at, r.pos], varint: protobuf.util.LongBits.from(v).toNumber(false) });
         break;
       }
       case 2: {
@@ -77,13 +78,6 @@ function fields(buf: Uint8Array, from = 0, to = buf.length): Field[] {
     }
   }
   return out;
-}
-
-/** A varint field's value as a signed int64 (a negative one is ten bytes). */
-function signed(buf: Uint8Array, f: Field): number {
-  const r = protobuf.Reader.create(buf);
-  r.pos = f.body[0];
-  return protobuf.util.LongBits.from(r.int64()).toNumber(false);
 }
 
 const text = (buf: Uint8Array, f: Field) => Buffer.from(buf.buffer, buf.byteOffset + f.body[0], f.body[1] - f.body[0]).toString('utf8');
@@ -114,7 +108,7 @@ function foldConcats(model: Uint8Array, gf: Field[], packs: InputPack[]): Map<Fi
     // axis is Concat's only attribute: 1, or -1 on these rank-2 tensors
     const i = attrs.length === 1 ? attrs[0].find((x) => x.no === 3) : undefined;
     const name = attrs.length === 1 ? attrs[0].find((x) => x.no === 1) : undefined;
-    const axis = i ? signed(model, i) : undefined;
+    const axis = i?.varint;
     if (outs.length !== 1 || !name || text(model, name) !== 'axis' || (axis !== 1 && axis !== -1)) continue;
     const pack = packs.find((p) => p.columns.length === ins.length && ins.every((c) => p.columns.includes(c) && uses.get(c) === 1));
     if (!pack || [...out.values()].some((v) => v.pack === pack)) continue;
