@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PredictionLogRecord } from './prediction-log.js';
 import type { Row, Scalar } from './oip-decode.js';
 import { predictionOf, rowsOf, type Prediction } from './oip-encode.js';
 import type { ModelRuntime, Role } from './deployment.js';
@@ -128,14 +127,6 @@ export class PredictionLogWriter {
     this.opts = opts;
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_LOG_MAX_FILE_BYTES;
     this.maxPendingBytes = opts.maxPendingBytes ?? 32 << 20;
-  }
-
-  /** Queues records; never blocks and never throws. */
-  write(records: PredictionLogRecord[]): void {
-    if (records.length === 0) return;
-    let text = '';
-    for (const r of records) text += JSON.stringify(r) + '\n';
-    this.writeLines(records[0].model, text, records.length);
   }
 
   /** Queues `count` JSON lines of one model (each ending in a newline, as predictionLines makes them); never blocks and never throws. */

@@ -21,6 +21,11 @@ import { tempDir } from '../support/tmp.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 
+/** Queues one record as serving does: its JSON line (predictionLines makes the same bytes). */
+function queue(w: PredictionLogWriter, r: PredictionLogRecord): void {
+  w.writeLines(r.model, JSON.stringify(r) + '\n', 1);
+}
+
 function record(i: number): PredictionLogRecord {
   return { ts: '2026-01-02T03:04:05.000Z', request_id: `r${i}`, model: 'm', version: '1.0.0', digest: D('a'), role: 'primary', inputs: { x: i, s: 'v' }, prediction: i / 1000 };
 }
@@ -29,7 +34,7 @@ describe('prediction log writer', () => {
   it('rotates by size, keeps every record once, in order, under <model>/<day>/predictions-<HHMMSS>-<seq>.jsonl', async () => {
     const { dir } = tempDir('slipway-logs-');
     const w = new PredictionLogWriter(dir, { maxFileBytes: 1000, now: () => new Date('2026-01-02T03:04:05Z') });
-    for (let i = 0; i < 100; i++) w.write([record(i)]);
+    for (let i = 0; i < 100; i++) queue(w, record(i));
     await w.close();
     const files = readdirSync(join(dir, 'm', '2026-01-02')).sort();
     expect(files.length).toBeGreaterThan(5);
@@ -45,7 +50,7 @@ describe('prediction log writer', () => {
     const { dir } = tempDir('slipway-logs-');
     const w = new PredictionLogWriter(dir, { maxFileBytes: 100_000, flushMs: 60_000, now: () => new Date('2026-01-02T03:04:05Z') });
     const n = 1500; // ≈ 250 kB: four buffers in one flush, three files
-    for (let i = 0; i < n; i++) w.write([record(i)]);
+    for (let i = 0; i < n; i++) queue(w, record(i));
     await w.close();
     const files = readdirSync(join(dir, 'm', '2026-01-02')).sort();
     expect(files.length).toBeGreaterThanOrEqual(3);
@@ -60,10 +65,10 @@ describe('prediction log writer', () => {
     const w = new PredictionLogWriter(dir, { flushMs: 60_000, now: () => new Date('2026-01-02T03:04:05Z') });
     const n = 1000; // ≈ 170 kB a batch: three buffers
     for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < n; i++) w.write([record(round * n + i)]);
+      for (let i = 0; i < n; i++) queue(w, record(round * n + i));
       const flushed = w.flush();
       for (let k = 0; k < 5; k++) await Promise.resolve(); // the flush has taken its lines and is writing them
-      for (let i = 0; i < n; i++) w.write([{ ...record(round * n + i), request_id: `late${round * n + i}` }]);
+      for (let i = 0; i < n; i++) queue(w, { ...record(round * n + i), request_id: `late${round * n + i}` });
       await flushed;
     }
     await w.close();
@@ -79,7 +84,7 @@ describe('prediction log writer', () => {
     const { dir } = tempDir('slipway-logs-');
     let dropped = 0;
     const w = new PredictionLogWriter(dir, { maxPendingBytes: 500, onDrop: (_m, n) => (dropped += n) });
-    for (let i = 0; i < 20; i++) w.write([record(i)]);
+    for (let i = 0; i < 20; i++) queue(w, record(i));
     expect(dropped).toBeGreaterThan(0);
     expect(w.dropped).toBe(dropped);
     await w.close();
