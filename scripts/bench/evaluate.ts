@@ -29,6 +29,7 @@ import { loadModel } from '../../src/spec/model.js';
 import type { LoadedModel } from '../../src/spec/types.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { trainBuiltin } from '../../src/train/builtin/index.js';
+import { median } from './median.js';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, bootstrap: { type: 'string', default: '200' }, repeat: { type: 'string', default: '3' } } });
 const ROWS = Number(values.rows);
@@ -118,7 +119,6 @@ for (let i = 0; i < REPEAT; i++) {
   fulls.push(await evaluateOnce());
   log(`  run ${i + 1}: baseline (read features + raw ORT scoring) ${sec(bases[i])}, evaluate (scoring + every metric + fairness, no bootstrap) ${sec(fulls[i])}, ratio ${(fulls[i] / bases[i]).toFixed(2)}×`);
 }
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const base = Math.min(...bases);
 const full = Math.min(...fulls);
 const medianRatio = median(fulls.map((f, i) => f / bases[i]));

@@ -17,13 +17,14 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { DataType, writeOnnx, type Node, type Tensor } from '../../src/model/onnx-writer.js';
 import { openSession } from '../../src/model/session.js';
+import { median } from './median.js';
 
 const FEATURES = Array.from({ length: 9 }, (_, i) => `x${i}`);
-const peakKb = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
-const rssKb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+/** a memory figure of this process from /proc/self/status (VmHWM: peak resident, VmRSS: resident now), in kB */
+const statusKb = (field: 'VmHWM' | 'VmRSS') => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))![1]);
 
 async function child(mode: string, path: string): Promise<void> {
-  const before = rssKb();
+  const before = statusKb('VmRSS');
   const t0 = performance.now();
   if (mode === 'ort') {
     await ort.InferenceSession.create(path, { executionProviders: ['cpu'], intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
@@ -32,7 +33,7 @@ async function child(mode: string, path: string): Promise<void> {
     const s = await openSession(path, { provider: 'cpu', features: FEATURES, contract, task: 'regression', syncRun: true, notice: () => {} });
     if (!s.sync || s.packs.length !== 1) throw new Error(`expected a synchronous session on the packed model, got sync ${s.sync} with ${s.packs.length} packs`);
   }
-  process.stdout.write(JSON.stringify({ ms: performance.now() - t0, mb: (peakKb() - before) / 1024 }));
+  process.stdout.write(JSON.stringify({ ms: performance.now() - t0, mb: (statusKb('VmHWM') - before) / 1024 }));
 }
 
 function writeModel(path: string, mb: number): void {
@@ -69,7 +70,6 @@ if (values.child) {
         console.log(`round ${round} ${mode === 'ort' ? 'raw ORT create    ' : 'serve openSession '} ${x.ms.toFixed(0).padStart(6)} ms  peak memory +${x.mb.toFixed(0)} MB`);
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const [oMs, sMs, oMb, sMb] = [median(runs.ort.map((r) => r.ms)), median(runs.serve.map((r) => r.ms)), median(runs.ort.map((r) => r.mb)), median(runs.serve.map((r) => r.mb))];
     console.log(`median: raw ORT ${oMs.toFixed(0)} ms, +${oMb.toFixed(0)} MB; serve ${sMs.toFixed(0)} ms, +${sMb.toFixed(0)} MB → time ratio serve/ORT ${(sMs / oMs).toFixed(2)}, memory ratio ${(sMb / oMb).toFixed(2)}`);
   } finally {

@@ -34,6 +34,7 @@ import { buildWorld, ENV, git } from '../../test/serve/fixtures.js';
 import type { LoadJob, LoadResult } from './serve-load.js';
 import { openLoop, openLoopBinary } from './serve-open.js';
 import { wrkAvailable, wrkClosed } from './serve-wrk.js';
+import { median } from './median.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, '..', '..');
@@ -159,7 +160,6 @@ async function main(): Promise<void> {
         console.log(`round ${round} ${k.padEnd(5)} at half of this round's peak (${rate} req/s, open loop)  ${fmt(r)}`);
       }
     }
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     const ratio = (k: 'serve' | 'logs') => median(runs[k].map((r, i) => r.rps / runs.bare[i].rps));
     const levelRatio = (k: 'serve' | 'logs', c: number) => median(byLevel[k][c].map((r, i) => r.rps / byLevel.bare[c][i].rps));
     const halves: Record<string, LoadResult> = {};

@@ -29,6 +29,7 @@ import { openDuckDB, sqlIdent, sqlString } from '../../src/data/duckdb.js';
 import { FEATURES, generateDataset } from '../../src/data/generate.js';
 import { validateData } from '../../src/data/validate.js';
 import type { RowSchema } from '../../src/spec/types.js';
+import { median } from './median.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -47,7 +48,6 @@ if (process.argv[2] === '--child') {
 }
 
 const log = (s: string) => process.stdout.write(s + '\n');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 async function files(): Promise<{ full: Record<'csv' | 'parquet', string>; feat: Record<'csv' | 'parquet', string>; small: string }> {
