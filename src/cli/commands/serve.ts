@@ -2,7 +2,7 @@ import type { Command } from '../command.js';
 import { int, str } from '../command.js';
 import { UsageError } from '../../errors.js';
 import { assertName } from '../../spec/paths.js';
-import { parseDuration } from '../../spec/duration.js';
+import { parseDuration, parseMicroDuration } from '../../spec/duration.js';
 import { providerChoice } from '../../model/session.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INFLIGHT } from '../../serve/http-server.js';
 import { DEFAULT_LOG_MAX_FILE_BYTES } from '../../serve/log-writer.js';
@@ -20,8 +20,7 @@ function bytes(v: string | undefined, name: string): number | undefined {
 
 /** `500us`, `0.5ms`, `2ms` or `0` as milliseconds (at most 100 ms) */
 function microDuration(v: string, name: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(us|µs|ms)$/.exec(v.trim());
-  const ms = v.trim() === '0' ? 0 : m ? Number(m[1]) / (m[2] === 'ms' ? 1 : 1000) : NaN;
+  const ms = parseMicroDuration(v) ?? NaN;
   if (!(ms >= 0 && ms <= 100)) throw new UsageError(`--${name} expects a duration such as 500us or 1ms (0 to 100ms), got '${v}'`);
   return ms;
 }
