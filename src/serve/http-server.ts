@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { SlipwayError } from '../errors.js';
+import { ClientGauge } from './client-gauge.js';
 import { pickDeployment, type Deployed, type ModelRuntime, type Role, type Slot } from './deployment.js';
 import { predictionLines, type PredictionLogWriter } from './log-writer.js';
 import { LabelledChildren, type ServeMetrics } from './metrics.js';
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   random?: () => number;
   /** when set, POST /-/reconcile needs a GitHub-style X-Hub-Signature-256 HMAC of the body with this secret */
   webhookSecret?: string;
+  /** where the server counts its connections and requests in flight (shared with the batchers: client-gauge.ts) */
+  clients?: ClientGauge;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -54,7 +57,7 @@ export class InferenceServer {
   private readonly o: HttpServerOptions;
   private readonly maxInflight: number;
   private readonly maxBody: number;
-  private inflight = 0;
+  readonly clients: ClientGauge;
   private closing = false;
   private drainWaiters: (() => void)[] = [];
   private readonly idPrefix = randomBytes(4).toString('hex');
@@ -67,7 +70,9 @@ export class InferenceServer {
     this.maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.random = o.random ?? Math.random;
     this.shadow = new ShadowQueue(o.shadowQueue ?? DEFAULT_SHADOW_QUEUE, () => {}, (e) => o.log?.(`shadow inference failed: ${e.message}`));
+    this.clients = o.clients ?? new ClientGauge();
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
+    this.clients.watch(this.server);
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -78,10 +83,6 @@ export class InferenceServer {
         resolve(this.server.address() as AddressInfo);
       });
     });
-  }
-
-  get inflightRequests(): number {
-    return this.inflight;
   }
 
   /** Stops accepting connections, lets in-flight requests finish (up to graceMs), then closes. */
@@ -102,8 +103,7 @@ export class InferenceServer {
   }
 
   private drained(): Promise<void> {
-    if (this.inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return this.clients.inflight === 0 ? Promise.resolve() : new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -146,7 +146,7 @@ export class InferenceServer {
         case '/metrics':
           if (method !== 'GET') return this.notAllowed(req, res, 'GET');
           // the in-flight gauge is read at scrape time rather than moved twice per request
-          this.o.metrics.inflight.set(this.inflight);
+          this.o.metrics.inflight.set(this.clients.inflight);
           void this.o.metrics.registry.metrics().then(
             (text) => {
               res.writeHead(200, { 'content-type': this.o.metrics.registry.contentType });
@@ -260,13 +260,13 @@ export class InferenceServer {
 
   private async infer(req: IncomingMessage, res: ServerResponse, model: string, version: string | undefined): Promise<void> {
     const t0 = performance.now();
-    if (this.inflight >= this.maxInflight) {
+    if (this.clients.inflight >= this.maxInflight) {
       req.resume();
       this.o.metrics.rejected.inc({ reason: 'overloaded' });
       this.count(this.o.reconciler.modelState(model) ? model : '_unknown', '', 503);
-      return this.error(res, 503, `server overloaded: ${this.inflight} requests in flight (--max-inflight ${this.maxInflight}); retry later`, { 'retry-after': '1' });
+      return this.error(res, 503, `server overloaded: ${this.clients.inflight} requests in flight (--max-inflight ${this.maxInflight}); retry later`, { 'retry-after': '1' });
     }
-    this.inflight++;
+    this.clients.started();
     let held: Deployed | null = null;
     // labels only take values the manifest knows: a URL cannot grow the metrics without bound
     const labelModel = this.o.reconciler.modelState(model) ? model : '_unknown';
@@ -343,7 +343,7 @@ export class InferenceServer {
       held?.release();
       this.count(labelModel, labelVersion, code);
       if (code === 200) this.timers.get(labelModel, labelVersion).observe((performance.now() - t0) / 1000);
-      if (--this.inflight === 0 && this.drainWaiters.length) {
+      if (this.clients.finished() === 0 && this.drainWaiters.length) {
         const w = this.drainWaiters;
         this.drainWaiters = [];
         for (const f of w) f();

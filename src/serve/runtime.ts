@@ -16,6 +16,7 @@ import type { GitSource } from './git-source.js';
 import { readModelSettings } from './model-settings.js';
 import type { Row } from './oip-decode.js';
 import type { VersionLoader } from './reconciler.js';
+import type { ClientGauge } from './client-gauge.js';
 import { DEFAULT_BATCH_INTERVAL_MS, DEFAULT_MAX_BATCH_ROWS, rowScorer, type BatchOptions } from './batcher.js';
 import { InferenceThread, type BodyAnswer } from './inference-thread.js';
 import type { Prediction } from './oip-encode.js';
@@ -71,6 +72,8 @@ export interface RuntimeLoaderOptions {
   batchIntervalMs?: number;
   /** where ONNX Runtime runs (default auto): see inferenceOnThread */
   inference?: InferenceMode;
+  /** the HTTP server's connections and requests in flight, so that batchers do not wait when no other request can come */
+  clients?: ClientGauge;
 }
 
 export type InferenceMode = 'auto' | 'thread' | 'inline';
@@ -100,7 +103,7 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     // the contract at the served commit, unless it no longer describes this version's features (model.yaml moved on)
     const contract = settings.contract && features.every((f) => f in settings.contract!.properties) ? settings.contract : contractFromCard(card);
     const extra = [...card.sensitive, ...(settings.id ? [settings.id] : [])].filter((c) => c in contract.properties && !features.includes(c));
-    const batch = { maxRows: o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS, intervalMs: o.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS };
+    const batch: BatchOptions = { maxRows: o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS, intervalMs: o.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS, clients: o.clients?.shared };
     const threshold = card.threshold ?? 0.5;
     const options = { provider: o.provider, features, contract, task: card.task, threads: o.threads, syncRun: true };
     const scorer = inferenceOnThread(o.inference)

@@ -13,6 +13,7 @@ import '../store/github-release.js'; // registers github-release:// for manifest
 import type { ModelStore } from '../store/types.js';
 import { slotMembers } from './deployment.js';
 import { GitSource } from './git-source.js';
+import { ClientGauge } from './client-gauge.js';
 import { InferenceServer } from './http-server.js';
 import { PredictionLogWriter } from './log-writer.js';
 import { createMetrics, type ServeMetrics } from './metrics.js';
@@ -42,7 +43,7 @@ export interface ServeOptions {
   threads?: number;
   /** dynamic batching: most rows per combined run (1 disables; default 256) */
   maxBatchRows?: number;
-  /** dynamic batching: least time between a model's runs while the event loop is busy, ms (0: no pacing; default 0.25) */
+  /** dynamic batching: least time between a model's runs while the event loop is busy, ms (0: no pacing; default 0.5) */
   batchIntervalMs?: number;
   /** where ONNX Runtime runs: a worker thread per loaded version, inline on the event loop, or auto (runtime.ts) */
   inference?: InferenceMode;
@@ -83,11 +84,12 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     if (!s) stores.set(location, (s = openStore(location, source.localPath ?? cwd)));
     return s;
   };
+  const clients = new ClientGauge();
   const reconciler = new Reconciler({
     environment: o.environment,
     source,
     storeFor,
-    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference }),
+    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference, clients }),
     log,
     onResult: (result) => metrics.reconciles.inc({ result }),
     onChange: (_model, before, after) => {
@@ -95,7 +97,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
       for (const d of slotMembers(after)) metrics.modelInfo.set({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(after!, d) }, 1);
     },
   });
-  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
+  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
   const addr = await http.listen(o.port, o.host);
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log(`listening on ${url} (environment ${o.environment}, ${source.display} branch ${o.branch})`);

@@ -283,10 +283,13 @@ describe('serve: overload and shutdown', () => {
     try {
       const a = pending(s2.url);
       const b = pending(s2.url);
-      for (let i = 0; i < 500 && s2.http.inflightRequests < 2; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(s2.http.inflightRequests).toBe(2);
+      for (let i = 0; i < 500 && s2.http.clients.inflight < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(s2.http.clients.inflight).toBe(2);
+      // the batchers' view (client-gauge.ts): both open connections wait for an answer, so no other request can come
+      expect([s2.http.clients.connections, s2.http.clients.canGather]).toEqual([2, false]);
       const over = await call(s2.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(0)]));
       expect(over.status).toBe(503);
+      expect([s2.http.clients.connections, s2.http.clients.inflight, s2.http.clients.canGather]).toEqual([3, 2, true]);
       expect(over.headers['retry-after']).toBe('1');
       expect((over.body as { error: string }).error).toMatch(/server overloaded: 2 requests in flight \(--max-inflight 2\)/);
       // health and status are never refused
@@ -298,6 +301,7 @@ describe('serve: overload and shutdown', () => {
       expect([ra.status, rb.status]).toEqual([200, 200]);
       expect(JSON.parse(ra.body).model_version).toBe('1.1.0');
       expect(await stopping).toEqual({ drained: true });
+      expect([s2.http.clients.connections, s2.http.clients.inflight]).toEqual([0, 0]);
       await expect(call(s2.url, 'GET', '/v2/health/live')).rejects.toThrow();
     } finally {
       await s2.stop(1000);

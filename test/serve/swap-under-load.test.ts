@@ -78,6 +78,6 @@ describe('swap under load', () => {
     expect(failures).toEqual([]);
     expect(total).toBeGreaterThan(50);
     expect([...seen.keys()].sort()).toEqual(['1.0.0', '1.1.0']);
-    expect(s.http.inflightRequests).toBe(0);
+    expect(s.http.clients.inflight).toBe(0);
   });
 });

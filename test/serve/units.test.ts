@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Batcher, loadPacer } from '../../src/serve/batcher.js';
+import { ClientGauge } from '../../src/serve/client-gauge.js';
 import { fnv1a, routesToCanary } from '../../src/serve/deployment.js';
 import type { Row } from '../../src/serve/oip-decode.js';
 import { hashValue, predictionLines, PredictionLogWriter, redactRow } from '../../src/serve/log-writer.js';
@@ -250,7 +251,7 @@ describe('dynamic batching', () => {
     expect(calls).toEqual([1, 2, 1]);
   });
 
-  it('loadPacer paces only while the event loop is busy (utilization over 100 ms windows, with hysteresis)', async () => {
+  it('loadPacer paces only while the event loop is busy (utilization over 100 ms windows, with hysteresis) and a client can still send', async () => {
     const pace = loadPacer(0.5);
     expect(loadPacer(0)()).toBe(0);
     await new Promise((r) => setTimeout(r, 250));
@@ -267,8 +268,22 @@ describe('dynamic batching', () => {
       slice();
     });
     expect(pace()).toBe(0.5);
+    // with the server's gauge: no pacing once every open connection has a request in flight (none other can come)
+    const clients = new ClientGauge();
+    const gated = loadPacer(0.5, new ClientGauge(clients.shared)); // as an inference thread sees it
+    clients.opened();
+    clients.opened();
+    clients.started();
+    expect(gated()).toBe(0.5);
+    clients.started();
+    expect(gated()).toBe(0);
+    clients.opened();
+    expect(gated()).toBe(0.5);
+    clients.closed();
+    clients.finished();
+    expect(gated()).toBe(0.5);
     await new Promise((r) => setTimeout(r, 350));
-    expect(pace()).toBe(0);
+    expect([pace(), gated()]).toEqual([0, 0]);
   });
 });
 
