@@ -1,18 +1,26 @@
 import type { Server, Socket } from 'node:net';
 
+/** how long after a client's last new connection the set of connections counts as settled (ms) */
+export const SETTLED_AFTER_MS = 1000;
+
 /**
  * The server's open client connections and its inference requests in flight, for the dynamic batcher: over
  * HTTP/1.1 a connection carries one request at a time, so once every open connection has a request in
- * flight, no other request can arrive before some answer goes out, and waiting to gather a bigger batch
- * only adds the wait (a client scoring rows one after the other would get one answer per batch interval).
- * The counts live in a SharedArrayBuffer so that a batcher on an inference thread reads them too; the event
- * loop is their only writer.
+ * flight and no connection is being added, no other request can arrive before some answer goes out, and
+ * waiting to gather a bigger batch only adds the wait (a client scoring rows one after the other would get
+ * one answer per batch interval). A client that is still opening connections (a pool growing under load, a
+ * generator of independent requests) may open another at once, so for SETTLED_AFTER_MS after a new
+ * connection the batcher paces as usual. The counts live in a SharedArrayBuffer so that a batcher on an
+ * inference thread reads them too; the event loop is their only writer.
  */
 export class ClientGauge {
   private readonly counts: Int32Array;
+  /** Date.now() at the last new connection (the same clock on every thread) */
+  private readonly lastOpened: Float64Array;
 
-  constructor(readonly shared = new SharedArrayBuffer(8)) {
-    this.counts = new Int32Array(shared);
+  constructor(readonly shared = new SharedArrayBuffer(16)) {
+    this.counts = new Int32Array(shared, 0, 2);
+    this.lastOpened = new Float64Array(shared, 8, 1);
   }
 
   /** open client connections */
@@ -33,8 +41,9 @@ export class ClientGauge {
     });
   }
 
-  opened(): void {
+  opened(now = Date.now()): void {
     this.counts[0]++;
+    this.lastOpened[0] = now;
   }
 
   closed(): void {
@@ -51,8 +60,11 @@ export class ClientGauge {
     return --this.counts[1];
   }
 
-  /** Whether a request may still arrive without waiting for an answer: some open connection has none in flight. */
-  get canGather(): boolean {
-    return this.counts[0] > this.counts[1];
+  /**
+   * Whether another request may still arrive without waiting for an answer: some open connection has none
+   * in flight, or a connection was opened in the last SETTLED_AFTER_MS (another may follow).
+   */
+  canGather(now = Date.now()): boolean {
+    return this.counts[0] > this.counts[1] || now - this.lastOpened[0] < SETTLED_AFTER_MS;
   }
 }

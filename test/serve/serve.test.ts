@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/model/features.js';
 import { openSession } from '../../src/model/session.js';
 import { fnv1a } from '../../src/serve/deployment.js';
+import { SETTLED_AFTER_MS } from '../../src/serve/client-gauge.js';
 import { hashValue } from '../../src/serve/log-writer.js';
 import type { PredictionLogRecord } from '../../src/serve/prediction-log.js';
 import { startServe, type RunningServer } from '../../src/serve/serve.js';
@@ -285,11 +286,13 @@ describe('serve: overload and shutdown', () => {
       const b = pending(s2.url);
       for (let i = 0; i < 500 && s2.http.clients.inflight < 2; i++) await new Promise((r) => setTimeout(r, 10));
       expect(s2.http.clients.inflight).toBe(2);
-      // the batchers' view (client-gauge.ts): both open connections wait for an answer, so no other request can come
-      expect([s2.http.clients.connections, s2.http.clients.canGather]).toEqual([2, false]);
+      // the batchers' view (client-gauge.ts): both open connections wait for an answer, so once no new
+      // connection has come for a while, no other request can come
+      const settled = Date.now() + SETTLED_AFTER_MS;
+      expect([s2.http.clients.connections, s2.http.clients.canGather(), s2.http.clients.canGather(settled)]).toEqual([2, true, false]);
       const over = await call(s2.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(0)]));
       expect(over.status).toBe(503);
-      expect([s2.http.clients.connections, s2.http.clients.inflight, s2.http.clients.canGather]).toEqual([3, 2, true]);
+      expect([s2.http.clients.connections, s2.http.clients.inflight, s2.http.clients.canGather(settled + 2 * SETTLED_AFTER_MS)]).toEqual([3, 2, true]);
       expect(over.headers['retry-after']).toBe('1');
       expect((over.body as { error: string }).error).toMatch(/server overloaded: 2 requests in flight \(--max-inflight 2\)/);
       // health and status are never refused

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Batcher, loadPacer } from '../../src/serve/batcher.js';
-import { ClientGauge } from '../../src/serve/client-gauge.js';
+import { ClientGauge, SETTLED_AFTER_MS } from '../../src/serve/client-gauge.js';
 import { fnv1a, routesToCanary } from '../../src/serve/deployment.js';
 import type { Row } from '../../src/serve/oip-decode.js';
 import { hashValue, predictionLines, PredictionLogWriter, redactRow } from '../../src/serve/log-writer.js';
@@ -268,18 +268,21 @@ describe('dynamic batching', () => {
       slice();
     });
     expect(pace()).toBe(0.5);
-    // with the server's gauge: no pacing once every open connection has a request in flight (none other can come)
+    // with the server's gauge: no pacing once every open connection has a request in flight and no new
+    // connection has come for SETTLED_AFTER_MS (none other can come)
     const clients = new ClientGauge();
     const gated = loadPacer(0.5, new ClientGauge(clients.shared)); // as an inference thread sees it
-    clients.opened();
-    clients.opened();
+    const settled = Date.now() - SETTLED_AFTER_MS - 1;
+    clients.opened(settled);
+    clients.opened(settled);
     clients.started();
     expect(gated()).toBe(0.5);
     clients.started();
     expect(gated()).toBe(0);
-    clients.opened();
+    clients.opened(); // a new connection: another request may follow on it, or on the next one
     expect(gated()).toBe(0.5);
     clients.closed();
+    expect(gated()).toBe(0.5);
     clients.finished();
     expect(gated()).toBe(0.5);
     await new Promise((r) => setTimeout(r, 350));
