@@ -281,6 +281,9 @@ describe('dynamic batching', () => {
     expect(gated()).toBe(0);
     clients.opened(); // a new connection: another request may follow on it, or on the next one
     expect(gated()).toBe(0.5);
+    clients.started(); // all three in flight, but the pool is still growing: keep pacing
+    expect(gated()).toBe(0.5);
+    clients.finished();
     clients.closed();
     expect(gated()).toBe(0.5);
     clients.finished();
