@@ -9,9 +9,9 @@
  * and packed). Under evenly spaced arrivals (many independent clients) "run as soon as the loop is free"
  * means a run per request or two, the fixed cost on every request, and an event loop that never idles:
  * queues, and a p99 of tens of ms well below peak throughput. So while the event loop is busy (LoopLoad),
- * a model's runs start at least `interval` apart (500 µs by default: at half of peak ≈ 9 % less CPU per
- * request than 250 µs, which is headroom, for 0.2 ms more at p50; docs/serve.md); requests that arrive in
- * between join the next run. The next arrival after the interval starts it (no timer on the hot
+ * a model's runs start at least `interval` apart (250 µs by default: 500 µs takes ≈ 9 % less CPU per
+ * request at half of peak, but every p99 measurement at half of peak favoured 250 µs; docs/serve.md);
+ * requests that arrive in between join the next run. The next arrival after the interval starts it (no timer on the hot
  * path); a timer starts it if none comes. A quiet loop is not paced, and neither is a loop whose every
  * client connection already waits for an answer while no new ones come (ClientGauge): then no request can
  * join, and a client scoring one row after another would otherwise get one answer per interval.
@@ -32,7 +32,7 @@ interface Pending {
 
 export const DEFAULT_MAX_BATCH_ROWS = 256;
 /** least time between two runs' starts of one model while the event loop is busy (ms) */
-export const DEFAULT_BATCH_INTERVAL_MS = 0.5;
+export const DEFAULT_BATCH_INTERVAL_MS = 0.25;
 
 export interface BatchOptions {
   /** most rows per combined run (1: no batching) */

@@ -43,7 +43,7 @@ export interface ServeOptions {
   threads?: number;
   /** dynamic batching: most rows per combined run (1 disables; default 256) */
   maxBatchRows?: number;
-  /** dynamic batching: least time between a model's runs while the event loop is busy, ms (0: no pacing; default 0.5) */
+  /** dynamic batching: least time between a model's runs while the event loop is busy, ms (0: no pacing; default 0.25) */
   batchIntervalMs?: number;
   /** where ONNX Runtime runs: a worker thread per loaded version, inline on the event loop, or auto (runtime.ts) */
   inference?: InferenceMode;

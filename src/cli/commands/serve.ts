@@ -42,7 +42,7 @@ export const serve: Command = {
     'max-body': { type: 'string', value: '<size>', description: 'largest request body accepted (413 beyond)', default: String(DEFAULT_MAX_BODY_BYTES >> 10) + 'k' },
     'ort-threads': { type: 'string', value: '<n>', description: 'ONNX Runtime intra-op threads per loaded model', default: '1' },
     'max-batch': { type: 'string', value: '<rows>', description: 'dynamic batching: most rows scored in one run (1 turns batching off)', default: '256' },
-    'batch-interval': { type: 'string', value: '<duration>', description: "dynamic batching while the server is busy: least time between two runs of a model, e.g. 250us, 1ms (0: run as soon as the event loop is free)", default: '500us' },
+    'batch-interval': { type: 'string', value: '<duration>', description: "dynamic batching while the server is busy: least time between two runs of a model, e.g. 500us, 1ms (0: run as soon as the event loop is free)", default: '250us' },
     inference: { type: 'string', value: '<auto|thread|inline>', description: `where inference runs: a worker thread per loaded model (decoding, ONNX Runtime, encoding), or the event loop (auto: a thread from ${THREAD_MIN_CORES} cores up)`, default: 'auto' },
     provider: { type: 'string', value: '<auto|cpu|cuda>', description: 'ONNX Runtime execution provider (SLIPWAY_EXECUTION_PROVIDER)', default: 'auto' },
     'shutdown-grace': { type: 'string', value: '<duration>', description: 'how long SIGTERM waits for in-flight requests', default: '30s' },
