@@ -11,10 +11,10 @@
  * queues, and a p99 of tens of ms well below peak throughput. So while the event loop is busy (LoopLoad),
  * a model's runs start at least `interval` apart (250 µs by default: 500 µs takes ≈ 9 % less CPU per
  * request at half of peak, but every p99 measurement at half of peak favoured 250 µs; docs/serve.md);
- * requests that arrive in between join the next run. The next arrival after the interval starts it (no timer on the hot
- * path); a timer starts it if none comes. A quiet loop is not paced, and neither is a loop whose every
- * client connection already waits for an answer while no new ones come (ClientGauge): then no request can
- * join, and a client scoring one row after another would otherwise get one answer per interval.
+ * requests that arrive in between join the next run. The next arrival after the interval starts it (no
+ * timer on the hot path); a timer starts it if none comes. A quiet loop is not paced, and neither is a loop
+ * whose every client connection already waits for an answer while no new ones come (ClientGauge): then no
+ * request can join, and a client scoring one row after another would otherwise get one answer per interval.
  */
 import { performance } from 'node:perf_hooks';
 import { batchFromRows } from '../model/features.js';
