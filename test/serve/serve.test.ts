@@ -298,12 +298,15 @@ describe('serve: overload and shutdown', () => {
       expect((over.body as { error: string }).error).toMatch(/server overloaded: 2 requests in flight \(--max-inflight 2\)/);
       // health and status are never refused
       expect((await call(s2.url, 'GET', '/v2/health/live')).status).toBe(200);
+      // the version the drained requests must report: whatever the branch head pins (earlier tests in this file promote)
+      const serving = ((await call(s2.url, 'GET', '/-/status')).body as ServeStatus).sync.models['credit-risk'].loaded?.primary.version;
+      expect(serving).toMatch(/^1\.[01]\.0$/);
       // SIGTERM path: stop accepting, let the two in-flight requests finish
       const stopping = s2.stop(10_000);
       await new Promise((r) => setTimeout(r, 50));
       const [ra, rb] = await Promise.all([a.finish(), b.finish()]);
       expect([ra.status, rb.status]).toEqual([200, 200]);
-      expect(JSON.parse(ra.body).model_version).toBe('1.1.0');
+      expect([JSON.parse(ra.body).model_version, JSON.parse(rb.body).model_version]).toEqual([serving, serving]);
       expect(await stopping).toEqual({ drained: true });
       expect([s2.http.clients.connections, s2.http.clients.inflight]).toEqual([0, 0]);
       await expect(call(s2.url, 'GET', '/v2/health/live')).rejects.toThrow();
