@@ -66,6 +66,8 @@ function startLoad(job: LoadJob): { child: ChildProcess; result: Promise<LoadRes
 }
 
 const load = (job: LoadJob) => startLoad(job).result;
+/** a fixed-rate phase, with the share of a core the server used during it */
+type HalfRun = LoadResult & { lateP99ms?: number; serverCores: number };
 const fmt = (r: LoadResult & { lateP99ms?: number }) =>
   `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.lateP99ms !== undefined ? ` (the generator itself sent late by ${r.lateP99ms.toFixed(2)} ms at p99)` : r.p99FromScheduleMs === undefined ? '' : ` (${r.p99FromScheduleMs.toFixed(2)} ms from the ideal send times)`}  failed ${r.failed}${r.genCpuShare === undefined ? '' : `  load generator ${(100 * r.genCpuShare).toFixed(0)}% of a core`}`;
 const load1 = () => loadavg()[0].toFixed(1);
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
     // latency at half of each one's own peak, open loop (median p99 over the rounds); bare's is the floor of this harness.
     // Each round measures it right after that round's peaks, at half of them: on a shared machine whose speed drifts
     // over minutes, a peak from another phase of the run would put "half of peak" somewhere else on the curve
-    const halfRuns: Record<string, LoadResult[]> = { bare: [], serve: [], logs: [] };
+    const halfRuns: Record<string, HalfRun[]> = { bare: [], serve: [], logs: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const k of Object.keys(targets) as (keyof typeof targets)[]) {
         let best: LoadResult | undefined;
@@ -155,9 +157,12 @@ async function main(): Promise<void> {
       }
       for (const k of Object.keys(targets) as (keyof typeof targets)[]) {
         const rate = Math.round(runs[k][round - 1].rps / 2);
-        const r = OPEN.path ? await openLoop(OPEN.path, targets[k], body, rate, SECONDS) : await load({ mode: 'open', url: targets[k], body, rate, seconds: SECONDS, warmupSeconds: 1 });
+        const [cpu0, t0] = [procs[k].cpu(), performance.now()];
+        const res = OPEN.path ? await openLoop(OPEN.path, targets[k], body, rate, SECONDS) : await load({ mode: 'open', url: targets[k], body, rate, seconds: SECONDS, warmupSeconds: 1 });
+        // how much of a core the server needed for this rate (warm-up included): the headroom left for a slower phase of the machine
+        const r: HalfRun = { ...res, serverCores: (procs[k].cpu() - cpu0) / ((performance.now() - t0) / 1000) };
         halfRuns[k].push(r);
-        console.log(`round ${round} ${k.padEnd(5)} at half of this round's peak (${rate} req/s, open loop)  ${fmt(r)}`);
+        console.log(`round ${round} ${k.padEnd(5)} at half of this round's peak (${rate} req/s, open loop)  ${fmt(r)}  server CPU ${r.serverCores.toFixed(2)} cores`);
       }
     }
     const ratio = (k: 'serve' | 'logs') => median(runs[k].map((r, i) => r.rps / runs.bare[i].rps));
@@ -223,6 +228,9 @@ async function main(): Promise<void> {
     // bare's p99 is this harness's floor on the machine: a round where even it is over the target says nothing about serve
     const floorOk = halfRuns.serve.filter((_, i) => halfRuns.bare[i].p99ms <= 5);
     console.log(`rounds where bare's own p99 was within 5 ms: ${floorOk.length} of ${ROUNDS}; serve's p99 in those rounds: ${floorOk.map((r) => r.p99ms.toFixed(2)).join(', ') || '-'} ms`);
+    // a server near one full core at half of its peak has no headroom left when the machine slows down: its queue grows for the whole round
+    const cores = (k: string) => halfRuns[k].map((r) => r.serverCores.toFixed(2)).join(', ');
+    console.log(`server CPU at half of peak, cores by round: bare ${cores('bare')}; serve ${cores('serve')}; serve+logs ${cores('logs')}`);
     if (halves.bare.p99ms > 5) console.log(`WARNING: bare node:http's median p99 (${halves.bare.p99ms.toFixed(2)} ms) is itself over 5 ms: the machine's floor is above the target in this run, so the p99 verdict says little about serve; rerun when the machine is quieter`);
     console.log(`failed requests across swaps + rollback: ${rs.failed}  (target 0) ${rs.failed === 0 ? 'PASS' : 'FAIL'}`);
   } finally {
