@@ -12,7 +12,8 @@
  * a model's runs start at least `interval` apart (250 µs by default: 500 µs takes ≈ 9 % less CPU per
  * request at half of peak, but every p99 measurement at half of peak favoured 250 µs; docs/serve.md);
  * requests that arrive in between join the next run. The next arrival after the interval starts it (no
- * timer on the hot path); a timer starts it if none comes. A quiet loop is not paced, and neither is a loop
+ * timer on the hot path); a timer starts it if none comes (1–2 ms later: Node's timers have 1 ms
+ * resolution). A quiet loop is not paced, and neither is a loop
  * whose every client connection already waits for an answer while no new ones come (ClientGauge): then no
  * request can join, and a client scoring one row after another would otherwise get one answer per interval.
  */
