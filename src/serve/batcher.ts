@@ -13,9 +13,9 @@
  * request at half of peak, but every p99 measurement at half of peak favoured 250 µs; docs/serve.md);
  * requests that arrive in between join the next run. The next arrival after the interval starts it (no
  * timer on the hot path); a timer starts it if none comes (1–2 ms later: Node's timers have 1 ms
- * resolution). A quiet loop is not paced, and neither is a loop
- * whose every client connection already waits for an answer while no new ones come (ClientGauge): then no
- * request can join, and a client scoring one row after another would otherwise get one answer per interval.
+ * resolution). A quiet loop is not paced, and neither is a loop whose every client connection already
+ * waits for an answer while no new ones come (ClientGauge): then no request can join, and a client
+ * scoring one row after another would otherwise get one answer per interval.
  */
 import { performance } from 'node:perf_hooks';
 import { batchFromRows } from '../model/features.js';
