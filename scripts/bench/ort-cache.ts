@@ -20,10 +20,20 @@ import { applicant } from '../../test/serve/client.js';
 import { buildWorld } from '../../test/serve/fixtures.js';
 import { median } from './median.js';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '1,5,40' }, evict: { type: 'string', default: '1,8' }, rounds: { type: 'string', default: '5' }, runs: { type: 'string', default: '2000' } } });
+const USAGE = 'usage: npx tsx scripts/bench/ort-cache.ts [--rows 1,5,40] [--evict 1,8] [--rounds 5] [--runs 2000]';
+function usage(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+let values: Record<string, string | undefined>;
+try {
+  ({ values } = parseArgs({ options: { rows: { type: 'string', default: '1,5,40' }, evict: { type: 'string', default: '1,8' }, rounds: { type: 'string', default: '5' }, runs: { type: 'string', default: '2000' } } }));
+} catch (e) {
+  usage((e as Error).message);
+}
 const list = (flag: string, s: string) => {
   const xs = s.split(',').map(Number);
-  if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new Error(`--${flag}: expected whole numbers ≥ 1 like 1,5,40, got ${s}`);
+  if (xs.some((x) => !Number.isInteger(x) || x < 1)) usage(`--${flag}: expected whole numbers ≥ 1 like 1,5,40, got '${s}'`);
   return xs;
 };
 const ROWS = list('rows', values.rows!);
