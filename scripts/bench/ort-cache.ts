@@ -36,27 +36,32 @@ const list = (flag: string, s: string) => {
   if (xs.some((x) => !Number.isInteger(x) || x < 1)) usage(`--${flag}: expected whole numbers ≥ 1 like 1,5,40, got '${s}'`);
   return xs;
 };
+const count = (flag: string, s: string) => {
+  const x = Number(s);
+  if (!Number.isInteger(x) || x < 1) usage(`--${flag}: expected a whole number ≥ 1, got '${s}'`);
+  return x;
+};
 const ROWS = list('rows', values.rows!);
 const EVICT_MB = list('evict', values.evict!);
-const ROUNDS = list('rounds', values.rounds!)[0];
-const RUNS = list('runs', values.runs!)[0];
+const ROUNDS = count('rounds', values.rounds!);
+const RUNS = count('runs', values.runs!);
 
 const world = await buildWorld({ l2s: [1] });
 const model = await loadModel(world.work, 'credit-risk');
 const session = await openSession(join(world.packages[0].dir, 'model.onnx'), { provider: 'cpu', features: model.features, contract: model.schema, task: 'binary-classification', threads: 1, syncRun: true, notice: () => {} });
 if (!session.sync) console.log('note: this onnxruntime-node has no synchronous binding; timing the public API');
 
-const buffers = new Map(EVICT_MB.map((mb) => [mb, new Float64Array((mb << 20) / 8)]));
 let sink = 0;
 /** touches one double per 64-byte line of the buffer (a read and a write), pushing what was cached out */
 function evict(b: Float64Array): void {
   for (let i = 0; i < b.length; i += 8) sink += b[i]++;
 }
 
+/** each case: its name, and the buffer swept through the cache before every run (none: warm) */
+const cases: [string, Float64Array | null][] = [['warm', null], ...EVICT_MB.map((mb): [string, Float64Array] => [`after ${mb} MB`, new Float64Array((mb << 20) / 8)])];
 console.log(`ort-cache: predict() on the credit-risk model (${session.sync ? 'synchronous run, packed inputs' : 'public API'}), ${RUNS} runs per case, ${ROUNDS} interleaved rounds`);
 for (const n of ROWS) {
   const batch = batchFromRows(Array.from({ length: n }, (_, i) => applicant(i)), model.features, model.schema);
-  const cases: [string, Float64Array | null][] = [['warm', null], ...EVICT_MB.map((mb): [string, Float64Array] => [`after ${mb} MB`, buffers.get(mb)!])];
   const times = new Map<string, number[]>(cases.map(([k]) => [k, []]));
   for (let w = 0; w < 500; w++) await session.predict(batch);
   for (let r = 0; r < ROUNDS; r++)
@@ -70,8 +75,9 @@ for (const n of ROWS) {
       }
       times.get(name)!.push(ns / RUNS / 1e3);
     }
-  const warm = median(times.get('warm')!);
-  const cells = cases.map(([k]) => `${k} ${median(times.get(k)!).toFixed(1)} µs${k === 'warm' ? '' : ` (×${(median(times.get(k)!) / warm).toFixed(2)})`}`);
+  const med = new Map([...times].map(([k, v]) => [k, median(v)]));
+  const warm = med.get('warm')!;
+  const cells = cases.map(([k]) => `${k} ${med.get(k)!.toFixed(1)} µs${k === 'warm' ? '' : ` (×${(med.get(k)! / warm).toFixed(2)})`}`);
   console.log(`${String(n).padStart(3)} row${n === 1 ? ' ' : 's'}: ${cells.join('  ')}`);
 }
 await session.close();
