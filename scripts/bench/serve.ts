@@ -159,7 +159,7 @@ async function main(): Promise<void> {
         const rate = Math.round(runs[k][round - 1].rps / 2);
         const [cpu0, t0] = [procs[k].cpu(), performance.now()];
         const res = OPEN.path ? await openLoop(OPEN.path, targets[k], body, rate, SECONDS) : await load({ mode: 'open', url: targets[k], body, rate, seconds: SECONDS, warmupSeconds: 1 });
-        // how much of a core the server needed for this rate (warm-up included): the headroom left for a slower phase of the machine
+        // how much of a core the server used at this rate (warm-up included); not its headroom: a batching server's CPU per request falls as the rate rises (docs/serve.md)
         const r: HalfRun = { ...res, serverCores: (procs[k].cpu() - cpu0) / ((performance.now() - t0) / 1000) };
         halfRuns[k].push(r);
         console.log(`round ${round} ${k.padEnd(5)} at half of this round's peak (${rate} req/s, open loop)  ${fmt(r)}  server CPU ${r.serverCores.toFixed(2)} cores`);
@@ -228,7 +228,7 @@ async function main(): Promise<void> {
     // bare's p99 is this harness's floor on the machine: a round where even it is over the target says nothing about serve
     const floorOk = halfRuns.serve.filter((_, i) => halfRuns.bare[i].p99ms <= 5);
     console.log(`rounds where bare's own p99 was within 5 ms: ${floorOk.length} of ${ROUNDS}; serve's p99 in those rounds: ${floorOk.map((r) => r.p99ms.toFixed(2)).join(', ') || '-'} ms`);
-    // a server near one full core at half of its peak has no headroom left when the machine slows down: its queue grows for the whole round
+    // how busy each server was at half of its peak, to read beside the rounds whose queue grew when the machine slowed down
     const cores = (k: string) => halfRuns[k].map((r) => r.serverCores.toFixed(2)).join(', ');
     console.log(`server CPU at half of peak, cores by round: bare ${cores('bare')}; serve ${cores('serve')}; serve+logs ${cores('logs')}`);
     if (halves.bare.p99ms > 5) console.log(`WARNING: bare node:http's median p99 (${halves.bare.p99ms.toFixed(2)} ms) is itself over 5 ms: the machine's floor is above the target in this run, so the p99 verdict says little about serve; rerun when the machine is quieter`);
