@@ -134,6 +134,7 @@ async function main(): Promise<void> {
     servers.push(s);
     const procs = { bare: a, serve: plain, logs: s };
     const targets = { bare: `${a.url}/v2/models/credit-risk/infer`, serve: `${plain.url}/v2/models/credit-risk/infer`, logs: `${s.url}/v2/models/credit-risk/infer` };
+    const names = Object.keys(targets) as (keyof typeof targets)[];
     // runs[k][round] is that round's peak (best over the connection counts); byLevel[k][c] every run at c connections
     const runs: Record<keyof typeof targets, LoadResult[]> = { bare: [], serve: [], logs: [] };
     const byLevel: Record<keyof typeof targets, Record<number, LoadResult[]>> = { bare: {}, serve: {}, logs: {} };
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
       // are seconds apart, not a whole sweep, so a slow phase of the machine lands on both or on neither more often
       const best: Partial<Record<keyof typeof targets, LoadResult>> = {};
       for (const c of LEVELS) {
-        for (const k of Object.keys(targets) as (keyof typeof targets)[]) {
+        for (const k of names) {
           const cpu0 = procs[k].cpu();
           const r = WRK ? await wrkClosed(targets[k], body, c, SECONDS) : await load(closed(targets[k], c));
           // server-side CPU per request (all threads of the server process, ORT's included): robust to a busy machine
@@ -156,9 +157,9 @@ async function main(): Promise<void> {
           console.log(`round ${round} ${k.padEnd(5)} ${String(c).padStart(3)} conns ${fmt(r)}  server CPU ${r.cpuUsPerRequest.toFixed(0)} µs/req  load avg ${load1()}`);
         }
       }
-      for (const k of Object.keys(targets) as (keyof typeof targets)[]) runs[k].push(best[k]!);
-      for (const k of Object.keys(targets) as (keyof typeof targets)[]) {
-        const rate = Math.round(runs[k][round - 1].rps / 2);
+      for (const k of names) {
+        runs[k].push(best[k]!);
+        const rate = Math.round(best[k]!.rps / 2);
         const [cpu0, t0] = [procs[k].cpu(), performance.now()];
         const res = OPEN.path ? await openLoop(OPEN.path, targets[k], body, rate, SECONDS) : await load({ mode: 'open', url: targets[k], body, rate, seconds: SECONDS, warmupSeconds: 1 });
         // how much of a core the server used at this rate (warm-up included); not its headroom: a batching server's CPU per request falls as the rate rises (docs/serve.md)
