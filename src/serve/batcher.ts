@@ -20,6 +20,7 @@
 import { performance } from 'node:perf_hooks';
 import { batchFromRows } from '../model/features.js';
 import { ClientGauge } from './client-gauge.js';
+import { RunCounts } from './run-counts.js';
 import type { ModelSession } from '../model/session.js';
 import type { RowSchema } from '../spec/types.js';
 import type { Prediction } from './oip-encode.js';
@@ -42,6 +43,8 @@ export interface BatchOptions {
   intervalMs: number;
   /** the server's ClientGauge counts (client-gauge.ts): no pacing while every client connection has a request in flight */
   clients?: SharedArrayBuffer;
+  /** where the runs and the rows they scored are counted (RunCounts' shared memory) */
+  counts?: SharedArrayBuffer;
 }
 
 /**
@@ -161,9 +164,16 @@ export class Batcher {
   }
 }
 
-/** A session's predictions for decoded rows, behind a Batcher (scored directly when maxRows is 1): what serving calls per request. */
+/**
+ * A session's predictions for decoded rows, behind a Batcher (scored directly when maxRows is 1): what serving calls
+ * per request. Every run is counted in `batch.counts` when given (a combined run, a retry alone, an oversized request).
+ */
 export function rowScorer(session: ModelSession, features: string[], contract: RowSchema, batch: BatchOptions): (rows: Row[]) => Promise<Prediction> {
-  const score = (rows: Row[]) => session.predict(batchFromRows(rows, features, contract));
+  const counts = batch.counts && new RunCounts(batch.counts);
+  const score = (rows: Row[]) => {
+    counts?.add(rows.length);
+    return session.predict(batchFromRows(rows, features, contract));
+  };
   if (batch.maxRows <= 1) return score;
   const batcher = new Batcher(score, batch.maxRows, loadPacer(batch.intervalMs, batch.clients && new ClientGauge(batch.clients)));
   return (rows) => batcher.predict(rows);

@@ -9,6 +9,7 @@ import type { SensitivePolicy } from './log-writer.js';
 import type { Prediction } from './oip-encode.js';
 import type { Row } from './oip-decode.js';
 import type { BodyAnswer } from './inference-thread.js';
+import type { RunCounts } from './run-counts.js';
 
 export type Role = 'primary' | 'canary' | 'shadow';
 
@@ -33,6 +34,8 @@ export interface ModelRuntime {
   /** `GET /v2/models/{m}` input metadata */
   inputs: { name: string; datatype: string; shape: number[] }[];
   provider: string;
+  /** its ONNX Runtime runs and the rows they scored since it was loaded (`/metrics`) */
+  runs?: RunCounts;
   predict(rows: Row[]): Promise<Prediction>;
   /**
    * With inference on a worker thread: the whole common request from its bytes (decode, score, encode the

@@ -19,6 +19,7 @@ import type { VersionLoader } from './reconciler.js';
 import type { ClientGauge } from './client-gauge.js';
 import { DEFAULT_BATCH_INTERVAL_MS, DEFAULT_MAX_BATCH_ROWS, rowScorer, type BatchOptions } from './batcher.js';
 import { InferenceThread, type BodyAnswer } from './inference-thread.js';
+import { RunCounts } from './run-counts.js';
 import type { Prediction } from './oip-encode.js';
 
 const TENSOR_TO_JSON: Record<string, string> = { float32: 'number', float64: 'number', int64: 'integer', int32: 'integer', bool: 'boolean', string: 'string' };
@@ -103,7 +104,8 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     // the contract at the served commit, unless it no longer describes this version's features (model.yaml moved on)
     const contract = settings.contract && features.every((f) => f in settings.contract!.properties) ? settings.contract : contractFromCard(card);
     const extra = [...card.sensitive, ...(settings.id ? [settings.id] : [])].filter((c) => c in contract.properties && !features.includes(c));
-    const batch: BatchOptions = { maxRows: o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS, intervalMs: o.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS, clients: o.clients?.shared };
+    const runs = new RunCounts();
+    const batch: BatchOptions = { maxRows: o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS, intervalMs: o.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS, clients: o.clients?.shared, counts: runs.shared };
     const threshold = card.threshold ?? 0.5;
     const options = { provider: o.provider, features, contract, task: card.task, threads: o.threads, syncRun: true };
     const scorer = inferenceOnThread(o.inference)
@@ -120,6 +122,7 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
         if (!Number.isFinite(v)) throw new InputError(`${where}: smoke test gave a non-finite output (${v})`);
         if (card.task !== 'regression' && (v < -1e-6 || v > 1 + 1e-6)) throw new InputError(`${where}: smoke test gave ${v}, not a probability`);
       }
+      runs.reset();
     } catch (e) {
       await scorer.close();
       throw e;
@@ -140,6 +143,7 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
       logSensitive: settings.logSensitive,
       inputs: features.map((f) => ({ name: f, datatype: datatype(f), shape: [-1, 1] })),
       provider: scorer.provider,
+      runs,
       predict: scorer.predict,
       answer: scorer.answer,
       close: scorer.close,

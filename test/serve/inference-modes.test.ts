@@ -36,6 +36,17 @@ function seen(r: Reply): { status: number; body: unknown } {
 
 type Seen = ReturnType<typeof seen>;
 
+/** a version's slipway_inference_runs_total and slipway_inference_rows_total from /metrics */
+async function runCounts(url: string, version: string): Promise<{ runs: number; rows: number }> {
+  const text = (await call(url, 'GET', '/metrics')).text;
+  const read = (name: string) => {
+    const m = new RegExp(`^${name}\\{model="credit-risk",version="${version.replaceAll('.', '\\.')}"\\} (\\d+)$`, 'm').exec(text);
+    if (!m) throw new Error(`${name} for credit-risk ${version} is not in /metrics:\n${text}`);
+    return Number(m[1]);
+  };
+  return { runs: read('slipway_inference_runs_total'), rows: read('slipway_inference_rows_total') };
+}
+
 /**
  * The same answer, probabilities within 1e-12 relative: the two modes batch concurrent requests differently,
  * and ONNX Runtime's matrix kernels round a row differently in different batch sizes (in the last bits:
@@ -101,12 +112,36 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
     expect(v.thread).toEqual(v.inline);
   });
 
+  it('counts the ONNX Runtime runs and the rows they scored for /metrics, wherever the runs happen', async () => {
+    const before = { inline: await runCounts(servers.inline.url, '1.0.0'), thread: await runCounts(servers.thread.url, '1.0.0') };
+    const sizes = [1, 1, 3, 1, 2, 5, 1, 1, 4, 1, 1, 1];
+    const got = await Promise.all(sizes.map((n, k) => both(tensorRequest(Array.from({ length: n }, (_, i) => applicant(k + i))))));
+    expect(got.map((g) => [g.inline.status, g.thread.status])).toEqual(sizes.map(() => [200, 200]));
+    // malformed requests never reach a run
+    expect((await both({ inputs: [] })).inline.status).toBe(400);
+    for (const mode of ['inline', 'thread'] as const) {
+      const after = await runCounts(servers[mode].url, '1.0.0');
+      expect(after.rows - before[mode].rows).toBe(22);
+      // concurrent requests may share a run (dynamic batching), never take more than one each
+      expect(after.runs - before[mode].runs).toBeGreaterThanOrEqual(1);
+      expect(after.runs - before[mode].runs).toBeLessThanOrEqual(sizes.length);
+    }
+  });
+
   it('with a canary: the same version answers the same id (routing by id stays on the event loop)', async () => {
     w.pin({ 'credit-risk': { pkg: w.packages[0], canary: { pkg: w.packages[1], weight: 40 } } }, 'canary 1.1.0 at 40%');
     for (const s of Object.values(servers)) expect(((await call(s.url, 'POST', '/-/reconcile?wait=true')).body as { sync: { status: string } }).sync.status).toBe('Synced');
+    // a version's counts start at its first request: the warm-up and smoke test are not counted
+    const primaryBefore = { inline: await runCounts(servers.inline.url, '1.0.0'), thread: await runCounts(servers.thread.url, '1.0.0') };
+    for (const s of Object.values(servers)) expect(await runCounts(s.url, '1.1.0')).toEqual({ runs: 0, rows: 0 });
     const got = await Promise.all(Array.from({ length: 30 }, (_, i) => both(tensorRequest([applicant(i)], `user-${i}`))));
     const versions = new Set(got.map((g) => (g.inline.body as { model_version: string }).model_version));
     expect(versions).toEqual(new Set(['1.0.0', '1.1.0']));
     for (const g of got) expectSame(g.thread, g.inline);
+    const canaryRows = got.filter((g) => (g.inline.body as { model_version: string }).model_version === '1.1.0').length;
+    for (const mode of ['inline', 'thread'] as const) {
+      expect((await runCounts(servers[mode].url, '1.1.0')).rows).toBe(canaryRows);
+      expect((await runCounts(servers[mode].url, '1.0.0')).rows - primaryBefore[mode].rows).toBe(30 - canaryRows);
+    }
   });
 });
