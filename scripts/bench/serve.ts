@@ -17,7 +17,8 @@
  * CPU per request (from /proc, all threads), p99 at half of each one's own peak, open loop, measured in
  * each round right after that round's peaks and reported as the median over rounds (target ≤ 5 ms
  * for serve; bare's shows the harness's floor; with openloop.c counted from each request's due time, with
- * serve-load.ts from when it issues each request and also from its ideal send time), and failed requests
+ * serve-load.ts from when it issues each request and also from its ideal send time) with the slipway servers'
+ * rows per ONNX Runtime run in each of those phases (from /metrics: large when requests queued), and failed requests
  * across 20 swaps + 1 rollback (git revert) under constant load, each swap pushed to the remote and
  * applied by POST /-/reconcile?wait=1 (target 0).
  *
@@ -67,7 +68,14 @@ function startLoad(job: LoadJob): { child: ChildProcess; result: Promise<LoadRes
 
 const load = (job: LoadJob) => startLoad(job).result;
 /** a fixed-rate phase, with the share of a core the server used during it */
-type HalfRun = LoadResult & { lateP99ms?: number; serverCores: number };
+type HalfRun = LoadResult & { lateP99ms?: number; serverCores: number; rowsPerRun?: number };
+
+/** a slipway server's ONNX Runtime runs and the rows they scored so far, summed over its loaded versions (from /metrics) */
+async function runCounts(base: string): Promise<{ runs: number; rows: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  return { runs: sum('slipway_inference_runs_total'), rows: sum('slipway_inference_rows_total') };
+}
 const fmt = (r: LoadResult & { lateP99ms?: number }) =>
   `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.lateP99ms !== undefined ? ` (the generator itself sent late by ${r.lateP99ms.toFixed(2)} ms at p99)` : r.p99FromScheduleMs === undefined ? '' : ` (${r.p99FromScheduleMs.toFixed(2)} ms from the ideal send times)`}  failed ${r.failed}${r.genCpuShare === undefined ? '' : `  load generator ${(100 * r.genCpuShare).toFixed(0)}% of a core`}`;
 const load1 = () => loadavg()[0].toFixed(1);
@@ -160,12 +168,18 @@ async function main(): Promise<void> {
       for (const k of names) {
         runs[k].push(best[k]!);
         const rate = Math.round(best[k]!.rps / 2);
+        // the dynamic batcher's rows per run in this phase (warm-up included), read outside the CPU window
+        const runs0 = k === 'bare' ? null : await runCounts(procs[k].url);
         const [cpu0, t0] = [procs[k].cpu(), performance.now()];
         const res = OPEN.path ? await openLoop(OPEN.path, targets[k], body, rate, SECONDS) : await load({ mode: 'open', url: targets[k], body, rate, seconds: SECONDS, warmupSeconds: 1 });
         // how much of a core the server used at this rate (warm-up included); not its headroom: a batching server's CPU per request falls as the rate rises (docs/serve.md)
         const r: HalfRun = { ...res, serverCores: (procs[k].cpu() - cpu0) / ((performance.now() - t0) / 1000) };
+        if (runs0) {
+          const runs1 = await runCounts(procs[k].url);
+          r.rowsPerRun = (runs1.rows - runs0.rows) / Math.max(1, runs1.runs - runs0.runs);
+        }
         halfRuns[k].push(r);
-        console.log(`round ${round} ${k.padEnd(5)} at half of this round's peak (${rate} req/s, open loop)  ${fmt(r)}  server CPU ${r.serverCores.toFixed(2)} cores`);
+        console.log(`round ${round} ${k.padEnd(5)} at half of this round's peak (${rate} req/s, open loop)  ${fmt(r)}  server CPU ${r.serverCores.toFixed(2)} cores${r.rowsPerRun === undefined ? '' : `, ${r.rowsPerRun.toFixed(1)} rows per ONNX Runtime run`}`);
       }
     }
     const ratio = (k: 'serve' | 'logs') => median(runs[k].map((r, i) => r.rps / runs.bare[i].rps));
@@ -234,6 +248,8 @@ async function main(): Promise<void> {
     // how busy each server was at half of its peak, to read beside the rounds whose queue grew when the machine slowed down
     const cores = (k: string) => halfRuns[k].map((r) => r.serverCores.toFixed(2)).join(', ');
     console.log(`server CPU at half of peak, cores by round: bare ${cores('bare')}; serve ${cores('serve')}; serve+logs ${cores('logs')}`);
+    const perRun = (k: string) => halfRuns[k].map((r) => r.rowsPerRun?.toFixed(1)).join(', ');
+    console.log(`rows per ONNX Runtime run at half of peak (the dynamic batcher's batch size), by round: serve ${perRun('serve')}; serve+logs ${perRun('logs')}`);
     if (halves.bare.p99ms > 5) console.log(`WARNING: bare node:http's median p99 (${halves.bare.p99ms.toFixed(2)} ms) is itself over 5 ms: the machine's floor is above the target in this run, so the p99 verdict says little about serve; rerun when the machine is quieter`);
     console.log(`failed requests across swaps + rollback: ${rs.failed}  (target 0) ${rs.failed === 0 ? 'PASS' : 'FAIL'}`);
   } finally {
