@@ -45,7 +45,7 @@ export function createMetrics(opts: MetricsOptions = {}): ServeMetrics {
     modelInfo: new Gauge({ name: 'slipway_model_loaded_info', help: 'Loaded model versions (1 while loaded) by role: primary, canary or shadow', labelNames: ['model', 'version', 'digest', 'role'], registers }),
     reconciles: new Counter({ name: 'slipway_reconcile_total', help: 'Reconcile runs by result (synced, unchanged, failed)', labelNames: ['result'], registers }),
     inflight: new Gauge({ name: 'slipway_inflight_requests', help: 'Requests being processed now', registers }),
-    rejected: new Counter({ name: 'slipway_rejected_requests_total', help: 'Requests refused before reaching a model (overloaded, too_large, bad_request, shutting_down)', labelNames: ['reason'], registers }),
+    rejected: new Counter({ name: 'slipway_rejected_requests_total', help: 'Requests refused before reaching a model (overloaded, too_large, bad_request)', labelNames: ['reason'], registers }),
     shadowDropped: new Counter({ name: 'slipway_shadow_dropped_total', help: 'Shadow inferences dropped because the shadow queue was full', labelNames: ['model'], registers }),
     logDropped: new Counter({ name: 'slipway_prediction_log_dropped_total', help: 'Prediction-log records dropped because the writer fell behind', labelNames: ['model'], registers }),
     runs: new Counter({ name: 'slipway_inference_runs_total', help: 'ONNX Runtime runs by loaded model version; each scores one dynamic batch', labelNames: ['model', 'version'], registers, collect: fromRunCounts((rt) => rt.runs!.runs) }),
