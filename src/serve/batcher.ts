@@ -171,8 +171,9 @@ export class Batcher {
 export function rowScorer(session: ModelSession, features: string[], contract: RowSchema, batch: BatchOptions): (rows: Row[]) => Promise<Prediction> {
   const counts = batch.counts && new RunCounts(batch.counts);
   const score = (rows: Row[]) => {
+    const input = batchFromRows(rows, features, contract);
     counts?.add(rows.length);
-    return session.predict(batchFromRows(rows, features, contract));
+    return session.predict(input);
   };
   if (batch.maxRows <= 1) return score;
   const batcher = new Batcher(score, batch.maxRows, loadPacer(batch.intervalMs, batch.clients && new ClientGauge(batch.clients)));

@@ -1,6 +1,7 @@
 /** Prometheus metrics of the server, on a Registry of its own (several servers can live in one process). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ModelRuntime } from './deployment.js';
+import type { RunCounts } from './run-counts.js';
 
 export interface ServeMetrics {
   registry: Registry;
@@ -12,8 +13,6 @@ export interface ServeMetrics {
   rejected: Counter<'reason'>;
   shadowDropped: Counter<'model'>;
   logDropped: Counter<'model'>;
-  runs: Counter<'model' | 'version'>;
-  rows: Counter<'model' | 'version'>;
 }
 
 export interface MetricsOptions {
@@ -26,12 +25,20 @@ export function createMetrics(opts: MetricsOptions = {}): ServeMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'slipway_' });
   const registers = [registry];
-  // counted where the runs happen (maybe an inference thread), copied in at each scrape: a version's series ends when it is unloaded
-  const fromRunCounts = (read: (rt: ModelRuntime) => number) =>
+  // counted where the runs happen (maybe an inference thread) and copied in at each scrape, so not in ServeMetrics: an inc()
+  // would be lost at the next scrape. A version's series ends when it is unloaded; one loaded in two roles counts once.
+  const fromRunCounts = (read: (c: RunCounts) => number) =>
     function (this: Counter<'model' | 'version'>) {
       this.reset();
-      for (const rt of opts.loaded?.() ?? []) if (rt.runs) this.inc({ model: rt.model, version: rt.version }, read(rt));
+      const seen = new Set<RunCounts>();
+      for (const rt of opts.loaded?.() ?? []) {
+        if (!rt.runs || seen.has(rt.runs)) continue;
+        seen.add(rt.runs);
+        this.inc({ model: rt.model, version: rt.version }, read(rt.runs));
+      }
     };
+  new Counter({ name: 'slipway_inference_runs_total', help: 'ONNX Runtime runs by loaded model version; each scores one dynamic batch', labelNames: ['model', 'version'], registers, collect: fromRunCounts((c) => c.runs) });
+  new Counter({ name: 'slipway_inference_rows_total', help: 'Rows scored by those runs (rows per run: the batch size)', labelNames: ['model', 'version'], registers, collect: fromRunCounts((c) => c.rows) });
   return {
     registry,
     requests: new Counter({ name: 'slipway_inference_requests_total', help: 'Inference requests by model, version and HTTP status code', labelNames: ['model', 'version', 'code'], registers }),
@@ -48,8 +55,6 @@ export function createMetrics(opts: MetricsOptions = {}): ServeMetrics {
     rejected: new Counter({ name: 'slipway_rejected_requests_total', help: 'Requests refused before reaching a model (overloaded, too_large, bad_request)', labelNames: ['reason'], registers }),
     shadowDropped: new Counter({ name: 'slipway_shadow_dropped_total', help: 'Shadow inferences dropped because the shadow queue was full', labelNames: ['model'], registers }),
     logDropped: new Counter({ name: 'slipway_prediction_log_dropped_total', help: 'Prediction-log records dropped because the writer fell behind', labelNames: ['model'], registers }),
-    runs: new Counter({ name: 'slipway_inference_runs_total', help: 'ONNX Runtime runs by loaded model version; each scores one dynamic batch', labelNames: ['model', 'version'], registers, collect: fromRunCounts((rt) => rt.runs!.runs) }),
-    rows: new Counter({ name: 'slipway_inference_rows_total', help: 'Rows scored by those runs (rows per run: the batch size)', labelNames: ['model', 'version'], registers, collect: fromRunCounts((rt) => rt.runs!.rows) }),
   };
 }
 

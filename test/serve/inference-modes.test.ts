@@ -118,13 +118,19 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
     const got = await Promise.all(sizes.map((n, k) => both(tensorRequest(Array.from({ length: n }, (_, i) => applicant(k + i))))));
     expect(got.map((g) => [g.inline.status, g.thread.status])).toEqual(sizes.map(() => [200, 200]));
     // malformed requests never reach a run
-    expect((await both({ inputs: [] })).inline.status).toBe(400);
+    const bad = await both({ inputs: [] });
+    expect([bad.inline.status, bad.thread.status]).toEqual([400, 400]);
     for (const mode of ['inline', 'thread'] as const) {
       const after = await runCounts(servers[mode].url, '1.0.0');
       expect(after.rows - before[mode].rows).toBe(22);
       // concurrent requests may share a run (dynamic batching), never take more than one each
       expect(after.runs - before[mode].runs).toBeGreaterThanOrEqual(1);
       expect(after.runs - before[mode].runs).toBeLessThanOrEqual(sizes.length);
+      // a request on its own: exactly one run of its rows
+      const alone = await call(servers[mode].url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(1), applicant(2), applicant(3)]));
+      expect(alone.status).toBe(200);
+      const last = await runCounts(servers[mode].url, '1.0.0');
+      expect([last.runs - after.runs, last.rows - after.rows]).toEqual([1, 3]);
     }
   });
 
@@ -142,6 +148,23 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
     for (const mode of ['inline', 'thread'] as const) {
       expect((await runCounts(servers[mode].url, '1.1.0')).rows).toBe(canaryRows);
       expect((await runCounts(servers[mode].url, '1.0.0')).rows - primaryBefore[mode].rows).toBe(30 - canaryRows);
+    }
+  });
+
+  it('counts a version loaded in two roles once: the same package as primary and shadow', async () => {
+    w.pin({ 'credit-risk': { pkg: w.packages[0], shadow: w.packages[0] } }, 'shadow 1.0.0 beside itself');
+    for (const s of Object.values(servers)) expect(((await call(s.url, 'POST', '/-/reconcile?wait=true')).body as { sync: { status: string } }).sync.status).toBe('Synced');
+    for (const s of Object.values(servers)) {
+      const before = await runCounts(s.url, '1.0.0');
+      expect((await call(s.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(7)]))).status).toBe(200);
+      // the primary's run, then the shadow's (after the answer): 2 rows in all, not each reported twice
+      let rows = 0;
+      for (let i = 0; i < 100 && rows < 2; i++) {
+        rows = (await runCounts(s.url, '1.0.0')).rows - before.rows;
+        if (rows < 2) await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await runCounts(s.url, '1.0.0')).rows - before.rows).toBe(2);
     }
   });
 });
