@@ -17,10 +17,10 @@
  * CPU per request (from /proc, all threads), p99 at half of each one's own peak, open loop, measured in
  * each round right after that round's peaks and reported as the median over rounds (target ≤ 5 ms
  * for serve; bare's shows the harness's floor; with openloop.c counted from each request's due time, with
- * serve-load.ts from when it issues each request and also from its ideal send time) with the slipway servers'
- * rows per ONNX Runtime run in each of those phases (from /metrics: large when requests queued), and failed requests
- * across 20 swaps + 1 rollback (git revert) under constant load, each swap pushed to the remote and
- * applied by POST /-/reconcile?wait=1 (target 0).
+ * serve-load.ts from when it issues each request and also from its ideal send time), with the slipway
+ * servers' rows per ONNX Runtime run in each of those phases (from /metrics: large when requests queued),
+ * and failed requests across 20 swaps + 1 rollback (git revert) under constant load, each swap pushed to
+ * the remote and applied by POST /-/reconcile?wait=1 (target 0).
  *
  * Usage: npx tsx scripts/bench/serve.ts [--seconds 5] [--rounds 5] [--concurrency 32,64,128] [--swaps 20] [--generator auto|wrk|node] [--open-generator auto|c|node] [--no-build]
  */
@@ -72,7 +72,8 @@ type HalfRun = LoadResult & { lateP99ms?: number; serverCores: number; rowsPerRu
 
 /** a slipway server's ONNX Runtime runs and the rows they scored so far, summed over its loaded versions (from /metrics) */
 async function runCounts(base: string): Promise<{ runs: number; rows: number }> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  // Connection: close: an idle keep-alive connection left open would count as a client that can still send (client-gauge.ts)
+  const text = await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text();
   const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
   return { runs: sum('slipway_inference_runs_total'), rows: sum('slipway_inference_rows_total') };
 }
