@@ -95,7 +95,7 @@ export class Batcher {
   ) {}
 
   predict(rows: Row[]): Promise<Prediction> {
-    if (rows.length >= this.maxRows) return this.score(rows);
+    if (rows.length >= this.maxRows) return this.scored(rows);
     return new Promise((resolve, reject) => {
       this.queue.push({ rows, resolve, reject });
       this.kick();
@@ -144,15 +144,24 @@ export class Batcher {
     }
   }
 
+  /** the scorer, with a synchronous throw (building the batch rejected a row) turned into a rejection: every request settles */
+  private scored(rows: Row[]): Promise<Prediction> {
+    try {
+      return this.score(rows);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   private async run(batch: Pending[]): Promise<void> {
     this.runs++;
-    if (batch.length === 1) return this.score(batch[0].rows).then(batch[0].resolve, batch[0].reject);
+    if (batch.length === 1) return this.scored(batch[0].rows).then(batch[0].resolve, batch[0].reject);
     let out: Prediction;
     try {
-      out = await this.score(batch.flatMap((p) => p.rows));
+      out = await this.scored(batch.flatMap((p) => p.rows));
     } catch {
       // find the culprit: score each alone
-      await Promise.all(batch.map((p) => this.score(p.rows).then(p.resolve, p.reject)));
+      await Promise.all(batch.map((p) => this.scored(p.rows).then(p.resolve, p.reject)));
       return;
     }
     let at = 0;
@@ -170,8 +179,13 @@ export class Batcher {
  */
 export function rowScorer(session: ModelSession, features: string[], contract: RowSchema, batch: BatchOptions): (rows: Row[]) => Promise<Prediction> {
   const counts = batch.counts && new RunCounts(batch.counts);
-  const score = (rows: Row[]) => {
-    const input = batchFromRows(rows, features, contract);
+  const score = (rows: Row[]): Promise<Prediction> => {
+    let input;
+    try {
+      input = batchFromRows(rows, features, contract);
+    } catch (e) {
+      return Promise.reject(e); // a rejection, not a throw, also where this is called unbatched (--max-batch 1)
+    }
     counts?.add(rows.length);
     return session.predict(input);
   };

@@ -228,6 +228,22 @@ describe('dynamic batching', () => {
     expect(mixed.map((r) => (r.status === 'fulfilled' ? r.value.values[0] : (r.reason as Error).message))).toEqual([2, 4, 'bad row', 8]);
   });
 
+  it('settles every request when scoring throws synchronously (building the batch rejects a row), alone or combined', async () => {
+    const score = (rows: Row[]) => {
+      if (rows.some((r) => r.x === 'bad')) throw new Error(`row ${rows.findIndex((r) => r.x === 'bad')}: not a number`);
+      return Promise.resolve({ values: Float64Array.from(rows.map((r) => (r.x as number) * 2)), width: 1 });
+    };
+    const b = new Batcher(score, 64, () => 0);
+    const settled = (ps: Promise<{ values: Float64Array }>[]) =>
+      Promise.race([Promise.allSettled(ps), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a request never settled')), 2000))]);
+    const alone = await settled([b.predict([{ x: 'bad' }])]);
+    expect(alone.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : r.value.values[0]))).toEqual(['row 0: not a number']);
+    const mixed = await settled([b.predict([{ x: 1 }]), b.predict([{ x: 'bad' }]), b.predict([{ x: 3 }])]);
+    expect(mixed.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : r.value.values[0]))).toEqual([2, 'row 0: not a number', 6]);
+    // and the batcher still runs
+    expect((await b.predict([{ x: 5 }])).values[0]).toBe(10);
+  });
+
   it('paced: runs start at least the interval apart; requests in between join the next run; a later arrival runs at once', async () => {
     const starts: number[] = [];
     const calls: number[] = [];
