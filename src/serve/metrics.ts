@@ -17,7 +17,7 @@ export interface ServeMetrics {
 
 export interface MetricsOptions {
   defaultMetrics?: boolean;
-  /** the model versions loaded now, read at scrape time for their run counts (run-counts.ts) */
+  /** the model versions loaded now, each once, read at scrape time for their run counts (run-counts.ts) */
   loaded?: () => Iterable<ModelRuntime>;
 }
 
@@ -26,16 +26,11 @@ export function createMetrics(opts: MetricsOptions = {}): ServeMetrics {
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'slipway_' });
   const registers = [registry];
   // counted where the runs happen (maybe an inference thread) and copied in at each scrape, so not in ServeMetrics: an inc()
-  // would be lost at the next scrape. A version's series ends when it is unloaded; one loaded in two roles counts once.
+  // would be lost at the next scrape. A version's series ends when it is unloaded.
   const fromRunCounts = (read: (c: RunCounts) => number) =>
     function (this: Counter<'model' | 'version'>) {
       this.reset();
-      const seen = new Set<RunCounts>();
-      for (const rt of opts.loaded?.() ?? []) {
-        if (!rt.runs || seen.has(rt.runs)) continue;
-        seen.add(rt.runs);
-        this.inc({ model: rt.model, version: rt.version }, read(rt.runs));
-      }
+      for (const rt of opts.loaded?.() ?? []) if (rt.runs) this.inc({ model: rt.model, version: rt.version }, read(rt.runs));
     };
   new Counter({ name: 'slipway_inference_runs_total', help: 'ONNX Runtime runs by loaded model version; each scores one dynamic batch', labelNames: ['model', 'version'], registers, collect: fromRunCounts((c) => c.runs) });
   new Counter({ name: 'slipway_inference_rows_total', help: 'Rows scored by those runs (rows per run: the batch size)', labelNames: ['model', 'version'], registers, collect: fromRunCounts((c) => c.rows) });

@@ -102,6 +102,11 @@ export class Reconciler {
     return [...this.records.keys()].sort();
   }
 
+  /** Every loaded version in service, each once (a version may hold two roles of its model). */
+  loaded(): Deployed[] {
+    return [...new Set([...this.slots.values()].flatMap(slotMembers))];
+  }
+
   /**
    * Runs a reconcile. Calls while one runs are coalesced into one more run after it (so a webhook
    * burst costs at most two fetches); the promise resolves when a run that started after the call ends.
@@ -126,9 +131,9 @@ export class Reconciler {
     this.stopped = true;
     await this.queued?.catch(() => {});
     await this.running?.catch(() => {});
-    const all = [...this.slots.values()].flatMap(slotMembers);
+    const all = this.loaded();
     this.slots.clear();
-    await Promise.all([...new Set(all)].map((d) => d.retire()));
+    await Promise.all(all.map((d) => d.retire()));
   }
 
   private log(line: string): void {

@@ -73,7 +73,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   const log = o.log ?? (() => {});
   const cacheDir = await mkdtemp(join(tmpdir(), 'slipway-serve-'));
   const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd);
-  const metrics = createMetrics({ defaultMetrics: o.defaultMetrics, loaded: () => [...reconciler.slots.values()].flatMap(slotMembers).map((d) => d.rt) });
+  const metrics = createMetrics({ defaultMetrics: o.defaultMetrics, loaded: () => reconciler.loaded().map((d) => d.rt) });
   const logs = o.logs
     ? new PredictionLogWriter(o.logs, { maxFileBytes: o.logMaxFileBytes, onDrop: (model, n) => metrics.logDropped.inc({ model }, n), onError: (e) => log(`prediction log: ${e.message}`) })
     : undefined;
