@@ -179,13 +179,9 @@ export class Batcher {
  */
 export function rowScorer(session: ModelSession, features: string[], contract: RowSchema, batch: BatchOptions): (rows: Row[]) => Promise<Prediction> {
   const counts = batch.counts && new RunCounts(batch.counts);
-  const score = (rows: Row[]): Promise<Prediction> => {
-    let input;
-    try {
-      input = batchFromRows(rows, features, contract);
-    } catch (e) {
-      return Promise.reject(e); // a rejection, not a throw, also where this is called unbatched (--max-batch 1)
-    }
+  // async: a row that building the batch rejects is a rejection, never a throw, also where this is called unbatched (--max-batch 1)
+  const score = async (rows: Row[]): Promise<Prediction> => {
+    const input = batchFromRows(rows, features, contract);
     counts?.add(rows.length);
     return session.predict(input);
   };
