@@ -47,6 +47,13 @@ async function runCounts(url: string, version: string): Promise<{ runs: number; 
   return { runs: read('slipway_inference_runs_total'), rows: read('slipway_inference_rows_total') };
 }
 
+const runCountsOfBoth = async (version: string) => ({ inline: await runCounts(servers.inline.url, version), thread: await runCounts(servers.thread.url, version) });
+
+/** both servers apply the manifest just pinned */
+async function syncBoth(): Promise<void> {
+  for (const s of Object.values(servers)) expect(((await call(s.url, 'POST', '/-/reconcile?wait=true')).body as { sync: { status: string } }).sync.status).toBe('Synced');
+}
+
 /**
  * The same answer, probabilities within 1e-12 relative: the two modes batch concurrent requests differently,
  * and ONNX Runtime's matrix kernels round a row differently in different batch sizes (in the last bits:
@@ -113,7 +120,7 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
   });
 
   it('counts the ONNX Runtime runs and the rows they scored for /metrics, wherever the runs happen', async () => {
-    const before = { inline: await runCounts(servers.inline.url, '1.0.0'), thread: await runCounts(servers.thread.url, '1.0.0') };
+    const before = await runCountsOfBoth('1.0.0');
     const sizes = [1, 1, 3, 1, 2, 5, 1, 1, 4, 1, 1, 1];
     const got = await Promise.all(sizes.map((n, k) => both(tensorRequest(Array.from({ length: n }, (_, i) => applicant(k + i))))));
     expect(got.map((g) => [g.inline.status, g.thread.status])).toEqual(sizes.map(() => [200, 200]));
@@ -136,9 +143,9 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
 
   it('with a canary: the same version answers the same id (routing by id stays on the event loop)', async () => {
     w.pin({ 'credit-risk': { pkg: w.packages[0], canary: { pkg: w.packages[1], weight: 40 } } }, 'canary 1.1.0 at 40%');
-    for (const s of Object.values(servers)) expect(((await call(s.url, 'POST', '/-/reconcile?wait=true')).body as { sync: { status: string } }).sync.status).toBe('Synced');
+    await syncBoth();
     // a version's counts start at its first request: the warm-up and smoke test are not counted
-    const primaryBefore = { inline: await runCounts(servers.inline.url, '1.0.0'), thread: await runCounts(servers.thread.url, '1.0.0') };
+    const primaryBefore = await runCountsOfBoth('1.0.0');
     for (const s of Object.values(servers)) expect(await runCounts(s.url, '1.1.0')).toEqual({ runs: 0, rows: 0 });
     const got = await Promise.all(Array.from({ length: 30 }, (_, i) => both(tensorRequest([applicant(i)], `user-${i}`))));
     const versions = new Set(got.map((g) => (g.inline.body as { model_version: string }).model_version));
@@ -153,7 +160,7 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
 
   it('counts a version loaded in two roles once: the same package as primary and shadow', async () => {
     w.pin({ 'credit-risk': { pkg: w.packages[0], shadow: w.packages[0] } }, 'shadow 1.0.0 beside itself');
-    for (const s of Object.values(servers)) expect(((await call(s.url, 'POST', '/-/reconcile?wait=true')).body as { sync: { status: string } }).sync.status).toBe('Synced');
+    await syncBoth();
     for (const s of Object.values(servers)) {
       const before = await runCounts(s.url, '1.0.0');
       expect((await call(s.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(7)]))).status).toBe(200);
