@@ -1,16 +1,14 @@
 import * as ort from 'onnxruntime-node';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { ExternalError, InputError, UsageError } from '../errors.js';
-import { readEnv } from '../env.js';
+import { ExternalError, InputError } from '../errors.js';
 import type { Signature, TensorInfo, TensorType } from '../package/card.js';
 import type { RowSchema, Task } from '../spec/types.js';
 import { columnKind, type ColumnKind, type FeatureBatch } from './features.js';
 import { packColumnInputs, type InputPack } from './onnx-pack.js';
 import { openSyncSession, type SyncSession } from './ort-sync.js';
+import { createSession, providerChoice, type ProviderChoice } from './provider.js';
 
-export type ProviderChoice = 'auto' | 'cpu' | 'cuda';
+export { cudaLibraryDir, providerChoice, type ProviderChoice } from './provider.js';
 
 export interface SessionOptions {
   provider?: ProviderChoice;
@@ -138,54 +136,6 @@ export function deriveSignature(
   }
   if (problems.length) throw new InputError(`${where}: the model's signature does not match the data contract:\n  - ${problems.join('\n  - ')}`);
   return { convention, features: [...features], inputs, outputs, output };
-}
-
-let noticed = false;
-
-/** The directory holding libonnxruntime_providers_cuda.so when onnxruntime-node was installed with CUDA, else null. */
-export function cudaLibraryDir(): string | null {
-  try {
-    const main = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const dir = join(dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch);
-    const names = process.platform === 'win32' ? ['onnxruntime_providers_cuda.dll'] : ['libonnxruntime_providers_cuda.so'];
-    return names.some((n) => existsSync(join(dir, n))) ? dir : null;
-  } catch {
-    return null;
-  }
-}
-
-async function createSession(path: string, choice: ProviderChoice, options: SessionOptions): Promise<{ session: ort.InferenceSession; provider: string }> {
-  const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(options.threads ? { intraOpNumThreads: options.threads } : {}) };
-  const notice = options.notice ?? ((m: string) => process.stderr.write(m + '\n'));
-  if (choice === 'cpu') return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
-  const backends = ort.listSupportedBackends().map((b) => b.name);
-  let reason = `this onnxruntime-node build has no CUDA provider (available: ${backends.join(', ')})`;
-  const libs = cudaLibraryDir();
-  if (backends.includes('cuda') && libs === null) {
-    reason = 'the CUDA provider libraries are not installed (install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12)';
-  } else if (backends.includes('cuda')) {
-    try {
-      return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cuda', 'cpu'] }), provider: 'cuda' };
-    } catch (e) {
-      reason = `the CUDA provider could not be created: ${(e as Error).message.split('\n')[0]}`;
-      if (choice === 'cuda') throw new ExternalError(`${path}: CUDA was required (SLIPWAY_EXECUTION_PROVIDER=cuda or provider 'cuda') but ${reason}. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 (docs/train.md).`);
-    }
-  } else if (choice === 'cuda') {
-    throw new ExternalError(`${path}: CUDA was required but ${reason}. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (docs/train.md).`);
-  }
-  if (!noticed) {
-    noticed = true;
-    notice(`notice: using the CPU execution provider (${reason})`);
-  }
-  return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
-}
-
-/** Resolves 'auto' against SLIPWAY_EXECUTION_PROVIDER (src/env.ts). */
-export function providerChoice(requested: ProviderChoice | undefined, env: NodeJS.ProcessEnv = process.env): ProviderChoice {
-  const fromEnv = readEnv(env).executionProvider?.toLowerCase();
-  const choice = requested && requested !== 'auto' ? requested : (fromEnv ?? 'auto');
-  if (choice !== 'auto' && choice !== 'cpu' && choice !== 'cuda') throw new UsageError(`execution provider must be auto, cpu or cuda, got '${choice}' (SLIPWAY_EXECUTION_PROVIDER)`);
-  return choice;
 }
 
 /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/model/features.js';
 import { DataType, doubleTensor, writeOnnx } from '../../src/model/onnx-writer.js';
-import { openSession, providerChoice } from '../../src/model/session.js';
+import { cudaLibraryDir, openSession, providerChoice } from '../../src/model/session.js';
 import type { RowSchema } from '../../src/spec/types.js';
 import { tempDir } from '../support/tmp.js';
 import { FIXTURES } from '../train/fixtures.js';
@@ -118,6 +118,14 @@ describe('openSession', () => {
     expect(providerChoice(undefined, {})).toBe('auto');
     expect(providerChoice('cuda', { SLIPWAY_EXECUTION_PROVIDER: 'cpu' })).toBe('cuda');
     expect(() => providerChoice(undefined, { SLIPWAY_EXECUTION_PROVIDER: 'tpu' })).toThrow(/auto, cpu or cuda, got 'tpu'/);
+  });
+
+  it("'cuda' without CUDA is a clear error, not a silent CPU session (also when serving)", async () => {
+    // on a CUDA machine (onnxruntime-node installed with ONNXRUNTIME_NODE_INSTALL=cuda12) there is nothing to refuse
+    if (cudaLibraryDir() !== null) return;
+    for (const syncRun of [false, true]) {
+      await expect(openSession(matrixModel(), { provider: 'cuda', features: ['x0', 'x1'], contract, task: 'regression', syncRun, ...quiet })).rejects.toThrow(/matrix\.onnx: CUDA was required but .*Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    }
   });
 
   it("'auto' falls back to CPU with a notice when CUDA is unavailable", async () => {

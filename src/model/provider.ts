@@ -1,0 +1,91 @@
+/**
+ * Which ONNX Runtime execution provider a session runs on (CPU or CUDA), and opening a public
+ * onnxruntime-node session on it: 'auto' tries CUDA where this onnxruntime-node can load it and falls
+ * back to the CPU with one notice per process; 'cuda' makes its absence an error.
+ */
+import * as ort from 'onnxruntime-node';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { ExternalError, UsageError } from '../errors.js';
+import { readEnv } from '../env.js';
+
+export type ProviderChoice = 'auto' | 'cpu' | 'cuda';
+
+export interface ProviderOptions {
+  /** intra-op threads (default: ORT's) */
+  threads?: number;
+  /** where a notice goes (CPU fallback); default: stderr */
+  notice?: (message: string) => void;
+}
+
+let noticed = false;
+
+/** The directory holding libonnxruntime_providers_cuda.so when onnxruntime-node was installed with CUDA, else null. */
+export function cudaLibraryDir(): string | null {
+  try {
+    const main = createRequire(import.meta.url).resolve('onnxruntime-node');
+    const dir = join(dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    const names = process.platform === 'win32' ? ['onnxruntime_providers_cuda.dll'] : ['libonnxruntime_providers_cuda.so'];
+    return names.some((n) => existsSync(join(dir, n))) ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The CPU fallback's notice, once per process. */
+function noticeCpu(reason: string, options: ProviderOptions): void {
+  if (noticed) return;
+  noticed = true;
+  (options.notice ?? ((m: string) => process.stderr.write(m + '\n')))(`notice: using the CPU execution provider (${reason})`);
+}
+
+/**
+ * Why `choice` runs on the CPU without trying CUDA: '' for an explicit 'cpu', the reason CUDA is not
+ * available for 'auto', or null when CUDA is there to try. Throws when 'cuda' is required and not available.
+ */
+function cudaUnavailable(path: string, choice: ProviderChoice): string | null {
+  if (choice === 'cpu') return '';
+  const backends = ort.listSupportedBackends().map((b) => b.name);
+  if (backends.includes('cuda') && cudaLibraryDir() !== null) return null;
+  const reason = backends.includes('cuda')
+    ? 'the CUDA provider libraries are not installed (install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12)'
+    : `this onnxruntime-node build has no CUDA provider (available: ${backends.join(', ')})`;
+  if (choice === 'cuda') throw new ExternalError(`${path}: CUDA was required but ${reason}. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (docs/train.md).`);
+  return reason;
+}
+
+/**
+ * True when `choice` runs on the CPU without a try of CUDA (the CPU fallback's notice, if any, is given
+ * here): a caller may then load the model its own way on the CPU. Throws as createSession would for a
+ * required CUDA that is not there.
+ */
+export function cpuWithoutTrying(path: string, choice: ProviderChoice, options: ProviderOptions): boolean {
+  const reason = cudaUnavailable(path, choice);
+  if (reason) noticeCpu(reason, options);
+  return reason !== null;
+}
+
+/** A public onnxruntime-node session on `path`, on the provider `choice` resolves to. */
+export async function createSession(path: string, choice: ProviderChoice, options: ProviderOptions): Promise<{ session: ort.InferenceSession; provider: string }> {
+  const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', ...(options.threads ? { intraOpNumThreads: options.threads } : {}) };
+  let reason = cudaUnavailable(path, choice);
+  if (reason === null) {
+    try {
+      return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cuda', 'cpu'] }), provider: 'cuda' };
+    } catch (e) {
+      reason = `the CUDA provider could not be created: ${(e as Error).message.split('\n')[0]}`;
+      if (choice === 'cuda') throw new ExternalError(`${path}: CUDA was required (SLIPWAY_EXECUTION_PROVIDER=cuda or provider 'cuda') but ${reason}. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 (docs/train.md).`);
+    }
+  }
+  if (reason) noticeCpu(reason, options);
+  return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
+}
+
+/** Resolves 'auto' against SLIPWAY_EXECUTION_PROVIDER (src/env.ts). */
+export function providerChoice(requested: ProviderChoice | undefined, env: NodeJS.ProcessEnv = process.env): ProviderChoice {
+  const fromEnv = readEnv(env).executionProvider?.toLowerCase();
+  const choice = requested && requested !== 'auto' ? requested : (fromEnv ?? 'auto');
+  if (choice !== 'auto' && choice !== 'cpu' && choice !== 'cuda') throw new UsageError(`execution provider must be auto, cpu or cuda, got '${choice}' (SLIPWAY_EXECUTION_PROVIDER)`);
+  return choice;
+}
