@@ -9,11 +9,13 @@
  * opens one through onnxruntime-node's own binding module (`dist/binding.js`, what its backend uses).
  *
  * That module is not onnxruntime-node's documented API, so everything here is feature-detected: if it is
- * missing or has another shape (a future version), `openSyncSession` returns null and the caller keeps
+ * missing or has another shape (a future version), `openNativeModel` returns null and the caller keeps
  * the public session. test/model/session.test.ts pins that the installed version takes this path and that
  * its predictions equal the public API's bit for bit.
  */
 import { createRequire } from 'node:module';
+import type * as ort from 'onnxruntime-node';
+import { elemTypeName } from './onnx-inputs.js';
 
 export interface SyncOutput {
   data: unknown;
@@ -30,6 +32,7 @@ interface NativeSession {
   loadModel(path: string, options: object): void;
   loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
   run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: object): Record<string, SyncOutput>;
+  readonly outputMetadata?: unknown;
   dispose(): void;
 }
 
@@ -51,15 +54,42 @@ function loadBinding(): BindingModule | null {
   return binding;
 }
 
+/** The binding's raw metadata of an input or output (converted to the public API's form by nativeMetadata). */
+interface RawMetadata {
+  name: string;
+  isTensor: boolean;
+  type: number;
+  shape: number[];
+  symbolicDimensions: string[];
+}
+
+/** A model loaded in a native CPU session: its outputs, and synchronous runs that fetch one of them. */
+export interface NativeModel {
+  /** the model's outputs as the public API's `outputMetadata` gives them */
+  outputs: ort.InferenceSession.ValueMetadata[];
+  /** a synchronous session on this model whose runs return `output` */
+  session(output: string): SyncSession;
+  close(): void;
+}
+
+/** The binding's metadata in the public API's form: a symbolic dimension (-1) by its name, '' when it has none. */
+function nativeMetadata(raw: unknown): ort.InferenceSession.ValueMetadata[] | null {
+  if (!Array.isArray(raw)) return null;
+  return (raw as RawMetadata[]).map((m) =>
+    m.isTensor ? { name: m.name, isTensor: true, type: elemTypeName(m.type) as ort.Tensor.Type, shape: m.shape.map((d, i) => (d === -1 ? (m.symbolicDimensions[i] ?? '') : d)) } : { name: m.name, isTensor: false },
+  );
+}
+
 /**
- * Opens a model (a path, or the bytes of one) as a native CPU session whose synchronous run returns `output`, or null when this
- * onnxruntime-node has no such binding (then use the public API). `threads`: intra-op threads (ORT's
- * default when undefined).
+ * Opens a model (a path, or the bytes of one) in a native CPU session, or returns null when this
+ * onnxruntime-node has no such binding or the model does not load (then use the public API, whose error is
+ * the one to show). `threads`: intra-op threads (ORT's default when undefined).
  */
-export function openSyncSession(model: string | Uint8Array, threads: number | undefined, output: string): SyncSession | null {
+export function openNativeModel(model: string | Uint8Array, threads: number | undefined): NativeModel | null {
   const b = loadBinding();
   if (!b) return null;
-  let native: NativeSession;
+  let native: NativeSession | undefined;
+  let outputs: ort.InferenceSession.ValueMetadata[] | null = null;
   try {
     b.initOrt!();
     native = new b.binding!.InferenceSession!();
@@ -67,17 +97,38 @@ export function openSyncSession(model: string | Uint8Array, threads: number | un
     const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'], ...(threads ? { intraOpNumThreads: threads } : {}) };
     if (typeof model === 'string') native.loadModel(model, options);
     else native.loadModel(model.buffer, model.byteOffset, model.byteLength, options);
+    outputs = nativeMetadata(native.outputMetadata);
   } catch {
+    outputs = null;
+  }
+  if (!native || !outputs) {
+    try {
+      native?.dispose();
+    } catch {
+      // not loaded: nothing to release
+    }
     return null;
   }
-  const fetches = { [output]: null };
+  const loaded = native;
   const noOptions = {};
   return {
-    run(feeds) {
-      const out = native.run(feeds, fetches, noOptions)[output];
-      if (!out || !Array.isArray(out.dims)) throw new Error(`the run returned no tensor '${output}'`);
-      return out;
+    outputs,
+    session(output) {
+      const fetches = { [output]: null };
+      return {
+        run(feeds) {
+          const out = loaded.run(feeds, fetches, noOptions)[output];
+          if (!out || !Array.isArray(out.dims)) throw new Error(`the run returned no tensor '${output}'`);
+          return out;
+        },
+        close: () => loaded.dispose(),
+      };
     },
-    close: () => native.dispose(),
+    close: () => loaded.dispose(),
   };
+}
+
+/** A native synchronous session on `model` whose runs return `output`, or null (openNativeModel). */
+export function openSyncSession(model: string | Uint8Array, threads: number | undefined, output: string): SyncSession | null {
+  return openNativeModel(model, threads)?.session(output) ?? null;
 }

@@ -4,9 +4,10 @@ import { ExternalError, InputError } from '../errors.js';
 import type { Signature, TensorInfo, TensorType } from '../package/card.js';
 import type { RowSchema, Task } from '../spec/types.js';
 import { columnKind, type ColumnKind, type FeatureBatch } from './features.js';
+import { graphInputs } from './onnx-inputs.js';
 import { packColumnInputs, type InputPack } from './onnx-pack.js';
-import { openSyncSession, type SyncSession } from './ort-sync.js';
-import { createSession, providerChoice, type ProviderChoice } from './provider.js';
+import { openNativeModel, openSyncSession, type SyncSession } from './ort-sync.js';
+import { cpuWithoutTrying, createSession, providerChoice, type ProviderChoice } from './provider.js';
 
 export { cudaLibraryDir, providerChoice, type ProviderChoice } from './provider.js';
 
@@ -146,6 +147,10 @@ export function deriveSignature(
 export async function openSession(onnxPath: string, options: SessionOptions): Promise<ModelSession> {
   if (!existsSync(onnxPath)) throw new InputError(`${onnxPath}: model file not found`);
   const choice = providerChoice(options.provider);
+  if (options.syncRun && cpuWithoutTrying(onnxPath, choice, options)) {
+    const served = openServing(onnxPath, options);
+    if (served) return served;
+  }
   let created;
   try {
     created = await createSession(onnxPath, choice, options);
@@ -162,10 +167,9 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
     await session.release();
     throw e;
   }
-  const task = options.task;
-  // the public session gave the signature; for serving, a synchronous one replaces it for runs, on the same
-  // model with its [N, 1] inputs packed by type where that applies (onnx-pack.ts: identical predictions).
-  // The public one is released first, so that a large model is not held twice while the other loads.
+  // serving where openServing did not apply (CUDA tried and failed, or bytes or a binding it could not use):
+  // the public session gave the signature; a synchronous one on the CPU replaces it for runs where it can
+  // (the public one released first, so that a large model is not held twice)
   let sync: SyncSession | null = null;
   let packs: InputPack[] = [];
   if (options.syncRun && provider === 'cpu') {
@@ -177,25 +181,71 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
     // no native binding in this onnxruntime-node: the public API after all
     if (!sync) session = (await createSession(onnxPath, 'cpu', options)).session;
   }
+  const run = sync ? sync.run : (feeds: Record<string, ort.Tensor>) => session.run(feeds, [signature.output]).then((r) => r[signature.output] as ort.Tensor);
+  return modelSession(onnxPath, signature, provider, packs, run, () => (sync ? sync.close() : session.release()), options.task, sync !== null);
+}
 
+/**
+ * Serving on the CPU: one native load of the model. The inputs are read from the ONNX bytes
+ * (onnx-inputs.ts: what ONNX Runtime would report) and the per-column ones packed by type (onnx-pack.ts:
+ * identical predictions); the packed model is loaded in a synchronous native session (ort-sync.ts), whose
+ * outputs complete the signature. Null when any of that is not possible (bytes it cannot read, no native
+ * binding, a model that does not load): the caller then opens it with the public API, whose error, if
+ * any, is the one to show.
+ */
+function openServing(onnxPath: string, options: SessionOptions): ModelSession | null {
+  const bytes = readFileSync(onnxPath);
+  let inputs: ort.InferenceSession.ValueMetadata[];
+  try {
+    inputs = graphInputs(bytes);
+  } catch {
+    return null;
+  }
+  const tensors = inputs.flatMap((m) => (m.isTensor && TENSOR_TYPES[m.type] ? [tensorInfo(m, onnxPath, 'input')!] : []));
+  // a matrix model has one input, so nothing to pack: packing needs two [N, 1] inputs of one type
+  const packed = packColumnInputs(bytes, tensors);
+  const native = openNativeModel(packed?.model ?? bytes, options.threads);
+  if (!native) return null;
+  let signature: Signature;
+  try {
+    signature = deriveSignature(onnxPath, inputs, native.outputs, options.features, options.contract, options.task);
+  } catch (e) {
+    native.close();
+    throw e;
+  }
+  const sync = native.session(signature.output);
+  return modelSession(onnxPath, signature, 'cpu', packed?.packs ?? [], sync.run, sync.close, options.task, true);
+}
+
+/** The ModelSession over a run function: feeds built from a batch, the output read as predictions. */
+function modelSession(
+  onnxPath: string,
+  signature: Signature,
+  provider: string,
+  packs: InputPack[],
+  run: (feeds: Record<string, ort.Tensor>) => OutputTensor | Promise<OutputTensor>,
+  close: () => void | Promise<void>,
+  task: Task,
+  sync: boolean,
+): ModelSession {
   return {
     signature,
     provider,
-    sync: sync !== null,
+    sync,
     packs,
     async predict(batch: FeatureBatch): Promise<Prediction> {
       const feeds = buildFeeds(signature, batch, packs);
       let out: OutputTensor;
       try {
-        out = sync ? sync.run(feeds) : ((await session.run(feeds, [signature.output]))[signature.output] as ort.Tensor);
+        // a synchronous run is not awaited: no extra turn of the microtask queue on the serving path
+        out = sync ? (run(feeds) as OutputTensor) : await run(feeds);
       } catch (e) {
         throw new InputError(`${onnxPath}: inference failed: ${(e as Error).message}`);
       }
       return readOutput(onnxPath, out, batch.rows, task);
     },
     async close() {
-      if (sync) sync.close();
-      else await session.release();
+      await close();
     },
   };
 }

@@ -36,9 +36,11 @@ describe('openSession', () => {
     await s.close();
   });
 
-  it('matrix convention: wrong feature count and string features are precise errors', async () => {
-    await expect(openSession(matrixModel(), { provider: 'cpu', features: ['x0', 'x1', 'x2'], contract, task: 'regression', ...quiet })).rejects.toThrow(/input 'features' takes 2 features per row but the contract has 3 \(x0, x1, x2\)/);
-    await expect(openSession(matrixModel(), { provider: 'cpu', features: ['x0', 'city'], contract, task: 'regression', ...quiet })).rejects.toThrow(/string feature\(s\) 'city' cannot go into the float matrix/);
+  it('matrix convention: wrong feature count and string features are precise errors (also when serving)', async () => {
+    for (const syncRun of [false, true]) {
+      await expect(openSession(matrixModel(), { provider: 'cpu', features: ['x0', 'x1', 'x2'], contract, task: 'regression', syncRun, ...quiet })).rejects.toThrow(/input 'features' takes 2 features per row but the contract has 3 \(x0, x1, x2\)/);
+      await expect(openSession(matrixModel(), { provider: 'cpu', features: ['x0', 'city'], contract, task: 'regression', syncRun, ...quiet })).rejects.toThrow(/string feature\(s\) 'city' cannot go into the float matrix/);
+    }
   });
 
   it('binary with an [N] output is P(class 1); multiclass picks `probabilities` over an earlier label output', async () => {
@@ -74,11 +76,13 @@ describe('openSession', () => {
     await s.close();
   });
 
-  it('per-column convention: missing, extra and mistyped inputs are listed at once', async () => {
+  it('per-column convention: missing, extra and mistyped inputs are listed at once (also when serving)', async () => {
     const c2: RowSchema = { properties: { a: { type: 'string' }, b: { type: 'boolean' }, d: { type: 'number' } } };
-    await expect(openSession(join(FIXTURES, 'columns_mixed.onnx'), { provider: 'cpu', features: ['a', 'b', 'd'], contract: c2, task: 'regression', ...quiet })).rejects.toThrow(
-      /the model has no input for feature\(s\) 'd'\n {2}- the model has input\(s\) 'c' that are not features of the contract \(features: a, b, d\)\n {2}- input 'a' is int64 but the contract says string \(expected string\)/,
-    );
+    for (const syncRun of [false, true]) {
+      await expect(openSession(join(FIXTURES, 'columns_mixed.onnx'), { provider: 'cpu', features: ['a', 'b', 'd'], contract: c2, task: 'regression', syncRun, ...quiet })).rejects.toThrow(
+        /the model has no input for feature\(s\) 'd'\n {2}- the model has input\(s\) 'c' that are not features of the contract \(features: a, b, d\)\n {2}- input 'a' is int64 but the contract says string \(expected string\)/,
+      );
+    }
   });
 
   it('syncRun (serving): a native synchronous run with the same predictions as the public API, bit for bit', async () => {
@@ -112,7 +116,11 @@ describe('openSession', () => {
   it('unloadable files are input errors; provider choice honours SLIPWAY_EXECUTION_PROVIDER', async () => {
     const bad = join(dir, 'bad.onnx');
     writeFileSync(bad, 'not a model');
-    await expect(openSession(bad, { provider: 'cpu', features: ['x0'], contract, task: 'regression' })).rejects.toThrow(/bad\.onnx: onnxruntime could not load the model/);
+    for (const syncRun of [false, true]) await expect(openSession(bad, { provider: 'cpu', features: ['x0'], contract, task: 'regression', syncRun })).rejects.toThrow(/bad\.onnx: onnxruntime could not load the model/);
+    // bytes that read as a model with a graph but that ONNX Runtime refuses (an Add of inputs that do not exist): its error, when serving too
+    const broken = join(dir, 'broken.onnx');
+    writeFileSync(broken, writeOnnx({ name: 'b', inputs: [{ name: 'x0', type: DataType.DOUBLE, shape: ['N', 1] }], outputs: [{ name: 'y', type: DataType.DOUBLE, shape: ['N', 1] }], nodes: [{ op: 'Add', inputs: ['x0', 'nowhere'], outputs: ['y'] }], initializers: [] }));
+    for (const syncRun of [false, true]) await expect(openSession(broken, { provider: 'cpu', features: ['x0'], contract, task: 'regression', syncRun, ...quiet })).rejects.toThrow(/broken\.onnx: onnxruntime could not load the model: .*nowhere/);
     await expect(openSession(join(dir, 'none.onnx'), { features: ['x0'], contract, task: 'regression' })).rejects.toThrow(/model file not found/);
     expect(providerChoice('auto', { SLIPWAY_EXECUTION_PROVIDER: 'cpu' })).toBe('cpu');
     expect(providerChoice(undefined, {})).toBe('auto');
