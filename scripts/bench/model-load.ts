@@ -1,7 +1,7 @@
 /**
  * Benchmark: opening a large model for serving. `openSession(…, { syncRun: true })` — what `slipway serve`
  * does when it loads a version: the inputs read from the ONNX bytes (src/model/onnx-inputs.ts), then one
- * native synchronous session on the model with its inputs packed (src/model/onnx-pack.ts) — against the baseline of one raw
+ * native synchronous session on the model with its inputs packed over the file's bytes (src/model/onnx-pack.ts) — against the baseline of one raw
  * `ort.InferenceSession.create(path)` on the same file. Each open runs in a fresh process, which reports
  * its time and its peak resident memory (VmHWM) above what it held before: a swap needs that much room
  * beside the version still serving. Prints medians and the ratios serve / raw ORT.

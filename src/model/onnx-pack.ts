@@ -18,6 +18,7 @@
  * onnx/onnx.proto). Anything unexpected (groups, no default opset, a shape other than [N, 1]) leaves the
  * model as it is.
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import type { TensorInfo, TensorType } from '../package/card.js';
 import { fields, sub, text, type Field } from './onnx-fields.js';
@@ -68,11 +69,75 @@ function foldConcats(model: Uint8Array, gf: Field[], packs: InputPack[]): Map<Fi
   return out;
 }
 
+/** A piece of the packed model: new bytes, or a range [from, to) of the original's. */
+type Part = Uint8Array | { from: number; to: number };
+
+const partLength = (p: Part) => (p instanceof Uint8Array ? p.length : p.to - p.from);
+
+/** Room a model read by readForPacking has after its bytes, so that packing can rewrite it in place. */
+const ROOM = 64 * 1024;
+
+/** The bytes of the model file at `path`, in a buffer with room after them for packColumnInputs' in-place rewrite. */
+export function readForPacking(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = new Uint8Array(new ArrayBuffer(size + ROOM), 0, size);
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, buf, at, size - at, at);
+      if (n === 0) throw new Error(`${path}: the file ended at byte ${at} of ${size} while it was read`);
+      at += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The model from its parts. With `inPlace`, and room for it in `model`'s ArrayBuffer, the parts are moved
+ * within that buffer, so that the weights are never held twice (the original bytes are lost): ranges that
+ * move left are moved first, left to right, then those that move right, right to left, so that no range is
+ * overwritten before it has moved; the new bytes last. Else a new buffer.
+ */
+function assemble(model: Uint8Array, parts: Part[], inPlace: boolean): Uint8Array {
+  const at: number[] = [];
+  let size = 0;
+  for (const p of parts) {
+    at.push(size);
+    size += partLength(p);
+  }
+  if (!inPlace || size > model.buffer.byteLength - model.byteOffset) {
+    const out = Buffer.concat(parts.map((p) => (p instanceof Uint8Array ? p : model.subarray(p.from, p.to))));
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  }
+  const room = new Uint8Array(model.buffer, model.byteOffset, Math.max(size, model.length));
+  parts.forEach((p, i) => {
+    if (!(p instanceof Uint8Array) && at[i] <= p.from) room.copyWithin(at[i], p.from, p.to);
+  });
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const p = parts[i];
+    if (!(p instanceof Uint8Array) && at[i] > p.from) room.copyWithin(at[i], p.from, p.to);
+  }
+  parts.forEach((p, i) => {
+    if (p instanceof Uint8Array) room.set(p, at[i]);
+  });
+  return room.subarray(0, size);
+}
+
 /**
  * Rewrites `model` so that the [N, 1] inputs among `inputs` that share an element type (two or more) come
- * in as one [N, k] tensor each. Null when nothing is worth packing or the bytes are not as expected.
+ * in as one [N, k] tensor each. Null when nothing is worth packing or the bytes are not as expected (then
+ * `model` is untouched). `inPlace`: the packed model may be written over `model` (its buffer needs room when
+ * the model grows: readForPacking), which the caller then no longer reads.
  */
-export function packColumnInputs(model: Uint8Array, inputs: TensorInfo[]): { model: Uint8Array; packs: InputPack[] } | null {
+export function packColumnInputs(model: Uint8Array, inputs: TensorInfo[], options: { inPlace?: boolean } = {}): { model: Uint8Array; packs: InputPack[] } | null {
+  const plan = planPacking(model, inputs);
+  return plan && { model: assemble(model, plan.parts, options.inPlace ?? false), packs: plan.packs };
+}
+
+/** The packs and the packed model's parts; nothing is written here, so a throw leaves the model as it is. */
+function planPacking(model: Uint8Array, inputs: TensorInfo[]): { parts: Part[]; packs: InputPack[] } | null {
   try {
     const top = fields(model);
     const graphs = top.filter((f) => f.no === 7);
@@ -119,11 +184,10 @@ export function packColumnInputs(model: Uint8Array, inputs: TensorInfo[]): { mod
       const d = first.get(p.columns[0])!;
       return { name: p.name, type: ELEM[p.type]!, shape: [typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : 'N', p.columns.length] };
     });
-    // the new graph is written in place of the old with one copy of the model: its weights can be hundreds of MB
-    const graph = [graphFields({ nodes: splits }), ...kept.map((f) => model.subarray(f.start, f.end)), graphFields({ inputs: packedInputs })];
-    const header = protobuf.Writer.create().uint32((7 << 3) | 2).uint32(graph.reduce((n, part) => n + part.length, 0)).finish();
-    const out = Buffer.concat([model.subarray(0, g.start), header, ...graph, model.subarray(g.end)]);
-    return { model: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), packs };
+    // the new graph in place of the old, its kept fields as ranges of the original: the weights can be hundreds of MB
+    const graph: Part[] = [graphFields({ nodes: splits }), ...kept.map((f) => ({ from: f.start, to: f.end })), graphFields({ inputs: packedInputs })];
+    const header = protobuf.Writer.create().uint32((7 << 3) | 2).uint32(graph.reduce((n, part) => n + partLength(part), 0)).finish();
+    return { parts: [{ from: 0, to: g.start }, header, ...graph, { from: g.end, to: model.length }], packs };
   } catch {
     return null;
   }

@@ -1,11 +1,11 @@
 import * as ort from 'onnxruntime-node';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { ExternalError, InputError } from '../errors.js';
 import type { Signature, TensorInfo, TensorType } from '../package/card.js';
 import type { RowSchema, Task } from '../spec/types.js';
 import { columnKind, type ColumnKind, type FeatureBatch } from './features.js';
 import { graphInputs } from './onnx-inputs.js';
-import { packColumnInputs, type InputPack } from './onnx-pack.js';
+import { packColumnInputs, readForPacking, type InputPack } from './onnx-pack.js';
 import { openNativeModel, openSyncSession, type SyncSession } from './ort-sync.js';
 import { cpuWithoutTrying, createSession, providerChoice, type ProviderChoice } from './provider.js';
 
@@ -174,7 +174,7 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
   let packs: InputPack[] = [];
   if (options.syncRun && provider === 'cpu') {
     await session.release();
-    const packed = signature.convention === 'columns' ? packColumnInputs(readFileSync(onnxPath), signature.inputs) : null;
+    const packed = signature.convention === 'columns' ? packColumnInputs(readForPacking(onnxPath), signature.inputs, { inPlace: true }) : null;
     sync = packed ? openSyncSession(packed.model, options.threads, signature.output) : null;
     if (sync) packs = packed!.packs;
     else sync = openSyncSession(onnxPath, options.threads, signature.output);
@@ -194,7 +194,7 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
  * any, is the one to show.
  */
 function openServing(onnxPath: string, options: SessionOptions): ModelSession | null {
-  const bytes = readFileSync(onnxPath);
+  const bytes = readForPacking(onnxPath);
   let inputs: ort.InferenceSession.ValueMetadata[];
   try {
     inputs = graphInputs(bytes);
@@ -202,8 +202,9 @@ function openServing(onnxPath: string, options: SessionOptions): ModelSession | 
     return null;
   }
   const tensors = inputs.flatMap((m) => (m.isTensor && TENSOR_TYPES[m.type] ? [tensorInfo(m, onnxPath, 'input')!] : []));
-  // a matrix model has one input, so nothing to pack: packing needs two [N, 1] inputs of one type
-  const packed = packColumnInputs(bytes, tensors);
+  // a matrix model has one input, so nothing to pack: packing needs two [N, 1] inputs of one type. In place:
+  // the file's bytes become the packed model's, so the weights are held once (then by ONNX Runtime)
+  const packed = packColumnInputs(bytes, tensors, { inPlace: true });
   const native = openNativeModel(packed?.model ?? bytes, options.threads);
   if (!native) return null;
   let signature: Signature;

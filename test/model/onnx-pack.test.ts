@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/model/features.js';
-import { packColumnInputs } from '../../src/model/onnx-pack.js';
+import { packColumnInputs, readForPacking } from '../../src/model/onnx-pack.js';
 import { exportLinear } from '../../src/train/builtin/export.js';
 import { DataType, doubleTensor, readOnnx, writeOnnx, type Node, type Tensor } from '../../src/model/onnx-writer.js';
 import { openSession } from '../../src/model/session.js';
@@ -198,5 +198,52 @@ describe('packColumnInputs (serving: [N, 1] inputs of one type fed as one [N, k]
     expect(packColumnInputs(bytes, [info('x0', ['N']), info('x1', ['N'])])).toBeNull(); // [N] inputs: Split would give [N, 1]
     expect(packColumnInputs(bytes, [info('x0', ['N', 1])])).toBeNull(); // one of a type: nothing to gain
     expect(packColumnInputs(bytes, [info('x0', ['N', 1]), info('nope', ['N', 1])])).toBeNull(); // not an input of the graph
+  });
+
+  it('in place: the same bytes as a copy, written over the file\'s own buffer, whether the model shrinks or grows; without room, a copy and the original untouched', async () => {
+    const cols = ['x0', 'x1', 'x2', 'a0', 'a1', 'f0'];
+    const c: RowSchema = { properties: Object.fromEntries(cols.map((f) => [f, contract.properties[f]])) };
+    // long input names joined by one Concat: the inputs and the Concat that go are longer than the Identity and the packed input that come
+    const long = Array.from({ length: 4 }, (_, i) => `applicant_reported_annual_figure_${i}`);
+    const longPath = join(dir, 'long-names.onnx');
+    writeFileSync(longPath, writeOnnx({
+      name: 'long',
+      inputs: long.map((name) => ({ name, type: DataType.DOUBLE, shape: ['N', 1] })),
+      outputs: [{ name: 'y', type: DataType.DOUBLE, shape: ['N', 1] }],
+      nodes: [{ op: 'Concat', inputs: long, outputs: ['joined'], attrs: { axis: 1 } }, { op: 'MatMul', inputs: ['joined', 'w'], outputs: ['y'] }],
+      initializers: [doubleTensor('w', [4, 1], [0.5, -1.5, 2.5, 0.25])],
+    }));
+    const models: [string, string[], RowSchema][] = [
+      [mixedModel(13), features, contract], // Splits: the model grows
+      [mixedModel(19), features, contract],
+      [concatModel({ floatOrder: ['x2', 'x0', 'x1'], floatAxis: 1, intAxis: -1 }), cols, c], // folded Concats of short names: it grows by 2 bytes
+      [concatModel({ floatOrder: ['x2', 'x0', 'x1'], floatAxis: 1, intAxis: 1, x0Elsewhere: true }), cols, c],
+      [longPath, long, { properties: Object.fromEntries(long.map((f) => [f, num])) }], // it shrinks
+    ];
+    const sizes: number[] = [];
+    for (const [path, fs, ct] of models) {
+      const pub = await openSession(path, { provider: 'cpu', features: fs, contract: ct, task: 'regression', ...quiet });
+      const original = readFileSync(path);
+      const copy = packColumnInputs(new Uint8Array(original), pub.signature.inputs)!;
+      const read = readForPacking(path);
+      expect(Buffer.from(read).equals(original)).toBe(true);
+      const inPlace = packColumnInputs(read, pub.signature.inputs, { inPlace: true })!;
+      expect(inPlace.model.buffer).toBe(read.buffer);
+      expect(Buffer.from(inPlace.model).equals(Buffer.from(copy.model))).toBe(true);
+      expect(inPlace.packs).toEqual(copy.packs);
+      sizes.push(copy.model.length - original.length);
+      // a buffer without room: in place only when the model does not grow
+      const exact = new Uint8Array(original.length);
+      exact.set(original);
+      const tight = packColumnInputs(exact, pub.signature.inputs, { inPlace: true })!;
+      expect(Buffer.from(tight.model).equals(Buffer.from(copy.model))).toBe(true);
+      if (copy.model.length > original.length) {
+        expect(tight.model.buffer).not.toBe(exact.buffer);
+        expect(Buffer.from(exact).equals(original)).toBe(true);
+      } else expect(tight.model.buffer).toBe(exact.buffer);
+      await pub.close();
+    }
+    // both directions were exercised
+    expect(sizes.some((d) => d > 0) && sizes.some((d) => d < 0)).toBe(true);
   });
 });
