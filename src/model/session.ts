@@ -194,9 +194,10 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
  * any, is the one to show.
  */
 function openServing(onnxPath: string, options: SessionOptions): ModelSession | null {
-  const bytes = readForPacking(onnxPath);
+  let bytes: Uint8Array;
   let inputs: ort.InferenceSession.ValueMetadata[];
   try {
+    bytes = readForPacking(onnxPath);
     inputs = graphInputs(bytes);
   } catch {
     return null;

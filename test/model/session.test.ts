@@ -117,6 +117,8 @@ describe('openSession', () => {
     const bad = join(dir, 'bad.onnx');
     writeFileSync(bad, 'not a model');
     for (const syncRun of [false, true]) await expect(openSession(bad, { provider: 'cpu', features: ['x0'], contract, task: 'regression', syncRun })).rejects.toThrow(/bad\.onnx: onnxruntime could not load the model/);
+    // a path that exists but cannot be read as a file: the same input error, not the file system's own
+    for (const syncRun of [false, true]) await expect(openSession(dir, { provider: 'cpu', features: ['x0'], contract, task: 'regression', syncRun, ...quiet })).rejects.toThrow(/onnxruntime could not load the model/);
     // bytes that read as a model with a graph but that ONNX Runtime refuses (an Add of inputs that do not exist): its error, when serving too
     const broken = join(dir, 'broken.onnx');
     writeFileSync(broken, writeOnnx({ name: 'b', inputs: [{ name: 'x0', type: DataType.DOUBLE, shape: ['N', 1] }], outputs: [{ name: 'y', type: DataType.DOUBLE, shape: ['N', 1] }], nodes: [{ op: 'Add', inputs: ['x0', 'nowhere'], outputs: ['y'] }], initializers: [] }));
