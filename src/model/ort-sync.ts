@@ -65,8 +65,8 @@ interface RawMetadata {
 
 /** A model loaded in a native CPU session: its outputs, and synchronous runs that fetch one of them. */
 export interface NativeModel {
-  /** the model's outputs as the public API's `outputMetadata` gives them */
-  outputs: ort.InferenceSession.ValueMetadata[];
+  /** the model's outputs as the public API's `outputMetadata` gives them; null where the binding does not report them */
+  outputs: ort.InferenceSession.ValueMetadata[] | null;
   /** a synchronous session on this model whose runs return `output` */
   session(output: string): SyncSession;
   close(): void;
@@ -89,7 +89,7 @@ export function openNativeModel(model: string | Uint8Array, threads: number | un
   const b = loadBinding();
   if (!b) return null;
   let native: NativeSession | undefined;
-  let outputs: ort.InferenceSession.ValueMetadata[] | null = null;
+  let loaded = true;
   try {
     b.initOrt!();
     native = new b.binding!.InferenceSession!();
@@ -97,11 +97,10 @@ export function openNativeModel(model: string | Uint8Array, threads: number | un
     const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'], ...(threads ? { intraOpNumThreads: threads } : {}) };
     if (typeof model === 'string') native.loadModel(model, options);
     else native.loadModel(model.buffer, model.byteOffset, model.byteLength, options);
-    outputs = nativeMetadata(native.outputMetadata);
   } catch {
-    outputs = null;
+    loaded = false;
   }
-  if (!native || !outputs) {
+  if (!native || !loaded) {
     try {
       native?.dispose();
     } catch {
@@ -109,7 +108,13 @@ export function openNativeModel(model: string | Uint8Array, threads: number | un
     }
     return null;
   }
-  const loaded = native;
+  const opened = native;
+  let outputs: ort.InferenceSession.ValueMetadata[] | null;
+  try {
+    outputs = nativeMetadata(opened.outputMetadata);
+  } catch {
+    outputs = null;
+  }
   const noOptions = {};
   return {
     outputs,
@@ -117,14 +122,14 @@ export function openNativeModel(model: string | Uint8Array, threads: number | un
       const fetches = { [output]: null };
       return {
         run(feeds) {
-          const out = loaded.run(feeds, fetches, noOptions)[output];
+          const out = opened.run(feeds, fetches, noOptions)[output];
           if (!out || !Array.isArray(out.dims)) throw new Error(`the run returned no tensor '${output}'`);
           return out;
         },
-        close: () => loaded.dispose(),
+        close: () => opened.dispose(),
       };
     },
-    close: () => loaded.dispose(),
+    close: () => opened.dispose(),
   };
 }
 

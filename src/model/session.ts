@@ -207,7 +207,10 @@ function openServing(onnxPath: string, options: SessionOptions): ModelSession | 
   // the file's bytes become the packed model's, so the weights are held once (then by ONNX Runtime)
   const packed = packColumnInputs(bytes, tensors, { inPlace: true });
   const native = openNativeModel(packed?.model ?? bytes, options.threads);
-  if (!native) return null;
+  if (!native?.outputs) {
+    native?.close();
+    return null;
+  }
   let signature: Signature;
   try {
     signature = deriveSignature(onnxPath, inputs, native.outputs, options.features, options.contract, options.task);
