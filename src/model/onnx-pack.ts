@@ -70,19 +70,23 @@ function foldConcats(model: Uint8Array, gf: Field[], packs: InputPack[]): Map<Fi
 }
 
 /** A piece of the packed model: new bytes, or a range [from, to) of the original's. */
-type Part = Uint8Array | { from: number; to: number };
+export type Part = Uint8Array | { from: number; to: number };
 
 const partLength = (p: Part) => (p instanceof Uint8Array ? p.length : p.to - p.from);
 
 /** Room a model read by readForPacking has after its bytes, so that packing can rewrite it in place. */
 const ROOM = 64 * 1024;
 
-/** The bytes of the model file at `path`, in a buffer with room after them for packColumnInputs' in-place rewrite. */
+/** The buffers readForPacking made: the only ones packColumnInputs writes over (any other may be shared, as Node's pooled Buffers are). */
+const ownBuffers = new WeakSet<ArrayBufferLike>();
+
+/** The bytes of the model file at `path`, in a buffer of their own with room after them for packColumnInputs' in-place rewrite. */
 export function readForPacking(path: string): Uint8Array {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
     const buf = new Uint8Array(new ArrayBuffer(size + ROOM), 0, size);
+    ownBuffers.add(buf.buffer);
     for (let at = 0; at < size; ) {
       const n = readSync(fd, buf, at, size - at, at);
       if (n === 0) throw new Error(`${path}: the file ended at byte ${at} of ${size} while it was read`);
@@ -95,25 +99,26 @@ export function readForPacking(path: string): Uint8Array {
 }
 
 /**
- * The model from its parts. With `inPlace`, and room for it in `model`'s ArrayBuffer, the parts are moved
- * within that buffer, so that the weights are never held twice (the original bytes are lost): ranges that
- * move left are moved first, left to right, then those that move right, right to left, so that no range is
- * overwritten before it has moved; the new bytes last. Else a new buffer.
+ * The model from its parts (ranges of `model`, in order, and new bytes). With a `capacity` (the bytes from
+ * `model`'s start that may be written) that holds the result, the parts are moved within `model`'s buffer,
+ * so that the weights are never held twice (the original bytes are lost): ranges that move left are moved
+ * first, left to right, then those that move right, right to left, so that no range is overwritten before
+ * it has moved; the new bytes last. Else a new buffer. Exported for its tests.
  */
-function assemble(model: Uint8Array, parts: Part[], inPlace: boolean): Uint8Array {
+export function assemble(model: Uint8Array, parts: Part[], capacity: number | null): Uint8Array {
   const at: number[] = [];
   let size = 0;
   for (const p of parts) {
     at.push(size);
     size += partLength(p);
   }
-  if (!inPlace || size > model.buffer.byteLength - model.byteOffset) {
+  if (capacity === null || size > capacity) {
     const out = Buffer.concat(parts.map((p) => (p instanceof Uint8Array ? p : model.subarray(p.from, p.to))));
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
   const room = new Uint8Array(model.buffer, model.byteOffset, Math.max(size, model.length));
   parts.forEach((p, i) => {
-    if (!(p instanceof Uint8Array) && at[i] <= p.from) room.copyWithin(at[i], p.from, p.to);
+    if (!(p instanceof Uint8Array) && at[i] < p.from) room.copyWithin(at[i], p.from, p.to);
   });
   for (let i = parts.length - 1; i >= 0; i--) {
     const p = parts[i];
@@ -128,12 +133,13 @@ function assemble(model: Uint8Array, parts: Part[], inPlace: boolean): Uint8Arra
 /**
  * Rewrites `model` so that the [N, 1] inputs among `inputs` that share an element type (two or more) come
  * in as one [N, k] tensor each. Null when nothing is worth packing or the bytes are not as expected (then
- * `model` is untouched). `inPlace`: the packed model may be written over `model` (its buffer needs room when
- * the model grows: readForPacking), which the caller then no longer reads.
+ * `model` is untouched). `inPlace`: when `model` was read by readForPacking, the packed model is written
+ * over it (the caller then no longer reads it); any other buffer is left as it is.
  */
 export function packColumnInputs(model: Uint8Array, inputs: TensorInfo[], options: { inPlace?: boolean } = {}): { model: Uint8Array; packs: InputPack[] } | null {
   const plan = planPacking(model, inputs);
-  return plan && { model: assemble(model, plan.parts, options.inPlace ?? false), packs: plan.packs };
+  const capacity = options.inPlace && ownBuffers.has(model.buffer) ? model.buffer.byteLength - model.byteOffset : null;
+  return plan && { model: assemble(model, plan.parts, capacity), packs: plan.packs };
 }
 
 /** The packs and the packed model's parts; nothing is written here, so a throw leaves the model as it is. */

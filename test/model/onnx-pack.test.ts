@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/model/features.js';
-import { packColumnInputs, readForPacking } from '../../src/model/onnx-pack.js';
+import { assemble, packColumnInputs, readForPacking } from '../../src/model/onnx-pack.js';
 import { exportLinear } from '../../src/train/builtin/export.js';
 import { DataType, doubleTensor, readOnnx, writeOnnx, type Node, type Tensor } from '../../src/model/onnx-writer.js';
 import { openSession } from '../../src/model/session.js';
@@ -200,7 +200,7 @@ describe('packColumnInputs (serving: [N, 1] inputs of one type fed as one [N, k]
     expect(packColumnInputs(bytes, [info('x0', ['N', 1]), info('nope', ['N', 1])])).toBeNull(); // not an input of the graph
   });
 
-  it('in place: the same bytes as a copy, written over the file\'s own buffer, whether the model shrinks or grows; without room, a copy and the original untouched', async () => {
+  it('in place: the same bytes as a copy, written over the buffer readForPacking made, whether the model shrinks or grows; any other buffer is left as it is', async () => {
     const cols = ['x0', 'x1', 'x2', 'a0', 'a1', 'f0'];
     const c: RowSchema = { properties: Object.fromEntries(cols.map((f) => [f, contract.properties[f]])) };
     // long input names joined by one Concat: the inputs and the Concat that go are longer than the Identity and the packed input that come
@@ -232,18 +232,39 @@ describe('packColumnInputs (serving: [N, 1] inputs of one type fed as one [N, k]
       expect(Buffer.from(inPlace.model).equals(Buffer.from(copy.model))).toBe(true);
       expect(inPlace.packs).toEqual(copy.packs);
       sizes.push(copy.model.length - original.length);
-      // a buffer without room: in place only when the model does not grow
-      const exact = new Uint8Array(original.length);
-      exact.set(original);
-      const tight = packColumnInputs(exact, pub.signature.inputs, { inPlace: true })!;
-      expect(Buffer.from(tight.model).equals(Buffer.from(copy.model))).toBe(true);
-      if (copy.model.length > original.length) {
-        expect(tight.model.buffer).not.toBe(exact.buffer);
-        expect(Buffer.from(exact).equals(original)).toBe(true);
-      } else expect(tight.model.buffer).toBe(exact.buffer);
+      // a buffer readForPacking did not make (it may be shared, as Node's pooled Buffers are) is never written, even with room to spare
+      const other = new Uint8Array(new ArrayBuffer(original.length + 4096), 0, original.length);
+      other.set(original);
+      const copied = packColumnInputs(other, pub.signature.inputs, { inPlace: true })!;
+      expect(copied.model.buffer).not.toBe(other.buffer);
+      expect(Buffer.from(copied.model).equals(Buffer.from(copy.model))).toBe(true);
+      expect(Buffer.from(other).equals(original)).toBe(true);
       await pub.close();
     }
-    // both directions were exercised
+    // models that grow and one that shrinks
     expect(sizes.some((d) => d > 0) && sizes.some((d) => d < 0)).toBe(true);
+  });
+
+  it('assemble: ranges moving right and left in one model, new bytes between them, the result filling the room exactly', () => {
+    const original = Uint8Array.from({ length: 40 }, (_, i) => i + 1);
+    // [0, 10) stays; 3 new bytes; [10, 20) moves right by 3; [25, 40) moves left by 2 (5 bytes dropped); 4 new bytes at the end: 42 bytes
+    const parts = [{ from: 0, to: 10 }, Uint8Array.of(101, 102, 103), { from: 10, to: 20 }, { from: 25, to: 40 }, Uint8Array.of(104, 105, 106, 107)];
+    const expected = [...original.subarray(0, 10), 101, 102, 103, ...original.subarray(10, 20), ...original.subarray(25, 40), 104, 105, 106, 107];
+    expect(expected).toHaveLength(42);
+    // a copy without a capacity, the original untouched
+    const copy = assemble(original, parts, null);
+    expect([Array.from(copy), Array.from(original)]).toEqual([expected, Array.from({ length: 40 }, (_, i) => i + 1)]);
+    // in place, in a buffer of exactly 42 bytes
+    const roomy = new Uint8Array(new ArrayBuffer(42), 0, 40);
+    roomy.set(original);
+    const inPlace = assemble(roomy, parts, 42);
+    expect(inPlace.buffer).toBe(roomy.buffer);
+    expect(Array.from(inPlace)).toEqual(expected);
+    // one byte short of room: a copy, the original untouched
+    const tight = new Uint8Array(new ArrayBuffer(41), 0, 40);
+    tight.set(original);
+    const copied = assemble(tight, parts, 41);
+    expect(copied.buffer).not.toBe(tight.buffer);
+    expect([Array.from(copied), Array.from(tight)]).toEqual([expected, Array.from(original)]);
   });
 });
