@@ -13,19 +13,25 @@
 import type * as ort from 'onnxruntime-node';
 import { fields, sub, text, type Field } from './onnx-fields.js';
 
-/** TensorProto.DataType → the name ONNX Runtime's JavaScript API uses (onnxruntime-common's Tensor.Type, else ONNX's own). */
-const ELEM_TYPES: Record<number, string> = {
+/**
+ * TensorProto.DataType → the name onnxruntime-node's public API gives it: exactly the types its backend
+ * (dist/backend.js) names. It refuses a model with any other type in its inputs or outputs ("Unsupported
+ * data type"), so these readers refuse them too and leave the model to the public API and its error.
+ */
+const ELEM_TYPES: Record<number, ort.Tensor.Type> = {
   1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16',
-  11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16', 17: 'float8e4m3fn',
-  18: 'float8e4m3fnuz', 19: 'float8e5m2', 20: 'float8e5m2fnuz', 21: 'uint4', 22: 'int4', 23: 'float4e2m1',
+  11: 'float64', 12: 'uint32', 13: 'uint64', 21: 'uint4', 22: 'int4',
 };
 
-/** The name of an ONNX element type, as ONNX Runtime's JavaScript API spells it. */
-export function elemTypeName(elemType: number): string {
-  return ELEM_TYPES[elemType] ?? `element type ${elemType}`;
+/** The name of an ONNX element type as onnxruntime-node's public API spells it; throws for one it does not support. */
+export function elemTypeName(elemType: number): ort.Tensor.Type {
+  const name = ELEM_TYPES[elemType];
+  if (!name) throw new Error(`unsupported element type ${elemType}`);
+  return name;
 }
 
-const one = (fs: Field[], no: number) => fs.find((f) => f.no === no);
+/** A singular field: the last occurrence wins, as protobuf parsers merge repeated ones. */
+const one = (fs: Field[], no: number) => fs.findLast((f) => f.no === no);
 
 /** ValueInfoProto { name = 1; type = 2 } → metadata; TypeProto.tensor_type = 1 { elem_type = 1; shape = 2 { dim = 1 { dim_value = 1 | dim_param = 2 } } } */
 function valueMetadata(model: Uint8Array, info: Field): ort.InferenceSession.ValueMetadata {
@@ -41,19 +47,18 @@ function valueMetadata(model: Uint8Array, info: Field): ort.InferenceSession.Val
   const shapeField = one(tf, 2);
   const shape = shapeField
     ? sub(model, shapeField).filter((d) => d.no === 1).map((d) => {
-        const df = sub(model, d);
-        const value = one(df, 1);
-        const param = one(df, 2);
-        return value ? value.varint! : param ? text(model, param) : '';
+        // oneof { dim_value = 1; dim_param = 2 }: the one set last, '' for neither
+        const v = sub(model, d).findLast((f) => f.no === 1 || f.no === 2);
+        return !v ? '' : v.no === 1 ? v.varint! : text(model, v);
       })
     : [];
-  return { name, isTensor: true, type: elemTypeName(elem) as ort.Tensor.Type, shape };
+  return { name, isTensor: true, type: elemTypeName(elem), shape };
 }
 
 /**
  * The inputs of the model in `model` (ONNX bytes) as ONNX Runtime lists them. Throws a plain Error when the
- * bytes are not a model with one graph: the caller then leaves reading it to ONNX Runtime, whose error is
- * the one to show.
+ * bytes are not a model with one graph, or an input has an element type the public API does not support:
+ * the caller then leaves the model to ONNX Runtime, whose error is the one to show.
  */
 export function graphInputs(model: Uint8Array): ort.InferenceSession.ValueMetadata[] {
   const graphs = fields(model).filter((f) => f.no === 7);

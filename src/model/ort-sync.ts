@@ -72,11 +72,11 @@ export interface NativeModel {
   close(): void;
 }
 
-/** The binding's metadata in the public API's form: a symbolic dimension (-1) by its name, '' when it has none. */
+/** The binding's metadata in the public API's form: a symbolic dimension (-1) by its name, '' when it has none; throws on a type that form has no name for. */
 function nativeMetadata(raw: unknown): ort.InferenceSession.ValueMetadata[] | null {
   if (!Array.isArray(raw)) return null;
   return (raw as RawMetadata[]).map((m) =>
-    m.isTensor ? { name: m.name, isTensor: true, type: elemTypeName(m.type) as ort.Tensor.Type, shape: m.shape.map((d, i) => (d === -1 ? (m.symbolicDimensions[i] ?? '') : d)) } : { name: m.name, isTensor: false },
+    m.isTensor ? { name: m.name, isTensor: true, type: elemTypeName(m.type), shape: m.shape.map((d, i) => (d === -1 ? (m.symbolicDimensions[i] ?? '') : d)) } : { name: m.name, isTensor: false },
   );
 }
 
@@ -89,22 +89,18 @@ export function openNativeModel(model: string | Uint8Array, threads: number | un
   const b = loadBinding();
   if (!b) return null;
   let native: NativeSession | undefined;
-  let loaded = true;
   try {
     b.initOrt!();
     native = new b.binding!.InferenceSession!();
-    if (typeof native.run !== 'function' || typeof native.loadModel !== 'function' || typeof native.dispose !== 'function') return null;
+    if (typeof native.run !== 'function' || typeof native.loadModel !== 'function' || typeof native.dispose !== 'function') throw new Error('not the expected binding');
     const options = { graphOptimizationLevel: 'all', executionProviders: ['cpu'], ...(threads ? { intraOpNumThreads: threads } : {}) };
     if (typeof model === 'string') native.loadModel(model, options);
     else native.loadModel(model.buffer, model.byteOffset, model.byteLength, options);
   } catch {
-    loaded = false;
-  }
-  if (!native || !loaded) {
     try {
-      native?.dispose();
+      native?.dispose?.();
     } catch {
-      // not loaded: nothing to release
+      // never loaded: nothing to release
     }
     return null;
   }
@@ -113,8 +109,16 @@ export function openNativeModel(model: string | Uint8Array, threads: number | un
   try {
     outputs = nativeMetadata(opened.outputMetadata);
   } catch {
+    // a type the public API does not support, or metadata of another shape
     outputs = null;
   }
+  let disposed = false;
+  // the model and the sessions on it share one native session: the first close releases it
+  const close = () => {
+    if (disposed) return;
+    disposed = true;
+    opened.dispose();
+  };
   const noOptions = {};
   return {
     outputs,
@@ -126,11 +130,16 @@ export function openNativeModel(model: string | Uint8Array, threads: number | un
           if (!out || !Array.isArray(out.dims)) throw new Error(`the run returned no tensor '${output}'`);
           return out;
         },
-        close: () => opened.dispose(),
+        close,
       };
     },
-    close: () => opened.dispose(),
+    close,
   };
+}
+
+/** Whether this onnxruntime-node has the native binding openNativeModel needs. */
+export function nativeAvailable(): boolean {
+  return loadBinding() !== null;
 }
 
 /** A native synchronous session on `model` whose runs return `output`, or null (openNativeModel). */

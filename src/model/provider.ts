@@ -47,12 +47,16 @@ function noticeCpu(reason: string, options: ProviderOptions): void {
 function cudaUnavailable(path: string, choice: ProviderChoice): string | null {
   if (choice === 'cpu') return '';
   const backends = ort.listSupportedBackends().map((b) => b.name);
-  if (backends.includes('cuda') && cudaLibraryDir() !== null) return null;
-  const reason = backends.includes('cuda')
-    ? 'the CUDA provider libraries are not installed (install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12)'
-    : `this onnxruntime-node build has no CUDA provider (available: ${backends.join(', ')})`;
-  if (choice === 'cuda') throw new ExternalError(`${path}: CUDA was required but ${reason}. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (docs/train.md).`);
-  return reason;
+  const built = backends.includes('cuda');
+  if (built && cudaLibraryDir() !== null) return null;
+  const reason = built ? 'the CUDA provider libraries are not installed' : `this onnxruntime-node build has no CUDA provider (available: ${backends.join(', ')})`;
+  if (choice === 'cuda') throw cudaRequired(path, reason);
+  return built ? `${reason} (install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12)` : reason;
+}
+
+/** The error for a required CUDA that is not there. */
+function cudaRequired(path: string, reason: string): ExternalError {
+  return new ExternalError(`${path}: CUDA was required (SLIPWAY_EXECUTION_PROVIDER=cuda or provider 'cuda') but ${reason}. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 (docs/train.md).`);
 }
 
 /**
@@ -75,7 +79,7 @@ export async function createSession(path: string, choice: ProviderChoice, option
       return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cuda', 'cpu'] }), provider: 'cuda' };
     } catch (e) {
       reason = `the CUDA provider could not be created: ${(e as Error).message.split('\n')[0]}`;
-      if (choice === 'cuda') throw new ExternalError(`${path}: CUDA was required (SLIPWAY_EXECUTION_PROVIDER=cuda or provider 'cuda') but ${reason}. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 (docs/train.md).`);
+      if (choice === 'cuda') throw cudaRequired(path, reason);
     }
   }
   if (reason) noticeCpu(reason, options);

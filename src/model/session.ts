@@ -6,7 +6,7 @@ import type { RowSchema, Task } from '../spec/types.js';
 import { columnKind, type ColumnKind, type FeatureBatch } from './features.js';
 import { graphInputs } from './onnx-inputs.js';
 import { packColumnInputs, readForPacking, type InputPack } from './onnx-pack.js';
-import { openNativeModel, openSyncSession, type SyncSession } from './ort-sync.js';
+import { nativeAvailable, openNativeModel, openSyncSession, type SyncSession } from './ort-sync.js';
 import { cpuWithoutTrying, createSession, providerChoice, type ProviderChoice } from './provider.js';
 
 export { cudaLibraryDir, providerChoice, type ProviderChoice } from './provider.js';
@@ -194,6 +194,7 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
  * any, is the one to show.
  */
 function openServing(onnxPath: string, options: SessionOptions): ModelSession | null {
+  if (!nativeAvailable()) return null;
   let bytes: Uint8Array;
   let inputs: ort.InferenceSession.ValueMetadata[];
   try {
@@ -203,8 +204,9 @@ function openServing(onnxPath: string, options: SessionOptions): ModelSession | 
     return null;
   }
   const tensors = inputs.flatMap((m) => (m.isTensor && TENSOR_TYPES[m.type] ? [tensorInfo(m, onnxPath, 'input')!] : []));
-  // a matrix model has one input, so nothing to pack: packing needs two [N, 1] inputs of one type. In place:
-  // the file's bytes become the packed model's, so the weights are held once (then by ONNX Runtime)
+  // packed before the convention is known, which is the same: packing needs two [N, 1] inputs of one type,
+  // and a model with more than one input is not in the matrix convention (deriveSignature refuses it). In
+  // place: the file's bytes become the packed model's, so the weights are held once (then by ONNX Runtime)
   const packed = packColumnInputs(bytes, tensors, { inPlace: true });
   const native = openNativeModel(packed?.model ?? bytes, options.threads);
   if (!native?.outputs) {

@@ -1,10 +1,12 @@
 import protobuf from 'protobufjs';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { graphInputs } from '../../src/model/onnx-inputs.js';
 import { DataType, doubleTensor, writeOnnx } from '../../src/model/onnx-writer.js';
+import { openSession } from '../../src/model/session.js';
+import { tempDir } from '../support/tmp.js';
 import { FIXTURES } from '../train/fixtures.js';
 
 /** onnx.proto's fields these cases need (numbers from onnx/onnx.proto), beyond what our writer writes: sequences, sparse initializers, empty dimensions */
@@ -19,12 +21,14 @@ message Type { oneof value { TensorType tensor_type = 1; SequenceType sequence_t
 message ValueInfo { string name = 1; Type type = 2; }
 message Tensor { repeated int64 dims = 1; int32 data_type = 2; string name = 8; repeated double double_data = 10; repeated int64 int64_data = 7; }
 message SparseTensor { Tensor values = 1; Tensor indices = 2; repeated int64 dims = 3; }
-message Node { repeated string input = 1; repeated string output = 2; string name = 3; string op_type = 4; }
+message Attribute { string name = 1; int64 i = 3; int32 type = 20; }
+message Node { repeated string input = 1; repeated string output = 2; string name = 3; string op_type = 4; repeated Attribute attribute = 5; }
 message Opset { string domain = 1; int64 version = 2; }
 message Graph { repeated Node node = 1; string name = 2; repeated Tensor initializer = 5; repeated ValueInfo input = 11; repeated ValueInfo output = 12; repeated SparseTensor sparse_initializer = 15; }
 message Model { int64 ir_version = 1; repeated Opset opset_import = 8; Graph graph = 7; }
 `, { keepCase: true }).root;
 const Model = root.lookupType('t.Model');
+const { dir } = tempDir('slipway-onnx-inputs-');
 
 const tensor = (name: string, dims: object[], elem: number = DataType.DOUBLE) => ({ name, type: { tensor_type: { elem_type: elem, shape: { dim: dims } } } });
 const N = { dim_param: 'N' };
@@ -82,6 +86,16 @@ describe('graphInputs (a model\'s inputs from its bytes)', () => {
     }, 8, 13);
     expect(graphInputs(bytes)).toEqual([{ name: 's', isTensor: false }]);
     expect(graphInputs(bytes)).toEqual(await ortInputs(bytes));
+  });
+
+  it('an element type the public API does not name (bfloat16) throws, and serving shows the public API\'s own error', async () => {
+    const bytes = model({ node: [{ input: ['x'], output: ['y'], op_type: 'Cast', name: 'cast', attribute: [{ name: 'to', i: DataType.DOUBLE, type: 2 }] }], input: [tensor('x', [N, one], 16)], output: [tensor('y', [N, one])] });
+    expect(() => graphInputs(bytes)).toThrow(/unsupported element type 16/);
+    await expect(ortInputs(bytes)).rejects.toThrow(/Unsupported data type: 16/);
+    const path = join(dir, 'bfloat16.onnx');
+    writeFileSync(path, bytes);
+    const options = { provider: 'cpu' as const, features: ['x'], contract: { properties: { x: { type: 'number' } } }, task: 'regression' as const, notice: () => {} };
+    for (const syncRun of [false, true]) await expect(openSession(path, { ...options, syncRun })).rejects.toThrow(/bfloat16\.onnx: onnxruntime could not load the model: Unsupported data type: 16/);
   });
 
   it('bytes that are not a model with one graph throw (the caller then leaves the error to ONNX Runtime)', () => {

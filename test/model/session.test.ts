@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it, vi } from 'vitest';
 import { batchFromRows } from '../../src/model/features.js';
 import { DataType, doubleTensor, writeOnnx } from '../../src/model/onnx-writer.js';
 import { cudaLibraryDir, openSession, providerChoice } from '../../src/model/session.js';
@@ -130,11 +131,12 @@ describe('openSession', () => {
     expect(() => providerChoice(undefined, { SLIPWAY_EXECUTION_PROVIDER: 'tpu' })).toThrow(/auto, cpu or cuda, got 'tpu'/);
   });
 
-  it("'cuda' without CUDA is a clear error, not a silent CPU session (also when serving)", async () => {
-    // on a CUDA machine (onnxruntime-node installed with ONNXRUNTIME_NODE_INSTALL=cuda12) there is nothing to refuse
-    if (cudaLibraryDir() !== null) return;
+  // on a CUDA machine (onnxruntime-node installed with ONNXRUNTIME_NODE_INSTALL=cuda12) there is nothing to refuse
+  it.skipIf(cudaLibraryDir() !== null)("'cuda' without CUDA is a clear error, not a silent CPU session (also when serving)", async () => {
     for (const syncRun of [false, true]) {
-      await expect(openSession(matrixModel(), { provider: 'cuda', features: ['x0', 'x1'], contract, task: 'regression', syncRun, ...quiet })).rejects.toThrow(/matrix\.onnx: CUDA was required but .*Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12/);
+      const e = await openSession(matrixModel(), { provider: 'cuda', features: ['x0', 'x1'], contract, task: 'regression', syncRun, ...quiet }).then(() => null, (err: Error) => err);
+      expect(e?.message).toMatch(/matrix\.onnx: CUDA was required \(SLIPWAY_EXECUTION_PROVIDER=cuda or provider 'cuda'\) but .+\. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 \(docs\/train\.md\)\.$/);
+      expect(e!.message.match(/ONNXRUNTIME_NODE_INSTALL=cuda12/g)).toHaveLength(1); // the advice once
     }
   });
 
@@ -145,5 +147,27 @@ describe('openSession', () => {
     if (s.provider === 'cpu') expect(notes.join('')).toMatch(/notice: using the CPU execution provider \(/);
     else expect(s.provider).toBe('cuda');
     await s.close();
+  });
+
+  // after the notice test: 'auto' gives the CPU notice, once per process
+  it('serving on the CPU loads the model once, natively: the public API is not called (provider cpu, and auto without CUDA)', async () => {
+    const create = vi.spyOn(ort.InferenceSession, 'create');
+    try {
+      const providers = cudaLibraryDir() === null ? (['cpu', 'auto'] as const) : (['cpu'] as const);
+      for (const provider of providers) {
+        for (const [file, features, task] of [['columns_mixed.onnx', ['a', 'b', 'c'], 'regression'], ['matrix_multiclass.onnx', ['x0', 'x1', 'x2'], 'multiclass-classification']] as const) {
+          const s = await openSession(join(FIXTURES, file), { provider, features: [...features], contract, task, syncRun: true, ...quiet });
+          expect(s.sync).toBe(true);
+          await s.close();
+        }
+      }
+      expect(create).not.toHaveBeenCalled();
+      // the spy does see the public API's loads
+      const pub = await openSession(matrixModel(), { provider: 'cpu', features: ['x0', 'x1'], contract, task: 'regression', ...quiet });
+      expect(create).toHaveBeenCalledTimes(1);
+      await pub.close();
+    } finally {
+      create.mockRestore();
+    }
   });
 });
