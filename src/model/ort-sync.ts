@@ -141,8 +141,3 @@ export function openNativeModel(model: string | Uint8Array, threads: number | un
 export function nativeAvailable(): boolean {
   return loadBinding() !== null;
 }
-
-/** A native synchronous session on `model` whose runs return `output`, or null (openNativeModel). */
-export function openSyncSession(model: string | Uint8Array, threads: number | undefined, output: string): SyncSession | null {
-  return openNativeModel(model, threads)?.session(output) ?? null;
-}

@@ -6,7 +6,7 @@ import type { RowSchema, Task } from '../spec/types.js';
 import { columnKind, type ColumnKind, type FeatureBatch } from './features.js';
 import { graphInputs } from './onnx-inputs.js';
 import { packColumnInputs, readForPacking, type InputPack } from './onnx-pack.js';
-import { nativeAvailable, openNativeModel, openSyncSession, type SyncSession } from './ort-sync.js';
+import { nativeAvailable, openNativeModel } from './ort-sync.js';
 import { cpuWithoutTrying, createSession, providerChoice, type ProviderChoice } from './provider.js';
 
 export { cudaLibraryDir, providerChoice, type ProviderChoice } from './provider.js';
@@ -147,7 +147,9 @@ export function deriveSignature(
 export async function openSession(onnxPath: string, options: SessionOptions): Promise<ModelSession> {
   if (!existsSync(onnxPath)) throw new InputError(`${onnxPath}: model file not found`);
   const choice = providerChoice(options.provider);
-  if (options.syncRun && cpuWithoutTrying(onnxPath, choice, options)) {
+  // serving on the CPU: one native load (openServing), before any public session where the CPU is certain
+  const cpuOnly = options.syncRun === true && cpuWithoutTrying(onnxPath, choice, options);
+  if (cpuOnly) {
     const served = openServing(onnxPath, options);
     if (served) return served;
   }
@@ -167,22 +169,17 @@ export async function openSession(onnxPath: string, options: SessionOptions): Pr
     await session.release();
     throw e;
   }
-  // serving where openServing did not apply (CUDA tried and failed, or bytes or a binding it could not use):
-  // the public session gave the signature; a synchronous one on the CPU replaces it for runs where it can
-  // (the public one released first, so that a large model is not held twice)
-  let sync: SyncSession | null = null;
-  let packs: InputPack[] = [];
-  if (options.syncRun && provider === 'cpu') {
+  // serving where CUDA was tried and the CPU took over: the same native load, the public session released
+  // first (so that a large model is not held twice); where openServing already failed, or fails now (no
+  // native binding, say), the public session serves
+  if (options.syncRun && provider === 'cpu' && !cpuOnly) {
     await session.release();
-    const packed = signature.convention === 'columns' ? packColumnInputs(readForPacking(onnxPath), signature.inputs, { inPlace: true }) : null;
-    sync = packed ? openSyncSession(packed.model, options.threads, signature.output) : null;
-    if (sync) packs = packed!.packs;
-    else sync = openSyncSession(onnxPath, options.threads, signature.output);
-    // no native binding in this onnxruntime-node: the public API after all
-    if (!sync) session = (await createSession(onnxPath, 'cpu', options)).session;
+    const served = openServing(onnxPath, options);
+    if (served) return served;
+    session = (await createSession(onnxPath, 'cpu', options)).session;
   }
-  const run = sync ? sync.run : (feeds: Record<string, ort.Tensor>) => session.run(feeds, [signature.output]).then((r) => r[signature.output] as ort.Tensor);
-  return modelSession(onnxPath, signature, provider, packs, run, () => (sync ? sync.close() : session.release()), options.task, sync !== null);
+  const run = (feeds: Record<string, ort.Tensor>) => session.run(feeds, [signature.output]).then((r) => r[signature.output] as ort.Tensor);
+  return modelSession(onnxPath, signature, provider, [], run, () => session.release(), options.task, false);
 }
 
 /**
