@@ -40,7 +40,7 @@ function writeModel(path: string, mb: number): void {
   const m = Math.max(1, Math.round((mb * 1e6) / (9 * 8)));
   const w = new Float64Array(9 * m);
   for (let i = 0; i < w.length; i++) w[i] = ((i * 7919) % 1000) / 1e6;
-  const weight = { name: 'W', dims: [9, m], data_type: DataType.DOUBLE, raw_data: new Uint8Array(w.buffer) } as Tensor;
+  const weight: Tensor = { name: 'W', dims: [9, m], data_type: DataType.DOUBLE, raw_data: new Uint8Array(w.buffer) };
   const axes: Tensor = { name: 'axes', dims: [1], data_type: DataType.INT64, int64_data: [1] };
   const nodes: Node[] = [
     { op: 'Concat', inputs: FEATURES, outputs: ['x'], attrs: { axis: 1 } },

@@ -60,6 +60,8 @@ export interface Tensor {
   float_data?: number[];
   int64_data?: number[];
   string_data?: Uint8Array[];
+  /** the values as little-endian bytes (a large weight written in one piece) */
+  raw_data?: Uint8Array;
 }
 
 export type AttrValue = number | string | number[] | string[] | Tensor | { ints: number[] } | { floats: number[] };

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDataset } from '../../src/data/generate.js';
 import { columnKind } from '../../src/model/features.js';
-import { DataType, doubleTensor, writeOnnx } from '../../src/model/onnx-writer.js';
+import { DataType, doubleTensor, writeOnnx, type Tensor } from '../../src/model/onnx-writer.js';
 import { CARD_FILE, type ModelCard } from '../../src/package/card.js';
 import { writePackage } from '../../src/package/write.js';
 import { loadModel } from '../../src/spec/model.js';
@@ -142,4 +142,36 @@ function constantOnnx(features: string[], strings: Set<string>): Uint8Array {
     ],
     initializers: [doubleTensor('zero', [], [0]), doubleTensor('seven', [], [7])],
   });
+}
+
+/**
+ * A credit-risk package (the first package's card) whose model file holds about `mb` MB: the numeric columns
+ * joined, times a [k, M] weight, summed, times 0, plus 0.5 — every row's probability is 0.5, after real work
+ * on every run. For what serving does with a large model.
+ */
+export async function bigPackage(world: World, mb: number, version = '2.0.0'): Promise<Pkg> {
+  const model = await loadModel(world.work, 'credit-risk');
+  const strings = new Set(model.features.filter((f) => columnKind(model.schema.properties[f]) === 'string'));
+  const nums = model.features.filter((f) => !strings.has(f));
+  const m = Math.max(1, Math.round((mb * 1e6) / (nums.length * 8)));
+  const w = new Float64Array(nums.length * m);
+  for (let i = 0; i < w.length; i++) w[i] = ((i * 7919) % 1000) / 1e9;
+  const weight: Tensor = { name: 'W', dims: [nums.length, m], data_type: DataType.DOUBLE, raw_data: new Uint8Array(w.buffer) };
+  const bytes = writeOnnx({
+    name: 'big',
+    opset: 19,
+    inputs: model.features.map((f) => ({ name: f, type: strings.has(f) ? DataType.STRING : DataType.DOUBLE, shape: ['N', 1] })),
+    outputs: [{ name: 'probabilities', type: DataType.DOUBLE, shape: ['N', 1] }],
+    nodes: [
+      { op: 'Concat', inputs: nums, outputs: ['x'], attrs: { axis: 1 } },
+      { op: 'MatMul', inputs: ['x', 'W'], outputs: ['h'] },
+      { op: 'ReduceSum', inputs: ['h', 'axes'], outputs: ['s'], attrs: { keepdims: 1 } },
+      { op: 'Mul', inputs: ['s', 'zero'], outputs: ['z'] },
+      { op: 'Add', inputs: ['z', 'half'], outputs: ['probabilities'] },
+    ],
+    initializers: [weight, { name: 'axes', dims: [1], data_type: DataType.INT64, int64_data: [1] }, doubleTensor('zero', [], [0]), doubleTensor('half', [], [0.5])],
+  });
+  const card = JSON.parse(readFileSync(join(world.packages[0].dir, CARD_FILE), 'utf8')) as ModelCard;
+  const dir = await writePackage(join(world.root, `pkg-big-${version}`), { bytes }, { ...card, version });
+  return { version, digest: await world.store.put(dir), dir };
 }
