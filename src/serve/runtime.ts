@@ -4,6 +4,7 @@
  * it up and smoke-test it on rows made from the reference profile. Throws with the reason when any
  * step fails; the reconciler then keeps the previous version serving.
  */
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors.js';
 import { columnKind } from '../model/features.js';
@@ -75,21 +76,31 @@ export interface RuntimeLoaderOptions {
   inference?: InferenceMode;
   /** the HTTP server's connections and requests in flight, so that batchers do not wait when no other request can come */
   clients?: ClientGauge;
+  /** the machine's cores, for `auto` (default: os.availableParallelism()) */
+  cores?: number;
 }
 
 export type InferenceMode = 'auto' | 'thread' | 'inline';
 export const INFERENCE_MODES: InferenceMode[] = ['auto', 'thread', 'inline'];
 /** `auto` moves inference to a worker thread from this many cores up */
 export const THREAD_MIN_CORES = 4;
+/**
+ * `auto` also gives a version a worker thread, whatever the cores, when its model file is this big: inline,
+ * ONNX Runtime's synchronous load alone would hold every request for ≈ 100 ms or more (≈ 12 ms per MB on a
+ * 2-core VM; a 150 MB model held them 1.9 s, against ≤ 31 ms on a thread: docs/serve.md), and each of its
+ * runs would too.
+ */
+export const THREAD_MIN_MODEL_BYTES = 8 * 1024 * 1024;
 
 /**
- * Whether each loaded version runs on a worker thread (inference-thread.ts: the common request is decoded,
+ * Whether a loaded version runs on a worker thread (inference-thread.ts: the common request is decoded,
  * scored and encoded there, the event loop keeps HTTP) or inline on the event loop. `auto`: a thread from
  * THREAD_MIN_CORES cores up; below that the thread competes for the same cores as the event loop and the
- * client (on 2 cores: 10–20 % fewer requests per second than inline, docs/serve.md).
+ * client (on 2 cores: 10–20 % fewer requests per second than inline for a small model, docs/serve.md),
+ * unless the model file has THREAD_MIN_MODEL_BYTES or more.
  */
-export function inferenceOnThread(mode: InferenceMode = 'auto', cores = availableParallelism()): boolean {
-  return mode === 'thread' || (mode === 'auto' && cores >= THREAD_MIN_CORES);
+export function inferenceOnThread(mode: InferenceMode = 'auto', cores = availableParallelism(), modelBytes = 0): boolean {
+  return mode === 'thread' || (mode === 'auto' && (cores >= THREAD_MIN_CORES || modelBytes >= THREAD_MIN_MODEL_BYTES));
 }
 
 export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
@@ -108,7 +119,12 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     const batch: BatchOptions = { maxRows: o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS, intervalMs: o.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS, clients: o.clients?.shared, counts: runs.shared };
     const threshold = card.threshold ?? 0.5;
     const options = { provider: o.provider, features, contract, task: card.task, threads: o.threads, syncRun: true };
-    const scorer = inferenceOnThread(o.inference)
+    const modelBytes = (await stat(pkg.modelPath)).size;
+    const onThread = inferenceOnThread(o.inference, o.cores, modelBytes);
+    if (onThread && !inferenceOnThread(o.inference, o.cores)) {
+      o.notice?.(`${where}: a ${(modelBytes / 1e6).toFixed(0)} MB model, loaded and run on a worker thread of its own (--inference auto), so that loading it does not hold requests`);
+    }
+    const scorer = onThread
       ? threadScorer(await InferenceThread.open({ path: pkg.modelPath, options, decode: { features, extra, contract }, threshold, task: card.task, batch }, o.notice))
       : await inlineScorer(pkg.modelPath, { ...options, notice: o.notice }, batch);
     try {

@@ -47,6 +47,8 @@ export interface ServeOptions {
   batchIntervalMs?: number;
   /** where ONNX Runtime runs: a worker thread per loaded version, inline on the event loop, or auto (runtime.ts) */
   inference?: InferenceMode;
+  /** the machine's cores, for `--inference auto` (default: os.availableParallelism()) */
+  cores?: number;
   serverVersion?: string;
   log?: (line: string) => void;
   /** replaces the ONNX Runtime loader (benchmarks of the HTTP layer) */
@@ -89,7 +91,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     environment: o.environment,
     source,
     storeFor,
-    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference, clients }),
+    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference, cores: o.cores, clients }),
     log,
     onResult: (result) => metrics.reconciles.inc({ result }),
     onChange: (_model, before, after) => {

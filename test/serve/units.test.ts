@@ -16,7 +16,7 @@ import { planModel, Reconciler } from '../../src/serve/reconciler.js';
 import { ShadowQueue } from '../../src/serve/shadow.js';
 import { encodeOutputs, encodeOutputsJson } from '../../src/serve/oip-encode.js';
 import { computeStatus, type ModelRecord } from '../../src/serve/status.js';
-import { inferenceOnThread } from '../../src/serve/runtime.js';
+import { inferenceOnThread, THREAD_MIN_MODEL_BYTES } from '../../src/serve/runtime.js';
 import { LabelledChildren } from '../../src/serve/metrics.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -354,6 +354,15 @@ describe('where inference runs (--inference)', () => {
     expect(inferenceOnThread(undefined, 16)).toBe(true);
     expect(inferenceOnThread('thread', 1)).toBe(true);
     expect(inferenceOnThread('inline', 64)).toBe(false);
+  });
+
+  it('auto: a thread below 4 cores too for a model file of THREAD_MIN_MODEL_BYTES or more; explicit modes still win', () => {
+    expect(THREAD_MIN_MODEL_BYTES).toBe(8 * 1024 * 1024);
+    expect(inferenceOnThread('auto', 2, THREAD_MIN_MODEL_BYTES - 1)).toBe(false);
+    expect(inferenceOnThread('auto', 2, THREAD_MIN_MODEL_BYTES)).toBe(true);
+    expect(inferenceOnThread(undefined, 1, 150e6)).toBe(true);
+    expect(inferenceOnThread('inline', 2, 150e6)).toBe(false);
+    expect(inferenceOnThread('thread', 2, 0)).toBe(true);
   });
 });
 

@@ -7,7 +7,7 @@ import { providerChoice } from '../../model/session.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INFLIGHT } from '../../serve/http-server.js';
 import { DEFAULT_LOG_MAX_FILE_BYTES } from '../../serve/log-writer.js';
 import { startServe } from '../../serve/serve.js';
-import { INFERENCE_MODES, THREAD_MIN_CORES, type InferenceMode } from '../../serve/runtime.js';
+import { INFERENCE_MODES, THREAD_MIN_CORES, THREAD_MIN_MODEL_BYTES, type InferenceMode } from '../../serve/runtime.js';
 import { VERSION } from '../main.js';
 
 function bytes(v: string | undefined, name: string): number | undefined {
@@ -43,7 +43,7 @@ export const serve: Command = {
     'ort-threads': { type: 'string', value: '<n>', description: 'ONNX Runtime intra-op threads per loaded model', default: '1' },
     'max-batch': { type: 'string', value: '<rows>', description: 'dynamic batching: most rows scored in one run (1 turns batching off)', default: '256' },
     'batch-interval': { type: 'string', value: '<duration>', description: "dynamic batching while the server is busy: least time between two runs of a model, e.g. 500us, 1ms (0: run as soon as the event loop is free)", default: '250us' },
-    inference: { type: 'string', value: '<auto|thread|inline>', description: `where inference runs: a worker thread per loaded model (decoding, ONNX Runtime, encoding), or the event loop (auto: a thread from ${THREAD_MIN_CORES} cores up)`, default: 'auto' },
+    inference: { type: 'string', value: '<auto|thread|inline>', description: `where inference runs: a worker thread per loaded model (decoding, ONNX Runtime, encoding), or the event loop (auto: a thread from ${THREAD_MIN_CORES} cores up, and for a model file of ${THREAD_MIN_MODEL_BYTES / 2 ** 20} MiB or more)`, default: 'auto' },
     provider: { type: 'string', value: '<auto|cpu|cuda>', description: 'ONNX Runtime execution provider (SLIPWAY_EXECUTION_PROVIDER)', default: 'auto' },
     'shutdown-grace': { type: 'string', value: '<duration>', description: 'how long SIGTERM waits for in-flight requests', default: '30s' },
   },

@@ -1,0 +1,78 @@
+/**
+ * `--inference auto` below 4 cores: a version whose model file is large (THREAD_MIN_MODEL_BYTES or more) gets
+ * a worker thread of its own, so that ONNX Runtime's synchronous load and runs do not hold requests; a small
+ * one stays inline, and an explicit `--inference inline` keeps even a large one on the event loop.
+ */
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { THREAD_MIN_MODEL_BYTES } from '../../src/serve/runtime.js';
+import { startServe, type RunningServer } from '../../src/serve/serve.js';
+import { applicant, call, tensorRequest } from './client.js';
+import { bigPackage, buildWorld, ENV, type Pkg, type World } from './fixtures.js';
+
+let w: World;
+let big: Pkg;
+
+beforeAll(async () => {
+  w = await buildWorld({ l2s: [1] });
+  big = await bigPackage(w, THREAD_MIN_MODEL_BYTES / 1e6 + 1);
+});
+
+afterAll(() => {
+  if (w) rmSync(w.root, { recursive: true, force: true });
+});
+
+/** which loaded versions answer on a worker thread (a thread scorer takes the request's bytes: `answer`) */
+const onThread = (s: RunningServer) => Object.fromEntries(s.reconciler.loaded().map((d) => [d.rt.version, d.rt.answer !== undefined]));
+const THREAD_NOTICE = /worker thread of its own/;
+
+async function serving(inference: 'auto' | 'inline', lines: string[]): Promise<RunningServer> {
+  w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'promote 1.0.0');
+  return startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, inference, cores: 2, log: (l) => lines.push(l) });
+}
+
+async function swapTo(s: RunningServer, pkg: Pkg): Promise<void> {
+  w.pin({ 'credit-risk': { pkg } }, `promote ${pkg.version}`);
+  const r = await call(s.url, 'POST', '/-/reconcile?wait=true');
+  expect(r.status).toBe(200);
+  expect((r.body as { sync: { status: string } }).sync.status).toBe('Synced');
+}
+
+describe('where a large model runs (--inference auto on 2 cores)', () => {
+  it('the small model inline; the large one loads and answers on a thread of its own, saying so; back inline after a rollback', async () => {
+    const lines: string[] = [];
+    const s = await serving('auto', lines);
+    try {
+      expect(onThread(s)).toEqual({ '1.0.0': false });
+      expect(lines.filter((l) => THREAD_NOTICE.test(l))).toEqual([]);
+
+      await swapTo(s, big);
+      expect(onThread(s)).toEqual({ '2.0.0': true });
+      const notices = lines.filter((l) => THREAD_NOTICE.test(l));
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/credit-risk 2\.0\.0 \(sha256:[0-9a-f]{12}…\): a 9 MB model, loaded and run on a worker thread of its own \(--inference auto\)/);
+      const r = await call(s.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(0), applicant(1)]));
+      expect(r.status).toBe(200);
+      const body = r.body as { model_version: string; outputs: { name: string; data: number[] }[] };
+      expect(body.model_version).toBe('2.0.0');
+      expect(body.outputs.find((o) => o.name === 'probability')?.data).toEqual([0.5, 0.5]);
+
+      await swapTo(s, w.packages[0]);
+      expect(onThread(s)).toEqual({ '1.0.0': false });
+    } finally {
+      await s.stop(5000);
+    }
+  });
+
+  it('--inference inline keeps even a large model on the event loop', async () => {
+    const lines: string[] = [];
+    const s = await serving('inline', lines);
+    try {
+      await swapTo(s, big);
+      expect(onThread(s)).toEqual({ '2.0.0': false });
+      expect(lines.filter((l) => THREAD_NOTICE.test(l))).toEqual([]);
+    } finally {
+      await s.stop(5000);
+    }
+  });
+});
