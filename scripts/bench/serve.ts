@@ -24,8 +24,8 @@
  *
  * Usage: npx tsx scripts/bench/serve.ts [--seconds 5] [--rounds 5] [--concurrency 32,64,128] [--swaps 20] [--generator auto|wrk|node] [--open-generator auto|c|node] [--no-build]
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,7 @@ import type { LoadJob, LoadResult } from './serve-load.js';
 import { openLoop, openLoopBinary } from './serve-open.js';
 import { wrkAvailable, wrkClosed } from './serve-wrk.js';
 import { median } from './median.js';
+import { startServer, type Server } from './serve-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, '..', '..');
@@ -46,7 +47,6 @@ const SECONDS = Number(values.seconds);
 const LEVELS = values.concurrency!.split(',').map(Number);
 if (!LEVELS.length || LEVELS.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--concurrency: expected connection counts like 32,64,128, got ${values.concurrency}`);
 const SWAPS = Number(values.swaps);
-const CLK_TCK = 100;
 if (!['auto', 'wrk', 'node'].includes(values.generator!)) throw new Error(`--generator: expected auto, wrk or node, got ${values.generator}`);
 const WRK = values.generator !== 'node' && wrkAvailable();
 if (values.generator === 'wrk' && !WRK) throw new Error('--generator wrk: wrk is not installed (apt-get install wrk / brew install wrk)');
@@ -80,45 +80,6 @@ async function runCounts(base: string): Promise<{ runs: number; rows: number }> 
 const fmt = (r: LoadResult & { lateP99ms?: number }) =>
   `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.lateP99ms !== undefined ? ` (the generator itself sent late by ${r.lateP99ms.toFixed(2)} ms at p99)` : r.p99FromScheduleMs === undefined ? '' : ` (${r.p99FromScheduleMs.toFixed(2)} ms from the ideal send times)`}  failed ${r.failed}${r.genCpuShare === undefined ? '' : `  load generator ${(100 * r.genCpuShare).toFixed(0)}% of a core`}`;
 const load1 = () => loadavg()[0].toFixed(1);
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  /** CPU seconds of the process so far (all threads), from /proc */
-  cpu(): number;
-  stop(): Promise<void>;
-}
-
-/** Starts a server process and waits for the `serving … on <url>` line. */
-function startServer(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before serving: ${out}`)));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = / on (http:\/\/[^\s:]+:\d+)/.exec(out);
-      if (!m) return;
-      child.stdout!.removeAllListeners('data');
-      child.stdout!.resume();
-      resolve({
-        url: m[1],
-        child,
-        cpu() {
-          const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-          return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-        },
-        stop: () =>
-          new Promise<void>((r) => {
-            child.removeAllListeners('exit');
-            if (child.exitCode !== null) return r();
-            child.once('exit', () => r());
-            child.kill('SIGTERM');
-          }),
-      });
-    });
-  });
-}
 
 async function main(): Promise<void> {
   console.log(`serve benchmark: ${SECONDS}s per phase, peak over ${LEVELS.join('/')} connections, load from a separate process (peak: ${WRK ? 'wrk' : 'scripts/bench/serve-load.ts; install wrk for a load generator that leaves the CPU to the servers'}; fixed rate: ${OPEN.path ? 'scripts/bench/openloop.c, evenly spaced' : `scripts/bench/serve-load.ts, 1 ms ticks (${'why' in OPEN ? OPEN.why : ''})`}); load average ${load1()} on ${cpus().length} cores at start`);
