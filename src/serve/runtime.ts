@@ -86,9 +86,9 @@ export const INFERENCE_MODES: InferenceMode[] = ['auto', 'thread', 'inline'];
 export const THREAD_MIN_CORES = 4;
 /**
  * `auto` also gives a version a worker thread, whatever the cores, when its model file is this big: inline,
- * ONNX Runtime's synchronous load alone would hold every request for ≈ 100 ms or more (≈ 12 ms per MB on a
- * 2-core VM; a 150 MB model held them 1.9 s, against ≤ 31 ms on a thread: docs/serve.md), and each of its
- * runs would too.
+ * ONNX Runtime's synchronous load alone would hold every request for ≈ 100 ms or more (≈ 10–14 ms per MB on
+ * a 2-core VM; a 150 MB model held them 1.6–2.6 s, against 25–58 ms on a thread: scripts/bench/swap-stall.ts,
+ * docs/serve.md), and each of its runs would too.
  */
 export const THREAD_MIN_MODEL_BYTES = 8 * 1024 * 1024;
 
