@@ -36,10 +36,9 @@ import type { LoadJob, LoadResult } from './serve-load.js';
 import { openLoop, openLoopBinary } from './serve-open.js';
 import { wrkAvailable, wrkClosed } from './serve-wrk.js';
 import { median } from './median.js';
-import { startServer, type Server } from './serve-process.js';
+import { ROOT, startServer, type Server } from './serve-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(here, '..', '..');
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '32,64,128' }, swaps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '5' }, generator: { type: 'string', default: 'auto' }, 'open-generator': { type: 'string', default: 'auto' }, 'no-build': { type: 'boolean', default: false } } });
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);

@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bigPackage, buildWorld, ENV, type Pkg, type World } from '../../test/serve/fixtures.js';
+import { THREAD_MIN_CORES, THREAD_MIN_MODEL_BYTES } from '../../src/serve/runtime.js';
 import { median } from './median.js';
 import { ROOT, startServer } from './serve-process.js';
 
@@ -25,11 +26,12 @@ const MODES = ['inline', 'thread', 'auto'] as const;
 async function swap(world: World, big: Pkg, mode: (typeof MODES)[number]): Promise<{ gapMs: number; reconcileMs: number }> {
   world.pin({ 'credit-risk': { pkg: world.packages[0] } }, 'small');
   const server = await startServer(process.execPath, [join(ROOT, 'bin', 'slipway.js'), 'serve', '--env', ENV, '--repo', world.remote, '--store', world.storePath, '--port', '0', '--interval', '0s', '--inference', mode], { ...process.env, SLIPWAY_FROM_SOURCE: '' });
+  let polling = true;
+  let poller: Promise<void> = Promise.resolve();
   try {
     world.pin({ 'credit-risk': { pkg: big } }, `promote ${big.version}`);
-    let polling = true;
     let gapMs = 0;
-    const poller = (async () => {
+    poller = (async () => {
       let last = performance.now();
       while (polling) {
         await (await fetch(`${server.url}/v2/health/live`)).arrayBuffer();
@@ -45,10 +47,10 @@ async function swap(world: World, big: Pkg, mode: (typeof MODES)[number]): Promi
     const status = (await r.json()) as { sync: { status: string } };
     if (r.status !== 200 || status.sync.status !== 'Synced') throw new Error(`${mode}: the swap did not apply: ${r.status} ${JSON.stringify(status)}`);
     await new Promise((res) => setTimeout(res, 100));
-    polling = false;
-    await poller;
     return { gapMs, reconcileMs };
   } finally {
+    polling = false;
+    await poller.catch(() => {});
     await server.stop();
   }
 }
@@ -56,9 +58,9 @@ async function swap(world: World, big: Pkg, mode: (typeof MODES)[number]): Promi
 if (!values['no-build']) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 const world = await buildWorld({ l2s: [1] });
 try {
-  console.log(`swap stall: the small credit-risk model swapped for a large one while /v2/health/live is polled every 2 ms; ${values.rounds} rounds, ${availableParallelism()} cores (auto: inline below 4 cores unless the model file has 8 MiB or more)`);
+  console.log(`swap stall: the small credit-risk model swapped for a large one while /v2/health/live is polled every 2 ms; ${values.rounds} rounds, ${availableParallelism()} cores (auto: inline below ${THREAD_MIN_CORES} cores unless the model file has ${THREAD_MIN_MODEL_BYTES / 2 ** 20} MiB or more)`);
   for (const mb of SIZES) {
-    const big = await bigPackage(world, mb, `2.0.${mb}`);
+    const big = await bigPackage(world, mb, `2.0.${SIZES.indexOf(mb)}`);
     const seen: Record<string, { gapMs: number; reconcileMs: number }[]> = {};
     for (let round = 1; round <= Number(values.rounds); round++) {
       for (const mode of MODES) (seen[mode] ??= []).push(await swap(world, big, mode));

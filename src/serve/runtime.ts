@@ -86,9 +86,9 @@ export const INFERENCE_MODES: InferenceMode[] = ['auto', 'thread', 'inline'];
 export const THREAD_MIN_CORES = 4;
 /**
  * `auto` also gives a version a worker thread, whatever the cores, when its model file is this big: inline,
- * ONNX Runtime's synchronous load alone would hold every request for ≈ 100 ms or more (≈ 10–14 ms per MB on
- * a 2-core VM; a 150 MB model held them 1.6–2.6 s, against 25–58 ms on a thread: scripts/bench/swap-stall.ts,
- * docs/serve.md), and each of its runs would too.
+ * ONNX Runtime's synchronous load alone would hold every request for ≈ 100 ms or more (on a 2-core VM, medians
+ * of scripts/bench/swap-stall.ts: 120 ms at 8 MB, 220 ms at 16 MB, 1,566 ms at 150 MB, against 25–37 ms on a
+ * thread; docs/serve.md), and each of its runs would too.
  */
 export const THREAD_MIN_MODEL_BYTES = 8 * 1024 * 1024;
 
@@ -122,7 +122,7 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
     const modelBytes = (await stat(pkg.modelPath)).size;
     const onThread = inferenceOnThread(o.inference, o.cores, modelBytes);
     if (onThread && !inferenceOnThread(o.inference, o.cores)) {
-      o.notice?.(`${where}: a ${(modelBytes / 1e6).toFixed(0)} MB model, loaded and run on a worker thread of its own (--inference auto), so that loading it does not hold requests`);
+      o.notice?.(`${where}: model file ${(modelBytes / 2 ** 20).toFixed(1)} MiB (${THREAD_MIN_MODEL_BYTES / 2 ** 20} MiB or more): loading and running it on a worker thread of its own (--inference auto), so that its load does not hold requests`);
     }
     const scorer = onThread
       ? threadScorer(await InferenceThread.open({ path: pkg.modelPath, options, decode: { features, extra, contract }, threshold, task: card.task, batch }, o.notice))

@@ -39,7 +39,7 @@ async function swapTo(s: RunningServer, pkg: Pkg): Promise<void> {
 }
 
 describe('where a large model runs (--inference auto on 2 cores)', () => {
-  it('the small model inline; the large one loads and answers on a thread of its own, saying so; back inline after a rollback', async () => {
+  it('the small model inline; the large one loads and answers on a thread of its own, saying so; back inline when the small one is pinned again', async () => {
     const lines: string[] = [];
     const s = await serving('auto', lines);
     try {
@@ -50,7 +50,7 @@ describe('where a large model runs (--inference auto on 2 cores)', () => {
       expect(onThread(s)).toEqual({ '2.0.0': true });
       const notices = lines.filter((l) => THREAD_NOTICE.test(l));
       expect(notices).toHaveLength(1);
-      expect(notices[0]).toMatch(/credit-risk 2\.0\.0 \(sha256:[0-9a-f]{12}…\): a 9 MB model, loaded and run on a worker thread of its own \(--inference auto\)/);
+      expect(notices[0]).toMatch(/credit-risk 2\.0\.0 \(sha256:[0-9a-f]{12}…\): model file 9\.0 MiB \(8 MiB or more\): loading and running it on a worker thread of its own \(--inference auto\)/);
       const r = await call(s.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(0), applicant(1)]));
       expect(r.status).toBe(200);
       const body = r.body as { model_version: string; outputs: { name: string; data: number[] }[] };
@@ -59,6 +59,32 @@ describe('where a large model runs (--inference auto on 2 cores)', () => {
 
       await swapTo(s, w.packages[0]);
       expect(onThread(s)).toEqual({ '1.0.0': false });
+    } finally {
+      await s.stop(5000);
+    }
+  });
+
+  it('a small inline primary and a large canary on a thread serve side by side: the split, a versioned URL, each its own answers', async () => {
+    const lines: string[] = [];
+    const s = await serving('auto', lines);
+    try {
+      w.pin({ 'credit-risk': { pkg: w.packages[0], canary: { pkg: big, weight: 50 } } }, 'canary 2.0.0');
+      const r = await call(s.url, 'POST', '/-/reconcile?wait=true');
+      expect((r.body as { sync: { status: string } }).sync.status).toBe('Synced');
+      expect(onThread(s)).toEqual({ '1.0.0': false, '2.0.0': true });
+      const seen: Record<string, number[]> = {};
+      for (let i = 0; i < 40; i++) {
+        const a = await call(s.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(i)], `req-${i}`));
+        expect(a.status).toBe(200);
+        const body = a.body as { model_version: string; outputs: { name: string; data: number[] }[] };
+        (seen[body.model_version] ??= []).push(body.outputs.find((o) => o.name === 'probability')!.data[0]);
+      }
+      expect(Object.keys(seen).sort()).toEqual(['1.0.0', '2.0.0']);
+      expect(new Set(seen['2.0.0'])).toEqual(new Set([0.5]));
+      expect(seen['1.0.0'].some((p) => p !== 0.5)).toBe(true);
+      const v = await call(s.url, 'POST', '/v2/models/credit-risk/versions/2.0.0/infer', tensorRequest([applicant(3)]));
+      expect(v.status).toBe(200);
+      expect((v.body as { model_version: string }).model_version).toBe('2.0.0');
     } finally {
       await s.stop(5000);
     }
