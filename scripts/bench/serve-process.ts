@@ -1,11 +1,13 @@
 /**
  * A server under benchmark in a process of its own: started, found by its `serving … on <url>` line, its
- * CPU read from /proc, stopped with SIGTERM. Shared by serve.ts and swap-stall.ts.
+ * CPU read from /proc, stopped with SIGTERM; and `slipway serve` as shipped (the built CLI) on a test
+ * world's GitOps repo. Shared by serve.ts and swap-stall.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENV, type World } from '../../test/serve/fixtures.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLK_TCK = 100;
@@ -47,4 +49,15 @@ export function startServer(command: string, args: string[], env: NodeJS.Process
       });
     });
   });
+}
+
+/** Builds dist/ (`npm run build`), so that the CLI runs as shipped. */
+export function buildCli(): void {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** `slipway serve` as shipped (bin/slipway.js → dist/) following `world`'s remote, webhook only, with `extra` flags. */
+export function startSlipway(world: Pick<World, 'remote' | 'storePath'>, extra: string[]): Promise<Server> {
+  const args = [join(ROOT, 'bin', 'slipway.js'), 'serve', '--env', ENV, '--repo', world.remote, '--store', world.storePath, '--port', '0', '--interval', '0s', ...extra];
+  return startServer(process.execPath, args, { ...process.env, SLIPWAY_FROM_SOURCE: '' });
 }

@@ -24,19 +24,19 @@
  *
  * Usage: npx tsx scripts/bench/serve.ts [--seconds 5] [--rounds 5] [--concurrency 32,64,128] [--swaps 20] [--generator auto|wrk|node] [--open-generator auto|c|node] [--no-build]
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { applicant, tensorRequest } from '../../test/serve/client.js';
-import { buildWorld, ENV, git } from '../../test/serve/fixtures.js';
+import { buildWorld, git } from '../../test/serve/fixtures.js';
 import type { LoadJob, LoadResult } from './serve-load.js';
 import { openLoop, openLoopBinary } from './serve-open.js';
 import { wrkAvailable, wrkClosed } from './serve-wrk.js';
 import { median } from './median.js';
-import { ROOT, startServer, type Server } from './serve-process.js';
+import { buildCli, startServer, startSlipway, type Server } from './serve-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '32,64,128' }, swaps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '5' }, generator: { type: 'string', default: 'auto' }, 'open-generator': { type: 'string', default: 'auto' }, 'no-build': { type: 'boolean', default: false } } });
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   console.log(`serve benchmark: ${SECONDS}s per phase, peak over ${LEVELS.join('/')} connections, load from a separate process (peak: ${WRK ? 'wrk' : 'scripts/bench/serve-load.ts; install wrk for a load generator that leaves the CPU to the servers'}; fixed rate: ${OPEN.path ? 'scripts/bench/openloop.c, evenly spaced' : `scripts/bench/serve-load.ts, 1 ms ticks (${'why' in OPEN ? OPEN.why : ''})`}); load average ${load1()} on ${cpus().length} cores at start`);
   if (!values['no-build']) {
     console.log('building dist/ (npm run build) so that the CLI runs as shipped …');
-    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    buildCli();
   }
   const world = await buildWorld({ l2s: [1, 300] });
   world.pin({ 'credit-risk': { pkg: world.packages[0] } }, 'promote 1.0.0');
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const closed = (url: string, concurrency: number): LoadJob => ({ mode: 'closed', url, body, concurrency, seconds: SECONDS, warmupSeconds: 1 });
   const results: Record<string, string | number> = {};
   const servers: Server[] = [];
-  const slipway = (extra: string[]) => startServer(process.execPath, [join(ROOT, 'bin', 'slipway.js'), 'serve', '--env', ENV, '--repo', world.remote, '--store', world.storePath, '--port', '0', '--interval', '0s', ...extra], { ...process.env, SLIPWAY_FROM_SOURCE: '' });
+  const slipway = (extra: string[]) => startSlipway(world, extra);
   try {
     // all three servers up at once; rounds interleave them so that a noisy neighbour hurts all alike
     const a = await startServer(process.execPath, ['--import', 'tsx', join(here, 'serve-bare.ts')]);

@@ -7,15 +7,13 @@
  *
  * Usage: npx tsx scripts/bench/swap-stall.ts [--mb 4,8,16,150] [--rounds 2] [--no-build]
  */
-import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bigPackage, buildWorld, ENV, type Pkg, type World } from '../../test/serve/fixtures.js';
+import { bigPackage, buildWorld, type Pkg, type World } from '../../test/serve/fixtures.js';
 import { THREAD_MIN_CORES, THREAD_MIN_MODEL_BYTES } from '../../src/serve/runtime.js';
 import { median } from './median.js';
-import { ROOT, startServer } from './serve-process.js';
+import { buildCli, startSlipway } from './serve-process.js';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '4,8,16,150' }, rounds: { type: 'string', default: '2' }, 'no-build': { type: 'boolean', default: false } } });
 const SIZES = values.mb!.split(',').map(Number);
@@ -25,7 +23,7 @@ const MODES = ['inline', 'thread', 'auto'] as const;
 /** One swap from the small model to `big` under polling: the longest gap between two health answers, and the reconcile's time. */
 async function swap(world: World, big: Pkg, mode: (typeof MODES)[number]): Promise<{ gapMs: number; reconcileMs: number }> {
   world.pin({ 'credit-risk': { pkg: world.packages[0] } }, 'small');
-  const server = await startServer(process.execPath, [join(ROOT, 'bin', 'slipway.js'), 'serve', '--env', ENV, '--repo', world.remote, '--store', world.storePath, '--port', '0', '--interval', '0s', '--inference', mode], { ...process.env, SLIPWAY_FROM_SOURCE: '' });
+  const server = await startSlipway(world, ['--inference', mode]);
   let polling = true;
   let poller: Promise<void> = Promise.resolve();
   try {
@@ -55,7 +53,7 @@ async function swap(world: World, big: Pkg, mode: (typeof MODES)[number]): Promi
   }
 }
 
-if (!values['no-build']) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+if (!values['no-build']) buildCli();
 const world = await buildWorld({ l2s: [1] });
 try {
   console.log(`swap stall: the small credit-risk model swapped for a large one while /v2/health/live is polled every 2 ms; ${values.rounds} rounds, ${availableParallelism()} cores (auto: inline below ${THREAD_MIN_CORES} cores unless the model file has ${THREAD_MIN_MODEL_BYTES / 2 ** 20} MiB or more)`);
