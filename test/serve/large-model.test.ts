@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THREAD_MIN_MODEL_BYTES } from '../../src/serve/runtime.js';
 import { startServe, type RunningServer } from '../../src/serve/serve.js';
 import { applicant, call, tensorRequest } from './client.js';
-import { bigPackage, buildWorld, ENV, type Pkg, type World } from './fixtures.js';
+import { bigPackage, buildWorld, ENV, type PinSpec, type Pkg, type World } from './fixtures.js';
 
 let w: World;
 let big: Pkg;
@@ -26,79 +26,73 @@ afterAll(() => {
 const onThread = (s: RunningServer) => Object.fromEntries(s.reconciler.loaded().map((d) => [d.rt.version, d.rt.answer !== undefined]));
 const THREAD_NOTICE = /worker thread of its own/;
 
-async function serving(inference: 'auto' | 'inline', lines: string[]): Promise<RunningServer> {
+/** Serves the small version with `--inference <inference>` on "2 cores", hands the server and its log lines to `body`, stops it. */
+async function withServing(inference: 'auto' | 'inline', body: (s: RunningServer, lines: string[]) => Promise<void>): Promise<void> {
   w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'promote 1.0.0');
-  return startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, inference, cores: 2, log: (l) => lines.push(l) });
+  const lines: string[] = [];
+  const s = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, inference, cores: 2, log: (l) => lines.push(l) });
+  try {
+    await body(s, lines);
+  } finally {
+    await s.stop(5000);
+  }
 }
 
-async function swapTo(s: RunningServer, pkg: Pkg): Promise<void> {
-  w.pin({ 'credit-risk': { pkg } }, `promote ${pkg.version}`);
+/** Pins `spec` in git and applies it: the reconcile must answer 200 and Synced. */
+async function apply(s: RunningServer, spec: PinSpec, message: string): Promise<void> {
+  w.pin({ 'credit-risk': spec }, message);
   const r = await call(s.url, 'POST', '/-/reconcile?wait=true');
   expect(r.status).toBe(200);
   expect((r.body as { sync: { status: string } }).sync.status).toBe('Synced');
 }
 
+const swapTo = (s: RunningServer, pkg: Pkg) => apply(s, { pkg }, `promote ${pkg.version}`);
+const threadNotices = (lines: string[]) => lines.filter((l) => THREAD_NOTICE.test(l));
+
+/** An infer answer's version and probabilities (status 200 required). */
+async function infer(s: RunningServer, path: string, request: Record<string, unknown>): Promise<{ version: string; probability: number[] }> {
+  const r = await call(s.url, 'POST', path, request);
+  expect(r.status).toBe(200);
+  const body = r.body as { model_version: string; outputs: { name: string; data: number[] }[] };
+  return { version: body.model_version, probability: body.outputs.find((o) => o.name === 'probability')!.data };
+}
+
 describe('where a large model runs (--inference auto on 2 cores)', () => {
-  it('the small model inline; the large one loads and answers on a thread of its own, saying so; back inline when the small one is pinned again', async () => {
-    const lines: string[] = [];
-    const s = await serving('auto', lines);
-    try {
+  it('the small model inline; the large one loads and answers on a thread of its own, saying so; back inline when the small one is pinned again', () =>
+    withServing('auto', async (s, lines) => {
       expect(onThread(s)).toEqual({ '1.0.0': false });
-      expect(lines.filter((l) => THREAD_NOTICE.test(l))).toEqual([]);
+      expect(threadNotices(lines)).toEqual([]);
 
       await swapTo(s, big);
       expect(onThread(s)).toEqual({ '2.0.0': true });
-      const notices = lines.filter((l) => THREAD_NOTICE.test(l));
+      const notices = threadNotices(lines);
       expect(notices).toHaveLength(1);
       expect(notices[0]).toMatch(/credit-risk 2\.0\.0 \(sha256:[0-9a-f]{12}…\): model file 9\.0 MiB \(8 MiB or more\): loading and running it on a worker thread of its own \(--inference auto\)/);
-      const r = await call(s.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(0), applicant(1)]));
-      expect(r.status).toBe(200);
-      const body = r.body as { model_version: string; outputs: { name: string; data: number[] }[] };
-      expect(body.model_version).toBe('2.0.0');
-      expect(body.outputs.find((o) => o.name === 'probability')?.data).toEqual([0.5, 0.5]);
+      expect(await infer(s, '/v2/models/credit-risk/infer', tensorRequest([applicant(0), applicant(1)]))).toEqual({ version: '2.0.0', probability: [0.5, 0.5] });
 
       await swapTo(s, w.packages[0]);
       expect(onThread(s)).toEqual({ '1.0.0': false });
-    } finally {
-      await s.stop(5000);
-    }
-  });
+    }));
 
-  it('a small inline primary and a large canary on a thread serve side by side: the split, a versioned URL, each its own answers', async () => {
-    const lines: string[] = [];
-    const s = await serving('auto', lines);
-    try {
-      w.pin({ 'credit-risk': { pkg: w.packages[0], canary: { pkg: big, weight: 50 } } }, 'canary 2.0.0');
-      const r = await call(s.url, 'POST', '/-/reconcile?wait=true');
-      expect((r.body as { sync: { status: string } }).sync.status).toBe('Synced');
+  it('a small inline primary and a large canary on a thread serve side by side: the split, a versioned URL, each its own answers', () =>
+    withServing('auto', async (s) => {
+      await apply(s, { pkg: w.packages[0], canary: { pkg: big, weight: 50 } }, 'canary 2.0.0');
       expect(onThread(s)).toEqual({ '1.0.0': false, '2.0.0': true });
       const seen: Record<string, number[]> = {};
       for (let i = 0; i < 40; i++) {
-        const a = await call(s.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(i)], `req-${i}`));
-        expect(a.status).toBe(200);
-        const body = a.body as { model_version: string; outputs: { name: string; data: number[] }[] };
-        (seen[body.model_version] ??= []).push(body.outputs.find((o) => o.name === 'probability')!.data[0]);
+        const a = await infer(s, '/v2/models/credit-risk/infer', tensorRequest([applicant(i)], `req-${i}`));
+        (seen[a.version] ??= []).push(a.probability[0]);
       }
       expect(Object.keys(seen).sort()).toEqual(['1.0.0', '2.0.0']);
       expect(new Set(seen['2.0.0'])).toEqual(new Set([0.5]));
       expect(seen['1.0.0'].some((p) => p !== 0.5)).toBe(true);
-      const v = await call(s.url, 'POST', '/v2/models/credit-risk/versions/2.0.0/infer', tensorRequest([applicant(3)]));
-      expect(v.status).toBe(200);
-      expect((v.body as { model_version: string }).model_version).toBe('2.0.0');
-    } finally {
-      await s.stop(5000);
-    }
-  });
+      expect((await infer(s, '/v2/models/credit-risk/versions/2.0.0/infer', tensorRequest([applicant(3)]))).version).toBe('2.0.0');
+    }));
 
-  it('--inference inline keeps even a large model on the event loop', async () => {
-    const lines: string[] = [];
-    const s = await serving('inline', lines);
-    try {
+  it('--inference inline keeps even a large model on the event loop', () =>
+    withServing('inline', async (s, lines) => {
       await swapTo(s, big);
       expect(onThread(s)).toEqual({ '2.0.0': false });
-      expect(lines.filter((l) => THREAD_NOTICE.test(l))).toEqual([]);
-    } finally {
-      await s.stop(5000);
-    }
-  });
+      expect(threadNotices(lines)).toEqual([]);
+    }));
 });
