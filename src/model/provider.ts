@@ -35,9 +35,18 @@ export function cudaLibraryDir(): string | null {
 
 /** The CPU fallback's notice, once per process. */
 function noticeCpu(reason: string, options: ProviderOptions): void {
+  relayCpuNotice(`notice: using the CPU execution provider (${reason})`, options.notice ?? ((m: string) => process.stderr.write(m + '\n')));
+}
+
+/**
+ * Gives `message`, a CPU fallback's notice, to `sink` unless this process has given one already: a worker
+ * thread has a module state of its own, so the thread that relays its notices (inference-thread.ts) passes
+ * them through here, and a server that swaps in one large model after another says it once.
+ */
+export function relayCpuNotice(message: string, sink: (message: string) => void): void {
   if (noticed) return;
   noticed = true;
-  (options.notice ?? ((m: string) => process.stderr.write(m + '\n')))(`notice: using the CPU execution provider (${reason})`);
+  sink(message);
 }
 
 /**

@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { BatchOptions } from './batcher.js';
 import { ExternalError, InputError, SlipwayError, UsageError } from '../errors.js';
 import type { SessionOptions } from '../model/session.js';
+import { relayCpuNotice } from '../model/provider.js';
 import type { Signature } from '../package/card.js';
 import type { Row } from './oip-decode.js';
 import type { Prediction } from './oip-encode.js';
@@ -102,7 +103,7 @@ export class InferenceThread {
     try {
       const opened = await new Promise<{ signature: Signature; provider: string }>((resolve, reject) => {
         onMessage = (m) => {
-          if (m.notice !== undefined) return notice(m.notice);
+          if (m.notice !== undefined) return relayCpuNotice(m.notice, notice);
           if (m.ready) resolve({ signature: m.signature!, provider: m.provider! });
           else reject(rebuild(m.openError ?? 'the inference thread did not start', m.kind ?? 'Error'));
         };
