@@ -13,10 +13,17 @@ export async function git(cwd: string, args: string[], options: { input?: string
     const { stdout } = await child;
     return stdout;
   } catch (e) {
-    const err = e as { stderr?: string; message: string; code?: number | string };
-    if (err.code === 'ENOENT') throw new ExternalError('git is not installed or not on PATH');
-    throw new ExternalError(redact(`git ${args.join(' ')} failed in ${cwd}: ${(err.stderr || err.message).trim()}`));
+    throw gitFailure(args, cwd, e as { stderr?: string; message: string; code?: number | string });
   }
+}
+
+/** A function that runs git as `git()` does: stdout, or gitFailure's error (the serving side runs it through a helper process: serve/git-runner.ts). */
+export type GitRun = (cwd: string, args: string[]) => Promise<string>;
+
+/** The error for a git command that failed (execFile's error: its code and git's stderr), secrets redacted. */
+export function gitFailure(args: string[], cwd: string, err: { stderr?: string; message: string; code?: number | string }): ExternalError {
+  if (err.code === 'ENOENT') return new ExternalError('git is not installed or not on PATH');
+  return new ExternalError(redact(`git ${args.join(' ')} failed in ${cwd}: ${(err.stderr || err.message).trim()}`));
 }
 
 /** git, but returns null instead of throwing (for probes like rev-parse). */

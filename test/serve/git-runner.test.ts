@@ -1,0 +1,91 @@
+/**
+ * GitRunner: the serving process's git commands run from a helper process (so that git's fork is the
+ * helper's, not the server's), with git()'s results and errors; a helper that dies fails its pending
+ * commands and the next command starts a new one; close() ends it.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ExternalError } from '../../src/errors.js';
+import { registerSecret } from '../../src/secrets.js';
+import { GitRunner } from '../../src/serve/git-runner.js';
+import { tempDir } from '../support/tmp.js';
+import { git } from './fixtures.js';
+
+const { dir } = tempDir('slipway-git-runner-');
+git(dir, 'init', '--quiet', '-b', 'main');
+git(dir, '-c', 'user.email=t@example.com', '-c', 'user.name=T', 'commit', '--quiet', '--allow-empty', '-m', 'one');
+const head = git(dir, 'rev-parse', 'HEAD').trim();
+
+const runner = new GitRunner();
+afterAll(() => runner.close());
+
+/** whether a process is there (signal 0) */
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  return !alive(pid);
+}
+
+describe('GitRunner', () => {
+  it("gives git's output, from git processes whose parent is the helper, not this process", async () => {
+    expect((await runner.run(dir, ['rev-parse', 'HEAD'])).trim()).toBe(head);
+    // a shell alias runs under git: its parent ($PPID) is git, and field 4 of git's /proc stat is git's parent
+    const parent = Number((await runner.run(dir, ['-c', 'alias.parent=!cut -d" " -f4 /proc/$PPID/stat', 'parent'])).trim());
+    expect(parent).toBe(runner.pid);
+    expect(parent).not.toBe(process.pid);
+    // the helper is a child of this process, started once
+    expect(Number(readFileSync(`/proc/${runner.pid}/stat`, 'utf8').split(') ')[1].split(' ')[1])).toBe(process.pid);
+    // many at once, each answered with its own output
+    const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => runner.run(dir, ['rev-parse', `--short=${8 + (i % 10)}`, 'HEAD'])));
+    expect(outs.map((o) => o.trim())).toEqual(Array.from({ length: 20 }, (_, i) => head.slice(0, 8 + (i % 10))));
+  });
+
+  it("fails as git() does: the command, the directory and git's message, secrets redacted", async () => {
+    const e = await runner.run(dir, ['rev-parse', '--verify', 'no-such-ref']).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ExternalError);
+    expect((e as Error).message).toMatch(new RegExp(`^git rev-parse --verify no-such-ref failed in ${dir}: fatal: Needed a single revision`));
+    registerSecret('s3cr3t-token-for-runner');
+    const f = await runner.run(dir, ['fetch', '--quiet', 'http://robot:s3cr3t-token-for-runner@127.0.0.1:1/x.git']).then(() => new Error('no failure'), (x: unknown) => x as Error);
+    expect(f).toBeInstanceOf(ExternalError);
+    expect(f.message).toContain('http://robot:***@127.0.0.1:1/x.git');
+    expect(f.message).not.toContain('s3cr3t-token-for-runner');
+  });
+
+  it('fails pending commands when the helper dies, and starts a new one for the next command', async () => {
+    const first = runner.pid!;
+    const slow = runner.run(dir, ['-c', 'alias.slow=!sleep 5', 'slow']);
+    await new Promise((r) => setTimeout(r, 100));
+    process.kill(first, 'SIGKILL');
+    await expect(slow).rejects.toThrow(/the git helper process exited \(SIGKILL\)/);
+    expect((await runner.run(dir, ['rev-parse', 'HEAD'])).trim()).toBe(head);
+    expect(runner.pid).not.toBe(first);
+  });
+
+  it('close() ends the helper; a command after it fails', async () => {
+    const r = new GitRunner();
+    const pid = r.pid!;
+    expect((await r.run(dir, ['rev-parse', 'HEAD'])).trim()).toBe(head);
+    r.close();
+    expect(await gone(pid)).toBe(true);
+    await expect(r.run(dir, ['rev-parse', 'HEAD'])).rejects.toThrow(/closed/);
+  });
+
+  it('does not keep this process alive while idle', () => {
+    // a script that starts two runners, uses one once and returns: it must exit by itself, the helpers with it
+    const script = `import { GitRunner } from ${JSON.stringify(new URL('../../src/serve/git-runner.ts', import.meta.url).pathname)};
+      const idle = new GitRunner(); const r = new GitRunner();
+      console.log((await r.run(${JSON.stringify(dir)}, ['rev-parse', 'HEAD'])).trim(), r.pid, idle.pid);`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 }).trim().split(' ');
+    expect(out[0]).toBe(head);
+    return Promise.all([gone(Number(out[1])), gone(Number(out[2]))]).then((g) => expect(g).toEqual([true, true]));
+  });
+});
