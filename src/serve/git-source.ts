@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { git, gitMaybe } from '../gitops/git.js';
+import { git, type GitRun } from '../gitops/git.js';
 import { isRemote } from '../spec/paths.js';
 import { registerSecret } from '../secrets.js';
 import { CatFileBatch } from './cat-file.js';
@@ -29,7 +29,11 @@ export class GitSource {
   private ready = false;
   private batch: CatFileBatch | null = null;
 
-  constructor(repo: string, branch: string, cacheDir: string, cwd = process.cwd()) {
+  /**
+   * `run` runs its git commands (default: spawned from this process; `slipway serve` passes a GitRunner's,
+   * whose helper process spawns them so that the fork does not hold requests).
+   */
+  constructor(repo: string, branch: string, cacheDir: string, cwd = process.cwd(), private readonly run: GitRun = git) {
     if (repo.startsWith('-')) throw new UsageError(`--repo: '${repo}' is not a path or URL`);
     if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith('-') || branch.includes('..') || branch.endsWith('/') || branch.endsWith('.lock')) {
       throw new UsageError(`--branch: '${branch}' is not a valid branch name`);
@@ -53,11 +57,11 @@ export class GitSource {
   async fetch(): Promise<string> {
     if (!this.ready) {
       await mkdir(this.cacheDir, { recursive: true });
-      if ((await gitMaybe(this.cacheDir, ['rev-parse', '--is-bare-repository']))?.trim() !== 'true') await git(this.cacheDir, ['init', '--bare', '--quiet']);
+      if ((await this.maybe(['rev-parse', '--is-bare-repository']))?.trim() !== 'true') await this.run(this.cacheDir, ['init', '--bare', '--quiet']);
       this.ready = true;
     }
-    await git(this.cacheDir, ['fetch', '--quiet', '--no-tags', '--force', '--', this.repo, `+refs/heads/${this.branch}:${HEAD_REF}`]);
-    return (await git(this.cacheDir, ['rev-parse', '--verify', `${HEAD_REF}^{commit}`])).trim();
+    await this.run(this.cacheDir, ['fetch', '--quiet', '--no-tags', '--force', '--', this.repo, `+refs/heads/${this.branch}:${HEAD_REF}`]);
+    return (await this.run(this.cacheDir, ['rev-parse', '--verify', `${HEAD_REF}^{commit}`])).trim();
   }
 
   /** A file's text at a commit, or null when the commit has no such file. */
@@ -69,9 +73,14 @@ export class GitSource {
       const o = await (this.batch ??= new CatFileBatch(this.cacheDir)).read(spec).catch(() => undefined);
       if (o !== undefined) return o?.type === 'blob' ? o.content.toString('utf8') : null;
     }
-    const type = await gitMaybe(this.cacheDir, ['cat-file', '-t', spec]);
+    const type = await this.maybe(['cat-file', '-t', spec]);
     if (type?.trim() !== 'blob') return null;
-    return git(this.cacheDir, ['show', spec]);
+    return this.run(this.cacheDir, ['show', spec]);
+  }
+
+  /** git's stdout in the cache, or null where it fails (a probe) */
+  private maybe(args: string[]): Promise<string | null> {
+    return this.run(this.cacheDir, args).catch(() => null);
   }
 
   /** Stops the cat-file process (the server's shutdown). */

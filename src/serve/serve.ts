@@ -12,6 +12,7 @@ import { openStore, storeLocation } from '../store/open.js';
 import '../store/github-release.js'; // registers github-release:// for manifests that publish there
 import type { ModelStore } from '../store/types.js';
 import { slotMembers } from './deployment.js';
+import { GitRunner } from './git-runner.js';
 import { GitSource } from './git-source.js';
 import { ClientGauge } from './client-gauge.js';
 import { InferenceServer } from './http-server.js';
@@ -74,7 +75,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   const cwd = o.cwd ?? process.cwd();
   const log = o.log ?? (() => {});
   const cacheDir = await mkdtemp(join(tmpdir(), 'slipway-serve-'));
-  const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd);
+  // before any model is loaded: the helper that spawns git is forked while this process is small
+  const gitRunner = new GitRunner();
+  const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd, gitRunner.run);
   const metrics = createMetrics({ defaultMetrics: o.defaultMetrics, loaded: () => reconciler.loaded().map((d) => d.rt) });
   const logs = o.logs
     ? new PredictionLogWriter(o.logs, { maxFileBytes: o.logMaxFileBytes, onDrop: (model, n) => metrics.logDropped.inc({ model }, n), onError: (e) => log(`prediction log: ${e.message}`) })
@@ -100,7 +103,15 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     },
   });
   const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
-  const addr = await http.listen(o.port, o.host);
+  let addr;
+  try {
+    addr = await http.listen(o.port, o.host);
+  } catch (e) {
+    // nothing serves: the helper and the cache go (stop() would do it once serving)
+    gitRunner.close();
+    await rm(cacheDir, { recursive: true, force: true });
+    throw e;
+  }
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log(`listening on ${url} (environment ${o.environment}, ${source.display} branch ${o.branch})`);
   await reconciler.reconcile('startup');
@@ -123,6 +134,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
         const r = await http.shutdown(graceMs);
         await reconciler.unloadAll();
         source.close();
+        gitRunner.close();
         await logs?.close();
         await rm(cacheDir, { recursive: true, force: true });
         return r;
