@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const BENCHES = ['validate', 'evaluate', 'drift', 'serve', 'ort-cache', 'model-load', 'swap-stall', 'audit', 'features'];
+const BENCHES = ['validate', 'evaluate', 'drift', 'serve', 'ort-cache', 'model-load', 'swap-stall', 'git-spawn', 'audit', 'features'];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((b) => !BENCHES.includes(b));
 if (unknown.length) {
