@@ -1,16 +1,20 @@
 /**
  * GitRunner: the serving process's git commands run from a helper process (so that git's fork is the
  * helper's, not the server's), with git()'s results and errors; a helper that dies fails its pending
- * commands and the next command starts a new one; close() ends it.
+ * commands and the next command starts a new one; close() ends it. And `slipway serve`'s reconcile
+ * fetches through one, started with the server and ended with it.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExternalError } from '../../src/errors.js';
 import { registerSecret } from '../../src/secrets.js';
 import { GitRunner } from '../../src/serve/git-runner.js';
+import { startServe } from '../../src/serve/serve.js';
+import type { ServeStatus } from '../../src/serve/status.js';
 import { tempDir } from '../support/tmp.js';
-import { git } from './fixtures.js';
+import { call } from './client.js';
+import { buildWorld, ENV, git } from './fixtures.js';
 
 const { dir } = tempDir('slipway-git-runner-');
 git(dir, 'init', '--quiet', '-b', 'main');
@@ -87,5 +91,47 @@ describe('GitRunner', () => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 }).trim().split(' ');
     expect(out[0]).toBe(head);
     return Promise.all([gone(Number(out[1])), gone(Number(out[2]))]).then((g) => expect(g).toEqual([true, true]));
+  });
+});
+
+/** this process's children that are GitRunner helpers (their command line holds the helper's code) */
+const helpers = () =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(process.pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes("execFile('git'");
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+
+describe('slipway serve fetches through a GitRunner', () => {
+  it('starts one helper with the server; a reconcile after the helper died fetches through a new one; stop ends it', async () => {
+    const w = await buildWorld({ l2s: [1] });
+    const before = helpers();
+    w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'promote 1.0.0');
+    const s = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath });
+    let stopped = false;
+    try {
+      const first = helpers().filter((p) => !before.includes(p));
+      expect(first).toHaveLength(1);
+      process.kill(first[0], 'SIGKILL');
+      expect(await gone(first[0])).toBe(true);
+      w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'touch the manifest');
+      const r = await call(s.url, 'POST', '/-/reconcile?wait=true');
+      expect(r.status).toBe(200);
+      expect((r.body as ServeStatus).sync).toMatchObject({ status: 'Synced', appliedCommit: git(w.work, 'rev-parse', 'HEAD').trim() });
+      const second = helpers().filter((p) => !before.includes(p));
+      expect(second).toHaveLength(1);
+      expect(second[0]).not.toBe(first[0]);
+      await s.stop(5000);
+      stopped = true;
+      expect(await gone(second[0])).toBe(true);
+    } finally {
+      if (!stopped) await s.stop(5000);
+      rmSync(w.root, { recursive: true, force: true });
+    }
   });
 });
