@@ -2,9 +2,10 @@
  * Runs the serving process's `git` commands (the reconcile's fetch and rev-parse) from a small helper
  * process started once, while the server is still small, instead of spawning git from the server itself.
  * Node spawns by forking, and a fork copies the page tables of the whole process on the event loop's
- * thread: measured on a 2-core VM, 4.5 ms at 43 MB resident, 20 ms at 345 MB and 33 ms at 1 GB, every
- * request waiting meanwhile (scripts/bench/git-spawn.ts). The helper's own forks are as small as it is
- * and hold no request. Commands are argument arrays (no shell); if the helper dies, its pending commands
+ * thread: on a 2-core VM a git spawned from the process held its event loop 13.5 ms at 76 MB resident,
+ * 21.8 ms at 376 MB and 43.5 ms at 1 GB, every request waiting meanwhile, against ≈ 5 ms through the
+ * helper (scripts/bench/git-spawn.ts, docs/serve.md). The helper's own forks are as small as it is and
+ * hold no request. Commands are argument arrays (no shell); if the helper dies, its pending commands
  * fail and the next one starts a new helper.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -54,7 +55,12 @@ export class GitRunner {
       this.pending.set(id, { args, cwd, resolve, reject });
       // a pending command keeps the process alive; an idle helper does not
       child.channel?.ref();
-      child.send({ id, args, cwd }, (e) => e && this.settle(id, e));
+      try {
+        child.send({ id, args, cwd }, (e) => e && this.settle(id, e));
+      } catch (e) {
+        // no channel (the helper could not start): the same failure, now
+        this.settle(id, e as Error);
+      }
     });
   };
 
