@@ -11,13 +11,49 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { gitFailure, type GitRun } from '../gitops/git.js';
 
-/** The helper: CommonJS for `node -e`, so that it runs the same from the sources and from dist/. */
-const HELPER = `
-const { execFile } = require('node:child_process');
-process.on('disconnect', () => process.exit(0));
+/**
+ * The helper: CommonJS for `node -e`, so that it runs the same from the sources and from dist/. Each git
+ * runs in a process group of its own (detached), so that when the server goes (its channel closes) or
+ * stops the helper (SIGTERM), every git still running ends with its children (a fetch's transport, an
+ * alias's shell). Nothing in a command can crash it: a spawn that throws or an answer that cannot be sent
+ * is that command's failure.
+ */
+const HELPER = `// slipway serve: git helper
+const { spawn } = require('node:child_process');
+const MAX = 256 << 20;
+const running = new Set();
+const stop = () => {
+  for (const c of running) try { process.kill(-c.pid, 'SIGKILL'); } catch {}
+  process.exit(0);
+};
+process.on('disconnect', stop);
+process.on('SIGTERM', stop);
 process.on('message', (m) => {
-  execFile('git', m.args, { cwd: m.cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 256 << 20 }, (e, stdout, stderr) => {
-    process.send({ id: m.id, stdout, failure: e ? { code: e.code, stderr, message: e.message } : null });
+  let done = false;
+  const reply = (stdout, failure) => {
+    if (done) return;
+    done = true;
+    try { process.send({ id: m.id, stdout, failure }); }
+    catch (e) { try { process.send({ id: m.id, stdout: '', failure: { message: 'its answer could not be sent: ' + e.message } }); } catch {} }
+  };
+  let child;
+  try {
+    child = spawn('git', m.args, { cwd: m.cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    return reply('', { code: e.code, message: e.message });
+  }
+  running.add(child);
+  const out = [], err = [];
+  let size = 0;
+  child.stdout.on('data', (d) => { size += d.length; if (size > MAX) child.kill('SIGKILL'); else out.push(d); });
+  child.stderr.on('data', (d) => err.push(d));
+  child.on('error', (e) => { running.delete(child); reply('', { code: e.code, message: e.message }); });
+  child.on('close', (code, signal) => {
+    running.delete(child);
+    const stdout = Buffer.concat(out).toString('utf8');
+    if (size > MAX) return reply('', { message: 'its output passed ' + MAX + ' bytes' });
+    if (code === 0) return reply(stdout, null);
+    reply(stdout, { code: code ?? signal, stderr: Buffer.concat(err).toString('utf8'), message: 'git exited with ' + (code ?? signal) });
   });
 });
 `;
@@ -69,17 +105,19 @@ export class GitRunner {
     return this.child?.pid;
   }
 
-  /** Ends the helper (the server's shutdown); pending commands fail. */
+  /** Ends the helper and any git it still runs (the server's shutdown); pending commands fail. */
   close(): void {
     this.closed = true;
     const c = this.child;
     this.child = null;
+    // SIGTERM: the helper ends its git processes' groups, then itself
     c?.kill();
     this.failAll(new Error('the git helper process was closed'));
   }
 
   private start(): ChildProcess {
-    const child = spawn(process.execPath, ['-e', HELPER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+    // NODE_OPTIONS is the server's (an --inspect port, an APM agent's --require), not the helper's
+    const child = spawn(process.execPath, ['-e', HELPER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json', env: { ...process.env, NODE_OPTIONS: '' } });
     this.child = child;
     child.unref();
     child.channel?.unref();
@@ -93,7 +131,9 @@ export class GitRunner {
       this.child = null;
       this.failAll(new Error(`the git helper process ${why}`));
     };
-    child.on('exit', (code, signal) => gone(`exited (${signal ?? code})`));
+    child.on('exit', (code, signal) => gone(`ended (${signal ?? code})`));
+    // the channel can close before 'exit' is seen, and a process kept alive by nothing else would end with commands unsettled
+    child.on('disconnect', () => gone('ended (its channel closed)'));
     child.on('error', (e) => gone(`failed: ${e.message}`));
     return child;
   }
