@@ -11,6 +11,7 @@ import type { EnvironmentSpec } from '../spec/types.js';
 import { openStore, storeLocation } from '../store/open.js';
 import '../store/github-release.js'; // registers github-release:// for manifests that publish there
 import type { ModelStore } from '../store/types.js';
+import type { GitRun } from '../gitops/git.js';
 import { slotMembers } from './deployment.js';
 import { GitRunner } from './git-runner.js';
 import { GitSource } from './git-source.js';
@@ -71,47 +72,24 @@ export interface RunningServer {
 }
 
 export async function startServe(o: ServeOptions): Promise<RunningServer> {
-  const env = o.env ?? process.env;
-  const cwd = o.cwd ?? process.cwd();
   const log = o.log ?? (() => {});
   const cacheDir = await mkdtemp(join(tmpdir(), 'slipway-serve-'));
-  // before any model is loaded: the helper that spawns git is forked while this process is small
-  const gitRunner = new GitRunner();
-  const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd, gitRunner.run);
-  const metrics = createMetrics({ defaultMetrics: o.defaultMetrics, loaded: () => reconciler.loaded().map((d) => d.rt) });
-  const logs = o.logs
-    ? new PredictionLogWriter(o.logs, { maxFileBytes: o.logMaxFileBytes, onDrop: (model, n) => metrics.logDropped.inc({ model }, n), onError: (e) => log(`prediction log: ${e.message}`) })
-    : undefined;
-  const stores = new Map<string, ModelStore>();
-  const storeFor = (spec: EnvironmentSpec): ModelStore => {
-    const location = spec.store ?? storeLocation(o.store, env);
-    let s = stores.get(location);
-    if (!s) stores.set(location, (s = openStore(location, source.localPath ?? cwd)));
-    return s;
-  };
-  const clients = new ClientGauge();
-  const reconciler = new Reconciler({
-    environment: o.environment,
-    source,
-    storeFor,
-    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference, cores: o.cores, clients }),
-    log,
-    onResult: (result) => metrics.reconciles.inc({ result }),
-    onChange: (_model, before, after) => {
-      for (const d of slotMembers(before)) metrics.modelInfo.remove({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(before!, d) });
-      for (const d of slotMembers(after)) metrics.modelInfo.set({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(after!, d) }, 1);
-    },
-  });
-  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
+  let runner: GitRunner | undefined;
+  let parts: Parts;
   let addr;
   try {
-    addr = await http.listen(o.port, o.host);
+    parts = assemble(o, log, cacheDir, (cwd, args) => runner!.run(cwd, args));
+    // before any model is loaded (the startup reconcile, below): the helper that spawns git is forked while this process is small
+    runner = new GitRunner();
+    addr = await parts.http.listen(o.port, o.host);
   } catch (e) {
-    // nothing serves: the helper and the cache go (stop() would do it once serving)
-    gitRunner.close();
+    // nothing serves: the helper and the cache go (stop() does it once serving)
+    runner?.close();
     await rm(cacheDir, { recursive: true, force: true });
     throw e;
   }
+  const gitRunner = runner;
+  const { source, metrics, logs, reconciler, http } = parts;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log(`listening on ${url} (environment ${o.environment}, ${source.display} branch ${o.branch})`);
   await reconciler.reconcile('startup');
@@ -142,6 +120,47 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
       return stopping;
     },
   };
+}
+
+interface Parts {
+  source: GitSource;
+  metrics: ServeMetrics;
+  logs: PredictionLogWriter | undefined;
+  reconciler: Reconciler;
+  http: InferenceServer;
+}
+
+/** The server's parts, not yet listening or reconciling; `run` runs its git commands (the GitRunner's). */
+function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string, run: GitRun): Parts {
+  const env = o.env ?? process.env;
+  const cwd = o.cwd ?? process.cwd();
+  const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd, run);
+  const metrics = createMetrics({ defaultMetrics: o.defaultMetrics, loaded: () => reconciler.loaded().map((d) => d.rt) });
+  const logs = o.logs
+    ? new PredictionLogWriter(o.logs, { maxFileBytes: o.logMaxFileBytes, onDrop: (model, n) => metrics.logDropped.inc({ model }, n), onError: (e) => log(`prediction log: ${e.message}`) })
+    : undefined;
+  const stores = new Map<string, ModelStore>();
+  const storeFor = (spec: EnvironmentSpec): ModelStore => {
+    const location = spec.store ?? storeLocation(o.store, env);
+    let s = stores.get(location);
+    if (!s) stores.set(location, (s = openStore(location, source.localPath ?? cwd)));
+    return s;
+  };
+  const clients = new ClientGauge();
+  const reconciler = new Reconciler({
+    environment: o.environment,
+    source,
+    storeFor,
+    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference, cores: o.cores, clients }),
+    log,
+    onResult: (result) => metrics.reconciles.inc({ result }),
+    onChange: (_model, before, after) => {
+      for (const d of slotMembers(before)) metrics.modelInfo.remove({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(before!, d) });
+      for (const d of slotMembers(after)) metrics.modelInfo.set({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(after!, d) }, 1);
+    },
+  });
+  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
+  return { source, metrics, logs, reconciler, http };
 }
 
 function roleIn(slot: import('./deployment.js').Slot, d: import('./deployment.js').Deployed): string {
