@@ -97,13 +97,13 @@ export class InferenceThread {
   static async open(init: ThreadInit, notice: (line: string) => void = (s) => process.stderr.write(s + '\n')): Promise<InferenceThread> {
     const worker = new Worker(entry(), { workerData: init });
     // only our own listeners come off afterwards: Worker keeps its port referenced through listeners of its own
-    let onMessage!: (m: { ready?: true; signature?: Signature; provider?: string; notice?: string; openError?: string; kind?: string }) => void;
+    let onMessage!: (m: { ready?: true; signature?: Signature; provider?: string; cpuNotice?: string; openError?: string; kind?: string }) => void;
     let onError!: (e: Error) => void;
     let onExit!: (code: number) => void;
     try {
       const opened = await new Promise<{ signature: Signature; provider: string }>((resolve, reject) => {
         onMessage = (m) => {
-          if (m.notice !== undefined) return relayCpuNotice(m.notice, notice);
+          if (m.cpuNotice !== undefined) return relayCpuNotice(m.cpuNotice, notice);
           if (m.ready) resolve({ signature: m.signature!, provider: m.provider! });
           else reject(rebuild(m.openError ?? 'the inference thread did not start', m.kind ?? 'Error'));
         };

@@ -5,7 +5,7 @@
  * event loop keeps only HTTP. Each message is one turn of the event loop's requests:
  *  in:  { seq, buf, offs, rows } (request bodies concatenated in `buf` at `offs`; row sets decoded on the
  *       event loop) | { close: true }
- *  out: { ready, signature, provider } | { notice } | { openError, kind } |
+ *  out: { ready, signature, provider } | { cpuNotice } (SessionOptions' notice: the CPU fallback's) | { openError, kind } |
  *       { seq, ids, outputs, values, widths, errors } (per body: its id and `outputs` JSON, or '' when the
  *       scanner declined it; per row set: its predictions; errors as [index, message, kind], bodies first)
  */
@@ -23,7 +23,7 @@ const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 let session: ModelSession;
 try {
-  session = await openSession(init.path, { ...init.options, notice: (notice) => port.postMessage({ notice }) });
+  session = await openSession(init.path, { ...init.options, notice: (cpuNotice) => port.postMessage({ cpuNotice }) });
 } catch (e) {
   port.postMessage({ openError: messageOf(e), kind: kindOf(e) });
   port.close();

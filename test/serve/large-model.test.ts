@@ -5,7 +5,6 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cudaLibraryDir } from '../../src/model/provider.js';
 import { THREAD_MIN_MODEL_BYTES } from '../../src/serve/runtime.js';
 import { startServe, type RunningServer } from '../../src/serve/serve.js';
 import { applicant, call, tensorRequest } from './client.js';
@@ -75,7 +74,7 @@ describe('where a large model runs (--inference auto on 2 cores)', () => {
       expect(onThread(s)).toEqual({ '1.0.0': false });
       // the CPU fallback's notice once per process, though the worker thread has a module state of its own
       const cpuNotices = lines.filter((l) => /using the CPU execution provider/.test(l));
-      expect(cpuNotices).toHaveLength(cudaLibraryDir() === null ? 1 : 0);
+      expect(cpuNotices).toHaveLength(s.reconciler.loaded().some((d) => d.rt.provider === 'cpu') ? 1 : 0);
     }));
 
   it('a small inline primary and a large canary on a thread serve side by side: the split, a versioned URL, each its own answers', () =>
