@@ -26,6 +26,8 @@ const SIZES = values.mb!.split(',').map(Number);
 if (!SIZES.length || SIZES.some((m) => !(m >= 0)) || SIZES.some((m, i) => i > 0 && m < SIZES[i - 1])) throw new Error(`--mb: expected growing sizes in MB like 0,300,1000, got ${values.mb}`);
 const CALLS = Number(values.calls);
 const ROUNDS = Number(values.rounds);
+if (!Number.isInteger(CALLS) || CALLS < 1) throw new Error(`--calls: expected a whole number of calls, 1 or more, got ${values.calls}`);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds: expected a whole number of rounds, 1 or more, got ${values.rounds}`);
 
 /** The loop's longest delay (ms) and the longest synchronous part of a call (ms) over CALLS calls of `run`. */
 async function phase(run: GitRun, repo: string): Promise<{ loopMs: number; syncMs: number }> {

@@ -5,7 +5,8 @@
  * fetches through one, started with the server and ended with it.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExternalError } from '../../src/errors.js';
 import { registerSecret } from '../../src/secrets.js';
@@ -24,15 +25,25 @@ const head = git(dir, 'rev-parse', 'HEAD').trim();
 const runner = new GitRunner();
 afterAll(() => runner.close());
 
-/** whether a process is there (signal 0) */
+/** whether a process is there and not a zombie (one that ended, not yet reaped by its parent) */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
   } catch {
     return false;
   }
 };
+
+const SOURCE = new URL('../../src/serve/git-runner.ts', import.meta.url).pathname;
+
+/** Runs an ES module script with tsx in a process of its own (which must exit by itself); its stdout, trimmed. */
+const runScript = (script: string) => execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 }).trim();
+
+/** the pid a shell wrote to `file`, once it is there */
+async function readPid(file: string): Promise<number> {
+  for (let i = 0; i < 250 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
+  return Number(readFileSync(file, 'utf8').trim());
+}
 
 async function gone(pid: number): Promise<boolean> {
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
@@ -69,9 +80,56 @@ describe('GitRunner', () => {
     const slow = runner.run(dir, ['-c', 'alias.slow=!sleep 5', 'slow']);
     await new Promise((r) => setTimeout(r, 100));
     process.kill(first, 'SIGKILL');
-    await expect(slow).rejects.toThrow(/the git helper process exited \(SIGKILL\)/);
+    await expect(slow).rejects.toThrow(/^the git helper process ended \((SIGKILL|its channel closed)\)$/);
     expect((await runner.run(dir, ['rev-parse', 'HEAD'])).trim()).toBe(head);
     expect(runner.pid).not.toBe(first);
+  });
+
+  it('a command that cannot start (an argument with a NUL byte) fails alone, redacted; the helper lives on', async () => {
+    const pid = runner.pid;
+    registerSecret('n0l-byte-secret');
+    const e = await runner.run(dir, ['fetch', 'http://robot:n0l-byte-secret@127.0.0.1:1/x\0.git']).then(() => new Error('no failure'), (x: unknown) => x as Error);
+    expect(e).toBeInstanceOf(ExternalError);
+    expect(e.message).toMatch(/^git fetch http:\/\/robot:\*\*\*@127\.0\.0\.1:1\/x\0\.git failed in .*null bytes/);
+    expect(e.message).not.toContain('n0l-byte-secret');
+    expect(runner.pid).toBe(pid);
+    expect((await runner.run(dir, ['rev-parse', 'HEAD'])).trim()).toBe(head);
+  });
+
+  it('close() ends the helper and the git it still runs (with its children); a command after it fails', async () => {
+    const r = new GitRunner();
+    const pidFile = join(dir, 'sleep.pid');
+    // the alias's shell writes its pid and becomes sleep
+    const pending = r.run(dir, ['-c', `alias.nap=!echo $$ > ${pidFile}; exec sleep 30`, 'nap']);
+    const sleeper = await readPid(pidFile);
+    const helper = r.pid!;
+    r.close();
+    await expect(pending).rejects.toThrow(/closed/);
+    expect(await gone(helper)).toBe(true);
+    expect(await gone(sleeper)).toBe(true);
+    await expect(r.run(dir, ['rev-parse', 'HEAD'])).rejects.toThrow(/closed/);
+  });
+
+  it('a process that is kept alive by nothing else still sees a pending command fail when the helper dies', () => {
+    const script = `import { GitRunner } from ${JSON.stringify(SOURCE)};
+      const r = new GitRunner(); const p = r.run(${JSON.stringify(dir)}, ['-c', 'alias.slow=!sleep 5', 'slow']);
+      setTimeout(() => process.kill(r.pid, 'SIGKILL'), 300);
+      await p.then(() => console.log('resolved'), (e) => console.log('rejected: ' + e.message));`;
+    expect(runScript(script)).toMatch(/^rejected: the git helper process ended \((SIGKILL|its channel closed)\)$/);
+  });
+
+  it('when the server process ends abruptly, the helper ends the git it still runs', async () => {
+    const pidFile = join(dir, 'orphan.pid');
+    const script = `import { GitRunner } from ${JSON.stringify(SOURCE)};
+      import { existsSync } from 'node:fs';
+      const r = new GitRunner(); void r.run(${JSON.stringify(dir)}, ['-c', 'alias.nap=!echo $$ > ${pidFile}; exec sleep 30', 'nap']).catch(() => {});
+      while (!existsSync(${JSON.stringify(pidFile)})) await new Promise((t) => setTimeout(t, 20));
+      await new Promise((t) => setTimeout(t, 50));
+      console.log(r.pid); process.exit(0);`;
+    const helper = Number(runScript(script));
+    const sleeper = await readPid(pidFile);
+    expect(await gone(helper)).toBe(true);
+    expect(await gone(sleeper)).toBe(true);
   });
 
   it('close() ends the helper; a command after it fails', async () => {
@@ -85,10 +143,10 @@ describe('GitRunner', () => {
 
   it('does not keep this process alive while idle', () => {
     // a script that starts two runners, uses one once and returns: it must exit by itself, the helpers with it
-    const script = `import { GitRunner } from ${JSON.stringify(new URL('../../src/serve/git-runner.ts', import.meta.url).pathname)};
+    const script = `import { GitRunner } from ${JSON.stringify(SOURCE)};
       const idle = new GitRunner(); const r = new GitRunner();
       console.log((await r.run(${JSON.stringify(dir)}, ['rev-parse', 'HEAD'])).trim(), r.pid, idle.pid);`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 }).trim().split(' ');
+    const out = runScript(script).split(' ');
     expect(out[0]).toBe(head);
     return Promise.all([gone(Number(out[1])), gone(Number(out[2]))]).then((g) => expect(g).toEqual([true, true]));
   });
@@ -100,7 +158,7 @@ const helpers = () =>
     .filter((d) => /^\d+$/.test(d))
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(process.pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes("execFile('git'");
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(process.pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slipway serve: git helper');
       } catch {
         return false; // gone meanwhile
       }
@@ -108,6 +166,12 @@ const helpers = () =>
     .map(Number);
 
 describe('slipway serve fetches through a GitRunner', () => {
+  it('leaves no helper behind when it cannot start (an invalid --branch)', async () => {
+    const before = helpers();
+    await expect(startServe({ environment: ENV, repo: dir, branch: 'a..b', host: '127.0.0.1', port: 0, intervalMs: 0 })).rejects.toThrow(/--branch: 'a\.\.b' is not a valid branch name/);
+    expect(helpers()).toEqual(before);
+  });
+
   it('starts one helper with the server; a reconcile after the helper died fetches through a new one; stop ends it', async () => {
     const w = await buildWorld({ l2s: [1] });
     const before = helpers();
