@@ -5,7 +5,7 @@
  * fetches through one, started with the server and ended with it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExternalError } from '../../src/errors.js';
@@ -13,6 +13,7 @@ import { registerSecret } from '../../src/secrets.js';
 import { GitRunner } from '../../src/serve/git-runner.js';
 import { startServe } from '../../src/serve/serve.js';
 import type { ServeStatus } from '../../src/serve/status.js';
+import { gone, pidFromFile } from '../support/processes.js';
 import { tempDir } from '../support/tmp.js';
 import { call } from './client.js';
 import { buildWorld, ENV, git } from './fixtures.js';
@@ -25,12 +26,13 @@ const head = git(dir, 'rev-parse', 'HEAD').trim();
 const runner = new GitRunner();
 afterAll(() => runner.close());
 
-/** whether a process is there and not a zombie (one that ended, not yet reaped by its parent) */
-const alive = (pid: number) => {
+/** a process's parent, from /proc (null when it is gone) */
+const parentOf = (pid: number | string) => {
   try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
   } catch {
-    return false;
+    return null;
   }
 };
 
@@ -39,16 +41,6 @@ const SOURCE = new URL('../../src/serve/git-runner.ts', import.meta.url).pathnam
 /** Runs an ES module script with tsx in a process of its own (which must exit by itself); its stdout, trimmed. */
 const runScript = (script: string) => execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 }).trim();
 
-/** the pid a shell wrote to `file`, once it is there */
-async function readPid(file: string): Promise<number> {
-  for (let i = 0; i < 250 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
-  return Number(readFileSync(file, 'utf8').trim());
-}
-
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-  return !alive(pid);
-}
 
 describe('GitRunner', () => {
   it("gives git's output, from git processes whose parent is the helper, not this process", async () => {
@@ -58,7 +50,7 @@ describe('GitRunner', () => {
     expect(parent).toBe(runner.pid);
     expect(parent).not.toBe(process.pid);
     // the helper is a child of this process, started once
-    expect(Number(readFileSync(`/proc/${runner.pid}/stat`, 'utf8').split(') ')[1].split(' ')[1])).toBe(process.pid);
+    expect(parentOf(runner.pid!)).toBe(process.pid);
     // many at once, each answered with its own output
     const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => runner.run(dir, ['rev-parse', `--short=${8 + (i % 10)}`, 'HEAD'])));
     expect(outs.map((o) => o.trim())).toEqual(Array.from({ length: 20 }, (_, i) => head.slice(0, 8 + (i % 10))));
@@ -101,7 +93,7 @@ describe('GitRunner', () => {
     const pidFile = join(dir, 'sleep.pid');
     // the alias's shell writes its pid and becomes sleep
     const pending = r.run(dir, ['-c', `alias.nap=!echo $$ > ${pidFile}; exec sleep 30`, 'nap']);
-    const sleeper = await readPid(pidFile);
+    const sleeper = await pidFromFile(pidFile);
     const helper = r.pid!;
     r.close();
     await expect(pending).rejects.toThrow(/closed/);
@@ -127,7 +119,7 @@ describe('GitRunner', () => {
       await new Promise((t) => setTimeout(t, 50));
       console.log(r.pid); process.exit(0);`;
     const helper = Number(runScript(script));
-    const sleeper = await readPid(pidFile);
+    const sleeper = await pidFromFile(pidFile);
     expect(await gone(helper)).toBe(true);
     expect(await gone(sleeper)).toBe(true);
   });
@@ -158,7 +150,7 @@ const helpers = () =>
     .filter((d) => /^\d+$/.test(d))
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(process.pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slipway serve: git helper');
+        return parentOf(pid) === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slipway serve: git helper');
       } catch {
         return false; // gone meanwhile
       }

@@ -1,17 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertSucceeded, processAlive, runTrainingCommand } from '../../src/train/run-command.js';
+import { pidFromFile } from '../support/processes.js';
 import { tempDir } from '../support/tmp.js';
 
 const { dir } = tempDir('slipway-run-');
 
 const alive = processAlive;
-
-async function waitFor(file: string): Promise<number> {
-  for (let i = 0; i < 200 && !(existsSync(file) && readFileSync(file, 'utf8').trim()); i++) await new Promise((r) => setTimeout(r, 25));
-  return Number(readFileSync(file, 'utf8').trim());
-}
 
 describe('runTrainingCommand', () => {
   it('streams lines from stdout and stderr and passes the environment', async () => {
@@ -33,8 +28,8 @@ describe('runTrainingCommand', () => {
     const controller = new AbortController();
     // the child shell starts a grandchild (sleep) and waits on it
     const run = runTrainingCommand({ command: `sleep 300 & echo $! > ${pidFile}; echo "$$" > ${pidFile}.parent; wait`, cwd: dir, env: process.env, signal: controller.signal, graceMs: 2000 });
-    const grandchild = await waitFor(pidFile);
-    const parent = await waitFor(`${pidFile}.parent`);
+    const grandchild = await pidFromFile(pidFile);
+    const parent = await pidFromFile(`${pidFile}.parent`);
     expect(alive(grandchild)).toBe(true);
     controller.abort();
     const r = await run;
@@ -48,7 +43,7 @@ describe('runTrainingCommand', () => {
     const pidFile = join(dir, 'stubborn.pid');
     const started = Date.now();
     const r = await runTrainingCommand({ command: `trap '' TERM; sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done' & wait; wait`, cwd: dir, env: process.env, timeoutMs: 300, graceMs: 300 });
-    const grandchild = await waitFor(pidFile);
+    const grandchild = await pidFromFile(pidFile);
     expect(r.timedOut).toBe(true);
     expect(r.signal).toBe('SIGKILL');
     expect(alive(grandchild)).toBe(false);
@@ -60,6 +55,6 @@ describe('runTrainingCommand', () => {
     const pidFile = join(dir, 'orphan.pid');
     const r = await runTrainingCommand({ command: `sleep 300 > /dev/null 2>&1 & echo $! > ${pidFile}; exit 0`, cwd: dir, env: process.env, graceMs: 1000 });
     expect(r.exitCode).toBe(0);
-    expect(alive(await waitFor(pidFile))).toBe(false);
+    expect(alive(await pidFromFile(pidFile))).toBe(false);
   });
 });
