@@ -5,10 +5,15 @@ import { redact } from '../secrets.js';
 
 const run = promisify(execFile);
 
+/** What every git Slipway runs gets in its environment: never a credential prompt (it would hang a job or a server). */
+export const GIT_ENV = { GIT_TERMINAL_PROMPT: '0' } as const;
+/** The most output read from one git command (bytes). */
+export const GIT_MAX_OUTPUT = 256 << 20;
+
 /** Runs git in `cwd`; stdout on success, an ExternalError naming the command and git's message otherwise. */
 export async function git(cwd: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   try {
-    const child = run('git', args, { cwd, maxBuffer: 256 << 20, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env } });
+    const child = run('git', args, { cwd, maxBuffer: GIT_MAX_OUTPUT, env: { ...process.env, ...GIT_ENV, ...options.env } });
     if (options.input !== undefined) child.child.stdin?.end(options.input);
     const { stdout } = await child;
     return stdout;

@@ -5,6 +5,7 @@
  * every pending read fails and the next read starts a new one.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { GIT_ENV } from '../gitops/git.js';
 
 export interface CatFileObject {
   type: string;
@@ -47,7 +48,7 @@ export class CatFileBatch {
   }
 
   private start(): ChildProcessWithoutNullStreams {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    const child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: { ...process.env, ...GIT_ENV } });
     this.child = child;
     this.buf = Buffer.alloc(0);
     // never what keeps the server's process alive

@@ -2,14 +2,14 @@
  * Runs the serving process's `git` commands (the reconcile's fetch and rev-parse) from a small helper
  * process started once, while the server is still small, instead of spawning git from the server itself.
  * Node spawns by forking, and a fork copies the page tables of the whole process on the event loop's
- * thread: on a 2-core VM a git spawned from the process held its event loop 13.5 ms at 76 MB resident,
- * 21.8 ms at 376 MB and 43.5 ms at 1 GB, every request waiting meanwhile, against ≈ 5 ms through the
- * helper (scripts/bench/git-spawn.ts, docs/serve.md). The helper's own forks are as small as it is and
+ * thread: on a 2-core VM a git spawned from the process held its event loop 12–14 ms at ≈ 75 MB resident,
+ * 22–28 ms at ≈ 375 MB and 44–53 ms at 1 GB, every request waiting meanwhile, against ≈ 5 ms through
+ * the helper (scripts/bench/git-spawn.ts, docs/serve.md). The helper's own forks are as small as it is and
  * hold no request. Commands are argument arrays (no shell); if the helper dies, its pending commands
  * fail and the next one starts a new helper.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { gitFailure, type GitRun } from '../gitops/git.js';
+import { GIT_ENV, GIT_MAX_OUTPUT, gitFailure, type GitRun } from '../gitops/git.js';
 
 /**
  * The helper: CommonJS for `node -e`, so that it runs the same from the sources and from dist/. Each git
@@ -20,7 +20,7 @@ import { gitFailure, type GitRun } from '../gitops/git.js';
  */
 const HELPER = `// slipway serve: git helper
 const { spawn } = require('node:child_process');
-const MAX = 256 << 20;
+const MAX = ${GIT_MAX_OUTPUT};
 const running = new Set();
 const stop = () => {
   for (const c of running) try { process.kill(-c.pid, 'SIGKILL'); } catch {}
@@ -38,7 +38,7 @@ process.on('message', (m) => {
   };
   let child;
   try {
-    child = spawn('git', m.args, { cwd: m.cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('git', m.args, { cwd: m.cwd, env: { ...process.env, ...${JSON.stringify(GIT_ENV)} }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     return reply('', { code: e.code, message: e.message });
   }
