@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
 import { readOnnx } from '../../src/model/onnx-writer.js';
 import { exportLinear, type LinearExport } from '../../src/train/builtin/export.js';
 import type { Preprocessing } from '../../src/train/builtin/design.js';
@@ -107,6 +108,25 @@ describe('the built-in linear export', () => {
     const none: Preprocessing = { numeric: [], categorical: [{ name: 'term', categories: [] }] };
     const empty = await run({ name: 'no-categories', kind: 'linear', features: ['term'], preprocessing: none, fit: { weights: new Float64Array(0), intercept: 2.5, iterations: 1, objective: 0, converged: true } }, rows);
     expect(Array.from(empty.values)).toEqual(rows.map(() => 2.5));
+  });
+
+  it("features named like the graph's own tensors keep their names, and the graph renames its own", async () => {
+    const clash: Preprocessing = {
+      numeric: [
+        { name: 'design', mean: 52_000, scale: 18_500 },
+        { name: 'numeric_mean', mean: 41.5, scale: 12.25 },
+      ],
+      categorical: [
+        { name: 'categories', categories: ['short', 'long'] },
+        { name: 'coefficients', categories: ['car', 'home', 'study', 'other'] },
+      ],
+    };
+    const renamed = (r: Row): Row => ({ numeric_mean: r.age, coefficients: r.purpose, design: r.income, categories: r.term });
+    const e: LinearExport = { name: 'clash', kind: 'logistic', features: ['numeric_mean', 'coefficients', 'design', 'categories'], preprocessing: clash, fit: { weights: Float64Array.from(weights), intercept, iterations: 1, objective: 0, converged: true } };
+    const { values } = await run(e, rows.map(renamed));
+    rows.forEach((r, i) => expect(Math.abs(values[2 * i + 1] - 1 / (1 + Math.exp(-reference(clash, weights, intercept, renamed(r))))), `row ${i}`).toBeLessThan(1e-12));
+    expect(() => exportLinear({ ...e, features: [...e.features, 'probabilities'] })).toThrow(UsageError);
+    expect(() => exportLinear({ ...e, features: [...e.features, 'probabilities'] })).toThrow(/model 'clash': feature 'probabilities' has the name of the built-in model's output/);
   });
 
   it('refuses coefficients that do not match the design', () => {

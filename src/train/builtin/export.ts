@@ -1,4 +1,5 @@
 import { DataType, doubleTensor, int64Tensor, stringTensor, writeOnnx, type Node, type Tensor, type ValueInfo } from '../../model/onnx-writer.js';
+import { UsageError } from '../../errors.js';
 import type { Preprocessing } from './design.js';
 import type { LinearFit } from './solvers.js';
 
@@ -35,25 +36,27 @@ export function exportLinear(e: LinearExport): Uint8Array {
     type: categorical.some((c) => c.name === f) ? DataType.STRING : DataType.DOUBLE,
     shape: ['N', 1],
   }));
+  if (e.features.includes(outputName(e.kind))) throw new UsageError(`model '${e.name}': feature '${outputName(e.kind)}' has the name of the built-in model's output; rename that column (model.yaml features)`);
+  const t = internalNames(e.features);
   const parts: string[] = [];
   /** the design matrix's coefficients, in the order of its columns */
   const weights: number[] = [];
   let w = 0;
   if (numeric.length) {
-    const raw = concat(nodes, numeric.map((s) => s.name), 'numeric_raw');
-    init.push(doubleTensor('numeric_mean', [numeric.length], numeric.map((s) => s.mean)));
+    const raw = concat(nodes, numeric.map((s) => s.name), t('numeric_raw'));
+    init.push(doubleTensor(t('numeric_mean'), [numeric.length], numeric.map((s) => s.mean)));
     nodes.push(
-      { op: 'IsNaN', inputs: [raw], outputs: ['numeric_missing'] },
-      { op: 'Where', inputs: ['numeric_missing', 'numeric_mean', raw], outputs: ['numeric_imputed'] },
-      { op: 'Sub', inputs: ['numeric_imputed', 'numeric_mean'], outputs: ['numeric_centred'] },
+      { op: 'IsNaN', inputs: [raw], outputs: [t('numeric_missing')] },
+      { op: 'Where', inputs: [t('numeric_missing'), t('numeric_mean'), raw], outputs: [t('numeric_imputed')] },
+      { op: 'Sub', inputs: [t('numeric_imputed'), t('numeric_mean')], outputs: [t('numeric_centred')] },
     );
     // ((x − mean) / scale) · w = (x − mean) · (w / scale)
     for (const s of numeric) weights.push(e.fit.weights[w++] / s.scale);
-    parts.push('numeric_centred');
+    parts.push(t('numeric_centred'));
   }
   const K = Math.max(0, ...categorical.map((c) => c.categories.length));
   if (K > 0) {
-    const raw = concat(nodes, categorical.map((c) => c.name), 'strings_raw');
+    const raw = concat(nodes, categorical.map((c) => c.name), t('strings_raw'));
     const table: string[] = [];
     for (const c of categorical) {
       for (let k = 0; k < K; k++) {
@@ -62,47 +65,65 @@ export function exportLinear(e: LinearExport): Uint8Array {
         weights.push(k < c.categories.length ? e.fit.weights[w++] : 0);
       }
     }
-    init.push(stringTensor('categories', [categorical.length, K], table), int64Tensor('last_axis', [1], [2]), int64Tensor('onehot_shape', [2], [0, categorical.length * K]));
+    init.push(stringTensor(t('categories'), [categorical.length, K], table), int64Tensor(t('last_axis'), [1], [2]), int64Tensor(t('onehot_shape'), [2], [0, categorical.length * K]));
     nodes.push(
-      { op: 'Unsqueeze', inputs: [raw, 'last_axis'], outputs: ['strings_column'] },
-      { op: 'Equal', inputs: ['strings_column', 'categories'], outputs: ['strings_is'] },
-      { op: 'Cast', inputs: ['strings_is'], outputs: ['strings_indicators'], attrs: { to: DataType.DOUBLE } },
-      { op: 'Reshape', inputs: ['strings_indicators', 'onehot_shape'], outputs: ['onehot'] },
+      { op: 'Unsqueeze', inputs: [raw, t('last_axis')], outputs: [t('strings_column')] },
+      { op: 'Equal', inputs: [t('strings_column'), t('categories')], outputs: [t('strings_is')] },
+      { op: 'Cast', inputs: [t('strings_is')], outputs: [t('strings_indicators')], attrs: { to: DataType.DOUBLE } },
+      { op: 'Reshape', inputs: [t('strings_indicators'), t('onehot_shape')], outputs: [t('onehot')] },
     );
-    parts.push('onehot');
+    parts.push(t('onehot'));
   } else if (!parts.length && categorical.length) {
     // no design columns at all (string columns without categories): an [N, 0] design from the first column
-    init.push(stringTensor('categories', [0], []));
+    init.push(stringTensor(t('categories'), [0], []));
     nodes.push(
-      { op: 'Equal', inputs: [categorical[0].name, 'categories'], outputs: ['strings_is'] },
-      { op: 'Cast', inputs: ['strings_is'], outputs: ['onehot'], attrs: { to: DataType.DOUBLE } },
+      { op: 'Equal', inputs: [categorical[0].name, t('categories')], outputs: [t('strings_is')] },
+      { op: 'Cast', inputs: [t('strings_is')], outputs: [t('onehot')], attrs: { to: DataType.DOUBLE } },
     );
-    parts.push('onehot');
+    parts.push(t('onehot'));
   }
   if (w !== e.fit.weights.length) throw new Error(`internal: ${e.fit.weights.length} coefficients for ${w} design columns`);
-  const design = concat(nodes, parts, 'design');
+  const design = concat(nodes, parts, t('design'));
   const D = weights.length;
   const b = e.fit.intercept;
   const outputs: ValueInfo[] = [];
   if (e.kind === 'logistic') {
-    init.push(doubleTensor('coefficients', [D, 2], weights.flatMap((x) => [-x, x])), doubleTensor('intercept', [2], [-b, b]));
-    nodes.push(...affine(design, D, 'logits'), { op: 'Sigmoid', inputs: ['logits'], outputs: ['probabilities'] });
-    outputs.push({ name: 'probabilities', type: DataType.DOUBLE, shape: ['N', 2] });
+    init.push(doubleTensor(t('coefficients'), [D, 2], weights.flatMap((x) => [-x, x])), doubleTensor(t('intercept'), [2], [-b, b]));
+    nodes.push(...affine(t, design, D, t('logits')), { op: 'Sigmoid', inputs: [t('logits')], outputs: [outputName('logistic')] });
+    outputs.push({ name: outputName('logistic'), type: DataType.DOUBLE, shape: ['N', 2] });
   } else {
-    init.push(doubleTensor('coefficients', [D, 1], weights), doubleTensor('intercept', [1], [b]));
-    nodes.push(...affine(design, D, 'predictions'));
-    outputs.push({ name: 'predictions', type: DataType.DOUBLE, shape: ['N', 1] });
+    init.push(doubleTensor(t('coefficients'), [D, 1], weights), doubleTensor(t('intercept'), [1], [b]));
+    nodes.push(...affine(t, design, D, outputName('linear')));
+    outputs.push({ name: outputName('linear'), type: DataType.DOUBLE, shape: ['N', 1] });
   }
   return writeOnnx({ name: e.name, inputs, outputs, nodes, initializers: init, metadata: e.metadata, producerVersion: e.producerVersion, doc: `slipway builtin ${e.kind === 'logistic' ? 'logistic-regression' : 'linear-regression'}` });
 }
 
 /** design · coefficients + intercept as one Gemm; without design columns (Gemm's shape inference refuses [N, 0]) as MatMul and Add */
-function affine(design: string, columns: number, output: string): Node[] {
-  if (columns > 0) return [{ op: 'Gemm', inputs: [design, 'coefficients', 'intercept'], outputs: [output] }];
+function affine(t: (name: string) => string, design: string, columns: number, output: string): Node[] {
+  if (columns > 0) return [{ op: 'Gemm', inputs: [design, t('coefficients'), t('intercept')], outputs: [output] }];
   return [
-    { op: 'MatMul', inputs: [design, 'coefficients'], outputs: ['linear'] },
-    { op: 'Add', inputs: ['linear', 'intercept'], outputs: [output] },
+    { op: 'MatMul', inputs: [design, t('coefficients')], outputs: [t('linear')] },
+    { op: 'Add', inputs: [t('linear'), t('intercept')], outputs: [output] },
   ];
+}
+
+const outputName = (kind: LinearExport['kind']) => (kind === 'logistic' ? 'probabilities' : 'predictions');
+
+/** The graph's own tensor names, each made unique against the features (the graph's inputs): `design` stays `design` unless a feature has that name. */
+function internalNames(features: string[]): (name: string) => string {
+  const taken = new Set(features);
+  const names = new Map<string, string>();
+  return (name) => {
+    let unique = names.get(name);
+    if (unique === undefined) {
+      unique = name;
+      for (let i = 2; taken.has(unique); i++) unique = `${name}_${i}`;
+      taken.add(unique);
+      names.set(name, unique);
+    }
+    return unique;
+  };
 }
 
 /** `names` side by side on axis 1 (a Concat node, none for one name): the tensor's name */
