@@ -9,7 +9,6 @@
  * outside the byte scanner's subset: the caller then decodes it on the event loop (every precise 400 lives
  * there) and calls `predict(rows)`. Opening fails as openSession does: the same error classes and messages.
  */
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { BatchOptions } from './batcher.js';
 import { ExternalError, InputError, SlipwayError, UsageError } from '../errors.js';
@@ -18,6 +17,7 @@ import { relayCpuNotice } from '../model/provider.js';
 import type { Signature } from '../package/card.js';
 import type { Row } from './oip-decode.js';
 import type { Prediction } from './oip-encode.js';
+import { workerEntry, type WorkerSpare } from './worker-spare.js';
 
 export interface ThreadInit {
   path: string;
@@ -58,13 +58,6 @@ function rebuild(message: string, kind: string): Error {
   return E ? new E(message) : new Error(message);
 }
 
-/** The worker's entry: the built .js beside this module, or (running from the TypeScript sources) a bootstrap that registers tsx. */
-function entry(): URL {
-  const built = new URL('./inference-worker.js', import.meta.url);
-  if (existsSync(built)) return built;
-  return new URL('./inference-worker-tsx.mjs', import.meta.url);
-}
-
 interface Waiter<T> {
   resolve: (v: T) => void;
   reject: (e: unknown) => void;
@@ -94,18 +87,26 @@ export class InferenceThread {
     });
   }
 
-  static async open(init: ThreadInit, notice: (line: string) => void = (s) => process.stderr.write(s + '\n')): Promise<InferenceThread> {
-    const worker = new Worker(entry(), { workerData: init });
+  /**
+   * Starts a worker (or takes `spare`'s waiting one) and opens the model there. A spare that dies before
+   * the model is open is not the model's fault: the open is tried again on a worker of its own.
+   */
+  static async open(init: ThreadInit, notice: (line: string) => void = (s) => process.stderr.write(s + '\n'), spare?: WorkerSpare): Promise<InferenceThread> {
+    const taken = spare?.take();
+    const worker = taken ?? new Worker(workerEntry(), { workerData: init });
+    if (taken) taken.postMessage({ init });
     // only our own listeners come off afterwards: Worker keeps its port referenced through listeners of its own
     let onMessage!: (m: { ready?: true; signature?: Signature; provider?: string; cpuNotice?: string; openError?: string; kind?: string }) => void;
     let onError!: (e: Error) => void;
     let onExit!: (code: number) => void;
+    let modelRefused = false;
     try {
       const opened = await new Promise<{ signature: Signature; provider: string }>((resolve, reject) => {
         onMessage = (m) => {
           if (m.cpuNotice !== undefined) return relayCpuNotice(m.cpuNotice, notice);
-          if (m.ready) resolve({ signature: m.signature!, provider: m.provider! });
-          else reject(rebuild(m.openError ?? 'the inference thread did not start', m.kind ?? 'Error'));
+          if (m.ready) return resolve({ signature: m.signature!, provider: m.provider! });
+          modelRefused = true;
+          reject(rebuild(m.openError ?? 'the inference thread did not start', m.kind ?? 'Error'));
         };
         onError = reject;
         onExit = (code) => reject(new Error(`the inference thread exited (${code}) before the model was opened`));
@@ -114,10 +115,16 @@ export class InferenceThread {
       return new InferenceThread(worker, opened.signature, opened.provider);
     } catch (e) {
       await worker.terminate();
+      if (taken && !modelRefused) return InferenceThread.open(init, notice);
       throw e;
     } finally {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     }
+  }
+
+  /** the worker's thread id (tests) */
+  get threadId(): number {
+    return this.worker.threadId;
   }
 
   /** The answer's outputs for a request body, or null when the body needs the event loop's general decoder. */

@@ -3,8 +3,8 @@
  * Runtime session, its dynamic batcher, and the hot path of an inference request from the body's bytes
  * to the answer's `outputs` (oip-scan.ts decode, one batched run, oip-encode.ts), so that the serving
  * event loop keeps only HTTP. Each message is one turn of the event loop's requests:
- *  in:  { seq, buf, offs, rows } (request bodies concatenated in `buf` at `offs`; row sets decoded on the
- *       event loop) | { close: true }
+ *  in:  { init } (first, only to a spare started without workerData) | { seq, buf, offs, rows } (request
+ *       bodies concatenated in `buf` at `offs`; row sets decoded on the event loop) | { close: true }
  *  out: { ready, signature, provider } | { cpuNotice } (SessionOptions' notice: the CPU fallback's) | { openError, kind } |
  *       { seq, ids, outputs, values, widths, errors } (per body: its id and `outputs` JSON, or '' when the
  *       scanner declined it; per row set: its predictions; errors as [index, message, kind], bodies first)
@@ -17,7 +17,8 @@ import { encodeOutputsJson, type Prediction } from './oip-encode.js';
 import type { ThreadInit, TurnIn, TurnOut } from './inference-thread.js';
 
 const port = parentPort!;
-const init = workerData as ThreadInit;
+// a spare (worker-spare.ts) starts without its model, and waits for it
+const init = (workerData as ThreadInit | null) ?? (await new Promise<ThreadInit>((resolve) => port.once('message', (m: { init: ThreadInit }) => resolve(m.init))));
 const kindOf = (e: unknown) => (e instanceof Error ? e.name : 'Error');
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 

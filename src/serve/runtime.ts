@@ -20,6 +20,7 @@ import type { VersionLoader } from './reconciler.js';
 import type { ClientGauge } from './client-gauge.js';
 import { DEFAULT_BATCH_INTERVAL_MS, DEFAULT_MAX_BATCH_ROWS, rowScorer, type BatchOptions } from './batcher.js';
 import { InferenceThread, type BodyAnswer } from './inference-thread.js';
+import type { WorkerSpare } from './worker-spare.js';
 import { RunCounts } from './run-counts.js';
 import type { Prediction } from './oip-encode.js';
 
@@ -78,6 +79,8 @@ export interface RuntimeLoaderOptions {
   clients?: ClientGauge;
   /** the machine's cores, for `auto` (default: os.availableParallelism()) */
   cores?: number;
+  /** a worker started ahead for the next version on a thread (worker-spare.ts); refilled after each such load */
+  spare?: WorkerSpare;
 }
 
 export type InferenceMode = 'auto' | 'thread' | 'inline';
@@ -125,7 +128,7 @@ export function runtimeLoader(o: RuntimeLoaderOptions): VersionLoader {
       o.notice?.(`${where}: model file ${(modelBytes / 2 ** 20).toFixed(1)} MiB (${THREAD_MIN_MODEL_BYTES / 2 ** 20} MiB or more): loading and running it on a worker thread of its own (--inference auto), so that its load does not hold requests`);
     }
     const scorer = onThread
-      ? threadScorer(await InferenceThread.open({ path: pkg.modelPath, options, decode: { features, extra, contract }, threshold, task: card.task, batch }, o.notice))
+      ? threadScorer(await InferenceThread.open({ path: pkg.modelPath, options, decode: { features, extra, contract }, threshold, task: card.task, batch }, o.notice, o.spare).finally(() => o.spare?.fill()))
       : await inlineScorer(pkg.modelPath, { ...options, notice: o.notice }, batch);
     try {
       const rows = smokeRows(card, contract, features);

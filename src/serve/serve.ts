@@ -20,7 +20,8 @@ import { InferenceServer } from './http-server.js';
 import { PredictionLogWriter } from './log-writer.js';
 import { createMetrics, type ServeMetrics } from './metrics.js';
 import { Reconciler, type VersionLoader } from './reconciler.js';
-import { runtimeLoader, type InferenceMode } from './runtime.js';
+import { inferenceOnThread, runtimeLoader, type InferenceMode } from './runtime.js';
+import { WorkerSpare } from './worker-spare.js';
 
 export interface ServeOptions {
   environment: string;
@@ -67,6 +68,8 @@ export interface RunningServer {
   http: InferenceServer;
   metrics: ServeMetrics;
   logs?: PredictionLogWriter;
+  /** the inference worker started ahead for the next version on a thread */
+  spare: WorkerSpare;
   /** graceful stop: stop the timer, drain requests, close sessions, flush logs, remove the cache */
   stop(graceMs?: number): Promise<{ drained: boolean }>;
 }
@@ -89,7 +92,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     throw e;
   }
   const gitRunner = runner;
-  const { source, metrics, logs, reconciler, http } = parts;
+  const { source, metrics, logs, reconciler, http, spare } = parts;
+  // where every version runs on a thread, the startup load's worker starts now, beside the fetch
+  if (!o.loader && inferenceOnThread(o.inference, o.cores)) spare.fill();
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   log(`listening on ${url} (environment ${o.environment}, ${source.display} branch ${o.branch})`);
   await reconciler.reconcile('startup');
@@ -106,11 +111,13 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     http,
     metrics,
     logs,
+    spare,
     stop(graceMs = 30_000) {
       stopping ??= (async () => {
         if (timer) clearInterval(timer);
         const r = await http.shutdown(graceMs);
         await reconciler.unloadAll();
+        await spare.close();
         source.close();
         gitRunner.close();
         await logs?.close();
@@ -128,6 +135,8 @@ interface Parts {
   logs: PredictionLogWriter | undefined;
   reconciler: Reconciler;
   http: InferenceServer;
+  /** the worker started ahead for versions on a thread */
+  spare: WorkerSpare;
 }
 
 /** The server's parts, not yet listening or reconciling; `run` runs its git commands (the GitRunner's). */
@@ -147,11 +156,12 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
     return s;
   };
   const clients = new ClientGauge();
+  const spare = new WorkerSpare();
   const reconciler = new Reconciler({
     environment: o.environment,
     source,
     storeFor,
-    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference, cores: o.cores, clients }),
+    load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference, cores: o.cores, clients, spare }),
     log,
     onResult: (result) => metrics.reconciles.inc({ result }),
     onChange: (_model, before, after) => {
@@ -160,7 +170,7 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
     },
   });
   const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
-  return { source, metrics, logs, reconciler, http };
+  return { source, metrics, logs, reconciler, http, spare };
 }
 
 function roleIn(slot: import('./deployment.js').Slot, d: import('./deployment.js').Deployed): string {

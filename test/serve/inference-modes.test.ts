@@ -174,4 +174,18 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
       expect((await runCounts(s.url, '1.0.0')).rows - before.rows).toBe(2);
     }
   });
+
+  it('a version loaded on a thread takes the worker started ahead, and the next one is started; inline starts none; stop ends it', async () => {
+    const ahead = servers.thread.spare.threadId;
+    expect(ahead).toBeGreaterThan(0); // started after the versions loaded so far
+    expect(servers.inline.spare.threadId).toBeUndefined();
+    w.pin({ 'credit-risk': { pkg: w.packages[1] } }, 'promote 1.1.0');
+    await syncBoth();
+    const next = servers.thread.spare.threadId;
+    expect(next).toBeGreaterThan(0);
+    expect(next).not.toBe(ahead); // taken by 1.1.0's load, and a new one started
+    expect((await call(servers.thread.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(3)]))).body).toMatchObject({ model_version: '1.1.0' });
+    await servers.thread.stop(5000);
+    expect(servers.thread.spare.threadId).toBeUndefined();
+  });
 });

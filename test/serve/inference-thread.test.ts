@@ -3,8 +3,11 @@
  * openSession and the event loop's decoder on the same real models: the same signature, the same
  * predictions bit for bit, the same answer bytes for request bodies, the same error classes and messages
  * when a model cannot be opened; bodies outside the byte scanner's subset are handed back; and its
- * lifecycle (close ends the thread, a dead thread fails what waits and refuses what comes).
+ * lifecycle (close ends the thread, a dead thread fails what waits and refuses what comes). And the
+ * WorkerSpare that serving starts ahead: the next open takes it, a dead one is passed over, one that dies
+ * while the model is sent is replaced, close ends it, and it never keeps a process alive.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +15,7 @@ import { InputError } from '../../src/errors.js';
 import { batchFromRows } from '../../src/model/features.js';
 import { openSession } from '../../src/model/session.js';
 import { InferenceThread, type ThreadInit } from '../../src/serve/inference-thread.js';
+import { WorkerSpare } from '../../src/serve/worker-spare.js';
 import { decodeRequest } from '../../src/serve/oip-decode.js';
 import { encodeOutputsJson } from '../../src/serve/oip-encode.js';
 import type { RowSchema } from '../../src/spec/types.js';
@@ -120,5 +124,87 @@ describe('InferenceThread', () => {
     await expect(waiting).rejects.toThrow(/inference thread exited/);
     await expect(thread.predict([{ x0: 1, x1: 1 }])).rejects.toThrow(/inference thread exited/);
     await thread.close();
+  });
+});
+
+/** the spare's waiting worker (to end it from outside, as a crash would) */
+const waitingWorker = (spare: WorkerSpare) => (spare as unknown as { waiting: { worker: { terminate(): Promise<number> } } }).waiting.worker;
+
+describe('WorkerSpare', () => {
+  it('the next open takes the waiting worker and scores there as a worker of its own does', async () => {
+    const spare = new WorkerSpare();
+    spare.fill();
+    const id = spare.threadId;
+    expect(id).toBeGreaterThan(0);
+    spare.fill(); // one waits already: no second
+    expect(spare.threadId).toBe(id);
+    const [taken, own] = [await InferenceThread.open(init(), quiet, spare), await InferenceThread.open(init(), quiet)];
+    try {
+      expect(taken.threadId).toBe(id);
+      expect(spare.threadId).toBeUndefined(); // spent until the next fill
+      expect(taken.signature).toEqual(own.signature);
+      const rows = [{ x0: 0.25, x1: -1 }, { x0: 3, x1: 0.5 }];
+      expect(await taken.predict(rows)).toEqual(await own.predict(rows));
+      expect(await taken.answer(body(3, 2))).toEqual(await own.answer(body(3, 2)));
+    } finally {
+      await Promise.all([taken.close(), own.close(), spare.close()]);
+    }
+  });
+
+  it("a model the spare cannot open fails as it does without one, and the spare is spent", async () => {
+    const garbage = join(dir, 'garbage-for-spare.onnx');
+    writeFileSync(garbage, 'not a model');
+    const spare = new WorkerSpare();
+    spare.fill();
+    const want = (await InferenceThread.open(init(garbage), quiet).catch((e: Error) => e)) as Error;
+    const got = (await InferenceThread.open(init(garbage), quiet, spare).catch((e: Error) => e)) as Error;
+    expect(got).toBeInstanceOf(InputError);
+    expect(got.message).toBe(want.message);
+    expect(spare.threadId).toBeUndefined();
+    await spare.close();
+  });
+
+  it('a spare that died is passed over, and one that dies while the model is sent is replaced by a worker of its own', async () => {
+    const spare = new WorkerSpare();
+    spare.fill();
+    const dead = spare.threadId;
+    await waitingWorker(spare).terminate();
+    expect(spare.threadId).toBeUndefined();
+    const first = await InferenceThread.open(init(), quiet, spare);
+    expect(first.threadId).not.toBe(dead);
+    expect((await first.predict([{ x0: 1, x1: 1 }])).values.length).toBe(1);
+
+    spare.fill();
+    const dying = spare.threadId;
+    const worker = waitingWorker(spare);
+    const opening = InferenceThread.open(init(), quiet, spare); // takes the spare and sends it the model, then:
+    void worker.terminate();
+    const second = await opening;
+    expect(second.threadId).not.toBe(dying);
+    expect(await second.predict([{ x0: 1, x1: 1 }])).toEqual(await first.predict([{ x0: 1, x1: 1 }]));
+    await Promise.all([first.close(), second.close(), spare.close()]);
+  });
+
+  it('close ends the waiting spare and starts no more', async () => {
+    const spare = new WorkerSpare();
+    spare.fill();
+    const worker = waitingWorker(spare) as unknown as import('node:worker_threads').Worker;
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    await spare.close();
+    await exited;
+    spare.fill();
+    expect(spare.threadId).toBeUndefined();
+    const thread = await InferenceThread.open(init(), quiet, spare); // a worker of its own
+    await thread.close();
+  });
+
+  it('never keeps its process alive', () => {
+    // a script that leaves a spare waiting and returns: it must exit by itself
+    const source = new URL('../../src/serve/worker-spare.ts', import.meta.url).pathname;
+    // (a file, not -e: a worker inherits the process's flags, and --input-type is refused without -e)
+    const script = join(dir, 'spare-left-waiting.mjs');
+    writeFileSync(script, `import { WorkerSpare } from ${JSON.stringify(source)};
+      const spare = new WorkerSpare(); spare.fill(); await new Promise((t) => setTimeout(t, 300)); console.log(spare.threadId > 0);`);
+    expect(execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 20_000 }).trim()).toBe('true');
   });
 });
