@@ -158,8 +158,8 @@ describe('packColumnInputs (serving: [N, 1] inputs of one type fed as one [N, k]
     expect(splitOf({ floatOrder: ['x0', 'x1', 'x1'], floatAxis: 1, intAxis: 1 })).toEqual(['Split']);
   });
 
-  it("the built-in trainers' logistic model: its numeric Concat is folded and predictions stay bit for bit", async () => {
-    const cols = ['x0', 'c0', 'a0', 'x1'];
+  it("the built-in trainers' logistic model: its numeric and string Concats are folded and predictions stay bit for bit", async () => {
+    const cols = ['x0', 'c1', 'c0', 'a0', 'x1'];
     const c: RowSchema = { properties: Object.fromEntries(cols.map((f) => [f, contract.properties[f]])) };
     const path = join(dir, 'builtin-logistic.onnx');
     const numeric = [
@@ -167,14 +167,24 @@ describe('packColumnInputs (serving: [N, 1] inputs of one type fed as one [N, k]
       { name: 'x0', mean: 0.4, scale: 0.3 },
       { name: 'a0', mean: 1, scale: 2 },
     ];
-    const weights = Float64Array.from([0.7, -1.3, 0.45, 2.1, -0.6, 0.05]);
-    writeFileSync(path, exportLinear({ name: 'credit', kind: 'logistic', features: cols, preprocessing: { numeric, categorical: [{ name: 'c0', categories: ['x', 'y', 'z'] }] }, fit: { weights, intercept: -0.25, iterations: 1, objective: 0, converged: true } }));
+    const weights = Float64Array.from([0.7, -1.3, 0.45, 2.1, -0.6, 0.05, 0.9, -0.35]);
+    const categorical = [
+      { name: 'c0', categories: ['x', 'y', 'z'] },
+      { name: 'c1', categories: ['z', 'x'] },
+    ];
+    writeFileSync(path, exportLinear({ name: 'credit', kind: 'logistic', features: cols, preprocessing: { numeric, categorical }, fit: { weights, intercept: -0.25, iterations: 1, objective: 0, converged: true } }));
     const pub = await openSession(path, { provider: 'cpu', features: cols, contract: c, task: 'binary-classification', ...quiet });
     const srv = await openSession(path, { provider: 'cpu', features: cols, contract: c, task: 'binary-classification', syncRun: true, ...quiet });
     // the export takes every numeric column (a0, an integer, too) as a double input, and joins them in its own order
-    expect(srv.packs).toEqual([{ name: 'slipway_packed_float64', type: 'float64', columns: ['x1', 'x0', 'a0'] }]);
+    expect(srv.packs).toEqual([
+      { name: 'slipway_packed_float64', type: 'float64', columns: ['x1', 'x0', 'a0'] },
+      { name: 'slipway_packed_string', type: 'string', columns: ['c0', 'c1'] },
+    ]);
     const folded = readOnnx(packColumnInputs(new Uint8Array(readFileSync(path)), pub.signature.inputs)!.model) as { graph: { node: { op_type: string; input: string[]; output: string[] }[] } };
-    expect(folded.graph.node[0]).toMatchObject({ op_type: 'Identity', input: ['slipway_packed_float64'], output: ['numeric_raw'] });
+    expect(folded.graph.node.filter((n) => n.op_type === 'Identity')).toEqual([
+      expect.objectContaining({ input: ['slipway_packed_float64'], output: ['numeric_raw'] }),
+      expect.objectContaining({ input: ['slipway_packed_string'], output: ['strings_raw'] }),
+    ]);
     expect(folded.graph.node.map((n) => n.op_type)).not.toContain('Split');
     for (const n of [1, 3, rows.length]) {
       const batch = batchFromRows(rows.slice(0, n), cols, c);

@@ -13,7 +13,9 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { readOnnx } from '../../src/model/onnx-writer.js';
 import { exportLinear, type LinearExport } from '../../src/train/builtin/export.js';
-import type { Preprocessing } from '../../src/train/builtin/design.js';
+import { fitPreprocessing, type Preprocessing } from '../../src/train/builtin/design.js';
+import type { FeatureBatch } from '../../src/model/features.js';
+import type { RowSchema } from '../../src/spec/types.js';
 import { tempDir } from '../support/tmp.js';
 
 type Row = Record<string, number | string>;
@@ -69,7 +71,7 @@ const rows: Row[] = [
 ];
 
 describe('the built-in linear export', () => {
-  it('logistic: probabilities [1 − p, p] as the definition gives them, in 10 nodes', async () => {
+  it('logistic: probabilities [1 − p, p] as the definition gives them, in 12 nodes', async () => {
     const e: LinearExport = { name: 'logit', kind: 'logistic', features, preprocessing, fit: { weights: Float64Array.from(weights), intercept, iterations: 1, objective: 0, converged: true } };
     const { values, dims, ops } = await run(e, rows);
     expect(dims).toEqual([rows.length, 2]);
@@ -127,6 +129,39 @@ describe('the built-in linear export', () => {
     rows.forEach((r, i) => expect(Math.abs(values[2 * i + 1] - 1 / (1 + Math.exp(-reference(clash, weights, intercept, renamed(r))))), `row ${i}`).toBeLessThan(1e-12));
     expect(() => exportLinear({ ...e, features: [...e.features, 'probabilities'] })).toThrow(UsageError);
     expect(() => exportLinear({ ...e, features: [...e.features, 'probabilities'] })).toThrow(/model 'clash': feature 'probabilities' has the name of the built-in model's output/);
+  });
+
+  it('scores no rows as [0, width]', async () => {
+    const e: LinearExport = { name: 'empty', kind: 'logistic', features, preprocessing, fit: { weights: Float64Array.from(weights), intercept, iterations: 1, objective: 0, converged: true } };
+    const { values, dims } = await run(e, []);
+    expect(dims).toEqual([0, 2]);
+    expect(values.length).toBe(0);
+  });
+
+  it('category lists of very different lengths get an Equal per column instead of a table padded to the longest', async () => {
+    const many = Array.from({ length: 40 }, (_, k) => `v${k}`);
+    const p: Preprocessing = {
+      numeric: [preprocessing.numeric[1]],
+      categorical: [
+        { name: 'term', categories: ['short', 'long'] },
+        { name: 'code', categories: many },
+        { name: 'purpose', categories: ['car', 'home'] },
+      ],
+    };
+    const w = [0.8, 0.4, -0.4, ...many.map((_, k) => (k % 7) / 10 - 0.3), 1.5, -1.5];
+    const e: LinearExport = { name: 'uneven', kind: 'logistic', features: ['age', 'term', 'code', 'purpose'], preprocessing: p, fit: { weights: Float64Array.from(w), intercept: 0.2, iterations: 1, objective: 0, converged: true } };
+    const uneven = rows.map((r, i) => ({ ...r, code: i === 3 ? 'unknown' : `v${(i * 13) % 40}` }));
+    const { values, ops } = await run(e, uneven);
+    uneven.forEach((r, i) => expect(Math.abs(values[2 * i + 1] - 1 / (1 + Math.exp(-reference(p, w, 0.2, r)))), `row ${i}`).toBeLessThan(1e-12));
+    // 3 × 40 padded would be 120 entries for 44 categories
+    expect(ops.filter((o) => o === 'Equal')).toHaveLength(3);
+    expect(ops).not.toContain('Reshape');
+  });
+
+  it('an enum that lists a value twice gives it one indicator column', () => {
+    const contract: RowSchema = { properties: { term: { type: 'string', enum: ['short', 'long', 'short'] }, age: { type: 'number' } } };
+    const batch: FeatureBatch = { rows: 2, columns: { term: ['short', 'long'], age: Float64Array.from([30, 40]) } };
+    expect(fitPreprocessing(batch, ['term', 'age'], contract).categorical).toEqual([{ name: 'term', categories: ['short', 'long'] }]);
   });
 
   it('refuses coefficients that do not match the design', () => {

@@ -39,7 +39,8 @@ export function fitPreprocessing(batch: FeatureBatch, features: string[], contra
     const schema = contract.properties[f];
     const col = batch.columns[f];
     if (columnKind(schema) === 'string') {
-      const fromEnum = (schema?.enum ?? []).filter((v): v is string => typeof v === 'string');
+      // an enum may list a value twice: one indicator column per category
+      const fromEnum = [...new Set((schema?.enum ?? []).filter((v): v is string => typeof v === 'string'))];
       const categories = fromEnum.length ? fromEnum : [...new Set((col as (string | null)[]).filter((v): v is string => v !== null))].sort();
       categorical.push({ name: f, categories });
       continue;

@@ -39,6 +39,8 @@ export async function trainBuiltin(name: BuiltinName, conn: DuckDBConnection, fr
   const task = model.spec.task;
   if (name === 'logistic-regression' && task !== 'binary-classification') throw new UsageError(`builtin logistic-regression trains binary classifiers; model '${model.spec.name}' is ${task}`);
   if (name === 'linear-regression' && task !== 'regression') throw new UsageError(`builtin linear-regression trains regression models; model '${model.spec.name}' is ${task}`);
+  const output = name === 'logistic-regression' ? 'probabilities' : 'predictions';
+  if (model.features.includes(output)) throw new UsageError(`model '${model.spec.name}': feature '${output}' has the name of the built-in model's output; rename that column (model.yaml features)`);
   const l2 = numberParam(params, 'l2', 1, (v) => v > 0 && Number.isFinite(v), 'a number > 0');
   const maxIter = numberParam(params, 'max_iter', 100, (v) => Number.isInteger(v) && v >= 1, 'a whole number >= 1');
 
