@@ -87,14 +87,23 @@ export class InferenceThread {
     });
   }
 
+  /** workers this process has started for InferenceThread.open, not counting spares (tests) */
+  static started = 0;
+
+  private static start(init: ThreadInit): Worker {
+    InferenceThread.started++;
+    return new Worker(workerEntry(), { workerData: init });
+  }
+
   /**
-   * Starts a worker (or takes `spare`'s waiting one) and opens the model there. A spare that dies before
-   * the model is open is not the model's fault: the open is tried again on a worker of its own.
+   * Starts a worker (or takes `spare`'s waiting one) and opens the model there. A spare that ends before
+   * the model is open (not one that refuses the model) is not counted against the model: the open is
+   * tried once more on a worker of its own. So is a spare that a model crashes or runs out of memory
+   * while loading, which then loads twice before it fails.
    */
   static async open(init: ThreadInit, notice: (line: string) => void = (s) => process.stderr.write(s + '\n'), spare?: WorkerSpare): Promise<InferenceThread> {
     const taken = spare?.take();
-    const worker = taken ?? new Worker(workerEntry(), { workerData: init });
-    if (taken) taken.postMessage({ init });
+    const worker = taken ?? InferenceThread.start(init);
     // only our own listeners come off afterwards: Worker keeps its port referenced through listeners of its own
     let onMessage!: (m: { ready?: true; signature?: Signature; provider?: string; cpuNotice?: string; openError?: string; kind?: string }) => void;
     let onError!: (e: Error) => void;
@@ -111,6 +120,8 @@ export class InferenceThread {
         onError = reject;
         onExit = (code) => reject(new Error(`the inference thread exited (${code}) before the model was opened`));
         worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+        // inside the try: a model that cannot be sent ends the worker it was meant for
+        if (taken) taken.postMessage({ init });
       });
       return new InferenceThread(worker, opened.signature, opened.provider);
     } catch (e) {

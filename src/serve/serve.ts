@@ -68,7 +68,7 @@ export interface RunningServer {
   http: InferenceServer;
   metrics: ServeMetrics;
   logs?: PredictionLogWriter;
-  /** the inference worker started ahead for the next version on a thread */
+  /** the inference worker started ahead for the next version on a thread (read by tests) */
   spare: WorkerSpare;
   /** graceful stop: stop the timer, drain requests, close sessions, flush logs, remove the cache */
   stop(graceMs?: number): Promise<{ drained: boolean }>;
@@ -156,7 +156,7 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
     return s;
   };
   const clients = new ClientGauge();
-  const spare = new WorkerSpare();
+  const spare = new WorkerSpare(log);
   const reconciler = new Reconciler({
     environment: o.environment,
     source,

@@ -19,13 +19,17 @@ export function workerEntry(): URL {
 
 interface Waiting {
   worker: Worker;
-  onError: () => void;
+  onError: (e: unknown) => void;
   onExit: () => void;
 }
 
 export class WorkerSpare {
   private waiting: Waiting | undefined;
   private closed = false;
+  private told = false;
+
+  /** `notice`: where the first spare that fails to start is reported (each open then starts a worker of its own) */
+  constructor(private readonly notice: (line: string) => void = () => {}) {}
 
   /** The waiting worker, now the caller's (referenced again, its own listeners gone), or undefined when none waits. */
   take(): Worker | undefined {
@@ -37,16 +41,21 @@ export class WorkerSpare {
     return w.worker;
   }
 
-  /** Starts the next spare, unless one waits or this is closed. */
+  /** Starts the next spare, unless one waits or this is closed. Never throws: without a spare, opens start their own workers. */
   fill(): void {
     if (this.closed || this.waiting) return;
-    // no workerData: the worker waits for a { init } message
-    const worker = new Worker(workerEntry(), { workerData: null });
+    let worker: Worker;
+    try {
+      // no workerData: the worker waits for a { init } message
+      worker = new Worker(workerEntry(), { workerData: null });
+    } catch (e) {
+      return this.tell(e);
+    }
     worker.unref();
     const w: Waiting = {
       worker,
       // a spare that fails to start ends ('exit' follows); the next open starts a worker of its own
-      onError: () => {},
+      onError: (e) => this.tell(e),
       // one that ends is no longer waiting
       onExit: () => {
         if (this.waiting === w) this.waiting = undefined;
@@ -54,6 +63,12 @@ export class WorkerSpare {
     };
     worker.on('error', w.onError).on('exit', w.onExit);
     this.waiting = w;
+  }
+
+  private tell(e: unknown): void {
+    if (this.told) return;
+    this.told = true;
+    this.notice(`the inference worker started ahead failed (${e instanceof Error ? e.message : String(e)}); versions on a thread start workers of their own`);
   }
 
   /** the waiting spare's thread id (tests) */

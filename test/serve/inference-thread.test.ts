@@ -138,7 +138,11 @@ describe('WorkerSpare', () => {
     expect(id).toBeGreaterThan(0);
     spare.fill(); // one waits already: no second
     expect(spare.threadId).toBe(id);
-    const [taken, own] = [await InferenceThread.open(init(), quiet, spare), await InferenceThread.open(init(), quiet)];
+    const before = InferenceThread.started;
+    const taken = await InferenceThread.open(init(), quiet, spare);
+    expect(InferenceThread.started - before).toBe(0);
+    const own = await InferenceThread.open(init(), quiet);
+    expect(InferenceThread.started - before).toBe(1);
     try {
       expect(taken.threadId).toBe(id);
       expect(spare.threadId).toBeUndefined(); // spent until the next fill
@@ -157,7 +161,9 @@ describe('WorkerSpare', () => {
     const spare = new WorkerSpare();
     spare.fill();
     const want = (await InferenceThread.open(init(garbage), quiet).catch((e: Error) => e)) as Error;
+    const before = InferenceThread.started;
     const got = (await InferenceThread.open(init(garbage), quiet, spare).catch((e: Error) => e)) as Error;
+    expect(InferenceThread.started).toBe(before); // refused by the spare: not tried again on a worker of its own
     expect(got).toBeInstanceOf(InputError);
     expect(got.message).toBe(want.message);
     expect(spare.threadId).toBeUndefined();
@@ -177,12 +183,24 @@ describe('WorkerSpare', () => {
     spare.fill();
     const dying = spare.threadId;
     const worker = waitingWorker(spare);
+    const before = InferenceThread.started;
     const opening = InferenceThread.open(init(), quiet, spare); // takes the spare and sends it the model, then:
     void worker.terminate();
     const second = await opening;
+    expect(InferenceThread.started - before).toBe(1);
     expect(second.threadId).not.toBe(dying);
     expect(await second.predict([{ x0: 1, x1: 1 }])).toEqual(await first.predict([{ x0: 1, x1: 1 }]));
     await Promise.all([first.close(), second.close(), spare.close()]);
+  });
+
+  it('a model the spare cannot be sent (not cloneable) fails the open and ends the spare', async () => {
+    const spare = new WorkerSpare();
+    spare.fill();
+    const worker = waitingWorker(spare) as unknown as import('node:worker_threads').Worker;
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    const bad = { ...init(), threshold: (() => 0.5) as unknown as number };
+    await expect(InferenceThread.open(bad, quiet, spare)).rejects.toThrow(/could not be cloned/);
+    await exited; // not left waiting for a model, keeping the process alive
   });
 
   it('close ends the waiting spare and starts no more', async () => {
