@@ -113,17 +113,12 @@ describe('the built-in linear export', () => {
   });
 
   it("features named like the graph's own tensors keep their names, and the graph renames its own", async () => {
+    const names: Record<string, string> = { income: 'design', age: 'numeric_mean', term: 'categories', purpose: 'coefficients' };
     const clash: Preprocessing = {
-      numeric: [
-        { name: 'design', mean: 52_000, scale: 18_500 },
-        { name: 'numeric_mean', mean: 41.5, scale: 12.25 },
-      ],
-      categorical: [
-        { name: 'categories', categories: ['short', 'long'] },
-        { name: 'coefficients', categories: ['car', 'home', 'study', 'other'] },
-      ],
+      numeric: preprocessing.numeric.map((s) => ({ ...s, name: names[s.name] })),
+      categorical: preprocessing.categorical.map((c) => ({ ...c, name: names[c.name] })),
     };
-    const renamed = (r: Row): Row => ({ numeric_mean: r.age, coefficients: r.purpose, design: r.income, categories: r.term });
+    const renamed = (r: Row): Row => Object.fromEntries(Object.entries(r).map(([k, v]) => [names[k], v]));
     const e: LinearExport = { name: 'clash', kind: 'logistic', features: ['numeric_mean', 'coefficients', 'design', 'categories'], preprocessing: clash, fit: { weights: Float64Array.from(weights), intercept, iterations: 1, objective: 0, converged: true } };
     const { values } = await run(e, rows.map(renamed));
     rows.forEach((r, i) => expect(Math.abs(values[2 * i + 1] - 1 / (1 + Math.exp(-reference(clash, weights, intercept, renamed(r))))), `row ${i}`).toBeLessThan(1e-12));
