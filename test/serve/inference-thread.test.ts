@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
@@ -128,7 +129,7 @@ describe('InferenceThread', () => {
 });
 
 /** the spare's waiting worker (to end it from outside, as a crash would) */
-const waitingWorker = (spare: WorkerSpare) => (spare as unknown as { waiting: { worker: { terminate(): Promise<number> } } }).waiting.worker;
+const waitingWorker = (spare: WorkerSpare) => (spare as unknown as { waiting: { worker: Worker } }).waiting.worker;
 
 describe('WorkerSpare', () => {
   it('the next open takes the waiting worker and scores there as a worker of its own does', async () => {
@@ -196,7 +197,7 @@ describe('WorkerSpare', () => {
   it('a model the spare cannot be sent (not cloneable) fails the open and ends the spare', async () => {
     const spare = new WorkerSpare();
     spare.fill();
-    const worker = waitingWorker(spare) as unknown as import('node:worker_threads').Worker;
+    const worker = waitingWorker(spare);
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     const bad = { ...init(), threshold: (() => 0.5) as unknown as number };
     await expect(InferenceThread.open(bad, quiet, spare)).rejects.toThrow(/could not be cloned/);
@@ -206,7 +207,7 @@ describe('WorkerSpare', () => {
   it('close ends the waiting spare and starts no more', async () => {
     const spare = new WorkerSpare();
     spare.fill();
-    const worker = waitingWorker(spare) as unknown as import('node:worker_threads').Worker;
+    const worker = waitingWorker(spare);
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     await spare.close();
     await exited;

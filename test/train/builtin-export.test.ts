@@ -36,7 +36,8 @@ const { dir } = tempDir('slipway-export-');
 
 async function run(e: LinearExport, rows: Row[]): Promise<{ values: Float64Array; dims: readonly number[]; ops: string[] }> {
   const path = join(dir, `${e.name}.onnx`);
-  writeFileSync(path, exportLinear(e));
+  const bytes = exportLinear(e);
+  writeFileSync(path, bytes);
   const session = await ort.InferenceSession.create(path);
   const strings = new Set(e.preprocessing.categorical.map((c) => c.name));
   const feeds = Object.fromEntries(
@@ -44,7 +45,7 @@ async function run(e: LinearExport, rows: Row[]): Promise<{ values: Float64Array
   );
   const out = Object.values(await session.run(feeds))[0];
   await session.release();
-  const ops = (readOnnx(exportLinear(e)) as { graph: { node: { op_type: string }[] } }).graph.node.map((n) => n.op_type);
+  const ops = (readOnnx(bytes) as { graph: { node: { op_type: string }[] } }).graph.node.map((n) => n.op_type);
   return { values: out.data as Float64Array, dims: out.dims, ops };
 }
 

@@ -38,7 +38,7 @@ export function exportLinear(e: LinearExport): Uint8Array {
     type: categorical.some((c) => c.name === f) ? DataType.STRING : DataType.DOUBLE,
     shape: ['N', 1],
   }));
-  if (e.features.includes(outputName(e.kind))) throw new UsageError(`model '${e.name}': feature '${outputName(e.kind)}' has the name of the built-in model's output; rename that column (model.yaml features)`);
+  refuseOutputName(e.name, e.kind, e.features);
   const t = internalNames(e.features);
   const parts: string[] = [];
   /** the design matrix's coefficients, in the order of its columns */
@@ -56,6 +56,13 @@ export function exportLinear(e: LinearExport): Uint8Array {
     for (const s of numeric) weights.push(e.fit.weights[w++] / s.scale);
     parts.push(t('numeric_centred'));
   }
+  /** a string column's indicators against its own category list: the [N, categories] tensor's name */
+  const oneHot = (column: string, categories: string[]): string => {
+    const [cats, is, out] = [t(`${column}__categories`), t(`${column}__is`), t(`${column}__onehot`)];
+    init.push(stringTensor(cats, [categories.length], categories));
+    nodes.push({ op: 'Equal', inputs: [column, cats], outputs: [is] }, { op: 'Cast', inputs: [is], outputs: [out], attrs: { to: DataType.DOUBLE } });
+    return out;
+  };
   const K = Math.max(0, ...categorical.map((c) => c.categories.length));
   const indicators = categorical.reduce((n, c) => n + c.categories.length, 0);
   if (K > 0 && categorical.length * K <= 2 * indicators) {
@@ -81,23 +88,12 @@ export function exportLinear(e: LinearExport): Uint8Array {
     // category lists of very different lengths (padding would more than double the table): an Equal per column
     for (const c of categorical) {
       if (!c.categories.length) continue;
-      const cats = t(`${c.name}__categories`);
-      init.push(stringTensor(cats, [c.categories.length], c.categories));
-      nodes.push(
-        { op: 'Equal', inputs: [c.name, cats], outputs: [t(`${c.name}__is`)] },
-        { op: 'Cast', inputs: [t(`${c.name}__is`)], outputs: [t(`${c.name}__onehot`)], attrs: { to: DataType.DOUBLE } },
-      );
+      parts.push(oneHot(c.name, c.categories));
       for (let k = 0; k < c.categories.length; k++) weights.push(e.fit.weights[w++]);
-      parts.push(t(`${c.name}__onehot`));
     }
   } else if (!parts.length && categorical.length) {
     // no design columns at all (string columns without categories): an [N, 0] design from the first column
-    init.push(stringTensor(t('categories'), [0], []));
-    nodes.push(
-      { op: 'Equal', inputs: [categorical[0].name, t('categories')], outputs: [t('strings_is')] },
-      { op: 'Cast', inputs: [t('strings_is')], outputs: [t('onehot')], attrs: { to: DataType.DOUBLE } },
-    );
-    parts.push(t('onehot'));
+    parts.push(oneHot(categorical[0].name, []));
   }
   if (w !== e.fit.weights.length) throw new Error(`internal: ${e.fit.weights.length} coefficients for ${w} design columns`);
   const design = concat(nodes, parts, t('design'));
@@ -126,6 +122,12 @@ function affine(t: (name: string) => string, design: string, columns: number, ou
 }
 
 const outputName = (kind: LinearExport['kind']) => (kind === 'logistic' ? 'probabilities' : 'predictions');
+
+/** Throws a UsageError when a feature has the name of the model's output (the graph could not have both). */
+export function refuseOutputName(model: string, kind: LinearExport['kind'], features: string[]): void {
+  const output = outputName(kind);
+  if (features.includes(output)) throw new UsageError(`model '${model}': feature '${output}' has the name of the built-in model's output; rename that column (model.yaml features)`);
+}
 
 /** The graph's own tensor names, each made unique against the features (the graph's inputs): `design` stays `design` unless a feature has that name. */
 function internalNames(features: string[]): (name: string) => string {

@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { readFeatureTable } from '../../model/features.js';
 import type { LoadedModel } from '../../spec/types.js';
 import { designColumns, designMatrix, fitPreprocessing } from './design.js';
-import { exportLinear } from './export.js';
+import { exportLinear, refuseOutputName } from './export.js';
 import { fitLogistic, fitRidge, type LinearFit } from './solvers.js';
 import { readTarget } from './target.js';
 
@@ -39,8 +39,9 @@ export async function trainBuiltin(name: BuiltinName, conn: DuckDBConnection, fr
   const task = model.spec.task;
   if (name === 'logistic-regression' && task !== 'binary-classification') throw new UsageError(`builtin logistic-regression trains binary classifiers; model '${model.spec.name}' is ${task}`);
   if (name === 'linear-regression' && task !== 'regression') throw new UsageError(`builtin linear-regression trains regression models; model '${model.spec.name}' is ${task}`);
-  const output = name === 'logistic-regression' ? 'probabilities' : 'predictions';
-  if (model.features.includes(output)) throw new UsageError(`model '${model.spec.name}': feature '${output}' has the name of the built-in model's output; rename that column (model.yaml features)`);
+  const kind = name === 'logistic-regression' ? 'logistic' : 'linear';
+  // before the data is read and fitted
+  refuseOutputName(model.spec.name, kind, model.features);
   const l2 = numberParam(params, 'l2', 1, (v) => v > 0 && Number.isFinite(v), 'a number > 0');
   const maxIter = numberParam(params, 'max_iter', 100, (v) => Number.isInteger(v) && v >= 1, 'a whole number >= 1');
 
@@ -51,7 +52,7 @@ export async function trainBuiltin(name: BuiltinName, conn: DuckDBConnection, fr
   const fit = name === 'logistic-regression' ? fitLogistic(X, y, batch.rows, D, l2, maxIter) : fitRidge(X, y, batch.rows, D, l2);
   const onnx = exportLinear({
     name: model.spec.name,
-    kind: name === 'logistic-regression' ? 'logistic' : 'linear',
+    kind,
     features: model.features,
     preprocessing: pre,
     fit,
