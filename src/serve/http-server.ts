@@ -14,6 +14,7 @@ import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
 import { parseBody, readBody } from './request-body.js';
+import { readOnly, safeDecode } from './http-route.js';
 import { scanRequest } from './oip-scan.js';
 import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, type Prediction } from './oip-encode.js';
 import type { Reconciler } from './reconciler.js';
@@ -41,15 +42,6 @@ export interface HttpServerOptions {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-
-/** Decodes a path segment; a malformed escape stays as written (and then matches no model). */
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
 
 export class InferenceServer {
   readonly server: Server;
@@ -127,24 +119,24 @@ export class InferenceServer {
       switch (path) {
         case '/v2':
         case '/v2/':
-          if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          if (!readOnly(method)) return this.notAllowed(req, res, 'GET');
           return this.send(res, 200, { name: SERVER_NAME, version: this.o.serverVersion ?? '0', extensions: [] });
         case '/v2/health/live':
-          if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          if (!readOnly(method)) return this.notAllowed(req, res, 'GET');
           return this.send(res, 200, { live: true });
         case '/v2/health/ready': {
-          if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          if (!readOnly(method)) return this.notAllowed(req, res, 'GET');
           const ready = this.o.reconciler.ready() && !this.closing;
           return this.send(res, ready ? 200 : 503, ready ? { ready: true } : { ready: false, error: this.closing ? 'shutting down' : (this.o.reconciler.status().health.reason ?? 'models are not loaded yet') });
         }
         case '/-/status':
-          if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          if (!readOnly(method)) return this.notAllowed(req, res, 'GET');
           return this.send(res, 200, this.o.reconciler.status());
         case '/-/reconcile':
           if (method !== 'POST') return this.notAllowed(req, res, 'POST');
           return this.reconcileRoute(req, res, query);
         case '/metrics':
-          if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+          if (!readOnly(method)) return this.notAllowed(req, res, 'GET');
           // the in-flight gauge is read at scrape time rather than moved twice per request
           this.o.metrics.inflight.set(this.clients.inflight);
           void this.o.metrics.registry.metrics().then(
@@ -165,9 +157,9 @@ export class InferenceServer {
     }
   }
 
-  private notAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
+  private notAllowed(req: IncomingMessage, res: ServerResponse, allow: 'GET' | 'POST'): void {
     req.resume();
-    this.error(res, 405, `method ${req.method} not allowed here; use ${allow}`, { allow });
+    this.error(res, 405, `method ${req.method} not allowed here; use ${allow}`, { allow: allow === 'GET' ? 'GET, HEAD' : allow });
   }
 
   private reconcileRoute(req: IncomingMessage, res: ServerResponse, query: string): void {
@@ -219,7 +211,7 @@ export class InferenceServer {
       if (method !== 'POST') return this.notAllowed(req, res, 'POST');
       return void this.infer(req, res, model, version);
     }
-    if (method !== 'GET') return this.notAllowed(req, res, 'GET');
+    if (!readOnly(method)) return this.notAllowed(req, res, 'GET');
     req.resume();
     const found = this.lookup(res, model, version);
     if (!found) return;

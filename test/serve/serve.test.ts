@@ -79,7 +79,8 @@ describe('serve: reconcile from git and answer OIP v2', () => {
 
   it('rejects malformed requests with 400 and a precise message', async () => {
     const cases: [unknown, RegExp][] = [
-      ['{"inputs": [', /^malformed JSON body: /],
+      ['{"inputs": [', /^malformed JSON body at line 1, column 13: the text ends before the JSON value does$/],
+      ['{"inputs": [{"name": "income", "shape": [1],\n "datatype": "FP64", "data": [NaN]}]}', /^malformed JSON body at line 2, column 31: unexpected 'N': NaN and Infinity are not JSON .*send null for a missing value$/],
       [{ id: 3, inputs: [] }, /^id: expected a string, got number 3/],
       [{}, /^inputs: required field is missing/],
       [{ inputs: [{ name: 'income', shape: [2], datatype: 'FP64', data: [1] }] }, /inputs\[0\] \(income\): shape \[2\] holds 2 elements but data has 1/],
@@ -111,7 +112,16 @@ describe('serve: reconcile from git and answer OIP v2', () => {
     const v = await infer(tensorRequest([applicant(0)]), '/v2/models/credit-risk/versions/7.0.0/infer');
     expect(v.status).toBe(404);
     expect((v.body as { error: string }).error).toMatch(/has no version '7.0.0'; loaded: 1.0.0/);
-    expect((await call(s.url, 'GET', '/v2/models/credit-risk/infer')).status).toBe(405);
+    const wrong = await call(s.url, 'GET', '/v2/models/credit-risk/infer');
+    expect([wrong.status, wrong.headers.allow]).toEqual([405, 'POST']);
+    const post = await call(s.url, 'POST', '/v2/health/ready');
+    expect([post.status, post.headers.allow]).toEqual([405, 'GET, HEAD']);
+    // HEAD answers every GET route with its headers and no body (curl -I, some load balancers' probes)
+    for (const path of ['/v2/health/ready', '/v2/health/live', '/v2', '/v2/models/credit-risk', '/v2/models/credit-risk/ready', '/-/status', '/metrics']) {
+      const [get, head] = [await call(s.url, 'GET', path), await call(s.url, 'HEAD', path)];
+      expect([head.status, head.text, head.headers['content-type']], path).toEqual([get.status, '', get.headers['content-type']]);
+    }
+    expect((await call(s.url, 'HEAD', '/v2/models/credit-risk/infer')).status).toBe(405);
     expect((await call(s.url, 'GET', '/v3')).status).toBe(404);
     const big = JSON.stringify({ inputs: [{ name: 'income', shape: [1], datatype: 'FP64', data: [1] }], pad: 'x'.repeat((1 << 20) + 10) });
     const t = await infer(big);
