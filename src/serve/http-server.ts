@@ -15,6 +15,7 @@ import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
 import { parseBody, readBody } from './request-body.js';
 import { readOnly, safeDecode } from './http-route.js';
+import { listenError } from './listen-error.js';
 import { scanRequest } from './oip-scan.js';
 import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, type Prediction } from './oip-encode.js';
 import type { Reconciler } from './reconciler.js';
@@ -69,9 +70,10 @@ export class InferenceServer {
 
   listen(port: number, host: string): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      const failed = (e: NodeJS.ErrnoException) => reject(listenError(e, host, port));
+      this.server.once('error', failed);
       this.server.listen(port, host, () => {
-        this.server.off('error', reject);
+        this.server.off('error', failed);
         resolve(this.server.address() as AddressInfo);
       });
     });

@@ -3,7 +3,8 @@
  * (no webhook), and SIGTERM draining an in-flight request before exiting 0.
  */
 import { spawn } from 'node:child_process';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +94,23 @@ describe('slipway serve (process)', () => {
       const e = await runCli(['serve', '--env', ENV, '--batch-interval', bad], w.root);
       expect(e.code).toBe(2);
       expect(e.stderr).toContain(`--batch-interval expects a duration such as 500us or 1ms (0 to 100ms), got '${bad}'`);
+    }
+  });
+
+  it('a port it cannot listen on is exit 2 with what to do and no stack trace', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const r = await runCli(['serve', '--env', ENV, '--repo', w.remote, '--port', String(port)], w.root);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is already in use (another server, or another slipway serve?); choose another --port, or --port 0 for a free one`);
+      expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+      const h = await runCli(['serve', '--env', ENV, '--repo', w.remote, '--host', '256.1.1.1', '--port', '0'], w.root);
+      expect(h.code, h.stderr).toBe(2);
+      expect(h.stderr).toMatch(/cannot listen on 256\.1\.1\.1:0: --host '256\.1\.1\.1' is not an address and does not resolve/);
+    } finally {
+      taken.close();
     }
   });
 });
