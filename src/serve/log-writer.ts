@@ -168,9 +168,14 @@ export class PredictionLogWriter {
     this.pending = new Map();
     this.pendingBytes = 0;
     for (const [model, chunks] of batches) {
+      const before = this.written;
       try {
         await this.append(model, chunks);
       } catch (e) {
+        // what this flush did not write is lost, as when the buffer is full (a write cut short may leave part of a line)
+        const lost = chunks.lines.reduce((a, b) => a + b, 0) - (this.written - before);
+        this.dropped += lost;
+        this.opts.onDrop?.(model, lost);
         this.opts.onError?.(e as Error);
       } finally {
         this.chunkPool.give(chunks.owned);

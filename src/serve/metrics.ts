@@ -49,7 +49,7 @@ export function createMetrics(opts: MetricsOptions = {}): ServeMetrics {
     inflight: new Gauge({ name: 'slipway_inflight_requests', help: 'Requests being processed now', registers }),
     rejected: new Counter({ name: 'slipway_rejected_requests_total', help: 'Requests refused before reaching a model (overloaded, too_large, bad_request)', labelNames: ['reason'], registers }),
     shadowDropped: new Counter({ name: 'slipway_shadow_dropped_total', help: 'Shadow inferences dropped because the shadow queue was full', labelNames: ['model'], registers }),
-    logDropped: new Counter({ name: 'slipway_prediction_log_dropped_total', help: 'Prediction-log records dropped because the writer fell behind', labelNames: ['model'], registers }),
+    logDropped: new Counter({ name: 'slipway_prediction_log_dropped_total', help: 'Prediction-log records dropped because the writer fell behind or could not write them', labelNames: ['model'], registers }),
   };
 }
 

@@ -6,6 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEnv } from '../env.js';
+import { UsageError } from '../errors.js';
+import { makeWritableDir } from '../fs/make-dir.js';
 import type { ProviderChoice } from '../model/session.js';
 import type { EnvironmentSpec } from '../spec/types.js';
 import { openStore, storeLocation } from '../store/open.js';
@@ -76,6 +78,8 @@ export interface RunningServer {
 
 export async function startServe(o: ServeOptions): Promise<RunningServer> {
   const log = o.log ?? (() => {});
+  // a log directory that cannot be written is a usage error now, not a line per flush once requests come
+  if (o.logs) await makeWritableDir(o.logs).catch((e: Error) => Promise.reject(new UsageError(`--logs ${o.logs}: cannot write prediction logs there (${e.message})`)));
   const cacheDir = await mkdtemp(join(tmpdir(), 'slipway-serve-'));
   let runner: GitRunner | undefined;
   let parts: Parts;
@@ -146,7 +150,7 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
   const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd, run);
   const metrics = createMetrics({ defaultMetrics: o.defaultMetrics, loaded: () => reconciler.loaded().map((d) => d.rt) });
   const logs = o.logs
-    ? new PredictionLogWriter(o.logs, { maxFileBytes: o.logMaxFileBytes, onDrop: (model, n) => metrics.logDropped.inc({ model }, n), onError: (e) => log(`prediction log: ${e.message}`) })
+    ? new PredictionLogWriter(o.logs, { maxFileBytes: o.logMaxFileBytes, onDrop: (model, n) => metrics.logDropped.inc({ model }, n), onError: onceAMinute((e) => log(`prediction log: ${e.message} (records not written are dropped and counted in slipway_prediction_log_dropped_total)`)) })
     : undefined;
   const stores = new Map<string, ModelStore>();
   const storeFor = (spec: EnvironmentSpec): ModelStore => {
@@ -171,6 +175,19 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
   });
   const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
   return { source, metrics, logs, reconciler, http, spare };
+}
+
+/** `report` for an error unless the same message was reported less than a minute ago (a full disk fails every flush). */
+function onceAMinute(report: (e: Error) => void): (e: Error) => void {
+  let last = '';
+  let at = -Infinity;
+  return (e) => {
+    const now = Date.now();
+    if (e.message === last && now - at < 60_000) return;
+    last = e.message;
+    at = now;
+    report(e);
+  };
 }
 
 function roleIn(slot: import('./deployment.js').Slot, d: import('./deployment.js').Deployed): string {

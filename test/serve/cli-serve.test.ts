@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeStatus } from '../../src/serve/status.js';
@@ -97,7 +97,7 @@ describe('slipway serve (process)', () => {
     }
   });
 
-  it('a port it cannot listen on is exit 2 with what to do and no stack trace', async () => {
+  it('a port it cannot listen on, or a --logs directory it cannot write, is exit 2 with what to do and no stack trace', async () => {
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     const port = (taken.address() as AddressInfo).port;
@@ -106,6 +106,11 @@ describe('slipway serve (process)', () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is already in use (another server, or another slipway serve?); choose another --port, or --port 0 for a free one`);
       expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+      const logs = join(w.root, 'logs-file');
+      writeFileSync(logs, '');
+      const l = await runCli(['serve', '--env', ENV, '--repo', w.remote, '--port', '0', '--logs', join(logs, 'predictions')], w.root);
+      expect(l.code, l.stderr).toBe(2);
+      expect(l.stderr).toContain(`--logs ${join(logs, 'predictions')}: cannot write prediction logs there (ENOTDIR: ${logs} is a file, not a directory)`);
       const h = await runCli(['serve', '--env', ENV, '--repo', w.remote, '--host', '256.1.1.1', '--port', '0'], w.root);
       expect(h.code, h.stderr).toBe(2);
       expect(h.stderr).toMatch(/cannot listen on 256\.1\.1\.1:0: --host '256\.1\.1\.1' is not an address and does not resolve/);

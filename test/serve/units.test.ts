@@ -1,5 +1,5 @@
 /** Pure parts of serve: log writer rotation and redaction, canary hashing, the plan, status, shadow queue. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -90,6 +90,24 @@ describe('prediction log writer', () => {
     expect(w.dropped).toBe(dropped);
     await w.close();
     expect(w.written).toBe(20 - dropped);
+  });
+
+  it('counts the records a failed write loses as dropped, reports the error, and writes again once it can', async () => {
+    const { dir } = tempDir('slipway-logs-');
+    // the model's directory is a file: creating the day directory under it fails
+    writeFileSync(join(dir, 'm'), '');
+    let dropped = 0;
+    const errors: string[] = [];
+    const w = new PredictionLogWriter(dir, { flushMs: 60_000, onDrop: (_m, n) => (dropped += n), onError: (e) => errors.push(e.message), now: () => new Date('2026-01-02T03:04:05Z') });
+    for (let i = 0; i < 5; i++) queue(w, record(i));
+    await w.flush();
+    expect([dropped, w.dropped, w.written]).toEqual([5, 5, 0]);
+    expect(errors).toEqual([expect.stringMatching(/ENOTDIR|EEXIST/)]);
+    rmSync(join(dir, 'm'));
+    for (let i = 5; i < 8; i++) queue(w, record(i));
+    await w.close();
+    expect([w.dropped, w.written]).toEqual([5, 3]);
+    expect(readFileSync(join(dir, 'm', '2026-01-02', readdirSync(join(dir, 'm', '2026-01-02'))[0]), 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
   it('hashes or drops sensitive columns', () => {
