@@ -22,61 +22,90 @@ afterAll(() => {
   if (w) rmSync(w.root, { recursive: true, force: true });
 });
 
+/** `slipway serve` on the world's remote as its own process, once it says it is serving. */
+async function startServeProcess() {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), 'serve', '--env', ENV, '--repo', w.remote, '--port', '0', '--interval', '300ms', '--batch-interval', '100us', '--store', w.storePath], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  for (let i = 0; i < 600 && !/serving staging on (http:\S+)/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+  const url = /serving staging on (http:\S+):/.exec(out)?.[1];
+  if (!url) {
+    child.kill('SIGKILL');
+    throw new Error(`serve did not start: ${err}`);
+  }
+  return { child, url, exited, out: () => out, err: () => err };
+}
+
+/** An infer request with half its body sent, once the server counts it in flight; `finish` sends the rest. */
+async function halfSentRequest(url: string): Promise<{ reply: Promise<{ status: number; text: string }>; finish: () => void }> {
+  const body = JSON.stringify(tensorRequest([applicant(0)]));
+  let finish = () => {};
+  const reply = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(`${url}/v2/models/credit-risk/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
+      let t = '';
+      res.on('data', (c) => (t += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+    req.write(body.slice(0, 20));
+    finish = () => req.end(body.slice(20));
+  });
+  for (let i = 0; i < 300; i++) {
+    if (/slipway_inflight_requests 1\b/.test((await call(url, 'GET', '/metrics')).text)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { reply, finish };
+}
+
 describe('slipway serve (process)', () => {
   it('follows git on --interval, and SIGTERM drains the in-flight request then exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), 'serve', '--env', ENV, '--repo', w.remote, '--port', '0', '--interval', '300ms', '--batch-interval', '100us', '--store', w.storePath], {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const p = await startServeProcess();
     try {
-      for (let i = 0; i < 600 && !/serving staging on (http:\S+)/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-      const url = /serving staging on (http:\S+):/.exec(out)?.[1];
-      expect(url, err).toBeDefined();
-      expect(out).toMatch(/sync Synced, health Ready/);
+      expect(p.out()).toMatch(/sync Synced, health Ready/);
       // a push with no webhook: the interval picks it up
       const commit = w.pin({ 'credit-risk': { pkg: w.packages[1] } }, 'promote 1.1.0');
       let st: ServeStatus | undefined;
       for (let i = 0; i < 300; i++) {
-        st = (await call(url!, 'GET', '/-/status')).body as ServeStatus;
+        st = (await call(p.url, 'GET', '/-/status')).body as ServeStatus;
         if (st.sync.appliedCommit === commit) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(st!.sync).toMatchObject({ status: 'Synced', appliedCommit: commit });
       expect(st!.lastReconcile?.trigger).toBe('interval');
       // an in-flight request (body half sent) when SIGTERM arrives still gets its answer
-      const body = JSON.stringify(tensorRequest([applicant(0)]));
-      const reply = new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = request(`${url}/v2/models/credit-risk/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
-          let t = '';
-          res.on('data', (c) => (t += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
-        });
-        req.on('error', reject);
-        req.flushHeaders();
-        req.write(body.slice(0, 20));
-        // once the server counts it in flight, SIGTERM, then send the rest of the body
-        void (async () => {
-          for (let i = 0; i < 300; i++) {
-            if (/slipway_inflight_requests 1\b/.test((await call(url!, 'GET', '/metrics')).text)) break;
-            await new Promise((r) => setTimeout(r, 20));
-          }
-          child.kill('SIGTERM');
-          setTimeout(() => req.end(body.slice(20)), 200);
-        })();
-      });
-      const r = await reply;
+      const req = await halfSentRequest(p.url);
+      p.child.kill('SIGTERM');
+      setTimeout(req.finish, 200);
+      const r = await req.reply;
       expect(r.status).toBe(200);
       expect(JSON.parse(r.text).model_version).toBe('1.1.0');
-      expect(await exited).toBe(0);
-      expect(err).toMatch(/SIGTERM: draining in-flight requests/);
-      expect(err).toMatch(/stopped; every in-flight request finished/);
+      expect(await p.exited).toEqual({ code: 0, signal: null });
+      expect(p.err()).toMatch(/SIGTERM: draining in-flight requests \(up to 30000 ms; a second signal stops at once\)/);
+      expect(p.err()).toMatch(/stopped; every in-flight request finished/);
     } finally {
-      child.kill('SIGKILL');
+      p.child.kill('SIGKILL');
+    }
+  });
+
+  it('a second signal during the drain stops it at once', async () => {
+    const p = await startServeProcess();
+    try {
+      const req = await halfSentRequest(p.url);
+      req.reply.catch(() => {}); // its connection dies with the server
+      p.child.kill('SIGTERM');
+      for (let i = 0; i < 200 && !/draining/.test(p.err()); i++) await new Promise((r) => setTimeout(r, 25));
+      p.child.kill('SIGINT');
+      expect(await p.exited).toEqual({ code: null, signal: 'SIGINT' });
+      expect(p.err()).not.toMatch(/stopped;/);
+    } finally {
+      p.child.kill('SIGKILL');
     }
   });
 

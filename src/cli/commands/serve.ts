@@ -87,7 +87,7 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
     ctx.stdout(`serving ${environment} on ${running.url}: sync ${s.sync.status}, health ${s.health.status}${s.health.reason ? ` (${s.health.reason})` : ''}\n`);
     await new Promise<void>((resolve) => {
       const onSignal = (sig: string) => {
-        log(`${sig}: draining in-flight requests (up to ${grace} ms)`);
+        log(`${sig}: draining in-flight requests (up to ${grace} ms; a second signal stops at once)`);
         process.off('SIGTERM', term);
         process.off('SIGINT', int_);
         void running.stop(grace).then((r) => {
