@@ -2,6 +2,7 @@
  * `slipway serve` put together: git source → reconciler → HTTP server, metrics and prediction logs,
  * a reconcile timer, and an orderly stop. Used by the CLI command, the tests and the benchmarks.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,8 @@ export interface RunningServer {
   spare: WorkerSpare;
   /** graceful stop: stop the timer, drain requests, close sessions, flush logs, remove the cache */
   stop(graceMs?: number): Promise<{ drained: boolean }>;
+  /** for a process about to end at once (a second signal): removes the fetch cache now, synchronously */
+  abandon(): void;
 }
 
 export async function startServe(o: ServeOptions): Promise<RunningServer> {
@@ -129,6 +132,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
         return r;
       })();
       return stopping;
+    },
+    abandon() {
+      rmSync(cacheDir, { recursive: true, force: true });
     },
   };
 }

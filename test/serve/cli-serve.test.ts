@@ -5,13 +5,14 @@
 import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeStatus } from '../../src/serve/status.js';
 import { applicant, call, tensorRequest } from './client.js';
 import { buildWorld, ENV, type World } from './fixtures.js';
 import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
 
 let w: World;
 beforeAll(async () => {
@@ -24,8 +25,11 @@ afterAll(() => {
 
 /** `slipway serve` on the world's remote as its own process, once it says it is serving. */
 async function startServeProcess() {
+  // its own temporary directory: where its fetch cache goes, to see that it is removed
+  const { dir: tmp } = tempDir('slipway-serve-tmp-');
   const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), 'serve', '--env', ENV, '--repo', w.remote, '--port', '0', '--interval', '300ms', '--batch-interval', '100us', '--store', w.storePath], {
     cwd: process.cwd(),
+    env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -39,7 +43,8 @@ async function startServeProcess() {
     child.kill('SIGKILL');
     throw new Error(`serve did not start: ${err}`);
   }
-  return { child, url, exited, out: () => out, err: () => err };
+  expect(readdirSync(tmp).filter((f) => f.startsWith('slipway-serve-'))).toHaveLength(1);
+  return { child, url, exited, out: () => out, err: () => err, caches: () => readdirSync(tmp).filter((f) => f.startsWith('slipway-serve-')) };
 }
 
 /** An infer request with half its body sent, once the server counts it in flight; `finish` sends the rest. */
@@ -89,12 +94,13 @@ describe('slipway serve (process)', () => {
       expect(await p.exited).toEqual({ code: 0, signal: null });
       expect(p.err()).toMatch(/SIGTERM: draining in-flight requests \(up to 30000 ms; a second signal stops at once\)/);
       expect(p.err()).toMatch(/stopped; every in-flight request finished/);
+      expect(p.caches()).toEqual([]);
     } finally {
       p.child.kill('SIGKILL');
     }
   });
 
-  it('a second signal during the drain stops it at once', async () => {
+  it('a second signal during the drain stops it at once, the fetch cache removed', async () => {
     const p = await startServeProcess();
     try {
       const req = await halfSentRequest(p.url);
@@ -104,6 +110,7 @@ describe('slipway serve (process)', () => {
       p.child.kill('SIGINT');
       expect(await p.exited).toEqual({ code: null, signal: 'SIGINT' });
       expect(p.err()).not.toMatch(/stopped;/);
+      expect(p.caches()).toEqual([]);
     } finally {
       p.child.kill('SIGKILL');
     }

@@ -86,11 +86,20 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
     const s = running.reconciler.status();
     ctx.stdout(`serving ${environment} on ${running.url}: sync ${s.sync.status}, health ${s.health.status}${s.health.reason ? ` (${s.health.reason})` : ''}\n`);
     await new Promise<void>((resolve) => {
-      const onSignal = (sig: string) => {
+      const onSignal = (sig: NodeJS.Signals) => {
         log(`${sig}: draining in-flight requests (up to ${grace} ms; a second signal stops at once)`);
         process.off('SIGTERM', term);
         process.off('SIGINT', int_);
+        // the second: the fetch cache goes, then the signal again with no handler (its default action ends the process)
+        const force = (again: NodeJS.Signals) => {
+          running.abandon();
+          process.kill(process.pid, again);
+        };
+        process.once('SIGTERM', force);
+        process.once('SIGINT', force);
         void running.stop(grace).then((r) => {
+          process.off('SIGTERM', force);
+          process.off('SIGINT', force);
           log(r.drained ? 'stopped; every in-flight request finished' : 'stopped; the grace period ended before every request finished');
           resolve();
         });
