@@ -4,6 +4,7 @@ import { writeOutput } from './outputs.js';
 import { commands } from './registry.js';
 import { helpText, parseCommandArgs, type CommandContext } from './command.js';
 import { SlipwayError, UsageError, EXIT_USAGE } from '../errors.js';
+import { fileSystemError } from '../fs/fs-error.js';
 import { redact } from '../secrets.js';
 import { VERSION } from '../version.js';
 
@@ -57,7 +58,8 @@ export async function main(argv: string[], ctx: CommandContext = defaultContext(
       return 0;
     }
     return await cmd.run(opts, positionals, ctx);
-  } catch (e) {
+  } catch (thrown) {
+    const e = fileSystemError(thrown) ?? thrown;
     if (e instanceof SlipwayError) {
       ctx.stderr(`error: ${redact(e.message)}\n`);
       return e.exitCode;
