@@ -126,6 +126,11 @@ describe('slipway serve (process)', () => {
     expect(c.stderr).toMatch(/--branch: 'a\.\.b' is not a valid branch name/);
     const d = await runCli(['serve', '--env', 'Prod'], w.root);
     expect(d.stderr).toMatch(/invalid environment name "Prod"/);
+    for (const [flag, size] of [['--max-body', '0'], ['--max-body', '512'], ['--log-max-bytes', '2g']]) {
+      const m = await runCli(['serve', '--env', ENV, flag, size], w.root);
+      expect(m.code).toBe(2);
+      expect(m.stderr).toContain(`${flag} must be between 1k and 1g, got '${size}'`);
+    }
     for (const bad of ['5s', '1', 'soon', '101ms']) {
       const e = await runCli(['serve', '--env', ENV, '--batch-interval', bad], w.root);
       expect(e.code).toBe(2);

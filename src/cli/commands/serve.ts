@@ -10,12 +10,15 @@ import { startServe } from '../../serve/serve.js';
 import { INFERENCE_MODES, THREAD_MIN_CORES, THREAD_MIN_MODEL_BYTES, type InferenceMode } from '../../serve/runtime.js';
 import { VERSION } from '../main.js';
 
+/** A size flag in bytes, from 1 KiB (less holds no request, or rotates at every write) to 1 GiB. */
 function bytes(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const m = /^([0-9]+)(k|kb|m|mb|g|gb)?$/i.exec(v.trim());
   if (!m) throw new UsageError(`--${name} expects a size such as 1048576, 512k or 16m, got '${v}'`);
   const mult = { k: 1 << 10, m: 1 << 20, g: 1 << 30 }[(m[2] ?? '').charAt(0).toLowerCase()] ?? 1;
-  return Number(m[1]) * mult;
+  const n = Number(m[1]) * mult;
+  if (!(n >= 1 << 10 && n <= 1 << 30)) throw new UsageError(`--${name} must be between 1k and 1g, got '${v}'`);
+  return n;
 }
 
 /** `500us`, `0.5ms`, `2ms` or `0` as milliseconds (at most 100 ms) */
