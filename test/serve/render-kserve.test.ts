@@ -83,13 +83,17 @@ describe.skipIf(!present)('render kserve', () => {
     expect(credit.metadata).toMatchObject({ namespace: 'ml', annotations: { 'slipway.dev/version': '1.4.0', 'slipway.dev/canary-version': '1.5.0', 'slipway.dev/digest': D1 } });
   });
 
-  it('writes one file per model with --out, and refuses pins KServe cannot download', async () => {
+  it('writes one file per model with --out <dir>, all of them with --out <file.yaml>, and refuses pins KServe cannot download', async () => {
     const dir = repo(`models:\n  credit-risk: { version: 1.4.0, digest: ${D1}, uri: "https://example.com/credit-risk.tar.gz", canary: { version: 1.5.0, digest: ${D2}, uri: "https://example.com/c2.tar.gz", weight: 0 } }\n`);
     const r = await runCli(['render', 'kserve', '--env', 'production', '--out', 'deploy'], dir);
     expect(r.code).toBe(0);
     const doc = parse(readFileSync(join(dir, 'deploy', 'credit-risk.yaml'), 'utf8'));
     expect(checkResource(doc)).toEqual([]);
     expect(doc.spec.predictor.canaryTrafficPercent).toBe(0);
+    // a .yaml path is one file holding every resource, as stdout gives them
+    const f = await runCli(['render', 'kserve', '--env', 'production', '--out', 'k8s/production.yaml'], dir);
+    expect([f.code, f.stderr]).toEqual([0, 'wrote k8s/production.yaml (1 InferenceService)\n']);
+    expect(readFileSync(join(dir, 'k8s', 'production.yaml'), 'utf8')).toBe((await runCli(['render', 'kserve', '--env', 'production'], dir)).stdout);
     const gh = repo(`models:\n  credit-risk: { version: 1.4.0, digest: ${D1}, uri: "github-release://acme/models/credit-risk-1.4.0" }\n`);
     const e = await runCli(['render', 'kserve', '--env', 'production'], gh);
     expect(e.code).toBe(2);

@@ -1,5 +1,4 @@
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Command } from '../command.js';
 import { str } from '../command.js';
@@ -9,6 +8,7 @@ import { loadEnvironment } from '../../spec/environment.js';
 import { assertName } from '../../spec/paths.js';
 import { findRepoRoot } from '../../spec/repo.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
+import { makeDir } from '../../fs/make-dir.js';
 import { displayPath } from '../../spec/yaml-file.js';
 
 export const render: Command = {
@@ -17,7 +17,7 @@ export const render: Command = {
   positionals: 'kserve',
   options: {
     env: { type: 'string', value: '<env>', description: 'environment', required: true },
-    out: { type: 'string', value: '<dir|->', description: "where to write the manifests: a directory (one <model>.yaml each) or '-' for stdout", default: '-' },
+    out: { type: 'string', value: '<dir|file.yaml|->', description: "where to write the manifests: a directory (one <model>.yaml each), one .yaml/.yml file (all of them, as YAML documents), or '-' for stdout", default: '-' },
     namespace: { type: 'string', value: '<ns>', description: 'Kubernetes namespace of the resources' },
     'storage-prefix': { type: 'string', value: '<uri>', description: 'where packages are mirrored by digest (s3://bucket/models → s3://bucket/models/sha256/<hex>), for pins without a KServe-readable uri' },
   },
@@ -33,13 +33,21 @@ Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve.`,
     if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace '${namespace}' is not a valid Kubernetes namespace name`);
     const resources = renderKServe(spec, { namespace, storagePrefix: str(opts, 'storage-prefix'), file: displayPath(file, ctx.cwd) });
     const out = str(opts, 'out')!;
+    const documents = () => resources.map((r) => stringify(r, { lineWidth: 0 })).join('---\n');
     if (out === '-') {
-      ctx.stdout(resources.map((r) => stringify(r, { lineWidth: 0 })).join('---\n'));
+      ctx.stdout(documents());
       if (resources.length === 0) ctx.stderr(`render: environment '${env}' pins no models; nothing to render\n`);
       return 0;
     }
+    if (/\.ya?ml$/i.test(out)) {
+      const path = resolve(ctx.cwd, out);
+      await makeDir(dirname(path));
+      await writeFileAtomic(path, documents());
+      ctx.stderr(`wrote ${displayPath(path, ctx.cwd)} (${resources.length} InferenceService${resources.length === 1 ? '' : 's'})\n`);
+      return 0;
+    }
     const dir = resolve(ctx.cwd, out);
-    await mkdir(dir, { recursive: true });
+    await makeDir(dir);
     for (const r of resources) {
       const path = join(dir, `${r.metadata.name}.yaml`);
       await writeFileAtomic(path, stringify(r, { lineWidth: 0 }));
