@@ -140,6 +140,11 @@ export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 export function toGitHubError(what: string, e: unknown): GitHubError {
+  // no response: the API was never reached (octokit reports such failures with a status of 500 it made up)
+  if (e instanceof RequestError && !e.response) {
+    const cause = (e.cause as { cause?: { message?: string } } | undefined)?.cause?.message;
+    return new GitHubError(redact(`GitHub API: ${what} failed: could not reach ${e.request.url.replace(/^(\w+:\/\/[^/]+).*$/, '$1')}: ${e.message}${cause && !e.message.includes(cause) ? ` (${cause})` : ''} (is GITHUB_API_URL right, and is there a network path to it?)`), undefined);
+  }
   if (e instanceof RequestError) {
     const data = e.response?.data as { message?: string; errors?: unknown } | undefined;
     const ghMessage = data?.message ?? e.message;

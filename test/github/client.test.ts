@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GitHubTestServer, createPull, createIssue as seedIssue } from '../support/github/server.js';
 import { createGitHub, githubFromEnv, GitHubError, parseRepository, type GitHub } from '../../src/github/client.js';
 import { createGitHubApi } from '../../src/github/api.js';
@@ -125,6 +127,19 @@ describe('check runs, issues, dispatch', () => {
     expect(err.status).toBe(403);
     expect(err.message).toMatch(/Resource not accessible by integration.*permissions/);
     expect(gh.calls('POST', '/repos/{owner}/{repo}/check-runs')).toHaveLength(1);
+  });
+
+  it('an API it cannot reach is named, with no made-up HTTP status', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const api = createGitHubApi(createGitHub({ token: TOKEN, apiUrl: `http://127.0.0.1:${port}`, waitScale: 0.001, retries: 0 }), { owner: 'acme', repo: 'risk' });
+    const err = await api.createCheckRun({ name: 'x', headSha: 'b'.repeat(40), conclusion: 'success' }).catch((e) => e);
+    expect(err).toBeInstanceOf(GitHubError);
+    expect(err.status).toBeUndefined();
+    expect(err.message).toMatch(new RegExp(`^GitHub API: .* failed: could not reach http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.* \\(is GITHUB_API_URL right, and is there a network path to it\\?\\)$`));
+    expect(err.message).not.toMatch(/ 500 /);
   });
 
   it('finds an issue by marker across pages, updates and closes it', async () => {
