@@ -70,7 +70,7 @@ export async function landEdit(
   const max = target.maxAttempts ?? 5;
   for (let attempt = 1; attempt <= max; attempt++) {
     const head = await target.writer.head(target.branch);
-    if (!head) throw new ExternalError(`branch '${target.branch}' was not found in ${target.writer.where}`);
+    if (!head) throw new ExternalError(`branch '${target.branch}' was not found in ${target.writer.where}: give the branch that holds environments/ with --branch (a repository with no commits yet has no branch)`);
     const text = await target.writer.read(head, path);
     if (text === null) throw new InputError(`environment '${env}' not found: ${path} does not exist on ${target.branch} (${head.slice(0, 7)})`);
     const mode = readManifest(text, env, path).spec.promotion;

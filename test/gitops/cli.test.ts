@@ -101,6 +101,8 @@ describe('slipway promote / rollback / audit (CLI, real git)', () => {
     expect([nothing.code, nothing.stderr]).toEqual([2, 'error: fraud is not pinned in environments/staging.yaml: nothing to roll back\n']);
     const badTo = await runCli(['rollback', '--env', 'staging', '--model', 'fraud', '--to', 'latest'], r.a, env);
     expect(badTo.code).toBe(2);
+    const branch = await runCli(['rollback', '--env', 'staging', '--model', 'fraud', '--branch', 'release'], r.a, env);
+    expect([branch.code, branch.stderr]).toEqual([2, "error: branch 'release' was not found in origin (git): give the branch that holds environments/ with --branch (a repository with no commits yet has no branch)\n"]);
     // nothing was committed by any of these
     expect(sh(r.remote, 'rev-list', '--count', 'main').trim()).toBe('1');
   });
