@@ -6,7 +6,7 @@ import { readerSql, assertReadable, openDuckDB } from '../data/duckdb.js';
 import { columnTypes } from '../data/profile.js';
 import { concatBatches, readFeatureBatches, sliceBatch, type FeatureBatch } from '../model/features.js';
 import { openSession, type ModelSession } from '../model/session.js';
-import { resolvePackage, type ModelPackage } from '../package/read.js';
+import { assertPackageOf, resolvePackage, type ModelPackage } from '../package/read.js';
 import { loadEnvironment } from '../spec/environment.js';
 import { loadModel } from '../spec/model.js';
 import { isRemote, resolveInside } from '../spec/paths.js';
@@ -64,7 +64,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
   checkIntersections(model);
 
   const candidate = await resolvePackage(o.candidate, { store: o.store, repoRoot: o.repoRoot, cwd: o.cwd, model });
-  checkPackage(candidate, model, 'candidate');
+  checkPackage(candidate, model, 'candidate', o.candidate);
   const candidateRef: PackageRef = { name: candidate.card.name, version: candidate.card.version, digest: await digestOf(candidate) };
   say(`candidate ${candidateRef.name} ${candidateRef.version} (${candidateRef.digest.slice(0, 19)}…)`);
 
@@ -74,7 +74,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
   if (pinned) {
     say(`champion: ${spec.name} ${pinned.version} pinned in ${o.against} (${pinned.digest.slice(0, 19)}…), fetching and verifying it`);
     champion = await resolvePackage(pinned.digest, { store: o.store, repoRoot: o.repoRoot, cwd: o.cwd, model });
-    checkPackage(champion, model, 'champion');
+    checkPackage(champion, model, 'champion', `${pinned.digest} (pinned in ${o.against})`);
   } else say(`no ${spec.name} pinned in ${o.against}: first deployment, no champion to compare with`);
 
   const dataPath = resolveData(o, model);
@@ -285,7 +285,9 @@ function featuresOf(pkg: ModelPackage, model: LoadedModel): string[] {
   return features;
 }
 
-function checkPackage(pkg: ModelPackage, model: LoadedModel, role: string): void {
+/** The package is a version of this model (name, semantic version: the check promote makes) and of its task. */
+function checkPackage(pkg: ModelPackage, model: LoadedModel, role: string, ref: string): void {
+  assertPackageOf(pkg, model.spec.name, ref);
   if (pkg.card.task !== model.spec.task) throw new InputError(`the ${role} package ${pkg.dir} is a ${pkg.card.task} model; ${model.spec.name} is ${model.spec.task}`);
 }
 

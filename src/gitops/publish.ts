@@ -1,9 +1,8 @@
 import { InputError, IntegrityError } from '../errors.js';
 import type { ModelCard } from '../package/card.js';
-import { resolvePackage } from '../package/read.js';
+import { assertPackageOf, resolvePackage } from '../package/read.js';
 import { packageDigest } from '../store/digest.js';
 import type { ModelStore } from '../store/types.js';
-import { parseSemver } from './semver.js';
 
 /** A package ready to promote: its verified directory, card and digest. */
 export interface Candidate {
@@ -19,8 +18,7 @@ export interface Candidate {
 export async function resolveCandidate(ref: string, model: string, opts: { source: ModelStore; repoRoot: string; cwd: string }): Promise<Candidate> {
   const pkg = await resolvePackage(ref, { store: opts.source, repoRoot: opts.repoRoot, cwd: opts.cwd });
   if (pkg.synthesized) throw new InputError(`${ref}: a bare model file cannot be promoted; promote a package built by 'slipway train' (model.onnx + slipway.json)`);
-  if (pkg.card.name !== model) throw new InputError(`${ref}: the package is model '${pkg.card.name}', not '${model}'`);
-  if (!parseSemver(pkg.card.version)) throw new InputError(`${ref}: the package version ${JSON.stringify(pkg.card.version)} is not a semantic version (x.y.z)`);
+  assertPackageOf(pkg, model, ref);
   const digest = await packageDigest(pkg.dir);
   if (pkg.digest && pkg.digest !== digest) throw new IntegrityError(`${ref}: the package hashes to ${digest}, not ${pkg.digest}; refusing to promote it`);
   return { dir: pkg.dir, card: pkg.card, digest };

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
+import { semverProblem } from '../gitops/semver.js';
 import { assertName } from './paths.js';
 import { environmentSchema } from './schemas.js';
 import type { EnvironmentSpec } from './types.js';
@@ -17,6 +18,10 @@ export function checkEnvironment(parsed: ParsedYaml, env: string): EnvironmentSp
   const spec = parsed.value as EnvironmentSpec;
   if (spec.name !== env) issues.push({ file: parsed.display, ...locate(parsed, ['name']), path: '/name', message: `must equal the file name '${env}', got '${spec.name}'` });
   for (const [model, m] of Object.entries(spec.models ?? {})) {
+    for (const [path, v] of [[[], m.version], [['canary'], m.canary?.version], [['shadow'], m.shadow?.version]] as const) {
+      const problem = typeof v === 'string' ? semverProblem(v) : undefined;
+      if (problem) issues.push({ file: parsed.display, ...locate(parsed, ['models', model, ...path, 'version']), path: ['/models', model, ...path, 'version'].join('/'), message: `'${v}' ${problem}` });
+    }
     if (m.canary && m.canary.digest === m.digest) {
       issues.push({ file: parsed.display, ...locate(parsed, ['models', model, 'canary']), path: `/models/${model}/canary`, message: 'the canary pins the same digest as the stable version' });
     }

@@ -219,6 +219,26 @@ describe('slipway evaluate: user mistakes exit 2 with a clear message and no sta
 
   it('a candidate that does not exist', () => fails(['--candidate', 'nowhere/pkg'], /nowhere\/pkg: no such package directory, model file or digest/));
 
+  it("another model's package, or one whose version is not semver, is refused as promote refuses it", async () => {
+    const withCard = (name: string, edit: (card: Record<string, unknown>) => void) => {
+      const d = join(dir, name);
+      cpSync(candDir, d, { recursive: true });
+      const card = JSON.parse(readFileSync(join(d, 'slipway.json'), 'utf8')) as Record<string, unknown>;
+      edit(card);
+      writeFileSync(join(d, 'slipway.json'), JSON.stringify(card, null, 2));
+      return d;
+    };
+    const other = withCard('cand-other', (c) => (c.name = 'other-model'));
+    await fails(['--candidate', other], new RegExp(`${other}: the package is model 'other-model', not 'credit-risk'`));
+    const banana = withCard('cand-banana', (c) => (c.version = 'banana'));
+    await fails(['--candidate', banana], /cand-banana: the package version "banana" is not a semantic version such as 1\.2\.0/);
+    const huge = withCard('cand-huge', (c) => (c.version = '99999999999999999999.0.0'));
+    await fails(['--candidate', huge], /cand-huge: the package version "99999999999999999999\.0\.0" has a part above 9007199254740991/);
+    // nothing was scored: no candidate line was printed for any of them
+    const r = await evaluate(['--candidate', other]);
+    expect(r.stderr).not.toMatch(/^candidate /m);
+  });
+
   it('a misspelled gate, located in model.yaml', async () => {
     setYaml(['roc_auc: ">= 0.75"', 'roc_acu: ">= 0.75"']);
     try {

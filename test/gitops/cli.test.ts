@@ -100,7 +100,16 @@ describe('slipway promote / rollback / audit (CLI, real git)', () => {
     const nothing = await runCli(['rollback', '--env', 'staging', '--model', 'fraud'], r.a, env);
     expect([nothing.code, nothing.stderr]).toEqual([2, 'error: fraud is not pinned in environments/staging.yaml: nothing to roll back\n']);
     const badTo = await runCli(['rollback', '--env', 'staging', '--model', 'fraud', '--to', 'latest'], r.a, env);
-    expect(badTo.code).toBe(2);
+    expect([badTo.code, badTo.stderr]).toEqual([2, "error: --to 'latest' is not a semantic version such as 1.2.0\n"]);
+    const hugeTo = await runCli(['rollback', '--env', 'staging', '--model', 'fraud', '--to', '99999999999999999999.0.0'], r.a, env);
+    expect([hugeTo.code, hugeTo.stderr]).toEqual([2, "error: --to '99999999999999999999.0.0' has a part above 9007199254740991 (Number.MAX_SAFE_INTEGER, the largest whole number held exactly)\n"]);
+    // a package version that is not semver, or whose parts would round, is never pinned
+    for (const [version, problem] of [['banana', 'is not a semantic version such as 1.2.0'], ['1.99999999999999999999.0', 'has a part above 9007199254740991']]) {
+      const bad = writeTestPackage(join(r.root, `pkg-${version}`), 'fraud', version);
+      const res = await runCli(['promote', '--model', 'fraud', '--candidate', bad, '--env', 'staging'], r.a, env);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain(`error: ${bad}: the package version "${version}" ${problem}`);
+    }
     const branch = await runCli(['rollback', '--env', 'staging', '--model', 'fraud', '--branch', 'release'], r.a, env);
     expect([branch.code, branch.stderr]).toEqual([2, "error: branch 'release' was not found in origin (git): give the branch that holds environments/ with --branch (a repository with no commits yet has no branch)\n"]);
     // nothing was committed by any of these

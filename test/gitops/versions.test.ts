@@ -38,4 +38,10 @@ describe('versions from history', () => {
     expect(await knownVersions(r.a, 'credit-risk')).toContain('2.3.0');
     expect(await knownVersions(r.a, 'credit')).toEqual([]);
   });
+
+  it('ignores a version whose parts would round (above Number.MAX_SAFE_INTEGER): the next is not 100000000000000000000.1.0', async () => {
+    const r = gitopsRepos();
+    expect(await knownVersions(r.a, 'credit-risk', ['99999999999999999999.0.0', '1.2.0'])).toEqual(['1.2.0']);
+    expect(await nextVersion(r.a, 'credit-risk', ['99999999999999999999.0.0'])).toBe('1.0.0');
+  });
 });

@@ -148,6 +148,27 @@ ${CANARY_LINE}
     ],
   },
   {
+    name: 'environment: version parts above Number.MAX_SAFE_INTEGER (stable, canary, shadow)',
+    files: env(`apiVersion: slipway/v1
+kind: Environment
+name: prod
+promotion: pull-request
+models:
+  credit-risk:
+    version: 99999999999999999999.0.0
+    digest: sha256:${'a'.repeat(64)}
+    canary: { version: 1.9007199254740992.0, digest: "sha256:${'b'.repeat(64)}", weight: 5 }
+    shadow:
+      version: 9007199254740991.0.9007199254740991
+      digest: sha256:${'c'.repeat(64)}
+`),
+    args: ['--env', 'prod'],
+    expect: [
+      "environments/prod.yaml:7:14: /models/credit-risk/version: '99999999999999999999.0.0' has a part above 9007199254740991 (Number.MAX_SAFE_INTEGER, the largest whole number held exactly)",
+      "environments/prod.yaml:9:24: /models/credit-risk/canary/version: '1.9007199254740992.0' has a part above 9007199254740991 (Number.MAX_SAFE_INTEGER, the largest whole number held exactly)",
+    ],
+  },
+  {
     name: 'environment: unknown promotion mode and a file/name mismatch',
     files: env('apiVersion: slipway/v1\nkind: Environment\nname: prod\npromotion: auto\n'),
     args: ['--env', 'prod'],

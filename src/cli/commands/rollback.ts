@@ -4,7 +4,7 @@ import { findRepoRoot } from '../../spec/repo.js';
 import { assertName } from '../../spec/paths.js';
 import { InputError } from '../../errors.js';
 import { oneLine } from '../../gitops/message.js';
-import { parseSemver } from '../../gitops/semver.js';
+import { semverProblem } from '../../gitops/semver.js';
 import { rollbackInEnvironment } from '../../gitops/rollback.js';
 import { openTarget } from '../../gitops/target.js';
 import { gitTargetOptions } from './promote.js';
@@ -33,7 +33,8 @@ export const rollback: Command = {
     const env = assertName('environment', str(opts, 'env')!);
     const model = assertName('model', str(opts, 'model')!);
     const to = str(opts, 'to');
-    if (to !== undefined && !parseSemver(to)) throw new InputError(`--to expects a semantic version such as 1.4.0, got '${to}'`);
+    const toProblem = to === undefined ? undefined : semverProblem(to);
+    if (toProblem) throw new InputError(`--to '${to}' ${toProblem}`);
     const approvers = ((opts.approver as string[] | undefined) ?? []).map((a) => oneLine(a, '--approver'));
     const log = (line: string) => ctx.stderr(`${line}\n`);
     const target = await openTarget({ repoRoot, env: ctx.env, branch: str(opts, 'branch'), remote: str(opts, 'remote'), via: str(opts, 'via'), githubRepo: str(opts, 'github-repo'), log });
