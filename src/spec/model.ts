@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
+import { checkDuration } from './duration.js';
 import { assertName, isRemote, resolveInside } from './paths.js';
 import { contractSchema, modelSchema } from './schemas.js';
 import type { LoadedModel, ModelSpec, RowSchema } from './types.js';
@@ -26,6 +27,8 @@ export async function loadModel(repoRoot: string, name: string): Promise<LoadedM
 
   if (spec.name !== name) issues.push(at(['name'], `must equal the directory name '${name}', got '${spec.name}'`));
   if (!spec.train.command === !spec.train.builtin) issues.push(at(['train'], 'expected exactly one of `command` or `builtin`'));
+  const timeout = spec.train.timeout === undefined ? undefined : checkDuration(spec.train.timeout).problem;
+  if (timeout) issues.push(at(['train', 'timeout'], `'${spec.train.timeout}' ${timeout}`));
   for (const key of ['schema', 'train', 'test', 'validation'] as const) {
     const p = spec.data[key];
     if (p === undefined || (key !== 'schema' && isRemote(p))) continue;

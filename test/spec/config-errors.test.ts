@@ -106,6 +106,18 @@ const cases: Case[] = [
     expect: ['models/m/model.yaml:13:12: /train/timeout: expected a duration such as 90s, 30m or 2h, got the string "two hours"'],
   },
   {
+    name: 'a timeout longer than a timer can wait (2^31-1 ms), and one of 0',
+    files: model(GOOD_MODEL + '  timeout: 99999999999999h\n'),
+    args: ['--model', 'm'],
+    expect: ["models/m/model.yaml:13:12: /train/timeout: '99999999999999h' is too long: at most 596h (about 24.8 days, the longest a timer can wait)"],
+  },
+  {
+    name: 'a timeout of 0',
+    files: model(GOOD_MODEL + '  timeout: 0s\n'),
+    args: ['--model', 'm'],
+    expect: ["models/m/model.yaml:13:12: /train/timeout: '0s' must be more than 0"],
+  },
+  {
     name: 'YAML syntax error (bad indentation)',
     files: model(GOOD_MODEL.replace('  target: default', ' target: default')),
     args: ['--model', 'm'],
