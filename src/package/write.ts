@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { copyFile, lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
+import { displayPath } from '../spec/yaml-file.js';
 import { CARD_FILE, MODEL_FILE, type ModelCard } from './card.js';
 
 /** The card as written: two-space JSON with a final newline (stable bytes for the same card). */
@@ -8,12 +11,94 @@ export function serializeCard(card: ModelCard): string {
   return JSON.stringify(card, null, 2) + '\n';
 }
 
+const PACKAGE_FILES = new Set([CARD_FILE, MODEL_FILE]);
+
+/**
+ * Why writing a package at `dest` would lose something, or undefined when it may: `dest` is absent, an
+ * empty directory, or a package written before (a directory holding slipway.json with a package card,
+ * and nothing but slipway.json and model.onnx). A file, a symbolic link or any other directory is
+ * never replaced.
+ */
+export async function replaceProblem(dest: string): Promise<string | undefined> {
+  const st = await lstat(dest).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  });
+  if (!st) return undefined;
+  if (st.isSymbolicLink()) return 'it is a symbolic link';
+  if (!st.isDirectory()) return 'it is an existing file, not a package directory';
+  const entries = (await readdir(dest)).sort();
+  if (entries.length === 0) return undefined;
+  const unexpected = entries.filter((e) => !PACKAGE_FILES.has(e));
+  const listed = (names: string[]) => names.slice(0, 5).join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
+  if (unexpected.length) return `the directory holds ${listed(unexpected)}, which a package does not (a package is ${MODEL_FILE} + ${CARD_FILE} only)`;
+  if (!entries.includes(CARD_FILE)) return `the directory holds ${MODEL_FILE} but no ${CARD_FILE}: it is not a package written by slipway train`;
+  let card: unknown;
+  try {
+    card = JSON.parse(await readFile(join(dest, CARD_FILE), 'utf8'));
+  } catch {
+    card = undefined;
+  }
+  const c = card as Partial<ModelCard> | undefined;
+  if (!c || typeof c !== 'object' || c.schema_version !== 1 || typeof c.name !== 'string' || typeof c.version !== 'string') {
+    return `its ${CARD_FILE} is not a package card (schema_version 1, name, version): it is not a package written by slipway train`;
+  }
+  return undefined;
+}
+
+/** Throws a UsageError (exit 2) naming `dest` when writing a package there would lose something; see replaceProblem. */
+export async function assertReplaceable(dest: string, label = 'the package directory', cwd?: string): Promise<void> {
+  const problem = await replaceProblem(dest);
+  if (problem) {
+    throw new UsageError(`${label} ${displayPath(dest, cwd)}: refusing to write the package there: ${problem}; name a new or empty directory, or one an earlier 'slipway train --out' wrote`);
+  }
+}
+
+/** `path` with symbolic links resolved as far as it exists (the rest appended as given). */
+async function realish(path: string): Promise<string> {
+  const rest: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    const real = await realpath(p).catch(() => undefined);
+    if (real !== undefined) return join(real, ...rest.reverse());
+    if (dirname(p) === p) return resolve(path);
+    rest.push(basename(p));
+  }
+}
+
+/** `child` is `parent` or a path under it. */
+function within(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith('..' + sep) && !isAbsolute(rel));
+}
+
+/**
+ * Checks `slipway train --out <dir>` before training starts: never inside the repository's models/ tree
+ * (each model's sources: model.yaml, schema, data), never inside a local store (content-addressed: an
+ * object replaced there no longer matches its digest), and only where replaceProblem allows.
+ */
+export async function assertOutDir(dest: string, opts: { repoRoot: string; storeUri?: string; cwd?: string }): Promise<void> {
+  const label = '--out';
+  const shown = displayPath(dest, opts.cwd);
+  const real = await realish(dest);
+  const models = await realish(join(opts.repoRoot, 'models'));
+  if (within(real, models)) {
+    throw new UsageError(`${label} ${shown}: refusing to write the package there: it is inside the repository's models/ directory, which holds each model's sources (model.yaml, schema, data); name a directory outside models/, e.g. --out dist/<model>`);
+  }
+  if (opts.storeUri?.startsWith('file:')) {
+    const store = await realish(fileURLToPath(opts.storeUri));
+    if (within(real, store)) throw new UsageError(`${label} ${shown}: refusing to write the package there: it is inside the model store ${displayPath(store, opts.cwd)}, whose objects are named by their digest`);
+  }
+  await assertReplaceable(dest, label, opts.cwd);
+}
+
 /**
  * Writes a package directory (model.onnx + slipway.json) atomically: into a temporary sibling,
- * then renamed into place, replacing an earlier package at `dir`.
+ * then renamed into place, replacing an earlier package at `dir`. Refuses (UsageError, nothing
+ * touched) to replace anything else: see replaceProblem.
  */
-export async function writePackage(dir: string, model: { bytes: Uint8Array } | { path: string }, card: ModelCard): Promise<string> {
+export async function writePackage(dir: string, model: { bytes: Uint8Array } | { path: string }, card: ModelCard, label?: string): Promise<string> {
   const dest = resolve(dir);
+  await assertReplaceable(dest, label);
   await mkdir(dirname(dest), { recursive: true });
   const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${randomBytes(6).toString('hex')}`);
   await mkdir(tmp);
@@ -21,6 +106,8 @@ export async function writePackage(dir: string, model: { bytes: Uint8Array } | {
     if ('bytes' in model) await writeFile(join(tmp, MODEL_FILE), model.bytes);
     else await copyFile(model.path, join(tmp, MODEL_FILE));
     await writeFile(join(tmp, CARD_FILE), serializeCard(card));
+    // checked again just before the old one goes: the directory may have changed while the package was built
+    await assertReplaceable(dest, label);
     await rm(dest, { recursive: true, force: true });
     await rename(tmp, dest);
   } finally {

@@ -10,8 +10,8 @@ import { attachSketches, profileRelation } from '../data/profile.js';
 import { columnKind, readFeatureBatches, type FeatureBatch } from '../model/features.js';
 import { openSession, type ProviderChoice } from '../model/session.js';
 import { MODEL_FILE, type DataRef, type Lineage, type ModelCard } from '../package/card.js';
-import { writePackage } from '../package/write.js';
-import { parseDuration } from '../spec/duration.js';
+import { assertOutDir, writePackage } from '../package/write.js';
+import { checkDuration } from '../spec/duration.js';
 import { isRemote } from '../spec/paths.js';
 import type { LoadedModel } from '../spec/types.js';
 import type { ModelStore } from '../store/types.js';
@@ -32,8 +32,10 @@ export interface TrainOptions {
   store: ModelStore;
   /** the package version; default: the caller computes nextVersion() */
   version: string;
-  /** also write the package here */
+  /** also write the package here (see assertOutDir: never over model sources, a file or another directory) */
   out?: string;
+  /** paths in messages are shown relative to this directory (default: process.cwd()) */
+  cwd?: string;
   /** overrides train.timeout */
   timeout?: string;
   provider?: ProviderChoice;
@@ -125,8 +127,11 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const env = readEnv(o.env);
   const clock = () => (env.sourceDateEpoch !== undefined ? new Date(env.sourceDateEpoch * 1000) : new Date());
   const timeoutText = o.timeout ?? spec.train.timeout ?? DEFAULT_TIMEOUT;
-  const timeoutMs = parseDuration(timeoutText);
-  if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`invalid timeout '${timeoutText}': expected a duration such as 90s, 30m or 2h`);
+  const timeout = checkDuration(timeoutText);
+  if (timeout.problem !== undefined) throw new UsageError(`the training timeout '${timeoutText}' ${timeout.problem}`);
+  const timeoutMs = timeout.ms;
+  // before anything runs: --out must not replace what is not an earlier package (model sources, data, a file)
+  if (o.out) await assertOutDir(o.out, { repoRoot, storeUri: o.store.uri, cwd: o.cwd });
   const trainPath = dataPath(model, spec.data.train);
   const validationPath = spec.data.validation ? dataPath(model, spec.data.validation) : undefined;
   assertReadable(trainPath);
@@ -237,7 +242,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     const pkgDir = await writePackage(join(stage, 'package'), { path: modelPath }, card);
     const digest = await o.store.put(pkgDir);
     let path: string;
-    if (o.out) path = await writePackage(o.out, { path: modelPath }, card);
+    if (o.out) path = await writePackage(o.out, { path: modelPath }, card, '--out');
     else path = await o.store.get(digest);
     return { digest, version: o.version, path, card };
   } finally {

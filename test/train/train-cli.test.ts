@@ -86,10 +86,22 @@ describe('slipway train with the builtin logistic regression', () => {
   });
 
   it('refuses bad flags with exit 2', async () => {
-    expect((await runCli(['train', '--model', 'golden', '--version', 'one'], repo, env)).stderr).toMatch(/--version expects a semantic version/);
+    expect((await runCli(['train', '--model', 'golden', '--version', 'one'], repo, env)).stderr).toMatch(/--version 'one' is not a semantic version such as 1\.2\.0/);
     const r = await runCli(['train', '--model', 'golden', '--timeout', 'soon'], repo, env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--timeout expects a duration such as 90s, 30m or 2h, got 'soon'/);
+    expect(r.stderr).toMatch(/--timeout 'soon' is not a duration such as 90s, 30m or 2h/);
     expect((await runCli(['train', '--model', 'nope'], repo, env)).stderr).toMatch(/model 'nope' not found/);
+    // a version part that would round, and timeouts a timer cannot wait for: refused before training starts
+    const cases: [string[], string][] = [
+      [['--version', '99999999999999999999.0.0'], "--version '99999999999999999999.0.0' has a part above 9007199254740991 (Number.MAX_SAFE_INTEGER"],
+      [['--timeout', '600h'], "--timeout '600h' is too long: at most 596h (about 24.8 days, the longest a timer can wait)"],
+      [['--timeout', '0s'], "--timeout '0s' must be more than 0"],
+    ];
+    for (const [flags, message] of cases) {
+      const bad = await runCli(['train', '--model', 'golden', ...flags], repo, env);
+      expect(bad.code, flags.join(' ')).toBe(2);
+      expect(bad.stderr).toContain(`error: ${message}`);
+      expect(bad.stderr).not.toContain('slipway train: training');
+    }
   });
 });

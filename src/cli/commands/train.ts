@@ -2,14 +2,14 @@ import type { Command } from '../command.js';
 import { str } from '../command.js';
 import { UsageError } from '../../errors.js';
 import { nextVersion } from '../../gitops/versions.js';
-import { parseSemver } from '../../gitops/semver.js';
+import { semverProblem } from '../../gitops/semver.js';
 import type { ProviderChoice } from '../../model/session.js';
 import { loadModel } from '../../spec/model.js';
 import { findRepoRoot } from '../../spec/repo.js';
 import { openStore, storeLocation } from '../../store/open.js';
 import { uploadPackageArtifact } from '../../train/artifact.js';
 import { trainModel } from '../../train/train.js';
-import { parseDuration } from '../../spec/duration.js';
+import { checkDuration } from '../../spec/duration.js';
 
 export const train: Command = {
   name: 'train',
@@ -29,9 +29,11 @@ Outputs (in GitHub Actions): digest, version, path.`,
     const repoRoot = findRepoRoot(ctx.cwd);
     const model = await loadModel(repoRoot, str(opts, 'model')!);
     const version = str(opts, 'version') ?? (await nextVersion(repoRoot, model.spec.name));
-    if (!parseSemver(version)) throw new UsageError(`--version expects a semantic version such as 1.2.0, got '${version}'`);
+    const versionProblem = semverProblem(version);
+    if (versionProblem) throw new UsageError(`--version '${version}' ${versionProblem}`);
     const timeout = str(opts, 'timeout');
-    if (timeout !== undefined && parseDuration(timeout) === undefined) throw new UsageError(`--timeout expects a duration such as 90s, 30m or 2h, got '${timeout}'`);
+    const timeoutProblem = timeout === undefined ? undefined : checkDuration(timeout).problem;
+    if (timeoutProblem) throw new UsageError(`--timeout '${timeout}' ${timeoutProblem}`);
     const provider = str(opts, 'provider');
     if (provider !== undefined && !['auto', 'cpu', 'cuda'].includes(provider)) throw new UsageError(`--provider expects auto, cpu or cuda, got '${provider}'`);
     const store = openStore(storeLocation(str(opts, 'store'), ctx.env), repoRoot);
@@ -55,6 +57,7 @@ Outputs (in GitHub Actions): digest, version, path.`,
         store,
         version,
         out: out ? (await import('node:path')).resolve(ctx.cwd, out) : undefined,
+        cwd: ctx.cwd,
         timeout,
         provider: provider as ProviderChoice | undefined,
         env: ctx.env,
