@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { str } from '../command.js';
 import { UsageError } from '../../errors.js';
@@ -5,6 +6,7 @@ import { nextVersion } from '../../gitops/versions.js';
 import { semverProblem } from '../../gitops/semver.js';
 import type { ProviderChoice } from '../../model/session.js';
 import { loadModel } from '../../spec/model.js';
+import { assertOutDir } from '../../package/write.js';
 import { findRepoRoot } from '../../spec/repo.js';
 import { openStore, storeLocation } from '../../store/open.js';
 import { uploadPackageArtifact } from '../../train/artifact.js';
@@ -16,7 +18,7 @@ export const train: Command = {
   summary: "Run the model's training command, verify model.onnx and build a model package in the store.",
   options: {
     model: { type: 'string', value: '<name>', description: 'model under models/<name>/', required: true },
-    out: { type: 'string', value: '<dir>', description: 'also write the package (model.onnx + slipway.json) here' },
+    out: { type: 'string', value: '<dir>', description: 'also write the package (model.onnx + slipway.json) here: a new or empty directory, or a package an earlier --out wrote (never under models/)' },
     version: { type: 'string', value: '<semver>', description: 'package version (default: the next minor version after those in environments/ history)' },
     store: { type: 'string', value: '<path|uri>', description: 'model store (default: SLIPWAY_STORE, else .slipway/store)' },
     timeout: { type: 'string', value: '<duration>', description: 'override train.timeout, e.g. 30m or 2h' },
@@ -37,7 +39,10 @@ Outputs (in GitHub Actions): digest, version, path.`,
     const provider = str(opts, 'provider');
     if (provider !== undefined && !['auto', 'cpu', 'cuda'].includes(provider)) throw new UsageError(`--provider expects auto, cpu or cuda, got '${provider}'`);
     const store = openStore(storeLocation(str(opts, 'store'), ctx.env), repoRoot);
-    const out = str(opts, 'out');
+    const outText = str(opts, 'out');
+    const out = outText === undefined ? undefined : resolve(ctx.cwd, outText);
+    // refused before anything is said or run (trainModel checks again for its other callers)
+    if (out) await assertOutDir(out, { repoRoot, storeUri: store.uri, cwd: ctx.cwd });
     const log = (line: string) => ctx.stderr(`slipway train: ${line}\n`);
 
     // Cancelling slipway (Ctrl-C, or Actions cancelling the job) cancels the training command cleanly.
@@ -56,7 +61,7 @@ Outputs (in GitHub Actions): digest, version, path.`,
         model,
         store,
         version,
-        out: out ? (await import('node:path')).resolve(ctx.cwd, out) : undefined,
+        out,
         cwd: ctx.cwd,
         timeout,
         provider: provider as ProviderChoice | undefined,
