@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile, readlink, stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
+import { jsonSyntaxError } from './json-syntax.js';
 
 /** YAML aliases may expand to at most this many nodes: a "billion laughs" file is refused, not expanded. */
 export const MAX_ALIAS_COUNT = 100;
@@ -15,6 +16,8 @@ export interface ParsedYaml {
   value: unknown;
   /** the file name as shown in messages (relative to cwd when inside it) */
   display: string;
+  /** the source text */
+  text: string;
 }
 
 export function displayPath(file: string, cwd = process.cwd()): string {
@@ -28,6 +31,7 @@ export function displayPath(file: string, cwd = process.cwd()): string {
  */
 export async function parseYamlFile(file: string, base = process.cwd()): Promise<ParsedYaml> {
   const display = displayPath(file, base);
+  await assertRegularFile(file, display);
   let src: string;
   try {
     src = await readFile(file, 'utf8');
@@ -39,21 +43,64 @@ export async function parseYamlFile(file: string, base = process.cwd()): Promise
   return parseYamlText(src, display);
 }
 
+/**
+ * Refuses, in words, what is not a readable regular file: a directory, a symbolic link to nothing, a FIFO
+ * (which readFile would wait on for ever). A missing file is left to the read, which says "file not found".
+ */
+export async function assertRegularFile(file: string, display: string): Promise<void> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return; // the read reports it
+    const link = await lstat(file).catch(() => null);
+    if (link?.isSymbolicLink()) throw new InputError(`${display}: a symbolic link to '${await readlink(file).catch(() => '?')}', which does not exist`);
+    return;
+  }
+  if (st.isDirectory()) throw new InputError(`${display}: is a directory, expected a file`);
+  if (!st.isFile()) throw new InputError(`${display}: is not a regular file (a FIFO, socket or device), expected a file`);
+}
+
+/** True for a name shown for a .json file (`schema.json`, or `schema.json@<commit>` when read from git). */
+function isJsonName(display: string): boolean {
+  return /\.json(@[^/]*)?$/i.test(display);
+}
+
+/**
+ * Parses YAML (JSON is YAML, so .json files come here too, for located errors): every syntax error comes
+ * back located, at once. A name ending in .json is held to JSON's grammar and its errors say "invalid JSON".
+ * An empty file, or one with only comments, is an error: every config file is a mapping.
+ */
 export function parseYamlText(src: string, display: string): ParsedYaml {
+  const json = isJsonName(display);
+  if (json && src.trim() !== '') {
+    let failure: unknown;
+    try {
+      JSON.parse(src);
+    } catch (e) {
+      failure = e;
+    }
+    const at = failure === undefined ? null : jsonSyntaxError(src, failure);
+    if (at) throw new ConfigError([{ file: display, line: at.line, column: at.column, path: '', message: `invalid JSON: ${at.message}` }]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(src, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
   const issues: ConfigIssue[] = doc.errors.map((err) => {
     const pos = lines.linePos(err.pos[0]);
-    return { file: display, line: pos.line, column: pos.col, path: '', message: `invalid YAML: ${err.message.split('\n')[0]}` };
+    return { file: display, line: pos.line, column: pos.col, path: '', message: `invalid ${json ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}` };
   });
   if (issues.length) throw new ConfigError(issues);
+  if (doc.contents === null) {
+    throw new ConfigError([{ file: display, line: 1, column: 1, path: '', message: src.trim() === '' ? 'the file is empty' : 'the file is empty (it holds only comments)' }]);
+  }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
     throw new ConfigError([{ file: display, line: 1, column: 1, path: '', message: `YAML aliases expand too far (${(e as Error).message}); at most ${MAX_ALIAS_COUNT} alias expansions are allowed` }]);
   }
-  return { doc, lines, value, display };
+  return { doc, lines, value, display, text: src };
 }
 
 /** Location of the node at a JSON path; for a missing key, its parent; for `key`, the key itself. */
@@ -94,8 +141,29 @@ function valueAt(root: unknown, path: string[]): unknown {
   return v;
 }
 
-/** Turns one ajv error into a message a person can act on. */
-function message(e: ErrorObject, value: unknown): string {
+/** The source text of the scalar at a path (as written: `1.0`, not the number 1), or undefined. */
+function sourceAt(p: ParsedYaml, path: string[]): string | undefined {
+  const node = p.doc.getIn(path, true);
+  if (!isScalar(node) || !node.range) return undefined;
+  return p.text.slice(node.range[0], node.range[1]).trim();
+}
+
+/**
+ * A number or boolean where a string is expected (`version: 1.0`, read as the number 1): the quoted value
+ * to write instead, completed to the field's pattern where padding with `.0` does it (1.0 → '1.0.0').
+ */
+function quoteHint(e: ErrorObject, value: unknown, source: string | undefined): string {
+  const wanted = String((e.params as { type?: unknown }).type).split(',');
+  if (!wanted.includes('string') || (typeof value !== 'number' && typeof value !== 'boolean') || !source) return '';
+  const candidates = [source];
+  if (/^\d+(\.\d+)?$/.test(source)) candidates.push(source + '.0'.repeat(3 - source.split('.').length));
+  const pattern = (e.parentSchema as { pattern?: string } | undefined)?.pattern;
+  const fits = pattern === undefined ? source : candidates.find((c) => new RegExp(pattern, 'u').test(c)) ?? source;
+  return `; quote it: '${fits}'`;
+}
+
+/** Turns one ajv error into a message a person can act on; `source` is the value as written in the file. */
+function message(e: ErrorObject, value: unknown, source?: string): string {
   const p = e.params as Record<string, unknown>;
   const desc = (e.parentSchema as { description?: string } | undefined)?.description;
   switch (e.keyword) {
@@ -104,7 +172,7 @@ function message(e: ErrorObject, value: unknown): string {
     case 'additionalProperties':
       return `unknown field '${String(p.additionalProperty)}' (allowed: ${Object.keys((e.parentSchema as { properties?: object })?.properties ?? {}).join(', ')})`;
     case 'type':
-      return `expected ${desc ?? String(p.type).replace(',', ' or ')}${desc ? ` (${String(p.type)})` : ''}, got ${describe(value)}`;
+      return `expected ${desc ?? String(p.type).replace(',', ' or ')}${desc ? ` (${String(p.type)})` : ''}, got ${typeof value === 'number' && source && Number(source) === value ? `number ${source}` : describe(value)}${quoteHint(e, value, source)}`;
     case 'enum':
       return `expected one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}, got ${describe(value)}`;
     case 'const':
@@ -170,7 +238,7 @@ export function schemaIssues(p: ParsedYaml, schema: object): ConfigIssue[] {
       file: p.display,
       ...locate(p, path, onKey),
       path: '/' + shownPath.join('/'),
-      message: folded.get(e) ?? message(e, valueAt(p.value, segs)),
+      message: folded.get(e) ?? message(e, valueAt(p.value, segs), e.keyword === 'type' ? sourceAt(p, segs) : undefined),
     };
     const key = `${issue.path}|${issue.message}`;
     if (!seen.has(key)) {

@@ -154,7 +154,7 @@ ${CANARY_LINE}
 `),
     args: ['--env', 'prod'],
     expect: [
-      'environments/prod.yaml:7:14: /models/credit-risk/version: expected a semantic version such as 1.4.0 (string), got number 1.4',
+      "environments/prod.yaml:7:14: /models/credit-risk/version: expected a semantic version such as 1.4.0 (string), got number 1.4; quote it: '1.4.0'",
       'environments/prod.yaml:8:13: /models/credit-risk/digest: expected sha256: followed by 64 lower-case hex digits, got the string "sha256:abc"',
       `environments/prod.yaml:9:${CANARY_LINE.indexOf('150') + 1}: /models/credit-risk/canary/weight: expected a number <= 100, got number 150`,
     ],
