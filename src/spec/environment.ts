@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
 import { semverProblem } from '../gitops/semver.js';
-import { assertName } from './paths.js';
+import { environmentNames, pinUriIssues } from './environment-checks.js';
+import { assertName, isLink } from './paths.js';
 import { environmentSchema } from './schemas.js';
 import type { EnvironmentSpec } from './types.js';
 import { locate, parseYamlFile, schemaIssues, type ParsedYaml } from './yaml-file.js';
@@ -33,7 +34,13 @@ export function checkEnvironment(parsed: ParsedYaml, env: string): EnvironmentSp
 /** Loads environments/<env>.yaml with every issue located. Keeps the parsed document for comment-preserving edits. */
 export async function loadEnvironment(repoRoot: string, env: string): Promise<{ spec: EnvironmentSpec; parsed: ParsedYaml; file: string }> {
   const file = environmentFile(repoRoot, env);
-  if (!existsSync(file)) throw new InputError(`environment '${env}' not found: ${file} does not exist`);
+  if (!existsSync(file) && !isLink(file)) {
+    const known = environmentNames(repoRoot);
+    throw new InputError(`environment '${env}' not found: ${file} does not exist (environments: ${known.join(', ') || 'none'})`);
+  }
   const parsed = await parseYamlFile(file, repoRoot);
-  return { spec: checkEnvironment(parsed, env), parsed, file };
+  const spec = checkEnvironment(parsed, env);
+  const issues = pinUriIssues(parsed, spec);
+  if (issues.length) throw new ConfigError(issues);
+  return { spec, parsed, file };
 }

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
+import { driftIssues, gateIssues, sortIssues } from './model-checks.js';
 import { checkDuration } from './duration.js';
-import { assertName, isRemote, resolveInside } from './paths.js';
+import { assertName, isLink, isRemote, resolveInside } from './paths.js';
 import { contractSchema, modelSchema } from './schemas.js';
 import type { LoadedModel, ModelSpec, RowSchema } from './types.js';
 import { locate, parseYamlFile, schemaIssues, type ParsedYaml } from './yaml-file.js';
@@ -18,7 +19,7 @@ export function modelDir(repoRoot: string, name: string): string {
 export async function loadModel(repoRoot: string, name: string): Promise<LoadedModel> {
   const dir = modelDir(repoRoot, name);
   const file = join(dir, 'model.yaml');
-  if (!existsSync(file)) throw new InputError(`model '${name}' not found: ${file} does not exist`);
+  if (!existsSync(file) && !isLink(file)) throw new InputError(`model '${name}' not found: ${file} does not exist`);
   const parsed = await parseYamlFile(file, repoRoot);
   const issues = schemaIssues(parsed, modelSchema);
   if (issues.length) throw new ConfigError(issues);
@@ -29,21 +30,34 @@ export async function loadModel(repoRoot: string, name: string): Promise<LoadedM
   if (!spec.train.command === !spec.train.builtin) issues.push(at(['train'], 'expected exactly one of `command` or `builtin`'));
   const timeout = spec.train.timeout === undefined ? undefined : checkDuration(spec.train.timeout).problem;
   if (timeout) issues.push(at(['train', 'timeout'], `'${spec.train.timeout}' ${timeout}`));
+  let schemaPathOk = true;
   for (const key of ['schema', 'train', 'test', 'validation'] as const) {
     const p = spec.data[key];
     if (p === undefined || (key !== 'schema' && isRemote(p))) continue;
-    if (key === 'schema' && isRemote(p)) issues.push(at(['data', key], 'expected a path inside the repository, not a URL'));
-    else if (!resolveInside(repoRoot, dir, p)) issues.push(at(['data', key], `path '${p}' escapes the repository`));
+    const bad = key === 'schema' && isRemote(p) ? 'expected a path inside the repository, not a URL' : !resolveInside(repoRoot, dir, p) ? `path '${p}' escapes the repository` : null;
+    if (bad) {
+      issues.push(at(['data', key], bad));
+      if (key === 'schema') schemaPathOk = false;
+    }
   }
-  if (issues.length) throw new ConfigError(issues);
+  const sensitive = spec.data.sensitive ?? [];
+  issues.push(...gateIssues(parsed, spec, sensitive));
+  if (!schemaPathOk) throw new ConfigError(issues);
 
+  // the contract's own problems come together with model.yaml's
   const schemaFile = resolveInside(repoRoot, dir, spec.data.schema)!;
-  const contract = await loadContract(schemaFile, repoRoot);
+  let contract: ParsedYaml;
+  try {
+    contract = await loadContract(schemaFile, repoRoot);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError([...issues, ...e.issues]);
+    if (e instanceof InputError && issues.length) throw new ConfigError([...issues, at(['data', 'schema'], e.message)]);
+    throw e;
+  }
   const schema = contract.value as RowSchema;
   const columns = Object.keys(schema.properties);
   const known = (c: string) => columns.includes(c);
   const target = spec.data.target;
-  const sensitive = spec.data.sensitive ?? [];
   if (!known(target)) issues.push(at(['data', 'target'], `column '${target}' is not in ${contract.display} (columns: ${columns.join(', ')})`));
   sensitive.forEach((c, i) => {
     if (!known(c)) issues.push(at(['data', 'sensitive', String(i)], `column '${c}' is not in ${contract.display}`));
@@ -57,7 +71,8 @@ export async function loadModel(repoRoot: string, name: string): Promise<LoadedM
     else if (excluded.has(c)) issues.push(at(['data', 'features', String(i)], `'${c}' is the target, the id or a sensitive attribute and cannot be a feature`));
   });
   if (features.length === 0) issues.push(at(['data'], 'no feature columns: the schema has no columns besides the target and sensitive ones'));
-  if (issues.length) throw new ConfigError(issues);
+  issues.push(...driftIssues(parsed, spec, features));
+  if (issues.length) throw new ConfigError(sortIssues(issues));
   return { spec, dir, repoRoot, file, schema, schemaFile, features, sensitive, target };
 }
 

@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -22,4 +23,13 @@ export function resolveInside(root: string, base: string, p: string): string | n
   const rel = relative(resolve(root), abs);
   if (rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel))) return abs;
   return null;
+}
+
+/** True for a symbolic link, even one to nothing (whose read then says so). */
+export function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }

@@ -8,10 +8,17 @@ export const DEFAULT_STORE = '.slipway/store';
 
 export type StoreFactory = (uri: string, repoRoot: string) => ModelStore;
 
+/**
+ * Every scheme a store location may have. file:// (and plain paths) are built in; the others register a
+ * backend when their module is imported (github-release.ts), but config checks need the list without it.
+ */
+export const STORE_SCHEMES: readonly string[] = ['file', 'github-release'];
+
 /** Other backends (github-release://, …) register here; file:// and plain paths are built in. */
 const backends = new Map<string, StoreFactory>();
 
 export function registerStoreBackend(scheme: string, factory: StoreFactory): void {
+  if (!STORE_SCHEMES.includes(scheme)) throw new Error(`store scheme '${scheme}' is not listed in STORE_SCHEMES`);
   backends.set(scheme, factory);
 }
 
