@@ -1,18 +1,36 @@
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { isRemote } from '../spec/paths.js';
 
 export type DataFormat = 'csv' | 'parquet' | 'json';
 
-/** A fresh in-memory DuckDB. `memoryLimit` bounds what it holds; larger work spills to `tempDir`. */
+/**
+ * A fresh in-memory DuckDB. `memoryLimit` bounds what it holds; larger work spills to `tempDir`. Settings
+ * DuckDB refuses (a memory limit beyond what it can represent, too small to start) are an InputError.
+ */
 export async function openDuckDB(options: { memoryLimit?: string; threads?: number; tempDir?: string } = {}): Promise<DuckDBConnection> {
   const config: Record<string, string> = { memory_limit: options.memoryLimit ?? '1GB' };
   if (options.threads) config.threads = String(options.threads);
   if (options.tempDir) config.temp_directory = options.tempDir;
-  const instance = await DuckDBInstance.create(':memory:', config);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(':memory:', config);
+  } catch (e) {
+    const settings = Object.entries(config)
+      .filter(([k]) => k !== 'temp_directory')
+      .map(([k, v]) => `${k} = ${v}`)
+      .join(', ');
+    const why = /Failed to set config/.test((e as Error).message) ? 'refused' : `could not start with (${(e as Error).message.split('\n')[0]})`;
+    throw new InputError(`DuckDB ${why} the settings ${settings}; use a memory limit such as 512MB or 2GB`, { cause: e });
+  }
   return instance.connect();
+}
+
+/** A data location given on the command line or in model.yaml: URLs as they are, local paths resolved against `base`. */
+export function dataLocation(p: string, base: string): string {
+  return isRemote(p) ? p : resolve(base, p);
 }
 
 export function sqlString(s: string): string {
@@ -36,7 +54,8 @@ export function assertReadable(path: string): void {
   if (isRemote(path)) return;
   if (!existsSync(path)) throw new InputError(`${path}: file not found`);
   const st = statSync(path);
-  if (!st.isFile()) throw new InputError(`${path}: not a file`);
+  if (st.isDirectory()) throw new InputError(`${path}: is a directory; expected a data file (CSV, Parquet or JSON lines)`);
+  if (!st.isFile()) throw new InputError(`${path}: not a regular file; expected a data file (CSV, Parquet or JSON lines)`);
   if (st.size === 0) throw new InputError(`${path}: the file is empty`);
 }
 

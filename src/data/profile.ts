@@ -1,6 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DISCRETE_LIMIT, type CategoricalProfile, type ColumnProfile, type NumericProfile, type Profile } from '../drift/profile.js';
+import { InputError } from '../errors.js';
 import { sqlIdent } from './duckdb.js';
+import { reading, type DataSource } from './read-error.js';
 import { sketchColumn } from './sketch.js';
 import { coarsenSketch, PACKAGE_SKETCH_SCALE } from '../drift/sketch.js';
 
@@ -34,6 +36,21 @@ export async function columnTypes(conn: DuckDBConnection, fromSql: string): Prom
   const out: Record<string, string> = {};
   for (const row of r.getRowObjects()) out[String(row.column_name)] = String(row.column_type);
   return out;
+}
+
+/**
+ * The column types of a data file, read errors converted (see readError), and one InputError naming the
+ * file and every column missing by its role (`{ feature: [...], target: [...] }`).
+ */
+export async function requireColumns(conn: DuckDBConnection, fromSql: string, source: DataSource, roles: Record<string, string[]>): Promise<Record<string, string>> {
+  const types = await reading(source, () => columnTypes(conn, fromSql));
+  const parts = Object.entries(roles)
+    .map(([role, cols]) => [role, cols.filter((c) => !(c in types))] as const)
+    .filter(([, m]) => m.length);
+  if (parts.length) {
+    throw new InputError(`${source.display}: missing column(s): ${parts.map(([role, m]) => `${role} ${m.map((c) => `'${c}'`).join(', ')}`).join('; ')} (the data has: ${Object.keys(types).join(', ')})`);
+  }
+  return types;
 }
 
 /**

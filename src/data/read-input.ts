@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { isRemote } from '../spec/paths.js';
 import { assertReadable, detectFormat, sqlIdent, sqlString, type DataFormat } from './duckdb.js';
+import { reading, type DataSource } from './read-error.js';
 
 /** A column of the input as the reader sees it. */
 export interface InputColumn {
@@ -164,8 +165,6 @@ export interface OpenOptions {
 
 /** Opens a data file for validation; a file that cannot be read gives an InputError naming it. */
 export async function openInput(conn: DuckDBConnection, path: string, display = path, options: OpenOptions = {}): Promise<Input> {
-  const format = options.format;
-  const fmt = format ?? detectFormat(path);
   if (!isRemote(path)) {
     try {
       assertReadable(path);
@@ -173,13 +172,15 @@ export async function openInput(conn: DuckDBConnection, path: string, display = 
       throw new InputError((e as Error).message.replace(path, display));
     }
   }
+  const fmt = options.format ?? detectFormat(display);
+  const source = { path, display };
   const p = sqlString(path);
   if (fmt === 'csv') {
     let delim: string;
     let names: string[];
     if (isRemote(path) || /\.(gz|zst)$/i.test(path)) {
       delim = /\.tsv/i.test(path) ? '\t' : ',';
-      const described = await describe(conn, `read_csv(${p}, header = true, skip = 0, delim = ${sqlString(delim)}, quote = '"', escape = '"', all_varchar = true)`, display);
+      const described = await describe(conn, `read_csv(${p}, header = true, skip = 0, delim = ${sqlString(delim)}, quote = '"', escape = '"', all_varchar = true)`, source);
       names = described.map((c) => c.name);
     } else {
       ({ delim, names } = await csvHeader(path, display));
@@ -196,14 +197,14 @@ export async function openInput(conn: DuckDBConnection, path: string, display = 
   }
   if (fmt === 'parquet') {
     const base = `read_parquet(${p})`;
-    const columns = await describe(conn, base, display);
+    const columns = await describe(conn, base, source);
     const reader = (opts: { rowNumbers?: boolean } = {}) =>
       opts.rowNumbers ? `(SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) FROM read_parquet(${p}, file_row_number = true))` : base;
     return { path, display, format: 'parquet', columns, reader };
   }
   // JSON lines: every column read as JSON so each value keeps its own JSON type (a column mixing numbers
   // and strings is judged value by value, as a JSON Schema validator would).
-  const detected = await describe(conn, `read_json_auto(${p}, format = 'newline_delimited')`, display);
+  const detected = await describe(conn, `read_json_auto(${p}, format = 'newline_delimited')`, source);
   const columns = detected.map((c) => ({ name: c.name, type: 'JSON' }));
   const cols = structLiteral(columns.map((c) => [c.name, 'JSON']));
   const fn = `read_json(${p}, format = 'newline_delimited', columns = ${cols})`;
@@ -211,44 +212,11 @@ export async function openInput(conn: DuckDBConnection, path: string, display = 
   return { path, display, format: 'json', columns, reader };
 }
 
-async function describe(conn: DuckDBConnection, fromSql: string, display: string): Promise<InputColumn[]> {
-  try {
+async function describe(conn: DuckDBConnection, fromSql: string, source: DataSource): Promise<InputColumn[]> {
+  return reading(source, async () => {
     const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${fromSql}`);
     return r.getRowObjects().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
-  } catch (e) {
-    throw readError(e, display);
-  }
-}
-
-/**
- * Turns a DuckDB reader error into an InputError naming the file, the line DuckDB reports, and what was
- * expected. Other errors are returned unchanged.
- */
-export function readError(e: unknown, display: string): Error {
-  const msg = (e as Error).message ?? String(e);
-  const line = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
-  const at = line ? `${display}:${line}` : display;
-  const cols = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(msg);
-  if (cols) return new InputError(`${at}: expected ${cols[1]} columns (as in the header), found ${cols[2]}; every row must have the header's columns`);
-  if (/Invalid unicode|not utf-8 encoded/i.test(msg)) return new InputError(`${at}: invalid UTF-8 byte sequence; expected a UTF-8 encoded file`);
-  if (/unterminated quote/i.test(msg)) return new InputError(`${at}: a quoted value is never closed; expected a closing double quote`);
-  if (/Out of Memory Error/i.test(msg)) return new InputError(`${display}: DuckDB ran out of its memory limit reading this file (${firstLine(msg)}); raise --memory-limit`);
-  if (/Maximum line size/i.test(msg)) return new InputError(`${at}: a line is longer than the reader's limit; check the quoting and the delimiter`);
-  if (/No files found|No such file|Cannot open file|could not open/i.test(msg)) return new InputError(`${display}: cannot open the file (${firstLine(msg)})`);
-  if (/Invalid Input Error|Parser Error|IO Error|HTTP|Invalid Error|Conversion Error|Binder Error: .*read_/i.test(msg)) {
-    return new InputError(`${at}: cannot read the data: ${reasonOf(msg)}`);
-  }
-  return e instanceof Error ? e : new Error(msg);
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0].replace(/^[A-Za-z ]+Error: /, '');
-}
-
-function reasonOf(msg: string): string {
-  const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
-  const reason = lines.find((l, i) => i > 0 && !/^Original Line|^Possible|^\*|^file =|^LINE/.test(l)) ?? lines[0];
-  return reason.replace(/^[A-Za-z ]+Error: /, '');
+  });
 }
 
 /** Quotes a column for SQL (re-exported for callers composing on the reader). */

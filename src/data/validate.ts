@@ -6,7 +6,8 @@ import type { ColumnSchema, RowSchema } from '../spec/types.js';
 import type { Profile } from '../drift/profile.js';
 import { compileContract, csvReadType, declaredTypes, type ColumnExprs, type CompileContext, type CompiledContract, type CompiledRule } from './contract-sql.js';
 import { openDuckDB, sqlIdent } from './duckdb.js';
-import { openInput, parseSize, readError, type Input } from './read-input.js';
+import { openInput, parseSize, type Input } from './read-input.js';
+import { readError } from './read-error.js';
 import { RowChecker, show } from './recheck.js';
 import { compareColumns, kindOf, newCategories } from './schema-drift.js';
 import type { ValidationReport, Violation, ViolationExample } from './validation-types.js';
@@ -60,18 +61,22 @@ async function query(conn: DuckDBConnection, sql: string): Promise<Record<string
 /** Validates one data file against a contract. Throws InputError when the file cannot be read. */
 export async function validateData(o: ValidateOptions): Promise<ValidationResult> {
   const started = performance.now();
+  const memoryLimit = o.memoryLimit ?? '512MB';
+  const bytes = parseSize(memoryLimit);
   const ownTemp = o.tempDir ? null : await mkdtemp(join(tmpdir(), 'slipway-duckdb-'));
-  const conn = await openDuckDB({ memoryLimit: o.memoryLimit ?? '512MB', threads: o.threads, tempDir: o.tempDir ?? ownTemp! });
+  // the temporary directory goes on every path, DuckDB refusing its settings included
+  let conn: DuckDBConnection | undefined;
   try {
+    conn = await openDuckDB({ memoryLimit, threads: o.threads, tempDir: o.tempDir ?? ownTemp! });
     const display = o.display ?? o.data;
-    const input = await openInput(conn, o.data, display, { memoryLimit: parseSize(o.memoryLimit ?? '512MB') });
+    const input = await openInput(conn, o.data, display, { memoryLimit: bytes });
     o.progress?.(`${display}: ${input.format}, ${input.columns.length} columns`);
     if (input.format === 'csv' && input.columns.length === 1 && Object.keys(o.schema.properties).length > 1) {
       o.progress?.(`${display}: only one column, '${input.columns[0].name}': the delimiter is expected to be one of , ; tab |`);
     }
     return await run(conn, input, o, started);
   } finally {
-    conn.closeSync();
+    conn?.closeSync();
     if (ownTemp) await rm(ownTemp, { recursive: true, force: true });
   }
 }
@@ -143,7 +148,7 @@ async function scan(conn: DuckDBConnection, input: Input, schema: RowSchema, ctx
         }
         continue;
       }
-      throw readError(e, input.display);
+      throw await readError(e, input);
     }
   }
 }
@@ -291,7 +296,7 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     try {
       categories = await newCategories(conn, input.reader({ types: input.format === 'csv' ? types : undefined }), o.reference, present);
     } catch (e) {
-      throw readError(e, input.display);
+      throw await readError(e, input);
     }
     schemaDrift = { ...cols, new_categories: categories };
   }
@@ -340,7 +345,7 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
         }
       }
     } catch (e) {
-      throw readError(e, input.display);
+      throw await readError(e, input);
     }
     o.progress?.(`${input.display}: examples fetched`);
     items.forEach((p, i) => {

@@ -4,6 +4,8 @@ import type { Command } from '../command.js';
 import { str } from '../command.js';
 import { annotationCommand } from '../../data/annotations.js';
 import { validationMarkdown, validationText } from '../../data/markdown.js';
+import { dataLocation } from '../../data/duckdb.js';
+import { parseSize } from '../../data/read-input.js';
 import { validateData, type LocatedViolation } from '../../data/validate.js';
 import type { ValidationReport } from '../../data/validation-types.js';
 import type { Profile } from '../../drift/profile.js';
@@ -53,6 +55,17 @@ export function combineReports(model: string, reports: ValidationReport[]): Vali
   };
 }
 
+/** Bounds of --memory-limit: below, DuckDB cannot start or read a CSV buffer; above, it cannot represent the limit. */
+const MIN_MEMORY = 16 * 2 ** 20;
+const MAX_MEMORY = 2 ** 50;
+
+function checkMemoryLimit(value: string): void {
+  const bytes = /^\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)$/i.test(value) ? parseSize(value) : NaN;
+  if (!(bytes >= MIN_MEMORY && bytes <= MAX_MEMORY)) {
+    throw new UsageError(`--memory-limit expects a size like 512MB or 2GB, got '${value}'; it must be between 16MiB and 1024TiB`);
+  }
+}
+
 export const validate: Command = {
   name: 'validate',
   summary: "Check a dataset against the model's data contract (models/<name>/schema.json) with DuckDB.",
@@ -74,14 +87,15 @@ See docs/validate.md.`,
   async run(opts, _pos, ctx) {
     const env = readEnv(ctx.env);
     const memoryLimit = str(opts, 'memory-limit')!;
-    if (!/^\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB)$/i.test(memoryLimit)) throw new UsageError(`--memory-limit expects a size like 512MB or 2GB, got '${memoryLimit}'`);
+    checkMemoryLimit(memoryLimit);
     const repoRoot = findRepoRoot(ctx.cwd);
     const m = await loadModel(repoRoot, str(opts, 'model')!);
     const contract = await loadContract(m.schemaFile);
     const schemaRel = relative(repoRoot, m.schemaFile).split('\\').join('/');
     const dataFlag = str(opts, 'data');
+    if (dataFlag !== undefined && dataFlag.trim() === '') throw new UsageError('--data is empty: expected a data file path or URL (leave the flag out to validate data.train and data.test)');
     const files = dataFlag
-      ? [{ path: isRemote(dataFlag) ? dataFlag : resolve(ctx.cwd, dataFlag), display: dataFlag }]
+      ? [{ path: dataLocation(dataFlag, ctx.cwd), display: dataFlag }]
       : [m.spec.data.train, m.spec.data.test].map((p) => (isRemote(p) ? { path: p, display: p } : { path: resolve(m.dir, p), display: displayPath(resolve(m.dir, p), ctx.cwd) }));
 
     const ref = await productionReference(m, str(opts, 'env')!, str(opts, 'store'), ctx.env);
