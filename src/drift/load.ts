@@ -7,14 +7,17 @@
  * at the package sketch's scale.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { assertReadable, readerSql, sqlIdent, sqlString } from '../data/duckdb.js';
+import { assertReadable, dataLocation, detectFormat, readerSql, sqlIdent, sqlString } from '../data/duckdb.js';
+import { reading } from '../data/read-error.js';
 import { columnTypes, DEFAULT_BINS, isNumericType, profileCategories, profileRelation } from '../data/profile.js';
 import { sketchColumn } from '../data/sketch.js';
 import { InputError, IntegrityError } from '../errors.js';
 import { CARD_FILE, type ModelCard } from '../package/card.js';
 import { loadEnvironment } from '../spec/environment.js';
+import { assertDigest } from '../store/digest.js';
+import { isRemote } from '../spec/paths.js';
 import { openStore, storeLocation } from '../store/open.js';
 import { assessFeatures, type ColumnPair, type DriftConfig, type FeatureAssessment } from './assess.js';
 import { profileFromSketch, sketchEdges } from './sketch-profile.js';
@@ -36,7 +39,10 @@ export const SKETCH_MIN_ROWS = 100_000;
 
 export interface CurrentSide {
   kind: 'data' | 'logs';
+  /** how messages and the report name it (the flag's value) */
   source: string;
+  /** the file, URL or logs directory read */
+  path?: string;
   /** a relation DuckDB can select from */
   sql: string;
   /** prediction logs: the column holding model outputs */
@@ -44,23 +50,70 @@ export interface CurrentSide {
 }
 
 export type ReferenceSide =
-  | { kind: 'data'; source: string; sql: string }
+  | { kind: 'data'; source: string; path?: string; sql: string }
   | { kind: 'package'; source: string; dir: string; card: ModelCard; digest?: string };
 
-/** The current window: a data file, or a directory of prediction logs filtered to the model. */
-export function currentSide(path: string, model: string): CurrentSide {
-  if (existsSync(path) && statSync(path).isDirectory()) {
+/** Whether a *.jsonl file lies anywhere under dir (stops at the first). */
+function hasLogFile(dir: string): boolean {
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) stack.push(join(d, e.name));
+      else if (e.name.endsWith('.jsonl')) return true;
+    }
+  }
+  return false;
+}
+
+/** A data file or URL: checked (local), its format told from its name, and its columns read once so a bad file fails here, named. */
+async function dataSide(conn: DuckDBConnection, path: string, display: string): Promise<string> {
+  if (!isRemote(path)) {
+    try {
+      assertReadable(path);
+    } catch (e) {
+      throw new InputError((e as Error).message.replace(path, display));
+    }
+  }
+  const sql = readerSql(path, detectFormat(display));
+  await reading({ path, display }, () => columnTypes(conn, sql));
+  return sql;
+}
+
+/**
+ * The current window: a data file or URL, or a directory of prediction logs (<dir>/**\/*.jsonl, as
+ * 'slipway serve' writes them) filtered to the model. `display` names it in messages.
+ */
+export async function currentSide(conn: DuckDBConnection, path: string, display: string, model: string): Promise<CurrentSide> {
+  if (!isRemote(path) && existsSync(path) && statSync(path).isDirectory()) {
+    if (!hasLogFile(path)) throw new InputError(`${display}: no prediction logs (*.jsonl) found under it`);
     const glob = join(resolve(path), '**', '*.jsonl');
     const from = `read_json_auto(${sqlString(glob)}, format = 'newline_delimited', union_by_name = true)`;
+    const types = await reading({ path, display }, () => columnTypes(conn, from));
+    const names = Object.keys(types);
+    if (names.length === 1 && names[0] === 'json' && types.json === 'JSON') throw new InputError(`${display}: the prediction logs (*.jsonl) under it are empty`);
+    if (!('model' in types) || !('inputs' in types)) {
+      throw new InputError(`${display}: not prediction logs of 'slipway serve': their lines have no ${['model', 'inputs'].filter((c) => !(c in types)).map((c) => `'${c}'`).join(' or ')} field (found: ${names.join(', ')})`);
+    }
+    if (!/^STRUCT/i.test(types.inputs)) {
+      throw new InputError(`${display}: the prediction logs' 'inputs' hold no feature values (read as ${types.inputs}); expected an object of feature name → value on every line, as 'slipway serve' writes`);
+    }
+    const opt = (c: string) => (c in types ? sqlIdent(c) : `NULL AS ${sqlIdent(c)}`);
     return {
       kind: 'logs',
-      source: path,
-      sql: `(SELECT inputs.*, prediction, request_id, ts FROM ${from} WHERE model = ${sqlString(model)} AND role <> 'shadow')`,
+      source: display,
+      path,
+      sql: `(SELECT inputs.*, ${opt('prediction')}, ${opt('request_id')}, ${opt('ts')} FROM ${from} WHERE model = ${sqlString(model)}${'role' in types ? " AND role <> 'shadow'" : ''})`,
       hasPredictions: true,
     };
   }
-  assertReadable(path);
-  return { kind: 'data', source: path, sql: readerSql(path), hasPredictions: false };
+  return { kind: 'data', source: display, path, sql: await dataSide(conn, path, display), hasPredictions: false };
 }
 
 function readCard(dir: string): ModelCard {
@@ -83,18 +136,17 @@ function readCard(dir: string): ModelCard {
  * The reference: `--reference` as a data file, a package directory or a digest; by default the
  * package pinned for the model in environments/<env>.yaml, fetched from the store and verified.
  */
-export async function referenceSide(opts: { reference?: string; repoRoot: string; cwd: string; env: string; model: string; store?: string; processEnv: NodeJS.ProcessEnv }): Promise<ReferenceSide> {
+export async function referenceSide(conn: DuckDBConnection, opts: { reference?: string; repoRoot: string; cwd: string; env: string; model: string; store?: string; processEnv: NodeJS.ProcessEnv }): Promise<ReferenceSide> {
   const store = () => openStore(storeLocation(opts.store, opts.processEnv), opts.repoRoot);
   const ref = opts.reference;
-  if (ref && /^sha256:[0-9a-f]{64}$/.test(ref)) {
-    const dir = await store().get(ref);
+  if (ref && /^sha256:/i.test(ref)) {
+    const dir = await store().get(assertDigest(ref));
     return { kind: 'package', source: ref, dir, card: readCard(dir), digest: ref };
   }
   if (ref) {
-    const path = resolve(opts.cwd, ref);
-    if (existsSync(path) && statSync(path).isDirectory()) return { kind: 'package', source: ref, dir: path, card: readCard(path) };
-    assertReadable(path);
-    return { kind: 'data', source: ref, sql: readerSql(path) };
+    const path = dataLocation(ref, opts.cwd);
+    if (!isRemote(path) && existsSync(path) && statSync(path).isDirectory()) return { kind: 'package', source: ref, dir: path, card: readCard(path) };
+    return { kind: 'data', source: ref, path, sql: await dataSide(conn, path, ref) };
   }
   const { spec, file } = await loadEnvironment(opts.repoRoot, opts.env);
   const pinned = spec.models?.[opts.model];
@@ -296,19 +348,20 @@ export async function assessCollected(conn: DuckDBConnection, reference: Referen
  * Joins the window's predictions with a labels file (CSV, Parquet or JSON lines holding `idColumn` and
  * `targetColumn`) by request id. Labels are mapped to 0/1 for classification with `positive` as 1.
  */
-export async function joinLabels(conn: DuckDBConnection, current: CurrentSide, labelsPath: string, idColumn: string, targetColumn: string, positive?: string | number | boolean): Promise<{ predictions: Float64Array; labels: Float64Array; unmatched: number }> {
+export async function joinLabels(conn: DuckDBConnection, current: CurrentSide, labels: { path: string; display: string }, idColumn: string, targetColumn: string, positive?: string | number | boolean): Promise<{ predictions: Float64Array; labels: Float64Array; unmatched: number }> {
   if (!current.hasPredictions) throw new InputError(`--labels needs prediction logs as --current (a directory), got the data file ${current.source}`);
-  assertReadable(labelsPath);
-  const lsql = readerSql(labelsPath);
-  const types = await columnTypes(conn, lsql);
-  for (const c of [idColumn, targetColumn]) if (!(c in types)) throw new InputError(`${labelsPath}: no column '${c}'; expected the request id column '${idColumn}' and the target '${targetColumn}'`);
-  const target = positive === undefined ? `TRY_CAST(l.${sqlIdent(targetColumn)} AS DOUBLE)` : `CASE WHEN l.${sqlIdent(targetColumn)}::VARCHAR = ${sqlString(String(positive))} THEN 1.0 ELSE 0.0 END`;
-  const r = await conn.runAndReadAll(`
-    SELECT TRY_CAST(c.prediction AS DOUBLE) AS p, ${target} AS y
-    FROM ${current.sql} c JOIN ${lsql} l ON c.request_id = l.${sqlIdent(idColumn)}::VARCHAR
-    WHERE TRY_CAST(c.prediction AS DOUBLE) IS NOT NULL AND l.${sqlIdent(targetColumn)} IS NOT NULL`);
-  const cols = r.getColumns();
-  const total = num((await conn.runAndReadAll(`SELECT count(*) FROM ${lsql}`)).getRows()[0][0]);
-  const predictions = Float64Array.from((cols[0] ?? []) as number[]);
-  return { predictions, labels: Float64Array.from((cols[1] ?? []) as number[]), unmatched: total - predictions.length };
+  const lsql = await dataSide(conn, labels.path, labels.display);
+  return reading(labels, async () => {
+    const types = await columnTypes(conn, lsql);
+    for (const c of [idColumn, targetColumn]) if (!(c in types)) throw new InputError(`${labels.display}: no column '${c}'; expected the request id column '${idColumn}' and the target '${targetColumn}'`);
+    const target = positive === undefined ? `TRY_CAST(l.${sqlIdent(targetColumn)} AS DOUBLE)` : `CASE WHEN l.${sqlIdent(targetColumn)}::VARCHAR = ${sqlString(String(positive))} THEN 1.0 ELSE 0.0 END`;
+    const r = await conn.runAndReadAll(`
+      SELECT TRY_CAST(c.prediction AS DOUBLE) AS p, ${target} AS y
+      FROM ${current.sql} c JOIN ${lsql} l ON c.request_id = l.${sqlIdent(idColumn)}::VARCHAR
+      WHERE TRY_CAST(c.prediction AS DOUBLE) IS NOT NULL AND l.${sqlIdent(targetColumn)} IS NOT NULL`);
+    const cols = r.getColumns();
+    const total = num((await conn.runAndReadAll(`SELECT count(*) FROM ${lsql}`)).getRows()[0][0]);
+    const predictions = Float64Array.from((cols[0] ?? []) as number[]);
+    return { predictions, labels: Float64Array.from((cols[1] ?? []) as number[]), unmatched: total - predictions.length };
+  });
 }

@@ -1,7 +1,9 @@
+import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { bool, str } from '../command.js';
-import { openDuckDB } from '../../data/duckdb.js';
+import { dataLocation, openDuckDB } from '../../data/duckdb.js';
+import { reading } from '../../data/read-error.js';
 import { compareColumn, featuresDrifted, type DriftConfig } from '../../drift/assess.js';
 import { assessCollected, collect, currentSide, joinLabels, referenceSide } from '../../drift/load.js';
 import { assessPerformance } from '../../drift/performance.js';
@@ -13,7 +15,7 @@ import { createGitHubApi } from '../../github/api.js';
 import { githubFromEnv, parseRepository } from '../../github/client.js';
 import { syncDriftIssue } from '../../github/drift-issue.js';
 import { loadModel } from '../../spec/model.js';
-import { assertName } from '../../spec/paths.js';
+import { assertName, isRemote } from '../../spec/paths.js';
 import { findRepoRoot } from '../../spec/repo.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 
@@ -54,53 +56,71 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     const config: DriftConfig = (m.spec.drift ?? {}) as DriftConfig;
     checkDriftSpec(relative(ctx.cwd, m.file) || m.file, config.features, m.features);
     const vars = readEnv(ctx.env);
+    // flags are checked before any data is read: a mistake costs no drift computation
+    const flag = (name: string) => {
+      const v = str(opts, name);
+      if (v !== undefined && v.trim() === '') throw new UsageError(`--${name} is empty: expected ${name === 'current' ? 'a data file, URL or prediction-log directory' : name === 'reference' ? 'a data file, URL, package directory or sha256:… digest' : 'a data file'}`);
+      return v;
+    };
+    const currentFlag = flag('current')!;
+    const referenceFlag = flag('reference');
+    const labels = flag('labels');
+    const currentPath = dataLocation(currentFlag, ctx.cwd);
+    const logsDir = !isRemote(currentPath) && existsSync(currentPath) && statSync(currentPath).isDirectory();
+    if (labels && !logsDir && (isRemote(currentPath) || existsSync(currentPath))) throw new UsageError(`--labels needs prediction logs as --current (a directory), got the data file ${currentFlag}`);
+    const octokit = bool(opts, 'issue') ? githubFromEnv(vars) : undefined;
+    if (bool(opts, 'issue') && !octokit) throw new UsageError('--issue needs a token: set GITHUB_TOKEN (the workflow needs `permissions: issues: write`)');
+    const repository = octokit ? parseRepository(vars.githubRepository) : undefined;
     const t0 = Date.now();
     const progress = (msg: string) => ctx.stderr(`drift: [${((Date.now() - t0) / 1000).toFixed(1)} s] ${msg}\n`);
-
-    const reference = await referenceSide({ reference: str(opts, 'reference'), repoRoot, cwd: ctx.cwd, env, model, store: str(opts, 'store'), processEnv: ctx.env });
-    const current = { ...currentSide(resolve(ctx.cwd, str(opts, 'current')!), model), source: str(opts, 'current')! };
-    progress(`reference: ${reference.source}; current: ${current.source}`);
-    const features = reference.kind === 'package' ? reference.card.signature?.features ?? m.features : m.features;
 
     const conn = await openDuckDB({ memoryLimit: '2GB' });
     let report: DriftReport;
     try {
-      const c = await collect(conn, reference, current, features, progress);
-      if (c.current.rows === 0) throw new UsageError(`${current.source}: the current window has no rows${current.kind === 'logs' ? ` for model '${model}'` : ''}`);
-      const a = await assessCollected(conn, reference, current, c, config, progress);
-      const prediction = c.prediction ? compareColumn('prediction', c.prediction, config.prediction) : null;
-      let performance = null;
-      const labels = str(opts, 'labels');
-      if (labels) {
-        progress(`joining labels from ${labels}`);
-        const card = reference.kind === 'package' ? reference.card : undefined;
-        const j = await joinLabels(conn, current, resolve(ctx.cwd, labels), m.spec.data.id ?? 'id', m.target, m.spec.task === 'regression' ? undefined : m.spec.data.positive_label ?? 1);
-        if (j.unmatched > 0) progress(`${j.unmatched} label(s) matched no logged prediction`);
-        performance = assessPerformance(m.spec.task, j.predictions, j.labels, { metrics: card?.metrics, decisionThreshold: card?.threshold, maxDrop: config.performance_max_drop });
-      }
-      const fd = featuresDrifted(a, config);
-      const partial = {
-        model,
-        env,
-        reference: {
-          kind: reference.kind,
-          source: reference.source,
-          rows: c.reference.rows,
-          ...(reference.kind === 'package' ? { version: reference.card.version, ...(reference.digest ? { digest: reference.digest } : {}) } : {}),
-        },
-        current: { kind: current.kind, source: current.source, rows: c.current.rows },
-        features: a.features,
-        drifted_features: a.drifted_features,
-        share_of_drifted_features: a.share_of_drifted_features,
-        prediction,
-        performance,
-        missing: a.missing,
-        unseen_categories: a.unseen_categories,
-        missing_columns: c.missingColumns,
-        generated_at: new Date().toISOString(),
-      };
-      const reasons = reasonsOf(partial, fd);
-      report = { drifted: reasons.length > 0, ...partial, reasons };
+      const reference = await referenceSide(conn, { reference: referenceFlag, repoRoot, cwd: ctx.cwd, env, model, store: str(opts, 'store'), processEnv: ctx.env });
+      const current = await currentSide(conn, currentPath, currentFlag, model);
+      const labelsSource = labels ? { path: dataLocation(labels, ctx.cwd), display: labels } : undefined;
+      progress(`reference: ${reference.source}; current: ${current.source}`);
+      const features = reference.kind === 'package' ? reference.card.signature?.features ?? m.features : m.features;
+      // a file can still fail past the part read to check it (a bad line deep in a CSV or JSON lines file)
+      const sources = [{ path: currentPath, display: currentFlag }, ...(reference.kind === 'data' && reference.path ? [{ path: reference.path, display: reference.source }] : []), ...(labelsSource ? [labelsSource] : [])];
+      report = await reading(sources, async () => {
+        const c = await collect(conn, reference, current, features, progress);
+        if (c.current.rows === 0) throw new UsageError(`${current.source}: the current window has no rows${current.kind === 'logs' ? ` for model '${model}'` : ''}`);
+        const a = await assessCollected(conn, reference, current, c, config, progress);
+        const prediction = c.prediction ? compareColumn('prediction', c.prediction, config.prediction) : null;
+        let performance = null;
+        if (labelsSource) {
+          progress(`joining labels from ${labelsSource.display}`);
+          const card = reference.kind === 'package' ? reference.card : undefined;
+          const j = await joinLabels(conn, current, labelsSource, m.spec.data.id ?? 'id', m.target, m.spec.task === 'regression' ? undefined : m.spec.data.positive_label ?? 1);
+          if (j.unmatched > 0) progress(`${j.unmatched} label(s) matched no logged prediction`);
+          performance = assessPerformance(m.spec.task, j.predictions, j.labels, { metrics: card?.metrics, decisionThreshold: card?.threshold, maxDrop: config.performance_max_drop });
+        }
+        const fd = featuresDrifted(a, config);
+        const partial = {
+          model,
+          env,
+          reference: {
+            kind: reference.kind,
+            source: reference.source,
+            rows: c.reference.rows,
+            ...(reference.kind === 'package' ? { version: reference.card.version, ...(reference.digest ? { digest: reference.digest } : {}) } : {}),
+          },
+          current: { kind: current.kind, source: current.source, rows: c.current.rows },
+          features: a.features,
+          drifted_features: a.drifted_features,
+          share_of_drifted_features: a.share_of_drifted_features,
+          prediction,
+          performance,
+          missing: a.missing,
+          unseen_categories: a.unseen_categories,
+          missing_columns: c.missingColumns,
+          generated_at: new Date().toISOString(),
+        };
+        const reasons = reasonsOf(partial, fd);
+        return { drifted: reasons.length > 0, ...partial, reasons };
+      });
     } finally {
       conn.closeSync();
     }
@@ -116,15 +136,13 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     ctx.setOutput('report', reportFile ? resolve(ctx.cwd, reportFile) : json);
     ctx.appendSummary(md);
 
-    if (bool(opts, 'issue')) {
-      const octokit = githubFromEnv(vars);
-      if (!octokit) throw new UsageError('--issue needs a token: set GITHUB_TOKEN (the workflow needs `permissions: issues: write`)');
-      const api = createGitHubApi(octokit, parseRepository(vars.githubRepository));
+    if (octokit && repository) {
+      const api = createGitHubApi(octokit, repository);
       const r = await syncDriftIssue(api, report, {
         env,
         runUrl: runUrl(vars),
         author: await api.identity().catch(() => undefined),
-        ...(dispatch ? { dispatch: { workflow: dispatch, ref: str(opts, 'ref') ?? 'main', inputs: { model, env, window: str(opts, 'current')! } } } : {}),
+        ...(dispatch ? { dispatch: { workflow: dispatch, ref: str(opts, 'ref') ?? 'main', inputs: { model, env, window: currentFlag } } } : {}),
       });
       if (r.issue) ctx.stderr(`drift: issue #${r.issue.number} ${r.action} (${r.issue.url})\n`);
       if (r.dispatched) ctx.stderr(`drift: dispatched ${dispatch} on ${str(opts, 'ref') ?? 'main'}\n`);

@@ -1,0 +1,114 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateDataset } from '../../src/data/generate.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+
+/**
+ * Inputs drift cannot read: each is exit 2 naming the file (or URL, or directory) and what is wrong, never
+ * DuckDB's text with the query, and flag mistakes are refused before any data is read.
+ */
+const ROOT = process.cwd();
+const t = tempDir('slipway-drift-inputs-');
+const env = { ...process.env, GITHUB_TOKEN: '', SLIPWAY_GITHUB_TOKEN: '', GITHUB_ACTIONS: '', SLIPWAY_STORE: '' };
+const ref = join(t.dir, 'ref.parquet');
+const cur = join(t.dir, 'cur.parquet');
+
+beforeAll(async () => {
+  await generateDataset(ref, { rows: 500, seed: 1 });
+  await generateDataset(cur, { rows: 500, seed: 2, idOffset: 500 });
+});
+
+const drift = (...args: string[]) => runCli(['drift', '--model', 'credit-risk', ...args], ROOT, env);
+
+/** The error line of a failed run: exit 2, no stack, no SQL. */
+function failure(r: { code: number; stderr: string }): string {
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at |LINE 1|read_(parquet|csv|json)|Binder Error|IO Error/);
+  const line = r.stderr.split('\n').find((l) => l.startsWith('error: '));
+  expect(line).toBeDefined();
+  return line!.slice('error: '.length);
+}
+
+/** A prediction-log line as 'slipway serve' writes it. */
+const logLine = (i: number, inputs: Record<string, unknown> = { income: 50000 + i, region: 'north' }) =>
+  JSON.stringify({ ts: '2026-01-01T00:00:00.000Z', request_id: `r${i}`, model: 'credit-risk', version: '1.0.0', role: 'primary', inputs, prediction: 0.25 }) + '\n';
+
+describe('drift: unreadable inputs are exit 2 with the file and the reason', () => {
+  it('a truncated Parquet window or reference', async () => {
+    const whole = readFileSync(cur);
+    const trunc = t.write('trunc.parquet', '');
+    writeFileSync(trunc, whole.subarray(0, 5000));
+    expect(failure(await drift('--reference', ref, '--current', trunc))).toBe(`${trunc}: not a Parquet file (no magic bytes at its end: truncated, or another format?)`);
+    expect(failure(await drift('--reference', trunc, '--current', cur))).toBe(`${trunc}: not a Parquet file (no magic bytes at its end: truncated, or another format?)`);
+  });
+
+  it('a JSON lines window with a truncated line', async () => {
+    const bad = t.write('bad.jsonl', '{"id": NaN}\n{"id": 1, "inc');
+    expect(failure(await drift('--reference', ref, '--current', bad))).toBe(`${bad}:2: malformed JSON: the line ends in the middle of a value (truncated?); expected one JSON object per line`);
+  });
+
+  it('a prediction-log directory whose last line is truncated: the file under it and its line', async () => {
+    const dir = join(t.dir, 'logs-trunc');
+    mkdirSync(join(dir, 'credit-risk', '2026-01-01'), { recursive: true });
+    writeFileSync(join(dir, 'credit-risk', '2026-01-01', 'a.jsonl'), logLine(1) + logLine(2) + logLine(3).slice(0, 40));
+    expect(failure(await drift('--reference', ref, '--current', dir))).toBe(
+      `${dir}/credit-risk/2026-01-01/a.jsonl:3: malformed JSON: the line ends in the middle of a value (truncated?); expected one JSON object per line`,
+    );
+  });
+
+  it("logs whose 'inputs' are all empty, logs that are not serve's, empty log files", async () => {
+    const empty = join(t.dir, 'logs-empty-inputs');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'a.jsonl'), logLine(1, {}));
+    expect(failure(await drift('--reference', ref, '--current', empty))).toMatch(new RegExp(`^${empty}: the prediction logs' 'inputs' hold no feature values`));
+    const other = join(t.dir, 'logs-other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'a.jsonl'), '{"foo": 1}\n');
+    expect(failure(await drift('--reference', ref, '--current', other))).toBe(`${other}: not prediction logs of 'slipway serve': their lines have no 'model' or 'inputs' field (found: foo)`);
+    const blank = join(t.dir, 'logs-blank');
+    mkdirSync(blank);
+    writeFileSync(join(blank, 'a.jsonl'), '');
+    expect(failure(await drift('--reference', ref, '--current', blank))).toBe(`${blank}: the prediction logs (*.jsonl) under it are empty`);
+  });
+
+  it('an empty directory, or one with no .jsonl files', async () => {
+    const none = join(t.dir, 'no-logs');
+    mkdirSync(join(none, 'sub'), { recursive: true });
+    expect(failure(await drift('--reference', ref, '--current', none))).toBe(`${none}: no prediction logs (*.jsonl) found under it`);
+    writeFileSync(join(none, 'sub', 'notes.txt'), 'hello');
+    expect(failure(await drift('--reference', ref, '--current', none))).toBe(`${none}: no prediction logs (*.jsonl) found under it`);
+  });
+
+  it('a URL is read as a URL (as validate reads it), a bad digest is a digest error', async () => {
+    const url = failure(await drift('--reference', ref, '--current', 'http://127.0.0.1:1/x.parquet'));
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:1\/x\.parquet: /);
+    expect(url).not.toMatch(/file not found|http:\/127/);
+    expect(failure(await drift('--reference', 'sha256:abc', '--current', cur))).toBe('invalid digest "sha256:abc": expected sha256: followed by 64 lower-case hex digits');
+  });
+});
+
+describe('drift: flag mistakes are refused before any data is read', () => {
+  it('--labels with a data file as the window, --issue without a token, empty paths', async () => {
+    const labels = t.write('labels.csv', 'id,default\nA1,0\n');
+    const l = await drift('--reference', ref, '--current', cur, '--labels', labels);
+    expect(failure(l)).toBe(`--labels needs prediction logs as --current (a directory), got the data file ${cur}`);
+    expect(l.stderr).not.toContain('drift: [');
+    const i = await drift('--reference', ref, '--current', cur, '--issue');
+    expect(failure(i)).toMatch(/^--issue needs a token: set GITHUB_TOKEN/);
+    expect(i.stderr).not.toContain('drift: [');
+    expect((await drift('--reference', ref, '--current', '')).stderr).toMatch(/--current <path\|logs dir> is required/);
+    expect(failure(await drift('--reference', '', '--current', cur))).toMatch(/^--reference is empty/);
+  });
+
+  it('the logs still work: a well-formed directory with labels joins them (exit 0 or 1, not 2)', async () => {
+    const dir = join(t.dir, 'logs-good');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a.jsonl'), Array.from({ length: 50 }, (_, i) => logLine(i, { income: 40000 + 100 * i, region: i % 2 ? 'north' : 'south' })).join(''));
+    const labels = t.write('good-labels.csv', 'id,default\n' + Array.from({ length: 50 }, (_, i) => `r${i},${i % 2}`).join('\n') + '\n');
+    const r = await drift('--reference', ref, '--current', dir, '--labels', labels);
+    expect([0, 1], r.stderr).toContain(r.code);
+    expect(r.stderr).toContain(`joining labels from ${labels}`);
+  });
+});
