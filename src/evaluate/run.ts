@@ -4,6 +4,7 @@ import { ConfigError, InputError } from '../errors.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readerSql, assertReadable, openDuckDB } from '../data/duckdb.js';
 import { columnTypes } from '../data/profile.js';
+import { readError } from '../data/read-error.js';
 import { concatBatches, readFeatureBatches, sliceBatch, type FeatureBatch } from '../model/features.js';
 import { openSession, type ModelSession } from '../model/session.js';
 import { assertPackageOf, resolvePackage, type ModelPackage } from '../package/read.js';
@@ -216,7 +217,7 @@ async function checkDataColumns(conn: DuckDBConnection, fromSql: string, where: 
   try {
     types = await columnTypes(conn, fromSql);
   } catch (e) {
-    throw new InputError(`${where}: cannot read the data: ${(e as Error).message}`);
+    throw await readError(e, where);
   }
   const missing = (cols: string[]) => cols.filter((c) => !(c in types));
   const parts = [

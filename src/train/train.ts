@@ -6,7 +6,8 @@ import { join, relative, resolve } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { readEnv, runUrl } from '../env.js';
 import { assertReadable, openDuckDB, readerSql } from '../data/duckdb.js';
-import { attachSketches, profileRelation } from '../data/profile.js';
+import { attachSketches, profileRelation, requireColumns } from '../data/profile.js';
+import { reading } from '../data/read-error.js';
 import { columnKind, readFeatureBatches, type FeatureBatch } from '../model/features.js';
 import { openSession, type ProviderChoice } from '../model/session.js';
 import { MODEL_FILE, type DataRef, type Lineage, type ModelCard } from '../package/card.js';
@@ -62,9 +63,13 @@ function dataPath(model: LoadedModel, p: string): string {
   return isRemote(p) ? p : resolve(model.dir, p);
 }
 
-async function dataRef(conn: DuckDBConnection, repoRoot: string, path: string): Promise<DataRef> {
-  const rows = Number((await conn.runAndReadAll(`SELECT count(*) AS n FROM ${readerSql(path)}`)).getRowObjects()[0].n);
-  return { uri: isRemote(path) ? path : relative(repoRoot, path), digest: await dataDigest(path), rows };
+/** The data's reference for the lineage; a file that cannot be read, or lacks a column training reads, is an InputError naming it. */
+async function dataRef(conn: DuckDBConnection, repoRoot: string, path: string, columns: Record<string, string[]>): Promise<DataRef> {
+  const uri = isRemote(path) ? path : relative(repoRoot, path);
+  const source = { path, display: uri };
+  await requireColumns(conn, readerSql(path), source, columns);
+  const rows = Number((await reading(source, () => conn.runAndReadAll(`SELECT count(*) AS n FROM ${readerSql(path)}`))).getRowObjects()[0].n);
+  return { uri, digest: await dataDigest(path), rows };
 }
 
 async function firstBatch(conn: DuckDBConnection, fromSql: string, model: LoadedModel, n: number): Promise<FeatureBatch> {
@@ -146,8 +151,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const [hardware, git, trainRef, validationRef] = await Promise.all([
     detectHardware({ nvidiaSmi: o.nvidiaSmi }),
     gitState(repoRoot),
-    dataRef(conn, repoRoot, trainPath),
-    validationPath ? dataRef(conn, repoRoot, validationPath) : Promise.resolve(undefined),
+    dataRef(conn, repoRoot, trainPath, { feature: model.features, target: [model.target], sensitive: model.sensitive }),
+    validationPath ? dataRef(conn, repoRoot, validationPath, { feature: model.features, target: [model.target] }) : Promise.resolve(undefined),
   ]);
   o.log(`hardware: ${describeHardware(hardware)}`);
   o.log(`training data: ${trainRef.uri} (${trainRef.rows} rows${trainRef.digest ? `, ${trainRef.digest.slice(0, 19)}…` : ''})`);
