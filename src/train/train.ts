@@ -90,7 +90,7 @@ async function commandMetrics(outputDir: string): Promise<Record<string, number>
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InputError('$SLIPWAY_OUTPUT_DIR/metrics.json: expected an object of metric name → number');
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(parsed)) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`$SLIPWAY_OUTPUT_DIR/metrics.json: metric '${k}' must be a finite number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`$SLIPWAY_OUTPUT_DIR/metrics.json: metric '${k}' must be a finite number, got ${typeof v === 'number' ? `${v} (a number out of the range of a double)` : JSON.stringify(v)}`);
     out[k] = v;
   }
   return out;

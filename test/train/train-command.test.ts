@@ -77,6 +77,10 @@ describe('slipway train running a training command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/\$SLIPWAY_OUTPUT_DIR\/metrics\.json:2:14: not valid JSON: unexpected 'N': NaN and Infinity are not JSON/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    model('cmd-hugemetric', 'cp prebuilt.onnx "$SLIPWAY_OUTPUT_DIR/model.onnx"; echo \'{"val_auc": 1e999}\' > "$SLIPWAY_OUTPUT_DIR/metrics.json"');
+    const h = await runCli(['train', '--model', 'cmd-hugemetric'], repo, env);
+    expect(h.code).toBe(2);
+    expect(h.stderr).toContain("metrics.json: metric 'val_auc' must be a finite number, got Infinity (a number out of the range of a double)");
   });
 
   it('the timeout stops the command', async () => {
