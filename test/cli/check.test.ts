@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAIRNESS_FIGURES } from '../../src/evaluate/fairness.js';
@@ -7,38 +7,19 @@ import { metricsFor } from '../../src/evaluate/kernel.js';
 import { KSERVE_SCHEMES } from '../../src/serve/kserve.js';
 import { STORE_SCHEMES } from '../../src/store/open.js';
 import { runCli } from '../support/cli.js';
+import { configRepo, GOOD_MODEL } from '../support/config-repo.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
  * `slipway check` reports what `evaluate`, `drift` and the environment loaders would reject, says what it
  * checked, and refuses to pass when it checked nothing.
  */
-const GOOD_MODEL = `apiVersion: slipway/v1
-kind: Model
-name: m
-task: binary-classification
-data:
-  schema: schema.json
-  train: data/train.csv
-  test: data/test.csv
-  target: default
-  sensitive: [sex]
-train:
-  builtin: logistic-regression
-`;
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const envFile = (name: string, models = 'models: {}\n') => `apiVersion: slipway/v1\nkind: Environment\nname: ${name}\npromotion: push\n${models}`;
 const pin = (model: string, extra = '') => `models:\n  ${model}:\n    version: 1.0.0\n    digest: ${DIGEST}\n${extra}`;
 
 /** A repository with models/m (the example's contract) and the given files. */
-function repo(files: Record<string, string> = {}): string {
-  const t = tempDir('slipway-check-');
-  mkdirSync(join(t.dir, 'models', 'm'), { recursive: true });
-  copyFileSync('models/credit-risk/schema.json', join(t.dir, 'models', 'm', 'schema.json'));
-  t.write('models/m/model.yaml', GOOD_MODEL);
-  for (const [rel, text] of Object.entries(files)) t.write(rel, text);
-  return t.dir;
-}
+const repo = (files: Record<string, string> = {}) => configRepo(files, { withModel: true, prefix: 'slipway-check-' });
 
 const lines = (text: string) => text.trim().split('\n');
 

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openDuckDB, sqlString } from '../../src/data/duckdb.js';
 import type { ValidationReport } from '../../src/data/validation-types.js';
 import { runCli } from '../support/cli.js';
+import { gitInitCommit } from '../support/git-repo.js';
 import { tempDir } from '../support/tmp.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -15,12 +15,7 @@ cpSync(join(ROOT, 'models', 'credit-risk', 'model.yaml'), join(repo, 'models', '
 cpSync(join(ROOT, 'models', 'credit-risk', 'schema.json'), join(repo, 'models', 'credit-risk', 'schema.json'));
 cpSync(join(ROOT, 'environments'), join(repo, 'environments'), { recursive: true });
 writeFileSync(join(repo, '.gitignore'), '.slipway/\nmodels/*/data/\n*.csv\n*.json\n');
-const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
-git('init', '-q', '-b', 'main');
-git('config', 'user.email', 't@example.com');
-git('config', 'user.name', 'T');
-git('add', '-A');
-git('commit', '-q', '-m', 'init');
+gitInitCommit(repo);
 
 const env = { ...process.env, GITHUB_ACTIONS: '', SLIPWAY_STORE: '', SLIPWAY_EXECUTION_PROVIDER: 'cpu' };
 const schemaText = readFileSync(join(repo, 'models', 'credit-risk', 'schema.json'), 'utf8');

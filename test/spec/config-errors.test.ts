@@ -1,34 +1,12 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { tempDir } from '../support/tmp.js';
+import { configRepo, GOOD_MODEL } from '../support/config-repo.js';
 
 /**
  * Malformed model.yaml / schema.json / environment files: each must give a precise error naming
  * file:line:col, the field path and what was expected, with exit code 2 and no stack trace.
  */
-const GOOD_MODEL = `apiVersion: slipway/v1
-kind: Model
-name: m
-task: binary-classification
-data:
-  schema: schema.json
-  train: data/train.csv
-  test: data/test.csv
-  target: default
-  sensitive: [sex]
-train:
-  builtin: logistic-regression
-`;
-
-function repoWith(files: Record<string, string>): string {
-  const t = tempDir('slipway-spec-');
-  mkdirSync(join(t.dir, 'models', 'm'), { recursive: true });
-  copyFileSync('models/credit-risk/schema.json', join(t.dir, 'models', 'm', 'schema.json'));
-  for (const [rel, text] of Object.entries(files)) t.write(rel, text);
-  return t.dir;
-}
+const repoWith = (files: Record<string, string>) => configRepo(files, { prefix: 'slipway-spec-' });
 
 async function check(files: Record<string, string>, args: string[]) {
   const root = repoWith(files);

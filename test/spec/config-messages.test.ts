@@ -1,33 +1,15 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { readPackage } from '../../src/package/read.js';
 import { parseYamlText } from '../../src/spec/yaml-file.js';
 import { runCli } from '../support/cli.js';
+import { configRepo, GOOD_MODEL } from '../support/config-repo.js';
 import { tempDir } from '../support/tmp.js';
 
 /** The wording of config-file errors: JSON files say JSON, empty files say so, numbers that should be strings say how to quote them. */
-const GOOD_MODEL = `apiVersion: slipway/v1
-kind: Model
-name: m
-task: binary-classification
-data:
-  schema: schema.json
-  train: data/train.csv
-  test: data/test.csv
-  target: default
-train:
-  builtin: logistic-regression
-`;
-
 async function check(files: Record<string, string>, args: string[] = []) {
-  const t = tempDir('slipway-msg-');
-  mkdirSync(join(t.dir, 'models', 'm'), { recursive: true });
-  copyFileSync('models/credit-risk/schema.json', join(t.dir, 'models', 'm', 'schema.json'));
-  t.write('models/m/model.yaml', GOOD_MODEL);
-  for (const [rel, text] of Object.entries(files)) t.write(rel, text);
-  const r = await runCli(['check', '--repo', t.dir, ...args], t.dir);
+  const dir = configRepo(files, { withModel: true, prefix: 'slipway-msg-' });
+  const r = await runCli(['check', '--repo', dir, ...args], dir);
   return { ...r, lines: r.stderr.trim().split('\n') };
 }
 

@@ -5,17 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { readPackage } from '../../src/package/read.js';
 import { packageDigest } from '../../src/store/digest.js';
 import { runCli } from '../support/cli.js';
+import { gitInitCommit } from '../support/git-repo.js';
 import { tempDir } from '../support/tmp.js';
 import { writeGoldenModel } from './fixtures.js';
-
-function gitRepo(dir: string): void {
-  const g = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
-  g('init', '-q', '-b', 'main');
-  g('config', 'user.email', 't@example.com');
-  g('config', 'user.name', 'T');
-  g('add', '-A');
-  g('commit', '-q', '-m', 'init');
-}
 
 const env = { ...process.env, SLIPWAY_EXECUTION_PROVIDER: 'cpu', GITHUB_ACTIONS: '', SLIPWAY_STORE: '' };
 
@@ -23,7 +15,7 @@ describe('slipway train with the builtin logistic regression', () => {
   const { dir: repo } = tempDir('slipway-train-cli-');
   writeGoldenModel(repo, { name: 'golden', train: 'builtin: logistic-regression\nseed: 3\nparams: { l2: 2 }', extra: 'evaluate:\n  threshold: 0.4' });
   writeFileSync(join(repo, '.gitignore'), '.slipway/\nout*/\n');
-  gitRepo(repo);
+  gitInitCommit(repo);
 
   it('builds a verified package, stores it and prints the digest', async () => {
     const r = await runCli(['train', '--model', 'golden', '--out', 'out1'], repo, env);

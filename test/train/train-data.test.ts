@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDuckDB, sqlString } from '../../src/data/duckdb.js';
 import { runCli } from '../support/cli.js';
+import { gitInitCommit } from '../support/git-repo.js';
 import { tempDir } from '../support/tmp.js';
 import { writeGoldenModel } from './fixtures.js';
 
@@ -16,12 +16,7 @@ describe('slipway train: unreadable training data', () => {
   const yaml = join(model, 'model.yaml');
   const original = readFileSync(yaml, 'utf8');
   writeFileSync(join(repo, '.gitignore'), '.slipway/\n');
-  const g = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
-  g('init', '-q', '-b', 'main');
-  g('config', 'user.email', 't@example.com');
-  g('config', 'user.name', 'T');
-  g('add', '-A');
-  g('commit', '-q', '-m', 'init');
+  gitInitCommit(repo);
 
   /** Trains with data.train pointing at `name` under the model's data/ directory. */
   async function train(name: string): Promise<string> {

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readPackage } from '../../src/package/read.js';
 import { runCli } from '../support/cli.js';
+import { gitInitCommit } from '../support/git-repo.js';
 import { tempDir } from '../support/tmp.js';
 import { writeGoldenModel } from './fixtures.js';
 
@@ -31,12 +31,7 @@ describe('slipway train --out never replaces what is not an earlier package', ()
   mkdirSync(repo);
   const modelDir = writeGoldenModel(repo, { name: 'golden', train: 'builtin: logistic-regression' });
   writeFileSync(join(repo, '.gitignore'), '.slipway/\nout*/\n');
-  const g = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
-  g('init', '-q', '-b', 'main');
-  g('config', 'user.email', 't@example.com');
-  g('config', 'user.name', 'T');
-  g('add', '-A');
-  g('commit', '-q', '-m', 'init');
+  gitInitCommit(repo);
   const store = join(repo, '.slipway', 'store');
 
   const refused = async (out: string, pattern: RegExp, keep: string) => {
