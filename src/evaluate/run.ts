@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { ConfigError, InputError } from '../errors.js';
+import { InputError } from '../errors.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readerSql, assertReadable, openDuckDB } from '../data/duckdb.js';
 import { columnTypes } from '../data/profile.js';
@@ -12,13 +12,12 @@ import { loadEnvironment } from '../spec/environment.js';
 import { loadModel } from '../spec/model.js';
 import { isRemote, resolveInside } from '../spec/paths.js';
 import type { LoadedModel } from '../spec/types.js';
-import { locate, parseYamlFile } from '../spec/yaml-file.js';
 import { fileSha256, packageDigest } from '../store/digest.js';
 import type { ModelStore } from '../store/types.js';
 import { BinaryKernel } from './binary.js';
 import { pairedBootstrap } from './bootstrap.js';
 import { encodeTarget, type Target } from './columns.js';
-import { checkGates, evaluateGates } from './gates.js';
+import { evaluateGates } from './gates.js';
 import { groupsFromCodes, intersect, intersectionName, type Groups } from './groups.js';
 import { metricsFor, type MetricValues } from './kernel.js';
 import { measureLatency, type LatencyOptions } from './latency.js';
@@ -60,9 +59,7 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
   const model = await loadModel(o.repoRoot, o.model);
   const spec = model.spec;
   const task = spec.task;
-  const attributes = [...model.sensitive, ...(spec.evaluate?.intersections ?? []).map(intersectionName)];
-  await checkGatesLocated(model, attributes);
-  checkIntersections(model);
+  // gate names, fairness figures and intersections were checked, located, by loadModel (spec/model-checks.ts)
 
   const candidate = await resolvePackage(o.candidate, { store: o.store, repoRoot: o.repoRoot, cwd: o.cwd, model });
   checkPackage(candidate, model, 'candidate', o.candidate);
@@ -297,19 +294,5 @@ async function digestOf(pkg: ModelPackage): Promise<string> {
   // a bare model.onnx: the digest of the file itself (it is not a package)
   if (pkg.synthesized) return `sha256:${await fileSha256(pkg.modelPath)}`;
   return packageDigest(pkg.dir);
-}
-
-async function checkGatesLocated(model: LoadedModel, attributes: string[]): Promise<void> {
-  const issues = checkGates(model.spec.gates, model.spec.task, attributes);
-  if (!issues.length) return;
-  const parsed = await parseYamlFile(model.file);
-  throw new ConfigError(issues.map((i) => ({ file: parsed.display, ...locate(parsed, i.path, true), path: '/' + i.path.join('/'), message: i.message })));
-}
-
-function checkIntersections(model: LoadedModel): void {
-  const bad = (model.spec.evaluate?.intersections ?? []).flatMap((combo, i) => combo.filter((c) => !model.sensitive.includes(c)).map((c) => ({ i, c })));
-  if (bad.length) {
-    throw new ConfigError(bad.map(({ i, c }) => ({ file: model.file, path: `/evaluate/intersections/${i}`, message: `'${c}' is not a sensitive attribute (data.sensitive: ${model.sensitive.join(', ') || 'none'})` })));
-  }
 }
 
