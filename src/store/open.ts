@@ -37,6 +37,6 @@ export function openStore(location: string, repoRoot: string): ModelStore {
     return new FileStore(rest.startsWith('/') ? fileURLToPath(location) : join(repoRoot, rest));
   }
   const factory = backends.get(scheme);
-  if (!factory) throw new UsageError(`unsupported store '${location}': expected a path, file://… or one of ${['file', ...backends.keys()].map((s) => s + '://').join(', ')}`);
+  if (!factory) throw new UsageError(`unsupported store '${location}': expected a path or one of ${STORE_SCHEMES.map((s) => s + '://').join(', ')}`);
   return factory(location, repoRoot);
 }

@@ -84,6 +84,6 @@ describe('store location', () => {
     expect(s.root).toBe('/repo/.slipway/store');
     expect((openStore('file:///abs/store', '/repo') as FileStore).root).toBe('/abs/store');
     expect((openStore('file://rel/store', '/repo') as FileStore).root).toBe('/repo/rel/store');
-    expect(() => openStore('ftp://x', '/repo')).toThrow(/unsupported store/);
+    expect(() => openStore('ftp://x', '/repo')).toThrow("unsupported store 'ftp://x': expected a path or one of file://, github-release://");
   });
 });
