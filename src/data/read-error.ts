@@ -74,7 +74,7 @@ function explain(msg: string): Explained {
   if (/Invalid unicode|not utf-8 encoded/i.test(msg)) return { ...at, reason: 'invalid UTF-8 byte sequence; expected a UTF-8 encoded file' };
   if (/unterminated quote/i.test(msg)) return { ...at, reason: 'a quoted value is never closed; expected a closing double quote' };
   if (/Maximum line size/i.test(msg)) return { ...at, reason: "a line is longer than the reader's limit; check the quoting and the delimiter" };
-  if (/^Out of Memory Error/.test(msg)) return { reason: `DuckDB ran out of its memory limit reading this file (${head}); raise --memory-limit` };
+  if (/^Out of Memory Error/.test(msg)) return { reason: `DuckDB ran out of its memory limit reading this file (${head}); 'slipway validate --memory-limit' raises it (train, evaluate and drift use a fixed 1–2 GB)` };
   const ext = /install the required extension '([^']+)'/.exec(msg)?.[1] ?? /Failed to download extension "([^"]+)"/.exec(msg)?.[1];
   if (/^Extension Autoloading Error/.test(msg) || ext) return { reason: extensionReason(ext ?? 'httpfs', msg) };
   if (/No files found that match the pattern/.test(head)) return { file, reason: 'file not found' };
