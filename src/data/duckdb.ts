@@ -1,6 +1,7 @@
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { existsSync, statSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { isRemote } from '../spec/paths.js';
 
@@ -11,9 +12,8 @@ export type DataFormat = 'csv' | 'parquet' | 'json';
  * DuckDB refuses (a memory limit beyond what it can represent, too small to start) are an InputError.
  */
 export async function openDuckDB(options: { memoryLimit?: string; threads?: number; tempDir?: string } = {}): Promise<DuckDBConnection> {
-  const config: Record<string, string> = { memory_limit: options.memoryLimit ?? '1GB' };
+  const config: Record<string, string> = { memory_limit: options.memoryLimit ?? '1GB', temp_directory: options.tempDir ?? spillDir() };
   if (options.threads) config.threads = String(options.threads);
-  if (options.tempDir) config.temp_directory = options.tempDir;
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(':memory:', config);
@@ -26,6 +26,21 @@ export async function openDuckDB(options: { memoryLimit?: string; threads?: numb
     throw new InputError(`DuckDB ${why} the settings ${settings}; use a memory limit such as 512MB or 2GB`, { cause: e });
   }
   return instance.connect();
+}
+
+let spill: string | undefined;
+
+/**
+ * Where DuckDB spills when no `tempDir` is given: a directory of this process under the system's temporary
+ * directory, which DuckDB creates only if it spills, removed when the process exits. DuckDB's own default
+ * for an in-memory database is `.tmp` in the current directory: the user's checkout.
+ */
+export function spillDir(): string {
+  if (!spill) {
+    const dir = (spill = join(tmpdir(), `slipway-duckdb-spill-${process.pid}`));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return spill;
 }
 
 /** A data location given on the command line or in model.yaml: URLs as they are, local paths resolved against `base`. */
