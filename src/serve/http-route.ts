@@ -1,4 +1,5 @@
-/** Small rules of the server's routing (http-server.ts). */
+/** Small rules of the server's routing and answers (http-server.ts). */
+import { BadRequest } from './oip-decode.js';
 
 /** GET, and HEAD with it (node:http sends a HEAD answer's headers without its body), as HTTP asks of every GET route. */
 export function readOnly(method: string): boolean {
@@ -12,4 +13,27 @@ export function safeDecode(s: string): string {
   } catch {
     return s;
   }
+}
+
+/** The longest request id accepted (in UTF-16 units): an id is echoed in a header, where clients cap the size. */
+export const MAX_ID_LENGTH = 1024;
+
+/** A request id from the body, or a 400 when it is too long to echo. */
+export function checkedId(id: string | undefined): string | undefined {
+  if (id !== undefined && id.length > MAX_ID_LENGTH) throw new BadRequest(`id: at most ${MAX_ID_LENGTH} characters, got ${id.length}`);
+  return id;
+}
+
+const HEADER_SAFE = /^[\x20-\x7e]*$/;
+
+/**
+ * The id as the x-request-id header carries it: as given when it is printable ASCII, else its UTF-8 bytes
+ * percent-encoded (a header cannot carry control characters, and non-ASCII text there is read as Latin-1).
+ * The body's `id` is always the exact one.
+ */
+export function headerId(id: string): string {
+  if (HEADER_SAFE.test(id)) return id;
+  let out = '';
+  for (const b of Buffer.from(id, 'utf8')) out += b > 0x20 && b < 0x7f && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
 }

@@ -3,7 +3,7 @@
  * `/-/reconcile`, `/metrics`. Bounded in-flight inference (503 + Retry-After beyond it), bounded
  * bodies (413), precise 400s, and a graceful shutdown that lets in-flight requests finish.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { SlipwayError } from '../errors.js';
@@ -14,7 +14,7 @@ import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
 import { parseBody, readBody } from './request-body.js';
-import { readOnly, safeDecode } from './http-route.js';
+import { checkedId, headerId, readOnly, safeDecode } from './http-route.js';
 import { listenError } from './listen-error.js';
 import { scanRequest } from './oip-scan.js';
 import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, type Prediction } from './oip-encode.js';
@@ -102,7 +102,8 @@ export class InferenceServer {
 
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)), ...(this.closing ? { connection: 'close' } : {}), ...headers });
+    // the reason phrase named: a 500 after a failed writeHead(200) would otherwise keep its "OK"
+    res.writeHead(status, STATUS_CODES[status], { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)), ...(this.closing ? { connection: 'close' } : {}), ...headers });
     res.end(text);
   }
 
@@ -289,7 +290,7 @@ export class InferenceServer {
         held.acquire();
         labelVersion = held.rt.version;
         const answered = await held.rt.answer!(raw);
-        if (answered) return this.answer(res, model, held.rt.version, answered.id ?? fallbackId ?? this.newId(), direct.role, answered.outputs);
+        if (answered) return this.answer(res, model, held.rt.version, checkedId(answered.id) ?? fallbackId ?? this.newId(), direct.role, answered.outputs);
         held.release();
         held = null;
       }
@@ -300,7 +301,7 @@ export class InferenceServer {
       let body: unknown;
       if (!scanned) body = parseBody(raw);
       const bodyId = scanned ? scanned.id : typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : undefined;
-      const givenId = bodyId ?? fallbackId;
+      const givenId = checkedId(bodyId) ?? fallbackId;
       const found = this.lookup(res, model, version, givenId);
       if (!found) {
         code = res.statusCode;
@@ -358,7 +359,8 @@ export class InferenceServer {
   private answer(res: ServerResponse, model: string, version: string, id: string, role: Role, outputs: string): void {
     const text = `{"model_name":${JSON.stringify(model)},"model_version":${JSON.stringify(version)},"id":${JSON.stringify(id)},"parameters":{"role":"${role}"},"outputs":${outputs}}`;
     const length = Buffer.byteLength(text);
-    res.writeHead(200, this.closing ? { 'content-type': 'application/json', 'content-length': length, 'x-request-id': id, connection: 'close' } : { 'content-type': 'application/json', 'content-length': length, 'x-request-id': id });
+    const header = headerId(id);
+    res.writeHead(200, this.closing ? { 'content-type': 'application/json', 'content-length': length, 'x-request-id': header, connection: 'close' } : { 'content-type': 'application/json', 'content-length': length, 'x-request-id': header });
     res.end(text);
   }
 

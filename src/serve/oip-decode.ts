@@ -60,8 +60,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Flattens nested tensor data (row-major), checking every element against the datatype. */
-function flatten(data: unknown[], datatype: Datatype, where: string): Scalar[] {
+/**
+ * The tensor's elements in row-major order, each checked against the datatype. Data comes in the spec's two
+ * forms: flat, or nested exactly as `shape` says (each level as long as its dimension, values only at the
+ * last). Anything else is refused rather than flattened: a row of two values beside a row of none would
+ * otherwise shift every later row onto the wrong input. The walk is as deep as the shape, never as the data.
+ */
+function flatten(data: unknown[], shape: readonly number[], datatype: Datatype, where: string): Scalar[] {
   // fast path: flat data (the common case) checked in one loop
   let flat = true;
   for (let i = 0; i < data.length; i++) {
@@ -75,15 +80,21 @@ function flatten(data: unknown[], datatype: Datatype, where: string): Scalar[] {
     for (let i = 0; i < data.length; i++) out[i] = checkElement(data[i], datatype, () => `${where}.data[${i}]`);
     return out;
   }
+  const dims = JSON.stringify(shape);
+  if (data.length !== shape[0]) throw new BadRequest(`${where}.data: nested data holds ${data.length} elements at its first level, but shape ${dims} says ${shape[0]}`);
   const out: Scalar[] = [];
-  const visit = (v: unknown, path: string): void => {
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) visit(v[i], `${path}[${i}]`);
+  const walk = (v: unknown, depth: number, path: string): void => {
+    if (depth === shape.length) {
+      if (Array.isArray(v)) throw new BadRequest(`${where}.data${path}: expected a value, got an array: the data is nested deeper than shape ${dims}`);
+      out.push(checkElement(v, datatype, () => `${where}.data${path}`));
       return;
     }
-    out.push(checkElement(v, datatype, () => `${where}.data${path}`));
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      throw new BadRequest(`${where}.data${path}: expected an array of ${shape[depth]} (shape ${dims}), got ${Array.isArray(v) ? `an array of ${v.length}` : describe(v)}`);
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`);
   };
-  for (let i = 0; i < data.length; i++) visit(data[i], `[${i}]`);
+  for (let i = 0; i < data.length; i++) walk(data[i], 1, `[${i}]`);
   return out;
 }
 
@@ -234,7 +245,7 @@ export function decodeFull(body: unknown, ctx: DecodeContext): DecodedRequest {
     if (!ok.includes(inp.datatype as Datatype)) {
       throw new BadRequest(`${where}.datatype: column '${inp.name}' is ${[...types].filter((t) => t !== 'null').join(' or ')} in the data contract; expected ${ok.includes('BYTES') && ok.length === 1 ? 'BYTES' : ok.length === 1 ? ok[0] : `one of ${ok.join(', ')}`}, got ${inp.datatype}`);
     }
-    const values = flatten(inp.data, inp.datatype as Datatype, where);
+    const values = flatten(inp.data, shape, inp.datatype as Datatype, where);
     if (values.length !== shape[0] * (shape[1] ?? 1)) {
       throw new BadRequest(`${where}: shape ${JSON.stringify(shape)} holds ${shape[0] * (shape[1] ?? 1)} elements but data has ${values.length}`);
     }
@@ -263,7 +274,7 @@ function decodeMatrix(inp: OipRequestInput, ctx: DecodeContext): Row[] {
     throw new BadRequest(`${where}.datatype: a [N, ${ctx.features.length}] feature matrix must be numeric, got ${inp.datatype}`);
   }
   const [n, f] = inp.shape;
-  const values = flatten(inp.data, inp.datatype as Datatype, where);
+  const values = flatten(inp.data, inp.shape, inp.datatype as Datatype, where);
   if (values.length !== n * f) throw new BadRequest(`${where}: shape ${JSON.stringify(inp.shape)} holds ${n * f} elements but data has ${values.length}`);
   if (n === 0) throw new BadRequest('inputs: the request holds no rows (first dimension is 0)');
   for (const col of ctx.features) {
@@ -283,7 +294,7 @@ function decodeJsonRows(inp: OipRequestInput, ctx: DecodeContext): Row[] {
   const where = `inputs[0] (${inp.name})`;
   if (inp.datatype !== 'BYTES') throw new BadRequest(`${where}.datatype: JSON rows (content_type "json") must be BYTES, got ${inp.datatype}`);
   if (inp.shape.length > 2 || (inp.shape.length === 2 && inp.shape[1] !== 1)) throw new BadRequest(`${where}.shape: expected [N] or [N, 1] for JSON rows, got ${JSON.stringify(inp.shape)}`);
-  const values = flatten(inp.data, 'BYTES', where) as string[];
+  const values = flatten(inp.data, inp.shape, 'BYTES', where) as string[];
   if (values.length !== inp.shape[0]) throw new BadRequest(`${where}: shape ${JSON.stringify(inp.shape)} holds ${inp.shape[0]} elements but data has ${values.length}`);
   if (values.length === 0) throw new BadRequest('inputs: the request holds no rows (first dimension is 0)');
   const { allowed } = nameSets(ctx);

@@ -99,10 +99,50 @@ describe('serve: reconcile from git and answer OIP v2', () => {
       expect(r.status, JSON.stringify(body).slice(0, 80)).toBe(400);
       expect((r.body as { error: string }).error).toMatch(message);
     }
+    // nested data must follow the shape, or rows would shift onto other inputs; the walk is as deep as the shape, not the data
+    const three = tensorRequest([applicant(0), applicant(1), applicant(2)]) as { inputs: { name: string; shape: number[]; data: unknown[] }[] };
+    const nested = (data: unknown, shape: number[]) => ({ ...three, inputs: three.inputs.map((inp, k) => (k === 0 ? { ...inp, shape, data } : inp)) });
+    const shapes: [unknown, number[], string][] = [
+      [[[42000, 1], [2], [3]], [3, 1], 'inputs[0] (income).data[0]: expected an array of 1 (shape [3,1]), got an array of 2'],
+      [[[42000], [1, 2]], [3], 'inputs[0] (income).data: nested data holds 2 elements at its first level, but shape [3] says 3'],
+      [[[42000], [1], [2]], [3], 'inputs[0] (income).data[0]: expected a value, got an array: the data is nested deeper than shape [3]'],
+      [[[[1]], [[2]], [[3]]], [3, 1], 'inputs[0] (income).data[0][0]: expected a value, got an array: the data is nested deeper than shape [3,1]'],
+    ];
+    for (const [data, shape, message] of shapes) {
+      const r = await infer(nested(data, shape));
+      expect([r.status, (r.body as { error: string }).error]).toEqual([400, message]);
+    }
+    // 8,000 levels (a 16 KB body): JSON.stringify, like a recursive walk, would overflow the stack, so the text is built
+    const deepText = (data: unknown) => JSON.stringify(nested(data, [3, 1])).replace('"DEEP"', '['.repeat(8000) + '1' + ']'.repeat(8000));
+    for (const [data, message] of [
+      ['DEEP', 'inputs[0] (income).data: nested data holds 1 elements at its first level, but shape [3,1] says 3'],
+      [['DEEP', [2], [3]], 'inputs[0] (income).data[0][0]: expected a value, got an array: the data is nested deeper than shape [3,1]'],
+    ] as [unknown, string][]) {
+      const deep = await infer(deepText(data));
+      expect([deep.status, (deep.body as { error: string }).error]).toEqual([400, message]);
+    }
+    const long = await infer(tensorRequest([applicant(0)], 'x'.repeat(1025)));
+    expect([long.status, (long.body as { error: string }).error]).toEqual([400, 'id: at most 1024 characters, got 1025']);
     const rows = tensorRequest([applicant(0), applicant(1)]) as { inputs: { name: string; shape: number[]; data: unknown[] }[] };
     rows.inputs[1].shape = [1];
     rows.inputs[1].data = [0.1];
     expect(((await infer(rows)).body as { error: string }).error).toMatch(/inputs\[1\] \(debt_ratio\)\.shape: 1 rows, but earlier inputs have 2/);
+  });
+
+  it('echoes any string id: exact in the body, percent-encoded in x-request-id where a header cannot carry it', async () => {
+    for (const [id, header] of [
+      ['req-42 ok', 'req-42 ok'],
+      ['日本', '%E6%97%A5%E6%9C%AC'],
+      ['a\r\nX-Evil: 1', 'a%0D%0AX-Evil:%201'],
+      ['\u0000%\u007f', '%00%25%7F'],
+      ['\ud800', '%EF%BF%BD'],
+    ]) {
+      const r = await infer(tensorRequest([applicant(0)], id));
+      expect(r.status, id).toBe(200);
+      expect((r.body as { id: string }).id).toBe(id);
+      expect(r.headers['x-request-id']).toBe(header);
+      expect(r.headers['x-evil']).toBeUndefined();
+    }
   });
 
   it('answers 404 for unknown models, versions and routes, 405 for wrong methods, 413 for oversized bodies', async () => {
