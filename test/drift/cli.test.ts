@@ -98,3 +98,19 @@ describe('slipway drift', () => {
     expect(gh.violations).toEqual([]);
   });
 });
+
+describe('slipway drift --issue with GitHub out of reach', () => {
+  it('exits 2 naming the API it could not reach, with no stack trace (--issue and --dispatch)', async () => {
+    for (const extra of [[], ['--dispatch', 'retrain.yml']]) {
+      const r = await runCli(
+        ['drift', '--model', 'credit-risk', '--env', 'staging', '--reference', join(dir, 'ref.parquet'), '--current', join(dir, 'shifted.parquet'), '--issue', ...extra],
+        ROOT,
+        { ...env(), GITHUB_API_URL: 'http://127.0.0.1:1', SLIPWAY_GITHUB_WAIT_SCALE: '0.001' },
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/error: GitHub API: .* failed: could not reach http:\/\/127\.0\.0\.1:1/);
+      expect(r.stderr).not.toContain('internal error');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});

@@ -12,7 +12,7 @@ import { checkDriftSpec } from '../../drift/tests.js';
 import { readEnv, runUrl } from '../../env.js';
 import { UsageError } from '../../errors.js';
 import { createGitHubApi } from '../../github/api.js';
-import { githubFromEnv, parseRepository } from '../../github/client.js';
+import { GitHubError, githubFromEnv, parseRepository } from '../../github/client.js';
 import { syncDriftIssue } from '../../github/drift-issue.js';
 import { loadModel } from '../../spec/model.js';
 import { assertName, isRemote } from '../../spec/paths.js';
@@ -141,7 +141,11 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
       const r = await syncDriftIssue(api, report, {
         env,
         runUrl: runUrl(vars),
-        author: await api.identity().catch(() => undefined),
+        // an identity GitHub refuses is no reason to stop; an API that cannot be reached is
+        author: await api.identity().catch((e: unknown) => {
+          if (e instanceof GitHubError && e.status === undefined) throw e;
+          return undefined;
+        }),
         ...(dispatch ? { dispatch: { workflow: dispatch, ref: str(opts, 'ref') ?? 'main', inputs: { model, env, window: currentFlag } } } : {}),
       });
       if (r.issue) ctx.stderr(`drift: issue #${r.issue.number} ${r.action} (${r.issue.url})\n`);
