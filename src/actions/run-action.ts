@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CommandContext } from '../cli/command.js';
@@ -10,6 +10,7 @@ import { getBooleanInput, getInput, getMultilineInput, splitArgs } from './input
 import { inputsOf } from './metadata.js';
 import { workflowCommand } from './workflow-commands.js';
 import { writeOutput } from '../cli/outputs.js';
+import { fileSystemError } from '../fs/fs-error.js';
 
 export interface ActionIO {
   stdout: (text: string) => void;
@@ -86,6 +87,26 @@ function errorMessage(stderr: string): string {
   return picked.join('\n').replace(/^error: /, '').trim();
 }
 
+/** The runner's files that every action writes: step outputs and the job summary. */
+const RUNNER_FILES = ['GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY'] as const;
+
+/**
+ * Why a runner file cannot be written (appending nothing creates it, as the runner would), or
+ * undefined when it can. The message names the variable and its path: a wrong one is the
+ * workflow's mistake, not a failed check.
+ */
+export function runnerFileProblem(name: (typeof RUNNER_FILES)[number], file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    appendFileSync(file, '');
+    return undefined;
+  } catch (e) {
+    const errno = e as NodeJS.ErrnoException;
+    const why = fileSystemError(e)?.message.replace(/^cannot \S+ .*: (?=[^:]*$)/, '') ?? errno.message;
+    return `${name} is '${file}', which cannot be written: ${why}. The runner sets it to a writable file; unset it or point it at one.`;
+  }
+}
+
 /**
  * Runs one action the way the runner starts it: reads INPUT_* from `env`, masks the token and
  * hands it to the command in the environment, runs `main()` with a context that writes step
@@ -95,6 +116,12 @@ function errorMessage(stderr: string): string {
 export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.env, io: ActionIO = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }): Promise<number> {
   const spec = actionSpec(dir);
   const label = spec.command === '*' ? 'slipway' : `slipway ${spec.command}`;
+  const problems = RUNNER_FILES.map((name) => runnerFileProblem(name, env[name])).filter((p): p is string => p !== undefined);
+  if (problems.length) {
+    io.stdout(workflowCommand('error', redact(problems.join('\n')), { title: label }));
+    if (!runnerFileProblem('GITHUB_OUTPUT', env.GITHUB_OUTPUT)) writeOutput(env.GITHUB_OUTPUT, EXIT_CODE_OUTPUT, String(EXIT_USAGE));
+    return EXIT_USAGE;
+  }
   let inv: Invocation;
   try {
     if (spec.token) {
