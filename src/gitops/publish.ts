@@ -1,6 +1,7 @@
 import { InputError, IntegrityError } from '../errors.js';
 import type { ModelCard } from '../package/card.js';
 import { assertPackageOf, resolvePackage } from '../package/read.js';
+import { verifyModelLoads } from '../package/verify.js';
 import { packageDigest } from '../store/digest.js';
 import type { ModelStore } from '../store/types.js';
 
@@ -9,11 +10,13 @@ export interface Candidate {
   dir: string;
   card: ModelCard;
   digest: string;
+  modelPath: string;
 }
 
 /**
  * Resolves `--candidate` (a package directory or a `sha256:…` digest in the source store) and checks
- * it can be promoted as `model`: a real package built by `slipway train`, with a semantic version.
+ * it can be promoted as `model`: a real package built by `slipway train`, with a semantic version, whose
+ * model.onnx ONNX Runtime loads with the inputs and output its card names.
  */
 export async function resolveCandidate(ref: string, model: string, opts: { source: ModelStore; repoRoot: string; cwd: string }): Promise<Candidate> {
   const pkg = await resolvePackage(ref, { store: opts.source, repoRoot: opts.repoRoot, cwd: opts.cwd });
@@ -21,7 +24,8 @@ export async function resolveCandidate(ref: string, model: string, opts: { sourc
   assertPackageOf(pkg, model, ref);
   const digest = await packageDigest(pkg.dir);
   if (pkg.digest && pkg.digest !== digest) throw new IntegrityError(`${ref}: the package hashes to ${digest}, not ${pkg.digest}; refusing to promote it`);
-  return { dir: pkg.dir, card: pkg.card, digest };
+  await verifyModelLoads(pkg, ref);
+  return { dir: pkg.dir, card: pkg.card, digest, modelPath: pkg.modelPath };
 }
 
 /** Publishes the candidate to the environment's store; the stored digest must be the candidate's. */

@@ -1,11 +1,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataType, writeOnnx } from '../../src/model/onnx-writer.js';
 import type { ModelCard } from '../../src/package/card.js';
 
-/** A model package as `slipway train` writes it (the ONNX bytes are opaque to promotion). */
+/**
+ * A model package as `slipway train` writes it: a real (tiny) ONNX model that ONNX Runtime loads, with
+ * the input and output its card names; `seed` goes into the model's doc string, so packages differ.
+ */
 export function writeTestPackage(dir: string, name: string, version: string, seed = version): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'model.onnx'), Buffer.from(`onnx bytes of ${name} ${seed}`));
+  const model = writeOnnx({
+    name: 'test',
+    doc: `onnx model of ${name} ${seed}`,
+    inputs: [{ name: 'input', type: DataType.FLOAT, shape: ['N', 1] }],
+    outputs: [{ name: 'probabilities', type: DataType.FLOAT, shape: ['N', 2] }],
+    nodes: [{ op: 'Concat', inputs: ['input', 'input'], outputs: ['probabilities'], attrs: { axis: 1 } }],
+    initializers: [],
+  });
+  writeFileSync(join(dir, 'model.onnx'), model);
   const t = '2026-01-01T00:00:00.000Z';
   const card: ModelCard = {
     schema_version: 1,

@@ -72,7 +72,7 @@ describe('github-release:// store', () => {
     const original = asset.data;
     // 1. bytes changed, GitHub's recorded asset digest no longer matches
     const evil = Buffer.from(original);
-    evil[evil.indexOf(Buffer.from('onnx bytes')) + 1] ^= 1;
+    evil[evil.indexOf(Buffer.from('onnx model of')) + 1] ^= 1;
     asset.data = evil;
     await expect(store('tamper').get(d)).rejects.toThrow(IntegrityError);
     // 2. bytes and the recorded digest both changed: the package digest still catches it
