@@ -3,6 +3,7 @@ import { assertName } from '../spec/paths.js';
 import { readHistory, rolledBackVersions } from './history.js';
 import { editManifest, readManifest, type ManifestEdit } from './manifest.js';
 import { promotionMessage } from './message.js';
+import { assertReplaceable } from './pr-branch.js';
 import { fetchBranch, remoteOf, revParse } from './repo.js';
 import type { BranchWriter, CommitMessage } from './writer.js';
 
@@ -34,6 +35,11 @@ export interface PromoteRequest {
   approvers?: string[];
   /** override: allow a version that is not newer, or one recorded as rolled back */
   force?: boolean;
+  /**
+   * Runs once, after every check that can refuse the promotion passed and before anything is committed
+   * (the CLI publishes the package here): a refused promotion writes nothing anywhere.
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 export interface GitOpsResult {
@@ -59,15 +65,26 @@ export function promotionBranch(env: string, model: string, version: string): st
   return `slipway/promote/${env}/${model}-${version}`;
 }
 
-/** One pass of "read the head, apply the pure edit, commit expecting that head", retried while the branch moves. */
+/**
+ * One pass of "read the head, apply the pure edit, commit expecting that head", retried while the branch
+ * moves. `beforeWrite` runs once, after the plan's checks (and, for a pull-request environment, the check
+ * that the promotion branch holds only Slipway's own commit) and before the first write.
+ */
 export async function landEdit(
   target: GitOpsTarget,
   env: string,
   plan: (text: string, head: string) => Promise<{ edit: ManifestEdit; message: CommitMessage; prBranch: string; extraNotes?: string[] }>,
+  beforeWrite?: () => Promise<void>,
 ): Promise<GitOpsResult> {
   const path = manifestPath(env);
   const log = target.log ?? (() => {});
   const max = target.maxAttempts ?? 5;
+  let prepared = false;
+  const prepare = async () => {
+    if (prepared || !beforeWrite) return;
+    await beforeWrite();
+    prepared = true;
+  };
   for (let attempt = 1; attempt <= max; attempt++) {
     const head = await target.writer.head(target.branch);
     if (!head) throw new ExternalError(`branch '${target.branch}' was not found in ${target.writer.where}: give the branch that holds environments/ with --branch (a repository with no commits yet has no branch)`);
@@ -77,8 +94,12 @@ export async function landEdit(
     const { edit, message, prBranch, extraNotes = [] } = await plan(text, head);
     const notes = [...edit.notes, ...extraNotes];
     const base = { mode, from: edit.from, to: edit.to, attempts: attempt, notes, message };
-    if (edit.unchanged) return { ...base, commit: null, branch: target.branch, pr: null, unchanged: true };
+    if (edit.unchanged) {
+      await prepare();
+      return { ...base, commit: null, branch: target.branch, pr: null, unchanged: true };
+    }
     if (mode === 'push') {
+      await prepare();
       const sha = await target.writer.commit(target.branch, head, { [path]: edit.text }, message);
       if (sha === 'stale') {
         log(`${target.branch} moved while committing (another change landed first); re-applying on the new head (attempt ${attempt + 1} of ${max})`);
@@ -88,8 +109,15 @@ export async function landEdit(
       const note = (await target.writer.afterLanding?.(target.branch, sha)) ?? null;
       return { ...base, notes: note ? [...notes, note] : notes, commit: sha, branch: target.branch, pr: null, unchanged: false };
     }
-    // pull-request: a branch Slipway owns, started at the head, holding the one commit
-    await target.writer.resetBranch(prBranch, head);
+    // pull-request: a branch Slipway owns, started at the head, holding the one commit. Replaced only while
+    // it holds nothing but Slipway's own commit (pr-branch.ts), and only if it still is what was inspected
+    const existing = await target.writer.head(prBranch);
+    if (existing) await assertReplaceable({ repoRoot: target.repoRoot, branch: prBranch, existing, base: head, baseBranch: target.branch, env, path });
+    await prepare();
+    if ((await target.writer.resetBranch(prBranch, head, existing)) === 'stale') {
+      log(`${prBranch} moved while Slipway replaced it; checking it again (attempt ${attempt + 1} of ${max})`);
+      continue;
+    }
     const sha = await target.writer.commit(prBranch, head, { [path]: edit.text }, message);
     if (sha === 'stale') {
       log(`${prBranch} moved while committing; retrying (attempt ${attempt + 1} of ${max})`);
@@ -157,5 +185,5 @@ export async function promoteToEnvironment(target: GitOpsTarget, req: PromoteReq
       notes: edit.notes,
     });
     return { edit, message, prBranch: promotionBranch(req.env, req.model, req.version) };
-  });
+  }, req.beforeWrite);
 }

@@ -69,10 +69,14 @@ export async function commitFiles(repoRoot: string, parent: string, files: Recor
 
 export type PushResult = 'ok' | 'rejected';
 
-/** Pushes `sha` to `branch` on `remote`: 'rejected' when the branch moved on (not a fast-forward). */
-export async function pushCommit(repoRoot: string, remote: string, sha: string, branch: string, force = false): Promise<PushResult> {
+/**
+ * Pushes `sha` to `branch` on `remote`: 'rejected' when the branch moved on (not a fast-forward). A forced
+ * push with `lease` (the expected head; '' for "must not exist") is rejected unless the remote branch is that.
+ */
+export async function pushCommit(repoRoot: string, remote: string, sha: string, branch: string, force = false, lease?: string): Promise<PushResult> {
   try {
-    await git(repoRoot, ['push', remote, `${force ? '+' : ''}${sha}:refs/heads/${branch}`]);
+    const leased = force && lease !== undefined;
+    await git(repoRoot, ['push', ...(leased ? [`--force-with-lease=refs/heads/${branch}:${lease}`] : []), remote, `${force && !leased ? '+' : ''}${sha}:refs/heads/${branch}`]);
     return 'ok';
   } catch (e) {
     if (/\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|incorrect old value/i.test((e as Error).message)) return 'rejected';

@@ -27,8 +27,12 @@ export interface BranchWriter {
   read(commit: string, path: string): Promise<string | null>;
   /** commits `files` on `branch` whose head must be `parent`; the new commit, or 'stale' */
   commit(branch: string, parent: string, files: Record<string, string | null>, message: CommitMessage): Promise<string | 'stale'>;
-  /** creates or resets `branch` to `commit` (a branch Slipway owns: slipway/promote/…) */
-  resetBranch(branch: string, commit: string): Promise<void>;
+  /**
+   * creates or resets `branch` to `commit` (a branch Slipway owns: slipway/promote/…); with `expected`
+   * (the head it was inspected at, null for absent) a writer that can compare-and-swap answers 'stale'
+   * when the branch is no longer that
+   */
+  resetBranch(branch: string, commit: string, expected?: string | null): Promise<void | 'stale'>;
   /** after a commit landed: bring the local checkout along (git CLI only); a note for the user, if any */
   afterLanding?(branch: string, commit: string): Promise<string | null>;
   /** true when pushed branches can become pull requests somewhere (a remote exists) */
@@ -78,12 +82,16 @@ export class GitCliWriter implements BranchWriter {
     return (await casBranch(this.repoRoot, branch, sha, parent)) ? sha : 'stale';
   }
 
-  async resetBranch(branch: string, commit: string): Promise<void> {
+  async resetBranch(branch: string, commit: string, expected?: string | null): Promise<void | 'stale'> {
     if (this.remote) {
-      await pushCommit(this.repoRoot, this.remote, commit, branch, true);
+      const lease = expected === undefined ? undefined : (expected ?? '');
+      return (await pushCommit(this.repoRoot, this.remote, commit, branch, true, lease)) === 'ok' ? undefined : 'stale';
+    }
+    if (expected === undefined) {
+      await git(this.repoRoot, ['branch', '--force', branch, commit]);
       return;
     }
-    await git(this.repoRoot, ['branch', '--force', branch, commit]);
+    return (await casBranch(this.repoRoot, branch, commit, expected)) ? undefined : 'stale';
   }
 
   async afterLanding(branch: string, commit: string): Promise<string | null> {

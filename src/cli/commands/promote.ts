@@ -37,6 +37,9 @@ export const promote: Command = {
     'a branch slipway/promote/<env>/<model>-<version> and, with a GitHub token, a pull request (merge = approval).',
     'The commit subject is "promote(<env>): <model> <from> -> <to>" with Slipway-* trailers that',
     "'slipway audit' reads back. If another change lands first, the edit is re-applied on the new head.",
+    'The package is checked first (model.onnx must load in ONNX Runtime) and published to the store only',
+    'after every check passed: a refused promotion publishes nothing. A promotion branch that holds',
+    "commits other than Slipway's own is never overwritten: promote refuses (exit 2).",
     'Outputs: version, digest, uri, commit, branch, pr-url, pr-number.',
   ].join('\n'),
   async run(opts, _pos, ctx) {
@@ -58,8 +61,6 @@ export const promote: Command = {
 
     const target = await openTarget({ repoRoot, env: ctx.env, branch: str(opts, 'branch'), remote: str(opts, 'remote'), via: str(opts, 'via'), githubRepo: str(opts, 'github-repo'), log });
     const store = targetLocation === sourceLocation ? source : open(targetLocation);
-    log(`publishing to ${store.uri} …`);
-    await publish(candidate, store);
     const uri = packageUri(targetLocation, candidate.card);
 
     log(`committing to environments/${env}.yaml on ${target.branch} via ${target.writer.where} …`);
@@ -73,6 +74,11 @@ export const promote: Command = {
       evaluation,
       approvers,
       force: bool(opts, 'force'),
+      // published only once every check that can refuse the promotion has passed
+      beforeWrite: async () => {
+        log(`publishing to ${store.uri} …`);
+        await publish(candidate, store);
+      },
     });
     for (const n of res.notes) log(`note: ${n}`);
     ctx.setOutput('version', candidate.card.version);
