@@ -51,6 +51,8 @@ export interface GitHubOptions {
   timeoutMs?: number;
   /** where retry/throttle notices go (default: nowhere) */
   log?: (message: string) => void;
+  /** aborts every request, in flight or to come (an overall deadline); an aborted request is not retried */
+  signal?: AbortSignal;
 }
 
 /** A repository-scoped client: what every function in src/github/ takes. */
@@ -75,7 +77,10 @@ export function createGitHub(opts: GitHubOptions): GitHub {
         search: new Bottleneck.Group({ maxConcurrent: 1, minTime: Math.round(2000 * scale) }),
       }
     : {};
-  const timedFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+  const timedFetch: typeof fetch = (input, init) => {
+    const own = init?.signal ?? AbortSignal.timeout(timeoutMs);
+    return fetch(input, { ...init, signal: opts.signal ? AbortSignal.any([own, opts.signal]) : own });
+  };
   return new SlipwayOctokit({
     auth: opts.token,
     baseUrl: (opts.apiUrl ?? 'https://api.github.com').replace(/\/+$/, ''),

@@ -10,7 +10,7 @@ import { InputError } from '../errors.js';
 import type { EvaluationReport } from '../evaluate/report-types.js';
 import type { ValidationReport } from '../data/validation-types.js';
 import { call, type RepoClient } from '../github/client.js';
-import { LIMITS, parseChecked, readBounded } from './inputs.js';
+import { checkEvaluation, LIMITS, parseChecked, readBounded } from './inputs.js';
 import type { CardLineage } from './render.js';
 
 export interface BundlePr {
@@ -57,7 +57,7 @@ export function readBundle(dir: string): Bundle {
     return readBounded(path, f.limit, `bundle ${name}`);
   };
   const pr = parseChecked<BundlePr>(read('pr.json')!, 'report-bundle-pr', 'bundle pr.json');
-  const evaluation = parseChecked<EvaluationReport>(read('evaluation.json')!, 'evaluation-report', 'bundle evaluation.json');
+  const evaluation = checkEvaluation(parseChecked<EvaluationReport>(read('evaluation.json')!, 'evaluation-report', 'bundle evaluation.json'), 'bundle evaluation.json');
   const v = read('validation.json');
   const c = read('card.json');
   const validation = v === undefined ? undefined : parseChecked<ValidationReport>(v, 'validation-report', 'bundle validation.json');
@@ -65,7 +65,7 @@ export function readBundle(dir: string): Bundle {
   if (pr.model !== evaluation.model) throw new InputError(`bundle: pr.json names model '${pr.model}' but evaluation.json is about '${evaluation.model}'`);
   if (validation && validation.model !== evaluation.model) throw new InputError(`bundle: validation.json is about model '${validation.model}', not '${evaluation.model}'`);
   if (card && card.name !== evaluation.model) throw new InputError(`bundle: card.json is for model '${card.name}', not '${evaluation.model}'`);
-  if (evaluation.roc_curve && evaluation.roc_curve.fpr.length !== evaluation.roc_curve.tpr.length) throw new InputError('bundle evaluation.json: /roc_curve: fpr and tpr must have the same length');
+  if (card && card.version !== evaluation.candidate.version) throw new InputError(`bundle: card.json is for version ${card.version}, but evaluation.json judged candidate ${evaluation.candidate.version} (/candidate/version)`);
   return { evaluation, validation, card, pr };
 }
 

@@ -79,8 +79,14 @@ export function parseChecked<T>(text: string, schema: SchemaName, label: string)
 }
 
 export function loadEvaluation(file: string): EvaluationReport {
-  const e = parseChecked<EvaluationReport>(readBounded(file, LIMITS.evaluation), 'evaluation-report', file);
-  if (e.roc_curve && e.roc_curve.fpr.length !== e.roc_curve.tpr.length) throw new InputError(`${file}: /roc_curve: fpr and tpr must have the same length`);
+  return checkEvaluation(parseChecked<EvaluationReport>(readBounded(file, LIMITS.evaluation), 'evaluation-report', file), file);
+}
+
+/** What the schema cannot say: the candidate and the champion are packages of the evaluated model. */
+export function checkEvaluation(e: EvaluationReport, label: string): EvaluationReport {
+  if (e.roc_curve && e.roc_curve.fpr.length !== e.roc_curve.tpr.length) throw new InputError(`${label}: /roc_curve: fpr and tpr must have the same length`);
+  if (e.candidate.name !== e.model) throw new InputError(`${label}: /candidate/name: is '${e.candidate.name}', expected the evaluated model '${e.model}' (/model)`);
+  if (e.champion && e.champion.name !== e.model) throw new InputError(`${label}: /champion/name: is '${e.champion.name}', expected the evaluated model '${e.model}' (/model): a champion is the same model's deployed version`);
   return e;
 }
 

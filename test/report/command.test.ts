@@ -288,6 +288,8 @@ describe('slipway report --bundle (fork PRs through workflow_run)', () => {
       ['pr number type', bundle('prn', { pr: { number: '1; rm -rf /' } }), /pr\.json: \/number: must be integer/],
       ['marker spoofing model name', bundle('marker', { pr: { model: 'credit-risk -->' }, evaluation: (e) => Object.assign(e, { model: 'credit-risk --> <!-- slipway:report model=other' }) }), /\/model: must match pattern/],
       ['model mismatch', bundle('mismatch', { pr: { model: 'other' } }), /pr\.json names model 'other' but evaluation\.json is about 'credit-risk'/],
+      ['card of another version', bundle('cardv', { files: { 'card.json': JSON.stringify({ ...JSON.parse(readFileSync(join(FX, 'card.json'), 'utf8')), version: '1.0.0' }) } }), /card\.json is for version 1\.0\.0, but evaluation\.json judged candidate 1\.1\.0/],
+      ['champion of another model', bundle('champ', { evaluation: (e) => Object.assign(e, { champion: { ...(e.champion as object), name: 'fraud' } }) }), /bundle evaluation\.json: \/champion\/name: is 'fraud'/],
       ['extra file', bundle('extra', { files: { 'run.sh': 'curl evil | sh' } }), /unexpected entries "run\.sh"/],
       ['not JSON', bundle('json', { files: { 'validation.json': '{"ok": tru' } }), /bundle validation\.json:1:11: not valid JSON: the text ends before the JSON value does/],
       ['deep nesting', bundle('deep', { files: { 'card.json': '['.repeat(100000) + ']'.repeat(100000) } }), /card\.json: (not valid JSON|\(root\): must be object)/],
@@ -316,6 +318,8 @@ describe('slipway report --bundle (fork PRs through workflow_run)', () => {
         (e.data as { uri: string }).uri = evil;
         (e.fairness as Record<string, { groups: { group: string }[] }>).sex.groups[0].group = evil;
       },
+      // the card must be the candidate's version (a bundle's card of another version is refused)
+      files: { 'card.json': JSON.stringify({ ...JSON.parse(readFileSync(join(FX, 'card.json'), 'utf8')), version: '<b>1.1</b>@acme/admins' }) },
     });
     const r = await runCli(['report', '--bundle', dir], tmp, wrEnv(workflowRun([pr])));
     expect(r.stderr).toBe('');

@@ -1,9 +1,8 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import type { Command, CommandContext, ParsedOptions } from '../command.js';
 import { int, str } from '../command.js';
-import { InputError, UsageError } from '../../errors.js';
+import { ExternalError, InputError, UsageError } from '../../errors.js';
 import { readEnv, runUrl, type SlipwayEnv } from '../../env.js';
 import { githubFromEnv, parseRepository } from '../../github/client.js';
 import { createGitHubApi } from '../../github/api.js';
@@ -14,6 +13,13 @@ import { renderReport, renderSections, verdictOf, type ReportInput } from '../..
 import { fitSections, CHECK_SUMMARY_LIMIT, COMMENT_LIMIT, JOB_SUMMARY_LIMIT } from '../../report/truncate.js';
 import { reportMarker } from '../../report/escape.js';
 import { publishReport } from '../../report/publish.js';
+import { writeFileAtomic } from '../../fs/atomic.js';
+import { packageDigest } from '../../store/digest.js';
+
+/** How long the report's GitHub calls (checking a bundle's PR, the comment, the check run) may take in all. */
+export const GITHUB_DEADLINE_S = 120;
+/** Overrides GITHUB_DEADLINE_S (seconds); tests use a fraction of a second. */
+export const DEADLINE_VAR = 'SLIPWAY_GITHUB_DEADLINE_S';
 
 /** Rows per table in the PR comment and check run (the job summary and --out show all). */
 const COMPACT_ROWS = 50;
@@ -35,6 +41,8 @@ export const report: Command = {
 With a token (GITHUB_TOKEN) and --pr, it is posted as one comment per (pull request, model), found by
 the hidden marker <!-- slipway:report model=<name> --> and updated in place; a check run named
 slipway/<model> carries the verdict (success/failure) where the token may create checks.
+The GitHub calls get ${GITHUB_DEADLINE_S} s in all (retries included; ${DEADLINE_VAR} changes it): past it the
+command stops with exit code 2, the job summary and --out already written.
 Exit code 0 when the report was made (failed gates are the check run's conclusion), 2 on bad input.
 Docs: docs/report.md, docs/fork-prs.md.`,
   run: runReport,
@@ -56,12 +64,15 @@ async function runReport(opts: ParsedOptions, _pos: string[], ctx: CommandContex
   if (bundleDir) for (const f of ['validation', 'package', 'pr']) if (str(opts, f) !== undefined) throw new UsageError(`slipway report: --${f} cannot be combined with --bundle (the bundle carries it)`);
   const repoFull = str(opts, 'repo') ?? env.githubRepository;
   const repo = repoFull ? parseRepository(repoFull) : undefined;
-  const octokit = githubFromEnv(env, { log: (m) => ctx.stderr(`${m}\n`) });
+  const deadline = githubDeadline(ctx.env);
+  const octokit = githubFromEnv(env, { log: (m) => ctx.stderr(`${m}\n`), signal: deadline.signal });
   const api = octokit && repo ? createGitHubApi(octokit, repo, env.githubIdentity ? { identity: env.githubIdentity } : {}) : undefined;
   const at = (p: string) => resolve(ctx.cwd, p);
 
   let loaded: Loaded;
-  if (bundleDir) loaded = await fromBundle(at(bundleDir), env, api);
+  const out = str(opts, 'out');
+  if (out) refuseOverwritingInputs(at(out), { evaluation: evaluationFile, validation: str(opts, 'validation'), package: str(opts, 'package'), bundle: bundleDir }, at);
+  if (bundleDir) loaded = await deadline.run(() => fromBundle(at(bundleDir), env, api));
   else {
     const sha = str(opts, 'sha');
     if (sha !== undefined && !/^[0-9a-f]{40}$/.test(sha)) throw new UsageError(`--sha expects a full 40-hex commit, got '${sha}'`);
@@ -74,7 +85,7 @@ async function runReport(opts: ParsedOptions, _pos: string[], ctx: CommandContex
     };
     const model = loaded.input.evaluation.model;
     if (loaded.input.validation && loaded.input.validation.model !== model) throw new InputError(`${v}: is about model '${loaded.input.validation.model}', the evaluation about '${model}'`);
-    if (loaded.input.card && loaded.input.card.name !== model) throw new InputError(`${p}: is the package of '${loaded.input.card.name}', the evaluation is about '${model}'`);
+    if (loaded.input.card) await checkPackage(p!, at(p!), loaded.input.card, loaded.input.evaluation, evaluationFile!);
     const run = runUrl(env);
     loaded.input.links = { ...(run ? { run, artifacts: `${run}#artifacts` } : {}), ...(repoFull ? { repository: `${env.githubServerUrl}/${repoFull}` } : {}) };
   }
@@ -88,9 +99,8 @@ async function runReport(opts: ParsedOptions, _pos: string[], ctx: CommandContex
   // 1. job summary (works everywhere, forks included) and the file
   const summary = fitSections(marker, renderSections(input), JOB_SUMMARY_LIMIT, 'the report file (--out) and artifacts');
   ctx.appendSummary(summary.markdown);
-  const out = str(opts, 'out');
   if (out) {
-    writeAtomic(at(out), renderReport(input));
+    await writeFileAtomic(at(out), renderReport(input));
     ctx.setOutput('markdown', at(out));
   }
   ctx.stdout(`${verdict.ok ? 'PASS' : 'FAIL'}: ${e.model} ${e.candidate.version}: ${verdict.headline}\n`);
@@ -114,13 +124,13 @@ async function runReport(opts: ParsedOptions, _pos: string[], ctx: CommandContex
   const compact = renderSections(input, { maxRows: COMPACT_ROWS });
   const comment = fitSections(marker, compact, COMMENT_LIMIT, where);
   const checkSummary = fitSections('', compact.slice(1), CHECK_SUMMARY_LIMIT, where);
-  const res = await publishReport(api, {
+  const res = await deadline.run(() => publishReport(api, {
     model: e.model,
     ...(loaded.pr !== undefined ? { pr: loaded.pr } : {}),
     ...(loaded.headSha ? { headSha: loaded.headSha } : {}),
     comment: comment.markdown,
     check: { ok: verdict.ok, title: `${e.candidate.version}: ${verdict.headline}`.slice(0, 200), summary: checkSummary.markdown, ...(input.links?.run ? { detailsUrl: input.links.run } : {}) },
-  });
+  }));
   if (res.comment) {
     ctx.stdout(`comment ${res.comment.action}: ${res.comment.url}${comment.omitted.length ? ` (shortened: ${comment.omitted.join(', ')} left out)` : ''}\n`);
     ctx.setOutput('comment-url', res.comment.url);
@@ -170,9 +180,62 @@ function notice(ctx: CommandContext, env: SlipwayEnv, message: string): void {
   ctx.stderr(env.githubActions ? `::notice title=slipway report::${message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n` : `notice: ${message}\n`);
 }
 
-function writeAtomic(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+/** A path as the file system sees it: links resolved, for a file that does not exist yet through its directory. */
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    const parent = dirname(p);
+    return parent === p ? p : join(realPath(parent), basename(p));
+  }
+}
+
+/** --out must not be one of the command's input files (nor inside an input directory): the report would replace it. */
+function refuseOverwritingInputs(out: string, inputs: Record<string, string | undefined>, at: (p: string) => string): void {
+  const target = realPath(out);
+  for (const [flag, given] of Object.entries(inputs)) {
+    if (given === undefined) continue;
+    const input = realPath(at(given));
+    const isDir = existsSync(input) && statSync(input).isDirectory();
+    const rel = relative(input, target);
+    if (target === input) throw new UsageError(`--out ${out} is the --${flag} file; the report would overwrite its own input: write it elsewhere`);
+    if (isDir && rel && !rel.startsWith('..') && !isAbsolute(rel)) throw new UsageError(`--out ${out} is inside the --${flag} directory ${given}; the report would change its input: write it elsewhere`);
+  }
+}
+
+/** The --package must be the evaluation's candidate: same model, same version and, for a package directory, the same digest. */
+async function checkPackage(flag: string, path: string, card: { name: string; version: string }, e: ReportInput['evaluation'], evaluationFile: string): Promise<void> {
+  const c = e.candidate;
+  if (card.name !== e.model) throw new InputError(`${flag}: is the package of '${card.name}', the evaluation (${evaluationFile}) is about '${e.model}'`);
+  if (card.version !== c.version) throw new InputError(`${flag}: is ${card.name} ${card.version}, but the evaluation (${evaluationFile}) judged candidate ${c.version} (/candidate/version): give the candidate's package`);
+  if (!statSync(path).isDirectory()) return; // a card file alone has no digest to compare
+  const digest = await packageDigest(path);
+  if (digest !== c.digest) throw new InputError(`${flag}: has digest ${digest}, but the evaluation (${evaluationFile}) judged ${c.digest} (/candidate/digest): this is not the package that was evaluated`);
+}
+
+/**
+ * The deadline of the report's GitHub calls: one signal the client's requests listen to, started by
+ * the first call, so that an API that accepts connections but never answers ends in a clear error.
+ */
+function githubDeadline(processEnv: NodeJS.ProcessEnv): { signal: AbortSignal; run: <T>(fn: () => Promise<T>) => Promise<T> } {
+  const raw = processEnv[DEADLINE_VAR];
+  if (raw !== undefined && raw !== '' && !(/^\d+(\.\d+)?$/.test(raw) && Number(raw) > 0)) throw new UsageError(`${DEADLINE_VAR}: expected a number of seconds above 0, got '${raw}'`);
+  const seconds = raw ? Number(raw) : GITHUB_DEADLINE_S;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    signal: controller.signal,
+    async run(fn) {
+      timer ??= setTimeout(() => controller.abort(), seconds * 1000).unref();
+      // the race ends the command on time even while a request waits out a rate-limit reset
+      const expired = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new Error('deadline')), { once: true }));
+      expired.catch(() => {});
+      try {
+        return await Promise.race([fn(), expired]);
+      } catch (e) {
+        if (controller.signal.aborted) throw new ExternalError(`GitHub did not answer within ${seconds} s (retries included), so the report was not posted; it is in the job summary and --out. Check GITHUB_API_URL and GitHub's status (${DEADLINE_VAR} sets the deadline)`, { cause: e });
+        throw e;
+      }
+    },
+  };
 }
