@@ -30,6 +30,7 @@ export function renderText(r: EvaluationReport): string {
   const champ = r.champion ? `champion ${r.champion.version} (${r.champion.env})` : 'no champion (first deployment)';
   out.push(`${r.model} ${r.candidate.version} (${r.candidate.digest.slice(0, 19)}…) vs ${champ}`);
   out.push(`data: ${r.data.uri}, ${r.data.rows.toLocaleString('en-US')} rows${r.threshold !== undefined ? `, threshold ${r.threshold}` : ''}`);
+  for (const w of r.warnings ?? []) out.push(`warning: ${w}`);
   out.push('');
   const pct = Math.round(r.bootstrap.confidence * 100);
   const rows = [['metric', 'candidate', ...(r.metrics.champion ? ['champion', `delta [${pct}% CI]`, ''] : [])]];
@@ -68,6 +69,7 @@ function fairnessText(attr: string, f: FairnessAttribute): string[] {
 export function renderMarkdown(r: EvaluationReport): string {
   const ok = r.ok;
   const lines = [`### ${ok ? '✅' : '❌'} evaluate ${r.model} ${r.candidate.version}: ${verdict(r)}`, ''];
+  for (const w of r.warnings ?? []) lines.push(`> [!WARNING]\n> ${w}`, '');
   lines.push(r.champion ? `Compared with ${r.champion.version} pinned in \`${r.champion.env}\` on ${r.data.rows.toLocaleString('en-US')} rows.` : `First deployment (no champion); ${r.data.rows.toLocaleString('en-US')} test rows.`, '');
   if (r.gates.length) {
     lines.push(

@@ -62,7 +62,10 @@ export interface PackageRef {
 export interface EvaluationReport {
   model: string;
   task: 'binary-classification' | 'multiclass-classification' | 'regression';
-  data: { uri: string; rows: number; digest: string | null };
+  /** null_features: model features null on more than half the rows (absent when none) */
+  data: { uri: string; rows: number; digest: string | null; null_features?: { column: string; nulls: number; fraction: number }[] };
+  /** things the reader must know before trusting the metrics (e.g. a mostly-null feature); absent when none */
+  warnings?: string[];
   candidate: PackageRef;
   /** null on a first deployment */
   champion: (PackageRef & { env: string }) | null;

@@ -21,6 +21,7 @@ import { evaluateGates } from './gates.js';
 import { groupsFromCodes, intersect, intersectionName, type Groups } from './groups.js';
 import { metricsFor, type MetricValues } from './kernel.js';
 import { measureLatency, type LatencyOptions } from './latency.js';
+import { NullCounter } from './nulls.js';
 import { fairnessReport, makeKernel, type Predictions } from './predictions.js';
 import { sensitiveCodes } from './sensitive.js';
 import type { EvaluationReport, PackageRef } from './report-types.js';
@@ -107,7 +108,9 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     let width = 1;
     let champWidth = 1;
     let rows = 0;
+    const nullCounts = new NullCounter([...new Set([...candFeatures, ...champFeatures])]);
     for await (const batch of readFeatureBatches(conn, codes.fromSql, columns, codes.contract, o.batchSize ?? 65536)) {
+      nullCounts.add(batch);
       const a = await candSession.predict(batch);
       candOut.push(a.values);
       width = a.width;
@@ -122,6 +125,8 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
       if (rows % 262144 < batch.rows) say(`  ${rows.toLocaleString('en-US')} rows scored`);
     }
     if (rows === 0 || !sample) throw new InputError(`${dataPath}: the test data has no rows`);
+    const nulls = nullCounts.check(rows, dataPath);
+    for (const w of nulls.warnings) say(`warning: ${w}`);
     lap('read_and_score', t);
     say(`scored ${rows.toLocaleString('en-US')} rows${champSession ? ' with the candidate and the champion' : ''}`);
 
@@ -179,7 +184,8 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     return {
       model: spec.name,
       task,
-      data: { uri: displayUri(dataPath, o.repoRoot), rows, digest: dataDigest },
+      data: { uri: displayUri(dataPath, o.repoRoot), rows, digest: dataDigest, ...(nulls.nullFeatures.length ? { null_features: nulls.nullFeatures } : {}) },
+      ...(nulls.warnings.length ? { warnings: nulls.warnings } : {}),
       candidate: candidateRef,
       champion: champion && pinned ? { name: champion.card.name, version: pinned.version, digest: pinned.digest, env: o.against } : null,
       metrics: { candidate: candMetrics, champion: champMetrics },
