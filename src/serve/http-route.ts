@@ -1,4 +1,6 @@
 /** Small rules of the server's routing and answers (http-server.ts). */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BadRequest } from './oip-decode.js';
 
 /** GET, and HEAD with it (node:http sends a HEAD answer's headers without its body), as HTTP asks of every GET route. */
@@ -36,4 +38,20 @@ export function headerId(id: string): string {
   let out = '';
   for (const b of Buffer.from(id, 'utf8')) out += b > 0x20 && b < 0x7f && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   return out;
+}
+
+/**
+ * node:http's answer to a request it cannot parse (a bad request line, conflicting lengths, a header too
+ * large, a request that took too long), with the `{"error": …}` body every other error has; the connection closes.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  const open = socket as Duplex & { _httpMessage?: { headersSent?: boolean } };
+  if (err.code === 'ECONNRESET' || !socket.writable || open._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const what = status === 408 ? 'the request did not arrive in time' : status === 431 ? 'the request line or headers are too large' : 'malformed HTTP request';
+  const body = JSON.stringify({ error: `${what} (${err.code ?? 'error'}: ${err.message})` });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

@@ -14,17 +14,18 @@ import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
 import { parseBody, readBody } from './request-body.js';
-import { checkedId, headerId, readOnly, safeDecode } from './http-route.js';
+import { answerClientError, checkedId, headerId, readOnly, safeDecode } from './http-route.js';
 import { listenError } from './listen-error.js';
 import { scanRequest } from './oip-scan.js';
 import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, type Prediction } from './oip-encode.js';
 import type { Reconciler } from './reconciler.js';
 import { ShadowQueue, DEFAULT_SHADOW_QUEUE } from './shadow.js';
-import { webhookSigned } from './webhook.js';
+import { reconcileRoute } from './webhook.js';
 
 export const DEFAULT_MAX_INFLIGHT = 256;
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
 export const SERVER_NAME = 'slipway';
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 export interface HttpServerOptions {
   reconciler: Reconciler;
@@ -38,6 +39,8 @@ export interface HttpServerOptions {
   random?: () => number;
   /** when set, POST /-/reconcile needs a GitHub-style X-Hub-Signature-256 HMAC of the body with this secret */
   webhookSecret?: string;
+  /** an inference request's body must arrive within this long of its headers, else 408 (it holds a --max-inflight slot meanwhile) */
+  bodyTimeoutMs?: number;
   /** where the server counts its connections and requests in flight (shared with the batchers: client-gauge.ts) */
   clients?: ClientGauge;
 }
@@ -50,6 +53,7 @@ export class InferenceServer {
   private readonly o: HttpServerOptions;
   private readonly maxInflight: number;
   private readonly maxBody: number;
+  private readonly bodyTimeoutMs: number;
   readonly clients: ClientGauge;
   private closing = false;
   private drainWaiters: (() => void)[] = [];
@@ -61,10 +65,12 @@ export class InferenceServer {
     this.o = o;
     this.maxInflight = o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
     this.maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.bodyTimeoutMs = o.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
     this.random = o.random ?? Math.random;
     this.shadow = new ShadowQueue(o.shadowQueue ?? DEFAULT_SHADOW_QUEUE, () => {}, (e) => o.log?.(`shadow inference failed: ${e.message}`));
     this.clients = o.clients ?? new ClientGauge();
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
+    this.server.on('clientError', (err, socket) => answerClientError(err, socket));
     this.clients.watch(this.server);
   }
 
@@ -82,6 +88,8 @@ export class InferenceServer {
   /** Stops accepting connections, lets in-flight requests finish (up to graceMs), then closes. */
   async shutdown(graceMs = 30_000): Promise<{ drained: boolean }> {
     this.closing = true;
+    // one poll first: requests already sent but not yet read (a busy loop) start, rather than being reset by the closing
+    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
@@ -137,7 +145,7 @@ export class InferenceServer {
           return this.send(res, 200, this.o.reconciler.status());
         case '/-/reconcile':
           if (method !== 'POST') return this.notAllowed(req, res, 'POST');
-          return this.reconcileRoute(req, res, query);
+          return reconcileRoute(req, res, query, { secret: this.o.webhookSecret, maxBody: this.maxBody, reconciler: this.o.reconciler, send: (r, status, body, headers) => this.send(r, status, body, headers) });
         case '/metrics':
           if (!readOnly(method)) return this.notAllowed(req, res, 'GET');
           // the in-flight gauge is read at scrape time rather than moved twice per request
@@ -163,31 +171,6 @@ export class InferenceServer {
   private notAllowed(req: IncomingMessage, res: ServerResponse, allow: 'GET' | 'POST'): void {
     req.resume();
     this.error(res, 405, `method ${req.method} not allowed here; use ${allow}`, { allow: allow === 'GET' ? 'GET, HEAD' : allow });
-  }
-
-  private reconcileRoute(req: IncomingMessage, res: ServerResponse, query: string): void {
-    // the payload is not used (the reconciler reads git itself); with a secret it must be signed
-    if (!this.o.webhookSecret) {
-      req.resume();
-      return this.startReconcile(res, query);
-    }
-    const secret = this.o.webhookSecret;
-    readBody(req, this.maxBody).then(
-      (body) => {
-        if (!webhookSigned(secret, body, req.headers['x-hub-signature-256'])) {
-          return this.error(res, 401, 'webhook signature missing or wrong: expected X-Hub-Signature-256 with the HMAC of the body (SLIPWAY_WEBHOOK_SECRET)');
-        }
-        this.startReconcile(res, query);
-      },
-      (e: BadRequest) => this.error(res, e.status ?? 400, e.message),
-    );
-  }
-
-  private startReconcile(res: ServerResponse, query: string): void {
-    const wait = /(^|&)wait=(1|true)(&|$)/.test(query);
-    const run = this.o.reconciler.reconcile('webhook');
-    if (!wait) return this.send(res, 202, { accepted: true });
-    void run.then(() => this.send(res, 200, this.o.reconciler.status()));
   }
 
   private modelRoute(req: IncomingMessage, res: ServerResponse, method: string, path: string): void {
@@ -270,7 +253,7 @@ export class InferenceServer {
     try {
       let raw: Buffer;
       try {
-        raw = await readBody(req, this.maxBody);
+        raw = await readBody(req, this.maxBody, this.bodyTimeoutMs);
       } catch (e) {
         if (e instanceof BadRequest) throw e;
         throw new BadRequest(`could not read the request body: ${(e as Error).message}`);
@@ -324,8 +307,9 @@ export class InferenceServer {
     } catch (e) {
       if (e instanceof BadRequest) {
         code = e.status;
-        this.o.metrics.rejected.inc({ reason: code === 413 ? 'too_large' : 'bad_request' });
-        this.error(res, code, e.message, code === 413 ? { connection: 'close' } : {});
+        this.o.metrics.rejected.inc({ reason: code === 413 ? 'too_large' : code === 408 ? 'timeout' : 'bad_request' });
+        // a body refused unread (too large, compressed, too slow) is not drained: the connection goes
+        this.error(res, code, e.message, code === 413 || code === 415 || code === 408 ? { connection: 'close' } : {});
       } else if (e instanceof SlipwayError) {
         code = 400;
         this.error(res, 400, e.message);

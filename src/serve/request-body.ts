@@ -3,25 +3,59 @@ import type { IncomingMessage } from 'node:http';
 import { BadRequest } from './oip-decode.js';
 import { jsonSyntaxError } from '../spec/json-syntax.js';
 
-/** The whole body, or a 413 as soon as the declared or received length passes `maxBody` bytes. */
-export function readBody(req: IncomingMessage, maxBody: number): Promise<Buffer> {
+/** Bodies being read that have a deadline, each with what ends it: checked once a second by one timer, not a timer per request. */
+const deadlines = new Map<IncomingMessage, { at: number; expire: () => void }>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function watch(req: IncomingMessage, at: number, expire: () => void): void {
+  deadlines.set(req, { at, expire });
+  sweeper ??= setInterval(() => {
+    const now = Date.now();
+    for (const [r, d] of deadlines) {
+      if (d.at > now) continue;
+      deadlines.delete(r);
+      d.expire();
+    }
+    if (deadlines.size === 0) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  }, 1000).unref();
+}
+
+/**
+ * The whole body; a 415 for a compressed one; a 413 as soon as the declared or received length passes `maxBody` bytes, or a 408 when
+ * it has not all come within `timeoutMs` (to the second; a client that sends a byte and stops would
+ * otherwise hold its --max-inflight slot until node:http's own 5-minute request timeout).
+ */
+export function readBody(req: IncomingMessage, maxBody: number, timeoutMs = 0): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding !== 'identity') return reject(new BadRequest(`content-encoding '${encoding}' is not supported: send the body uncompressed`, 415));
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBody) return reject(new BadRequest(`request body of ${declared} bytes is over the limit of ${maxBody} bytes (--max-body)`, 413));
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (e: BadRequest) => {
+      deadlines.delete(req);
+      req.removeAllListeners('data');
+      req.resume();
+      reject(e);
+    };
+    if (timeoutMs > 0) watch(req, Date.now() + timeoutMs, () => stop(new BadRequest(`the request body did not arrive within ${timeoutMs / 1000} s (${size} bytes received${Number.isFinite(declared) ? ` of ${declared}` : ''})`, 408)));
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > maxBody) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new BadRequest(`request body is over the limit of ${maxBody} bytes (--max-body)`, 413));
-        return;
-      }
+      if (size > maxBody) return stop(new BadRequest(`request body is over the limit of ${maxBody} bytes (--max-body)`, 413));
       chunks.push(c);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => {
+      deadlines.delete(req);
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      deadlines.delete(req);
+      reject(e);
+    });
   });
 }
 

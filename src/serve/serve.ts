@@ -43,6 +43,8 @@ export interface ServeOptions {
   logMaxFileBytes?: number;
   maxInflight?: number;
   maxBodyBytes?: number;
+  /** how long an inference request's body may take to arrive (408 beyond; default 30 s) */
+  bodyTimeoutMs?: number;
   shadowQueue?: number;
   provider?: ProviderChoice;
   /** ONNX Runtime intra-op threads per session (default 1) */
@@ -179,7 +181,7 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
       for (const d of slotMembers(after)) metrics.modelInfo.set({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(after!, d) }, 1);
     },
   });
-  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
+  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, bodyTimeoutMs: o.bodyTimeoutMs, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
   return { source, metrics, logs, reconciler, http, spare };
 }
 

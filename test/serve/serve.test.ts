@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFromRows } from '../../src/model/features.js';
 import { openSession } from '../../src/model/session.js';
@@ -310,7 +311,7 @@ describe('serve: signed webhook', () => {
 
 describe('serve: overload and shutdown', () => {
   /** Opens an infer request and sends only part of its body: it stays in flight until finish() is called. */
-  function pending(url: string): { finish: () => Promise<{ status: number; body: string }> } {
+  function pending(url: string): { finish: () => Promise<{ status: number; body: string }>; reply: Promise<{ status: number; body: string }> } {
     const body = JSON.stringify(tensorRequest([applicant(0)]));
     let resolveReply!: (r: { status: number; body: string }) => void;
     const reply = new Promise<{ status: number; body: string }>((r) => (resolveReply = r));
@@ -319,15 +320,46 @@ describe('serve: overload and shutdown', () => {
       res.on('data', (c) => (t += c));
       res.on('end', () => resolveReply({ status: res.statusCode ?? 0, body: t }));
     });
+    // a server that answers before the body is done closes the connection under the rest of it
+    req.on('error', () => {});
     req.flushHeaders();
     req.write(body.slice(0, 10));
     return {
+      reply,
       finish: () => {
         req.end(body.slice(10));
         return reply;
       },
     };
   }
+
+  it('answers 408 to a body that does not arrive in time (freeing its slot), 415 to a compressed one, and JSON to HTTP it cannot parse', async () => {
+    const s3 = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, bodyTimeoutMs: 1000 });
+    try {
+      const started = Date.now();
+      const slow = pending(s3.url);
+      const r = await slow.reply;
+      expect(r.status).toBe(408);
+      expect(JSON.parse(r.body).error).toMatch(/^the request body did not arrive within 1 s \(10 bytes received of \d+\)$/);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(s3.http.clients.inflight).toBe(0);
+      const gz = await call(s3.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(0)]), { 'content-encoding': 'gzip' });
+      expect([gz.status, (gz.body as { error: string }).error]).toEqual([415, "content-encoding 'gzip' is not supported: send the body uncompressed"]);
+      const raw = await new Promise<string>((resolve, reject) => {
+        const sock = connect(s3.port, '127.0.0.1', () => sock.write('POST /v2 HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'));
+        let t = '';
+        sock.on('data', (c) => (t += c));
+        sock.on('end', () => resolve(t));
+        sock.on('error', reject);
+      });
+      const [head, text] = raw.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(head).toContain('content-type: application/json');
+      expect(JSON.parse(text).error).toMatch(/^malformed HTTP request \(HPE_/);
+    } finally {
+      await s3.stop(1000);
+    }
+  });
 
   it('answers 503 + Retry-After beyond --max-inflight, and drains in-flight requests on shutdown', async () => {
     const s2 = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, maxInflight: 2 });
