@@ -30,6 +30,8 @@ export class CatFileBatch {
     const child = this.child ?? this.start();
     return new Promise((resolve, reject) => {
       this.pending.push({ resolve, reject });
+      // a pending read keeps the process alive (a shutdown awaits a reconcile that awaits it); an idle git does not
+      if (this.pending.length === 1) refStream(child.stdout, true);
       child.stdin.write(spec + '\n');
     });
   }
@@ -70,6 +72,7 @@ export class CatFileBatch {
   private fail(e: Error): void {
     const p = this.pending;
     this.pending = [];
+    if (this.child) refStream(this.child.stdout, false);
     for (const x of p) x.reject(e);
   }
 
@@ -83,14 +86,26 @@ export class CatFileBatch {
       const m = /^[0-9a-f]{40,64} (\S+) (\d+)$/.exec(header);
       if (!m) {
         this.buf = this.buf.subarray(nl + 1);
-        this.pending.shift()?.resolve(null);
+        this.shift()?.resolve(null);
         continue;
       }
       const size = Number(m[2]);
       if (this.buf.length < nl + 1 + size + 1) return;
       const content = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
       this.buf = this.buf.subarray(nl + 1 + size + 1);
-      this.pending.shift()?.resolve({ type: m[1], content });
+      this.shift()?.resolve({ type: m[1], content });
     }
   }
+
+  private shift(): Pending | undefined {
+    const p = this.pending.shift();
+    if (this.pending.length === 0 && this.child) refStream(this.child.stdout, false);
+    return p;
+  }
+}
+
+function refStream(s: unknown, on: boolean): void {
+  const r = s as { ref?: () => void; unref?: () => void };
+  if (on) r.ref?.();
+  else r.unref?.();
 }
