@@ -56,6 +56,8 @@ export class InferenceServer {
   private readonly bodyTimeoutMs: number;
   readonly clients: ClientGauge;
   private closing = false;
+  /** connections and requests seen (settle() watches it) */
+  private arrivals = 0;
   private drainWaiters: (() => void)[] = [];
   private readonly idPrefix = randomBytes(4).toString('hex');
   private idSeq = 0;
@@ -71,6 +73,7 @@ export class InferenceServer {
     this.clients = o.clients ?? new ClientGauge();
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
     this.server.on('clientError', (err, socket) => answerClientError(err, socket));
+    this.server.on('connection', () => this.arrivals++);
     this.clients.watch(this.server);
   }
 
@@ -88,8 +91,7 @@ export class InferenceServer {
   /** Stops accepting connections, lets in-flight requests finish (up to graceMs), then closes. */
   async shutdown(graceMs = 30_000): Promise<{ drained: boolean }> {
     this.closing = true;
-    // one poll first: requests already sent but not yet read (a busy loop) start, rather than being reset by the closing
-    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+    await this.settle();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
@@ -102,6 +104,20 @@ export class InferenceServer {
     await closed;
     await Promise.race([this.shadow.idle(), new Promise((r) => setTimeout(r, Math.min(graceMs, 5000)).unref())]);
     return { drained };
+  }
+
+  /**
+   * Turns of the event loop until two in a row bring no new connection or request (at most 100 ms): what was
+   * sent before a shutdown but not yet read (a busy loop reads a backlog over several turns) starts, instead
+   * of being reset when the listener and the idle connections close.
+   */
+  private async settle(): Promise<void> {
+    const until = Date.now() + 100;
+    for (let quiet = 0; quiet < 2 && Date.now() < until; ) {
+      const before = this.arrivals;
+      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+      quiet = this.arrivals === before ? quiet + 1 : 0;
+    }
   }
 
   private drained(): Promise<void> {
@@ -120,6 +136,7 @@ export class InferenceServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    this.arrivals++;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);

@@ -24,10 +24,10 @@ afterAll(() => {
 });
 
 /** `slipway serve` on the world's remote as its own process, once it says it is serving. */
-async function startServeProcess() {
+async function startServeProcess(extra: string[] = []) {
   // its own temporary directory: where its fetch cache goes, to see that it is removed
   const { dir: tmp } = tempDir('slipway-serve-tmp-');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), 'serve', '--env', ENV, '--repo', w.remote, '--port', '0', '--interval', '300ms', '--batch-interval', '100us', '--store', w.storePath], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), 'serve', '--env', ENV, '--repo', w.remote, '--port', '0', '--interval', '300ms', '--batch-interval', '100us', '--store', w.storePath, ...extra], {
     cwd: process.cwd(),
     env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,6 +99,31 @@ describe('slipway serve (process)', () => {
       p.child.kill('SIGKILL');
     }
   });
+
+  it('SIGTERM while the loop is busy: requests already sent (new connections in the backlog) are answered, not reset', async () => {
+    const p = await startServeProcess(['--max-body', '64m']);
+    const post = (body: string) =>
+      new Promise<number | string>((resolve) => {
+        const req = request(`${p.url}/v2/models/credit-risk/infer`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+        req.end(body);
+      });
+    try {
+      // 20,000 rows keep the event loop busy (decoding, scoring) while five one-row requests arrive on new connections
+      const big = post(JSON.stringify(tensorRequest(Array.from({ length: 20_000 }, (_, i) => applicant(i % 50)))));
+      await new Promise((r) => setTimeout(r, 150));
+      const small = Array.from({ length: 5 }, () => post(JSON.stringify(tensorRequest([applicant(1)]))));
+      await new Promise((r) => setTimeout(r, 30));
+      p.child.kill('SIGTERM');
+      expect([await big, ...(await Promise.all(small))]).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(await p.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('a second signal during the drain stops it at once, the fetch cache removed', async () => {
     const p = await startServeProcess();
