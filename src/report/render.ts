@@ -92,6 +92,8 @@ function verdictSection(inp: ReportInput, o: Required<RenderOptions>): Section {
     `Test data ${code(e.data.uri, 200)}: ${e.data.rows.toLocaleString('en-US')} rows${e.data.digest ? ` (${code(short(e.data.digest))})` : ''}` +
       (e.champion ? `; ${pctCi}% confidence intervals from ${e.bootstrap.samples.toLocaleString('en-US')} paired bootstrap replicates (seed ${e.bootstrap.seed}).` : '.'),
   );
+  // evaluate's warnings (a feature mostly null in the test data): the numbers above may not mean what they seem
+  for (const w of (e.warnings ?? []).slice(0, o.maxRows)) lines.push('', `⚠️ ${md(w, 300)}`);
   if (inp.validation) {
     const vr = inp.validation;
     const errors = vr.violations.filter((x) => x.severity === 'error').length;

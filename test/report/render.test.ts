@@ -52,6 +52,15 @@ describe('the verdict comes first', () => {
     expect(verdictOf(e).ok).toBe(true);
   });
 
+  it("shows evaluate's warnings under the verdict, escaped", () => {
+    const e = evaluation();
+    expect(renderReport(full(e))).not.toContain('⚠️ feature');
+    e.warnings = ["feature 'income' is null on 70% of the test rows (350 of 500) <b>"];
+    const verdict = renderSections(full(e)).find((x) => x.id === 'verdict')!.markdown;
+    expect(verdict).toContain(`⚠️ ${md(e.warnings[0], 300)}`);
+    expect(verdict).not.toContain('<b>');
+  });
+
   it('an evaluation with ok: false is never reported as passing', () => {
     const e = evaluation();
     e.gates = e.gates.map((g) => ({ ...g, ok: true }));
