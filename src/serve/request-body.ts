@@ -24,9 +24,9 @@ function watch(req: IncomingMessage, at: number, expire: () => void): void {
 }
 
 /**
- * The whole body; a 415 for a compressed one; a 413 as soon as the declared or received length passes `maxBody` bytes, or a 408 when
- * it has not all come within `timeoutMs` (to the second; a client that sends a byte and stops would
- * otherwise hold its --max-inflight slot until node:http's own 5-minute request timeout).
+ * The whole body; a 415 for a compressed one; a 413 as soon as the declared or received length passes
+ * `maxBody` bytes; a 408 when it has not all come within `timeoutMs` (to the second; a client that sends a
+ * byte and stops would otherwise hold its --max-inflight slot until node:http's own 5-minute timeout).
  */
 export function readBody(req: IncomingMessage, maxBody: number, timeoutMs = 0): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -21,17 +21,26 @@ export interface ReconcileRouteContext {
 
 /**
  * Starts a reconcile (202), or with `?wait=1` answers when it is done (200 and the status). The payload is not
- * used (the reconciler reads git itself) but is read, bounded by --max-body; with a secret it must be signed (401).
+ * used (the reconciler reads git itself): without a secret it is discarded unread, whatever its size (GitHub's
+ * push payloads reach 25 MB); with one it is read, up to --max-body, and must be signed (401).
  */
 export function reconcileRoute(req: IncomingMessage, res: ServerResponse, query: string, c: ReconcileRouteContext): void {
+  const start = () => {
+    const run = c.reconciler.reconcile('webhook');
+    if (!/(^|&)wait=(1|true)(&|$)/.test(query)) return c.send(res, 202, { accepted: true });
+    void run.then(() => c.send(res, 200, c.reconciler.status()));
+  };
+  const secret = c.secret;
+  if (!secret) {
+    req.resume();
+    return start();
+  }
   readBody(req, c.maxBody).then(
     (body) => {
-      if (c.secret && !webhookSigned(c.secret, body, req.headers['x-hub-signature-256'])) {
+      if (!webhookSigned(secret, body, req.headers['x-hub-signature-256'])) {
         return c.send(res, 401, { error: 'webhook signature missing or wrong: expected X-Hub-Signature-256 with the HMAC of the body (SLIPWAY_WEBHOOK_SECRET)' });
       }
-      const run = c.reconciler.reconcile('webhook');
-      if (!/(^|&)wait=(1|true)(&|$)/.test(query)) return c.send(res, 202, { accepted: true });
-      void run.then(() => c.send(res, 200, c.reconciler.status()));
+      start();
     },
     (e: BadRequest) => c.send(res, e.status ?? 400, { error: e.message }, e.status === 413 ? { connection: 'close' } : {}),
   );
