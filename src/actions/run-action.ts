@@ -10,7 +10,7 @@ import { getBooleanInput, getInput, getMultilineInput, splitArgs } from './input
 import { inputsOf } from './metadata.js';
 import { workflowCommand } from './workflow-commands.js';
 import { writeOutput } from '../cli/outputs.js';
-import { fileSystemError } from '../fs/fs-error.js';
+import { fileSystemReason } from '../fs/fs-error.js';
 
 export interface ActionIO {
   stdout: (text: string) => void;
@@ -101,8 +101,7 @@ export function runnerFileProblem(name: (typeof RUNNER_FILES)[number], file: str
     appendFileSync(file, '');
     return undefined;
   } catch (e) {
-    const errno = e as NodeJS.ErrnoException;
-    const why = fileSystemError(e)?.message.replace(/^cannot \S+ .*: (?=[^:]*$)/, '') ?? errno.message;
+    const why = fileSystemReason(e) ?? (e as Error).message;
     return `${name} is '${file}', which cannot be written: ${why}. The runner sets it to a writable file; unset it or point it at one.`;
   }
 }
@@ -116,10 +115,10 @@ export function runnerFileProblem(name: (typeof RUNNER_FILES)[number], file: str
 export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.env, io: ActionIO = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }): Promise<number> {
   const spec = actionSpec(dir);
   const label = spec.command === '*' ? 'slipway' : `slipway ${spec.command}`;
-  const problems = RUNNER_FILES.map((name) => runnerFileProblem(name, env[name])).filter((p): p is string => p !== undefined);
-  if (problems.length) {
-    io.stdout(workflowCommand('error', redact(problems.join('\n')), { title: label }));
-    if (!runnerFileProblem('GITHUB_OUTPUT', env.GITHUB_OUTPUT)) writeOutput(env.GITHUB_OUTPUT, EXIT_CODE_OUTPUT, String(EXIT_USAGE));
+  const [outputProblem, summaryProblem] = RUNNER_FILES.map((name) => runnerFileProblem(name, env[name]));
+  if (outputProblem || summaryProblem) {
+    io.stdout(workflowCommand('error', redact([outputProblem, summaryProblem].filter(Boolean).join('\n')), { title: label }));
+    if (!outputProblem) writeOutput(env.GITHUB_OUTPUT, EXIT_CODE_OUTPUT, String(EXIT_USAGE));
     return EXIT_USAGE;
   }
   let inv: Invocation;

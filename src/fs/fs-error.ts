@@ -41,11 +41,18 @@ const VERBS: Record<string, string> = {
 /** A temporary sibling of an atomic write (`<file>.tmp-<hex>`) named as the file the user gave. */
 const shown = (p: string) => p.replace(/\.tmp-[0-9a-f]+$/, '');
 
+/** The OS's reason for a refusal, in words with its code ("it is a directory, expected a file (EISDIR)"), or null when `e` is none. */
+export function fileSystemReason(e: unknown): string | null {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return e instanceof Error && typeof code === 'string' && REASONS[code] ? `${REASONS[code]} (${code})` : null;
+}
+
 /** `e` as an InputError when it is such a refusal (an errno code, a system call and a path), else null. */
 export function fileSystemError(e: unknown): InputError | null {
   const err = e as NodeJS.ErrnoException & { dest?: string };
-  if (!(err instanceof Error) || typeof err.code !== 'string' || !REASONS[err.code] || typeof err.syscall !== 'string' || typeof err.path !== 'string') return null;
+  const reason = fileSystemReason(e);
+  if (!reason || typeof err.syscall !== 'string' || typeof err.path !== 'string') return null;
   // a rename's failure is about where it was going
   const path = err.syscall === 'rename' && typeof err.dest === 'string' ? err.dest : err.path;
-  return new InputError(`cannot ${VERBS[err.syscall] ?? err.syscall} ${shown(path)}: ${REASONS[err.code]} (${err.code})`, { cause: e });
+  return new InputError(`cannot ${VERBS[err.syscall] ?? err.syscall} ${shown(path)}: ${reason}`, { cause: e });
 }
