@@ -67,11 +67,10 @@ function isDir(p: string): boolean {
 }
 
 /**
- * Each model the environment pins has a models/<name>/ directory. A repository with no models/ at all
- * (one that only deploys packages trained elsewhere) is not held to this.
+ * Each model the environment pins has a models/<name>/ directory (`known`: the repository's modelNames). A
+ * repository with no models/ at all (one that only deploys packages trained elsewhere) is not held to this.
  */
-export function pinnedModelIssues(repoRoot: string, parsed: ParsedYaml, spec: EnvironmentSpec): ConfigIssue[] {
-  const known = modelNames(repoRoot);
+export function pinnedModelIssues(known: string[] | null, parsed: ParsedYaml, spec: EnvironmentSpec): ConfigIssue[] {
   if (known === null) return [];
   return Object.keys(spec.models ?? {})
     .filter((model) => !known.includes(model))

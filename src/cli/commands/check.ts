@@ -6,7 +6,7 @@ import { str } from '../command.js';
 import { ConfigError, InputError, SlipwayError, formatIssue, type ConfigIssue } from '../../errors.js';
 import { loadModel } from '../../spec/model.js';
 import { loadEnvironment } from '../../spec/environment.js';
-import { pinnedModelIssues } from '../../spec/environment-checks.js';
+import { modelNames, pinnedModelIssues } from '../../spec/environment-checks.js';
 import { findRepoRoot } from '../../spec/repo.js';
 
 /** What check will look at under models/ or environments/, and what it finds there that it cannot check. */
@@ -95,10 +95,12 @@ export const check: Command = {
       }
     };
     for (const m of models.names) await collect(`models/${m}`, () => loadModel(root, m));
+    // listed once for every environment's pins
+    const known = envs.names.length ? modelNames(root) : null;
     for (const e of envs.names) {
       await collect(`environments/${e}.yaml`, async () => {
         const { spec, parsed } = await loadEnvironment(root, e);
-        const missing = pinnedModelIssues(root, parsed, spec);
+        const missing = pinnedModelIssues(known, parsed, spec);
         if (missing.length) throw new ConfigError(missing);
       });
     }
