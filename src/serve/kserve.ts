@@ -8,6 +8,7 @@
  * version at 100%.
  */
 import { UsageError } from '../errors.js';
+import { uriScheme } from '../spec/paths.js';
 import type { EnvironmentSpec, PinnedVersion } from '../spec/types.js';
 
 /** Storage schemes KServe's storage initializer understands. */
@@ -35,7 +36,7 @@ export interface InferenceService {
 
 export function storageUriFor(model: string, role: string, pin: PinnedVersion, o: RenderOptions): string {
   if (pin.uri) {
-    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(pin.uri)?.[1]?.toLowerCase();
+    const scheme = uriScheme(pin.uri);
     if (!scheme || !KSERVE_SCHEMES.includes(scheme)) {
       if (o.storagePrefix) return byDigest(pin.digest, o.storagePrefix);
       throw new UsageError(`${o.file}: models.${model}${role === 'primary' ? '' : '.' + role}.uri '${pin.uri}' is not a location KServe can download (${KSERVE_SCHEMES.map((s) => s + '://').join(', ')}); give --storage-prefix <uri> where packages are mirrored by digest`);
@@ -47,7 +48,7 @@ export function storageUriFor(model: string, role: string, pin: PinnedVersion, o
 }
 
 function byDigest(digest: string, prefix: string): string {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(prefix)?.[1]?.toLowerCase();
+  const scheme = uriScheme(prefix);
   if (!scheme || !KSERVE_SCHEMES.includes(scheme)) throw new UsageError(`--storage-prefix '${prefix}' is not a location KServe can download (${KSERVE_SCHEMES.map((s) => s + '://').join(', ')})`);
   return `${prefix.replace(/\/+$/, '')}/sha256/${digest.slice('sha256:'.length)}`;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ConfigIssue } from '../errors.js';
 import { KSERVE_SCHEMES } from '../serve/kserve.js';
 import { STORE_SCHEMES } from '../store/open.js';
+import { uriScheme } from './paths.js';
 import type { EnvironmentSpec, PinnedVersion } from './types.js';
 import { locate, type ParsedYaml } from './yaml-file.js';
 
@@ -32,7 +33,7 @@ export function pinUriIssues(parsed: ParsedYaml, spec: EnvironmentSpec): ConfigI
   const issues: ConfigIssue[] = [];
   for (const { model, role, pin } of pins(spec)) {
     if (pin.uri === undefined) continue;
-    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(pin.uri)?.[1]?.toLowerCase();
+    const scheme = uriScheme(pin.uri);
     if (scheme && schemes.includes(scheme)) continue;
     const path = ['models', model, ...role, 'uri'];
     const got = scheme ? `the scheme '${scheme}://' in '${pin.uri}'` : `'${pin.uri}', which has no scheme`;

@@ -14,7 +14,12 @@ export function assertName(kind: 'model' | 'environment', name: string): string 
 
 /** True when the string is a URL DuckDB or a store reads (s3://, https://, …) rather than a local path. */
 export function isRemote(p: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
+  return uriScheme(p) !== undefined;
+}
+
+/** The scheme of a URI written `<scheme>://…`, lower-cased (`S3://b` → `s3`), or undefined for a plain path. */
+export function uriScheme(p: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(p)?.[1]?.toLowerCase();
 }
 
 /** Resolves `p` against `base` and returns it only if it stays inside `root`; otherwise null. */

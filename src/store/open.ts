@@ -1,6 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
+import { uriScheme } from '../spec/paths.js';
 import { FileStore } from './file-store.js';
 import type { ModelStore } from './types.js';
 
@@ -28,9 +29,8 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv):
 }
 
 export function openStore(location: string, repoRoot: string): ModelStore {
-  const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location);
-  if (!m) return new FileStore(isAbsolute(location) ? location : join(repoRoot, location));
-  const scheme = m[1].toLowerCase();
+  const scheme = uriScheme(location);
+  if (!scheme) return new FileStore(isAbsolute(location) ? location : join(repoRoot, location));
   if (scheme === 'file') {
     const rest = location.slice('file://'.length);
     // file://relative/path is relative to the repo; file:///abs is absolute
