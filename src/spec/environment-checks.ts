@@ -10,7 +10,7 @@ import { KSERVE_SCHEMES } from '../serve/kserve.js';
 import { STORE_SCHEMES } from '../store/open.js';
 import { uriScheme } from './paths.js';
 import type { EnvironmentSpec, PinnedVersion } from './types.js';
-import { locate, type ParsedYaml } from './yaml-file.js';
+import { issueAt, type ParsedYaml } from './yaml-file.js';
 
 /** Schemes a pin's `uri` may have: a model store Slipway publishes to, or a location KServe downloads from. */
 export function pinUriSchemes(): string[] {
@@ -37,12 +37,7 @@ export function pinUriIssues(parsed: ParsedYaml, spec: EnvironmentSpec): ConfigI
     if (scheme && schemes.includes(scheme)) continue;
     const path = ['models', model, ...role, 'uri'];
     const got = scheme ? `the scheme '${scheme}://' in '${pin.uri}'` : `'${pin.uri}', which has no scheme`;
-    issues.push({
-      file: parsed.display,
-      ...locate(parsed, path),
-      path: '/' + path.join('/'),
-      message: `expected the URI of a model store (${stores}) or of a location KServe can download (${kserve}), got ${got}`,
-    });
+    issues.push(issueAt(parsed, path, `expected the URI of a model store (${stores}) or of a location KServe can download (${kserve}), got ${got}`));
   }
   return issues;
 }
@@ -75,12 +70,7 @@ export function pinnedModelIssues(known: string[] | null, parsed: ParsedYaml, sp
   if (known === null) return [];
   return Object.keys(spec.models ?? {})
     .filter((model) => !known.includes(model))
-    .map((model) => ({
-      file: parsed.display,
-      ...locate(parsed, ['models', model], true),
-      path: `/models/${model}`,
-      message: `model '${model}' has no directory models/${model}/ in this repository (models: ${known.join(', ') || 'none'})`,
-    }));
+    .map((model) => issueAt(parsed, ['models', model], `model '${model}' has no directory models/${model}/ in this repository (models: ${known.join(', ') || 'none'})`, true));
 }
 
 /** The environments with a manifest in environments/ (names of its *.yaml entries), sorted. */

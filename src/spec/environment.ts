@@ -6,7 +6,7 @@ import { environmentNames, pinUriIssues } from './environment-checks.js';
 import { assertName, isLink } from './paths.js';
 import { environmentSchema } from './schemas.js';
 import type { EnvironmentSpec } from './types.js';
-import { locate, parseYamlFile, schemaIssues, type ParsedYaml } from './yaml-file.js';
+import { issueAt, parseYamlFile, schemaIssues, type ParsedYaml } from './yaml-file.js';
 
 export function environmentFile(repoRoot: string, env: string): string {
   return join(repoRoot, 'environments', `${assertName('environment', env)}.yaml`);
@@ -17,15 +17,13 @@ export function checkEnvironment(parsed: ParsedYaml, env: string): EnvironmentSp
   const issues: ConfigIssue[] = schemaIssues(parsed, environmentSchema);
   if (issues.length) throw new ConfigError(issues);
   const spec = parsed.value as EnvironmentSpec;
-  if (spec.name !== env) issues.push({ file: parsed.display, ...locate(parsed, ['name']), path: '/name', message: `must equal the file name '${env}', got '${spec.name}'` });
+  if (spec.name !== env) issues.push(issueAt(parsed, ['name'], `must equal the file name '${env}', got '${spec.name}'`));
   for (const [model, m] of Object.entries(spec.models ?? {})) {
     for (const [path, v] of [[[], m.version], [['canary'], m.canary?.version], [['shadow'], m.shadow?.version]] as const) {
       const problem = typeof v === 'string' ? semverProblem(v) : undefined;
-      if (problem) issues.push({ file: parsed.display, ...locate(parsed, ['models', model, ...path, 'version']), path: ['/models', model, ...path, 'version'].join('/'), message: `'${v}' ${problem}` });
+      if (problem) issues.push(issueAt(parsed, ['models', model, ...path, 'version'], `'${v}' ${problem}`));
     }
-    if (m.canary && m.canary.digest === m.digest) {
-      issues.push({ file: parsed.display, ...locate(parsed, ['models', model, 'canary']), path: `/models/${model}/canary`, message: 'the canary pins the same digest as the stable version' });
-    }
+    if (m.canary && m.canary.digest === m.digest) issues.push(issueAt(parsed, ['models', model, 'canary'], 'the canary pins the same digest as the stable version'));
   }
   if (issues.length) throw new ConfigError(issues);
   return spec;

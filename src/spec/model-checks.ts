@@ -9,11 +9,7 @@ import { checkDriftSpec } from '../drift/tests.js';
 import { checkGates } from '../evaluate/gates.js';
 import { intersectionName } from '../evaluate/groups.js';
 import type { ModelSpec } from './types.js';
-import { locate, type ParsedYaml } from './yaml-file.js';
-
-function issueAt(p: ParsedYaml, path: string[], message: string, onKey = false): ConfigIssue {
-  return { file: p.display, ...locate(p, path, onKey), path: '/' + path.join('/'), message };
-}
+import { issueAt, type ParsedYaml } from './yaml-file.js';
 
 /** gates.metrics / versus_champion (metric names for the task), gates.fairness (figure names), evaluate.intersections. */
 export function gateIssues(p: ParsedYaml, spec: ModelSpec, sensitive: string[]): ConfigIssue[] {

@@ -6,7 +6,7 @@ import { checkDuration } from './duration.js';
 import { assertName, isLink, isRemote, resolveInside } from './paths.js';
 import { contractSchema, modelSchema } from './schemas.js';
 import type { LoadedModel, ModelSpec, RowSchema } from './types.js';
-import { locate, parseYamlFile, schemaIssues, type ParsedYaml } from './yaml-file.js';
+import { issueAt, parseYamlFile, schemaIssues, type ParsedYaml } from './yaml-file.js';
 
 export function modelDir(repoRoot: string, name: string): string {
   return join(repoRoot, 'models', assertName('model', name));
@@ -24,7 +24,7 @@ export async function loadModel(repoRoot: string, name: string): Promise<LoadedM
   const issues = schemaIssues(parsed, modelSchema);
   if (issues.length) throw new ConfigError(issues);
   const spec = parsed.value as ModelSpec;
-  const at = (path: string[], message: string): ConfigIssue => ({ file: parsed.display, ...locate(parsed, path), path: '/' + path.join('/'), message });
+  const at = (path: string[], message: string): ConfigIssue => issueAt(parsed, path, message);
 
   if (spec.name !== name) issues.push(at(['name'], `must equal the directory name '${name}', got '${spec.name}'`));
   if (!spec.train.command === !spec.train.builtin) issues.push(at(['train'], 'expected exactly one of `command` or `builtin`'));
@@ -85,14 +85,14 @@ export async function loadContract(file: string, repoRoot?: string): Promise<Par
     // checked even when the schema has other issues, so that every problem comes at once
     const columns = Object.keys(schema.properties);
     (Array.isArray(schema.required) ? schema.required : []).forEach((c, i) => {
-      if (!columns.includes(c)) issues.push({ file: parsed.display, ...locate(parsed, ['required', String(i)]), path: `/required/${i}`, message: `required column '${c}' is not under properties` });
+      if (!columns.includes(c)) issues.push(issueAt(parsed, ['required', String(i)], `required column '${c}' is not under properties`));
     });
     for (const [col, s] of Object.entries(schema.properties)) {
       if (s && typeof s.pattern === 'string') {
         try {
           new RegExp(s.pattern, 'u');
         } catch (e) {
-          issues.push({ file: parsed.display, ...locate(parsed, ['properties', col, 'pattern']), path: `/properties/${col}/pattern`, message: `invalid regular expression ${JSON.stringify(s.pattern)}: ${(e as Error).message.replace(/^.*: /, "").toLowerCase()}` });
+          issues.push(issueAt(parsed, ['properties', col, 'pattern'], `invalid regular expression ${JSON.stringify(s.pattern)}: ${(e as Error).message.replace(/^.*: /, '').toLowerCase()}`));
         }
       }
     }

@@ -103,6 +103,11 @@ export function parseYamlText(src: string, display: string): ParsedYaml {
   return { doc, lines, value, display, text: src };
 }
 
+/** A config issue at a path of the file, located there (see locate; `onKey`: at the key rather than its value). */
+export function issueAt(p: ParsedYaml, path: string[], message: string, onKey = false): ConfigIssue {
+  return { file: p.display, ...locate(p, path, onKey), path: '/' + path.join('/'), message };
+}
+
 /** Location of the node at a JSON path; for a missing key, its parent; for `key`, the key itself. */
 export function locate(p: ParsedYaml, path: (string | number)[], onKey = false): { line?: number; column?: number } {
   let node: unknown = p.doc.contents;
