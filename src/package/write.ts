@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
+import { resolveInside } from '../spec/paths.js';
 import { displayPath } from '../spec/yaml-file.js';
 import { CARD_FILE, MODEL_FILE, type ModelCard } from './card.js';
 
@@ -65,12 +66,6 @@ async function realish(path: string): Promise<string> {
   }
 }
 
-/** `child` is `parent` or a path under it. */
-function within(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith('..' + sep) && !isAbsolute(rel));
-}
-
 /**
  * Checks `slipway train --out <dir>` before training starts: never inside the repository's models/ tree
  * (each model's sources: model.yaml, schema, data), never inside a local store (content-addressed: an
@@ -81,12 +76,12 @@ export async function assertOutDir(dest: string, opts: { repoRoot: string; store
   const shown = displayPath(dest, opts.cwd);
   const real = await realish(dest);
   const models = await realish(join(opts.repoRoot, 'models'));
-  if (within(real, models)) {
+  if (resolveInside(models, models, real) !== null) {
     throw new UsageError(`${label} ${shown}: refusing to write the package there: it is inside the repository's models/ directory, which holds each model's sources (model.yaml, schema, data); name a directory outside models/, e.g. --out dist/<model>`);
   }
   if (opts.storeUri?.startsWith('file:')) {
     const store = await realish(fileURLToPath(opts.storeUri));
-    if (within(real, store)) throw new UsageError(`${label} ${shown}: refusing to write the package there: it is inside the model store ${displayPath(store, opts.cwd)}, whose objects are named by their digest`);
+    if (resolveInside(store, store, real) !== null) throw new UsageError(`${label} ${shown}: refusing to write the package there: it is inside the model store ${displayPath(store, opts.cwd)}, whose objects are named by their digest`);
   }
   await assertReplaceable(dest, label, opts.cwd);
 }
