@@ -85,6 +85,12 @@ export function str(opts: ParsedOptions, name: string): string | undefined {
   const v = opts[name];
   return typeof v === 'string' ? v : undefined;
 }
+/** A string flag that, when given, is not blank: `--data ''` is a usage error saying what was `expected`, not the flag left out. */
+export function filledStr(opts: ParsedOptions, name: string, expected: string): string | undefined {
+  const v = str(opts, name);
+  if (v !== undefined && v.trim() === '') throw new UsageError(`--${name} is empty: expected ${expected}`);
+  return v;
+}
 export function bool(opts: ParsedOptions, name: string): boolean {
   return opts[name] === true;
 }

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Command } from '../command.js';
-import { bool, str } from '../command.js';
+import { bool, filledStr, str } from '../command.js';
 import { dataLocation, openDuckDB } from '../../data/duckdb.js';
 import { reading } from '../../data/read-error.js';
 import { compareColumn, featuresDrifted, type DriftConfig } from '../../drift/assess.js';
@@ -57,14 +57,9 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     checkDriftSpec(relative(ctx.cwd, m.file) || m.file, config.features, m.features);
     const vars = readEnv(ctx.env);
     // flags are checked before any data is read: a mistake costs no drift computation
-    const flag = (name: string) => {
-      const v = str(opts, name);
-      if (v !== undefined && v.trim() === '') throw new UsageError(`--${name} is empty: expected ${name === 'current' ? 'a data file, URL or prediction-log directory' : name === 'reference' ? 'a data file, URL, package directory or sha256:… digest' : 'a data file'}`);
-      return v;
-    };
-    const currentFlag = flag('current')!;
-    const referenceFlag = flag('reference');
-    const labels = flag('labels');
+    const currentFlag = filledStr(opts, 'current', 'a data file, URL or prediction-log directory')!;
+    const referenceFlag = filledStr(opts, 'reference', 'a data file, URL, package directory or sha256:… digest');
+    const labels = filledStr(opts, 'labels', 'a data file');
     const currentPath = dataLocation(currentFlag, ctx.cwd);
     const logsDir = !isRemote(currentPath) && existsSync(currentPath) && statSync(currentPath).isDirectory();
     if (labels && !logsDir && (isRemote(currentPath) || existsSync(currentPath))) throw new UsageError(`--labels needs prediction logs as --current (a directory), got the data file ${currentFlag}`);
