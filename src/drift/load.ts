@@ -24,7 +24,7 @@ import { profileFromSketch, sketchEdges } from './sketch-profile.js';
 import { coarsenSketch, PACKAGE_SKETCH_SCALE, sketchMoments } from './sketch.js';
 import type { ColumnProfile, Profile } from './profile.js';
 import { pairFromRows, pairSorted, type PairedCounts } from './stats/samples.js';
-import { jsonFileError } from '../spec/json-syntax.js';
+import { parseJsonFile } from '../spec/json-syntax.js';
 
 /** Above this many distinct values, exact pairing sorts in memory instead of grouping in DuckDB. */
 export const GROUP_BY_MAX_DISTINCT = 200_000;
@@ -119,13 +119,7 @@ export async function currentSide(conn: DuckDBConnection, path: string, display:
 function readCard(dir: string): ModelCard {
   const file = join(dir, CARD_FILE);
   if (!existsSync(file)) throw new InputError(`${dir}: not a model package (no ${CARD_FILE})`);
-  let card: ModelCard;
-  const text = readFileSync(file, 'utf8');
-  try {
-    card = JSON.parse(text) as ModelCard;
-  } catch (e) {
-    throw new InputError(jsonFileError(file, text, e));
-  }
+  const card = parseJsonFile(file, readFileSync(file, 'utf8')) as ModelCard;
   if (!card.reference || typeof card.reference !== 'object' || !card.reference.columns) {
     throw new InputError(`${file}: the model card has no reference profile ('reference.columns'); retrain with a version of Slipway that writes one`);
   }

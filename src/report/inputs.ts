@@ -13,7 +13,7 @@ import type { EvaluationReport } from '../evaluate/report-types.js';
 import type { ValidationReport } from '../data/validation-types.js';
 import { CARD_FILE } from '../package/card.js';
 import type { CardLineage } from './render.js';
-import { jsonFileError } from '../spec/json-syntax.js';
+import { parseJsonFile } from '../spec/json-syntax.js';
 
 export const MiB = 1024 * 1024;
 export const LIMITS = { evaluation: 4 * MiB, validation: 4 * MiB, card: 8 * MiB, pr: 4096 } as const;
@@ -60,12 +60,7 @@ export function readBounded(file: string, max: number, label = file): string {
 
 /** Parses and validates one JSON input; every schema error is listed (up to 20). */
 export function parseChecked<T>(text: string, schema: SchemaName, label: string): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(jsonFileError(label, text, e));
-  }
+  const value = parseJsonFile(label, text);
   const v = validator(schema);
   if (!v(value)) {
     const issues = (v.errors ?? []).slice(0, 20).map((e) => {

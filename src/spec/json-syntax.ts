@@ -3,6 +3,7 @@
  * for its most common failure ("Unexpected token 'N', … is not valid JSON"), so the text is scanned
  * again, only after `JSON.parse` has failed, to find the first byte that breaks RFC 8259's grammar.
  */
+import { InputError } from '../errors.js';
 
 /** The line (1-based), column (1-based, in UTF-16 units) and reason of the first syntax error in `text`, or null when it is JSON. */
 export interface JsonSyntaxError {
@@ -150,4 +151,13 @@ function reason(text: string, at: number, described: string): string {
 export function jsonFileError(file: string, text: string, parseError: unknown): string {
   const at = jsonSyntaxError(text, parseError);
   return at ? `${file}:${at.line}:${at.column}: not valid JSON: ${at.message}` : `${file}: not valid JSON: ${(parseError as Error).message}`;
+}
+
+/** `text` (the contents of the file shown as `file`) parsed as JSON, or an InputError that is jsonFileError's message. */
+export function parseJsonFile(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new InputError(jsonFileError(file, text, e));
+  }
 }

@@ -23,7 +23,7 @@ import { describeHardware, detectHardware } from './hardware.js';
 import { dataDigest, gitState, toolVersions } from './lineage.js';
 import { assertSucceeded, runTrainingCommand } from './run-command.js';
 import { predictionProfile, smokeTest } from './verify.js';
-import { jsonFileError } from '../spec/json-syntax.js';
+import { parseJsonFile } from '../spec/json-syntax.js';
 
 export const DEFAULT_TIMEOUT = '6h';
 
@@ -80,13 +80,7 @@ async function firstBatch(conn: DuckDBConnection, fromSql: string, model: Loaded
 async function commandMetrics(outputDir: string): Promise<Record<string, number>> {
   const file = join(outputDir, 'metrics.json');
   if (!existsSync(file)) return {};
-  let parsed: unknown;
-  const text = await readFile(file, 'utf8');
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(jsonFileError('$SLIPWAY_OUTPUT_DIR/metrics.json', text, e));
-  }
+  const parsed = parseJsonFile('$SLIPWAY_OUTPUT_DIR/metrics.json', await readFile(file, 'utf8'));
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InputError('$SLIPWAY_OUTPUT_DIR/metrics.json: expected an object of metric name → number');
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(parsed)) {
