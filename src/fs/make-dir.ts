@@ -16,7 +16,8 @@ export async function makeDir(dir: string): Promise<void> {
       return null;
     });
     if (s) {
-      if (!s.isDirectory()) throw Object.assign(new Error(`ENOTDIR: ${d} is a file, not a directory`), { code: 'ENOTDIR' });
+      // as mkdir's own errors are: code, system call and path (the CLI names them: fs/fs-error.ts)
+      if (!s.isDirectory()) throw Object.assign(new Error(`ENOTDIR: ${d} is a file, not a directory`), { code: 'ENOTDIR', syscall: 'mkdir', path: d });
       break;
     }
     missing.push(d);

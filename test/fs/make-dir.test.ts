@@ -1,6 +1,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../../src/fs/atomic.js';
 import { makeDir, makeWritableDir } from '../../src/fs/make-dir.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -18,7 +19,9 @@ describe('makeDir', () => {
   });
 
   // Node 20's mkdir(…, { recursive: true }) never settles here: a test of it would hang, not fail
-  it.runIf(existsSync('/proc/self'))('fails (rather than hanging) where mkdir answers ENOENT for a parent that exists', async () => {
+  it.runIf(existsSync('/proc/self'))('fails (rather than hanging) where mkdir answers ENOENT for a parent that exists, and so does an atomic write there', async () => {
     await expect(makeDir('/proc/slipway-nope/a')).rejects.toMatchObject({ code: 'ENOENT' });
+    // every atomic write makes its directory this way
+    await expect(writeFileAtomic('/proc/slipway-nope/x.json', '{}')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Command } from '../command.js';
 import { str } from '../command.js';
@@ -41,7 +41,6 @@ Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve.`,
     }
     if (/\.ya?ml$/i.test(out)) {
       const path = resolve(ctx.cwd, out);
-      await makeDir(dirname(path));
       await writeFileAtomic(path, documents());
       ctx.stderr(`wrote ${displayPath(path, ctx.cwd)} (${resources.length} InferenceService${resources.length === 1 ? '' : 's'})\n`);
       return 0;
