@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
+import { realPathAsFar } from '../fs/real-path.js';
 import { resolveInside } from '../spec/paths.js';
 import { displayPath } from '../spec/yaml-file.js';
 import { CARD_FILE, MODEL_FILE, type ModelCard } from './card.js';
@@ -55,17 +56,6 @@ export async function assertReplaceable(dest: string, label = 'the package direc
   }
 }
 
-/** `path` with symbolic links resolved as far as it exists (the rest appended as given). */
-async function realish(path: string): Promise<string> {
-  const rest: string[] = [];
-  for (let p = resolve(path); ; p = dirname(p)) {
-    const real = await realpath(p).catch(() => undefined);
-    if (real !== undefined) return join(real, ...rest.reverse());
-    if (dirname(p) === p) return resolve(path);
-    rest.push(basename(p));
-  }
-}
-
 /**
  * Checks `slipway train --out <dir>` before training starts: never inside the repository's models/ tree
  * (each model's sources: model.yaml, schema, data), never inside a local store (content-addressed: an
@@ -74,13 +64,13 @@ async function realish(path: string): Promise<string> {
 export async function assertOutDir(dest: string, opts: { repoRoot: string; storeUri?: string; cwd?: string }): Promise<void> {
   const label = '--out';
   const shown = displayPath(dest, opts.cwd);
-  const real = await realish(dest);
-  const models = await realish(join(opts.repoRoot, 'models'));
+  const real = realPathAsFar(dest);
+  const models = realPathAsFar(join(opts.repoRoot, 'models'));
   if (resolveInside(models, models, real) !== null) {
     throw new UsageError(`${label} ${shown}: refusing to write the package there: it is inside the repository's models/ directory, which holds each model's sources (model.yaml, schema, data); name a directory outside models/, e.g. --out dist/<model>`);
   }
   if (opts.storeUri?.startsWith('file:')) {
-    const store = await realish(fileURLToPath(opts.storeUri));
+    const store = realPathAsFar(fileURLToPath(opts.storeUri));
     if (resolveInside(store, store, real) !== null) throw new UsageError(`${label} ${shown}: refusing to write the package there: it is inside the model store ${displayPath(store, opts.cwd)}, whose objects are named by their digest`);
   }
   await assertReplaceable(dest, label, opts.cwd);

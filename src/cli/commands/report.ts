@@ -1,5 +1,5 @@
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command, CommandContext, ParsedOptions } from '../command.js';
 import { int, str } from '../command.js';
 import { ExternalError, InputError, UsageError } from '../../errors.js';
@@ -14,6 +14,8 @@ import { fitSections, CHECK_SUMMARY_LIMIT, COMMENT_LIMIT, JOB_SUMMARY_LIMIT } fr
 import { reportMarker } from '../../report/escape.js';
 import { publishReport } from '../../report/publish.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
+import { realPathAsFar } from '../../fs/real-path.js';
+import { resolveInside } from '../../spec/paths.js';
 import { packageDigest } from '../../store/digest.js';
 
 /** How long the report's GitHub calls (checking a bundle's PR, the comment, the check run) may take in all. */
@@ -180,26 +182,15 @@ function notice(ctx: CommandContext, env: SlipwayEnv, message: string): void {
   ctx.stderr(env.githubActions ? `::notice title=slipway report::${message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n` : `notice: ${message}\n`);
 }
 
-/** A path as the file system sees it: links resolved, for a file that does not exist yet through its directory. */
-function realPath(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    const parent = dirname(p);
-    return parent === p ? p : join(realPath(parent), basename(p));
-  }
-}
-
 /** --out must not be one of the command's input files (nor inside an input directory): the report would replace it. */
 function refuseOverwritingInputs(out: string, inputs: Record<string, string | undefined>, at: (p: string) => string): void {
-  const target = realPath(out);
+  const target = realPathAsFar(out);
   for (const [flag, given] of Object.entries(inputs)) {
     if (given === undefined) continue;
-    const input = realPath(at(given));
+    const input = realPathAsFar(at(given));
     const isDir = existsSync(input) && statSync(input).isDirectory();
-    const rel = relative(input, target);
     if (target === input) throw new UsageError(`--out ${out} is the --${flag} file; the report would overwrite its own input: write it elsewhere`);
-    if (isDir && rel && !rel.startsWith('..') && !isAbsolute(rel)) throw new UsageError(`--out ${out} is inside the --${flag} directory ${given}; the report would change its input: write it elsewhere`);
+    if (isDir && resolveInside(input, input, target) !== null) throw new UsageError(`--out ${out} is inside the --${flag} directory ${given}; the report would change its input: write it elsewhere`);
   }
 }
 
