@@ -144,6 +144,15 @@ export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The pages of a list (`octokit.paginate.iterator`), each page's failure a GitHubError like any other call's: every page is a request of its own. */
+export async function* pagesOf<T>(what: string, pages: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    for await (const page of pages) yield page;
+  } catch (e) {
+    throw toGitHubError(what, e);
+  }
+}
+
 export function toGitHubError(what: string, e: unknown): GitHubError {
   // no response: the API was never reached (octokit reports such failures with a status of 500 it made up)
   if (e instanceof RequestError && !e.response) {

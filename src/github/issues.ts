@@ -1,4 +1,4 @@
-import { call, toGitHubError, type RepoClient } from './client.js';
+import { call, pagesOf, type RepoClient } from './client.js';
 
 export interface IssueRef {
   number: number;
@@ -40,14 +40,9 @@ export async function findIssueByMarker(
     ...(opts.labels?.length ? { labels: opts.labels.join(',') } : {}),
     ...(opts.author ? { creator: opts.author } : {}),
   };
-  // each page is a request of its own: a failure on any of them (unreachable API, 5xx) is GitHub's, not a bug
-  try {
-    for await (const page of gh.octokit.paginate.iterator('GET /repos/{owner}/{repo}/issues', params)) {
-      const hit = (page.data as IssueLite[]).find((i) => !i.pull_request && (i.body ?? '').includes(marker) && (!opts.author || i.user?.login === opts.author));
-      if (hit) return ref(hit);
-    }
-  } catch (e) {
-    throw toGitHubError('list issues', e);
+  for await (const page of pagesOf('list issues', gh.octokit.paginate.iterator('GET /repos/{owner}/{repo}/issues', params))) {
+    const hit = (page.data as IssueLite[]).find((i) => !i.pull_request && (i.body ?? '').includes(marker) && (!opts.author || i.user?.login === opts.author));
+    if (hit) return ref(hit);
   }
   return undefined;
 }

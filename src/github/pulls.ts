@@ -1,4 +1,4 @@
-import { call, toGitHubError, type RepoClient } from './client.js';
+import { call, pagesOf, type RepoClient } from './client.js';
 
 export interface PullRef {
   number: number;
@@ -34,14 +34,9 @@ export async function openOrUpdatePullRequest(gh: RepoClient, input: { head: str
 /** The open pull request from `head` into `base`, if there is one (every page is searched). */
 export async function findOpenPullRequest(gh: RepoClient, head: string, base: string): Promise<Omit<PullRef, 'created'> | undefined> {
   const params = { owner: gh.owner, repo: gh.repo, state: 'open' as const, head: `${gh.owner}:${head}`, base, per_page: 100 };
-  // each page is a request of its own: its failure goes through toGitHubError like any other call
-  try {
-    for await (const page of gh.octokit.paginate.iterator('GET /repos/{owner}/{repo}/pulls', params)) {
-      const hit = (page.data as PullLite[]).find((p) => p.head.ref === head && p.base.ref === base);
-      if (hit) return { number: hit.number, url: hit.html_url };
-    }
-  } catch (e) {
-    throw toGitHubError('list pull requests', e);
+  for await (const page of pagesOf('list pull requests', gh.octokit.paginate.iterator('GET /repos/{owner}/{repo}/pulls', params))) {
+    const hit = (page.data as PullLite[]).find((p) => p.head.ref === head && p.base.ref === base);
+    if (hit) return { number: hit.number, url: hit.html_url };
   }
   return undefined;
 }

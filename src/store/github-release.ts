@@ -3,7 +3,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExternalError, InputError, IntegrityError, UsageError } from '../errors.js';
 import { readEnv } from '../env.js';
-import { call, createGitHub, toGitHubError, type RepoClient } from '../github/client.js';
+import { call, createGitHub, pagesOf, toGitHubError, type RepoClient } from '../github/client.js';
 import { CARD_FILE } from '../package/card.js';
 import { assertDigest, packageDigest } from './digest.js';
 import { FileStore } from './file-store.js';
@@ -98,7 +98,7 @@ export class GitHubReleaseStore implements ModelStore {
       const hit = r?.assets.find(match);
       if (hit) return hit;
     }
-    for await (const page of this.gh().octokit.paginate.iterator('GET /repos/{owner}/{repo}/releases', { ...this.params(), per_page: 100 })) {
+    for await (const page of pagesOf('list releases', this.gh().octokit.paginate.iterator('GET /repos/{owner}/{repo}/releases', { ...this.params(), per_page: 100 }))) {
       for (const r of page.data as unknown as Release[]) {
         const hit = r.assets.find(match);
         if (hit) return hit;
@@ -183,7 +183,7 @@ export class GitHubReleaseStore implements ModelStore {
 
   async list(): Promise<string[]> {
     const out = new Set<string>();
-    for await (const page of this.gh().octokit.paginate.iterator('GET /repos/{owner}/{repo}/releases', { ...this.params(), per_page: 100 })) {
+    for await (const page of pagesOf('list releases', this.gh().octokit.paginate.iterator('GET /repos/{owner}/{repo}/releases', { ...this.params(), per_page: 100 }))) {
       for (const r of page.data as unknown as Release[]) for (const a of r.assets) {
         const hex = ASSET.exec(a.name)?.[1];
         if (hex) out.add(`sha256:${hex}`);
