@@ -10,7 +10,7 @@ import { fetchBranch, remoteOf, revParse } from './repo.js';
  * nothing else. Anything else (a reviewer's commit, a merge of main into it, a hand edit) is someone's
  * work: re-running promote refuses rather than force-pushing over it.
  */
-export async function assertReplaceable(opts: { repoRoot: string; branch: string; existing: string; base: string; baseBranch: string; env: string; path: string }): Promise<void> {
+export async function assertPrBranchReplaceable(opts: { repoRoot: string; branch: string; existing: string; base: string; baseBranch: string; env: string; path: string }): Promise<void> {
   const { repoRoot, branch, existing, base, env, path } = opts;
   if (existing === base) return;
   await ensureLocal(repoRoot, existing, branch);

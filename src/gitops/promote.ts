@@ -3,7 +3,7 @@ import { assertName } from '../spec/paths.js';
 import { readHistory, rolledBackVersions } from './history.js';
 import { editManifest, readManifest, type ManifestEdit } from './manifest.js';
 import { promotionMessage } from './message.js';
-import { assertReplaceable } from './pr-branch.js';
+import { assertPrBranchReplaceable } from './pr-branch.js';
 import { fetchBranch, remoteOf, revParse } from './repo.js';
 import type { BranchWriter, CommitMessage } from './writer.js';
 
@@ -112,7 +112,7 @@ export async function landEdit(
     // pull-request: a branch Slipway owns, started at the head, holding the one commit. Replaced only while
     // it holds nothing but Slipway's own commit (pr-branch.ts), and only if it still is what was inspected
     const existing = await target.writer.head(prBranch);
-    if (existing) await assertReplaceable({ repoRoot: target.repoRoot, branch: prBranch, existing, base: head, baseBranch: target.branch, env, path });
+    if (existing) await assertPrBranchReplaceable({ repoRoot: target.repoRoot, branch: prBranch, existing, base: head, baseBranch: target.branch, env, path });
     await prepare();
     if ((await target.writer.resetBranch(prBranch, head, existing)) === 'stale') {
       log(`${prBranch} moved while Slipway replaced it; checking it again (attempt ${attempt + 1} of ${max})`);
