@@ -7,3 +7,5 @@ export function ensureDependencies(
 ): Promise<'present' | 'cached' | 'installed'>;
 export function loadEntry(root: string, entry: string): Promise<{ run: () => Promise<number> }>;
 export function runAction(entry: string, opts?: { gpu?: boolean }): Promise<void>;
+/** A problem with the runner or the install that the user can act on: the action exits 2. */
+export class SetupError extends Error {}

@@ -11,13 +11,26 @@
 // others wait for it. Nothing here reads an input the action does not declare.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STALE_LOCK_MS = 20 * 60 * 1000;
+
+// The CLI's exit codes (src/errors.ts, src/cli/main.ts): 1 means "a check failed" (a gate, drift),
+// so a crash must never exit 1, or a workflow would read a bug as a failed gate.
+const EXIT_USAGE = 2; // the runner or the workflow must change something
+const EXIT_INTERNAL = 70; // an unexpected exception: a bug in slipway
+
+/** A problem with the runner or the install that the user can act on: exit 2, message only. */
+export class SetupError extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'SetupError';
+  }
+}
 
 function escapeData(s) {
   return String(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -100,13 +113,21 @@ function install(dir, cuda, log) {
     // A lock file written on one platform can miss another platform's optional packages; npm ci
     // refuses those. npm install resolves just them and keeps every version the lock pins.
     process.stdout.write(`::warning title=slipway::npm ci failed; retrying with npm install (the pinned versions of package-lock.json are kept)\n`);
-    run(['install', '--no-save', ...flags]);
+    try {
+      run(['install', '--no-save', ...flags]);
+    } catch (e) {
+      throw new SetupError(`installing Slipway's dependencies failed (npm install: ${e?.message ?? e}); npm's output is above`, { cause: e });
+    }
   }
   if (cuda) {
     // --ignore-scripts skipped onnxruntime-node's postinstall; run it for the CUDA 12 provider only.
     log('installing the CUDA 12 execution provider of onnxruntime-node');
-    execFileSync(process.execPath, [join('script', 'install.js')], { cwd: join(dir, 'node_modules', 'onnxruntime-node'), env, stdio: ['ignore', 2, 2] });
-    if (!hasCudaProvider(join(dir, 'node_modules'))) throw new Error('onnxruntime-node did not install its CUDA 12 provider');
+    try {
+      execFileSync(process.execPath, [join('script', 'install.js')], { cwd: join(dir, 'node_modules', 'onnxruntime-node'), env, stdio: ['ignore', 2, 2] });
+    } catch (e) {
+      throw new SetupError(`installing the CUDA 12 provider of onnxruntime-node failed (${e?.message ?? e}); its output is above`, { cause: e });
+    }
+    if (!hasCudaProvider(join(dir, 'node_modules'))) throw new SetupError('onnxruntime-node did not install its CUDA 12 provider');
   }
 }
 
@@ -132,7 +153,7 @@ function link(root, target) {
 export async function ensureDependencies(root, { cuda = false, env = process.env, log = (m) => process.stderr.write(`${m}\n`) } = {}) {
   if (dependenciesPresent(root, cuda)) return 'present';
   if (cuda && !(process.platform === 'linux' && process.arch === 'x64')) {
-    throw new Error(`gpu: cuda12 needs a Linux x64 runner; this one is ${process.platform}/${process.arch}`);
+    throw new SetupError(`gpu: cuda12 needs a Linux x64 runner; this one is ${process.platform}/${process.arch}`);
   }
   const cacheRoot = join(env.RUNNER_TOOL_CACHE || join(tmpdir(), 'slipway-tool-cache'), 'slipway-deps');
   mkdirSync(cacheRoot, { recursive: true });
@@ -165,7 +186,7 @@ export async function ensureDependencies(root, { cuda = false, env = process.env
     });
   }
   link(root, join(target, 'node_modules'));
-  if (!dependenciesPresent(root, cuda)) throw new Error(`the dependency cache ${target} is incomplete; delete it and re-run`);
+  if (!dependenciesPresent(root, cuda)) throw new SetupError(`the dependency cache ${target} is incomplete; delete it and re-run`);
   return result;
 }
 
@@ -178,11 +199,27 @@ export async function loadEntry(root, entry) {
   return import(pathToFileURL(join(root, 'src', 'actions', `${entry}.ts`)).href);
 }
 
+/** Sets the `exit-code` output every action declares, as the entry point would have. */
+function setExitCodeOutput(code) {
+  const file = process.env.GITHUB_OUTPUT;
+  if (!file) return;
+  try {
+    appendFileSync(file, `exit-code=${code}\n`);
+  } catch {
+    // the annotation and the step's exit code still say it
+  }
+}
+
 /**
  * Runs an action: `entry` names src/actions/<entry>.ts; `gpu` says whether the action declares a
  * `gpu` input (so that nothing undeclared is read). The entry point masks the token.
+ *
+ * The entry point turns every error a user can cause into an annotation and an exit code of its
+ * own; what reaches the catch here is a setup problem (exit 2) or a bug (exit 70, as the CLI's
+ * internal error, with the stack), never 1, which means a check failed.
  */
 export async function runAction(entry, { gpu = false } = {}) {
+  const token = input('token'); // read before the entry point deletes it, to keep it out of the annotation
   try {
     const wanted = gpu ? input('gpu') || 'false' : 'false';
     const cuda = wanted === 'cuda12' || wanted === 'true';
@@ -190,7 +227,12 @@ export async function runAction(entry, { gpu = false } = {}) {
     const mod = await loadEntry(ROOT, entry);
     process.exitCode = await mod.run();
   } catch (e) {
-    process.stdout.write(`::error title=slipway::${escapeData(e?.message ?? String(e))}\n`);
-    process.exitCode = 1;
+    const setup = e instanceof SetupError;
+    const code = setup ? EXIT_USAGE : EXIT_INTERNAL;
+    let message = setup ? e.message : `internal error (a bug in slipway, please report it): ${e?.stack ?? e?.message ?? String(e)}`;
+    if (token) message = message.split(token).join('***');
+    process.stdout.write(`::error title=slipway::${escapeData(message)}\n`);
+    setExitCodeOutput(code);
+    process.exitCode = code;
   }
 }

@@ -1,11 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, symlinkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cacheKey, ensureDependencies, loadEntry } from '../../actions/bootstrap.js';
-import { REPO, removeDir } from './support.js';
+import { REPO, parseOutputFile, removeDir } from './support.js';
 
 // The first-use install, for real: npm ci runs into RUNNER_TOOL_CACHE and node_modules is linked
 // in. No network: the dependency is a local git repository (git+file://), which npm clones.
@@ -166,5 +166,48 @@ describe('the entry point', () => {
     writeFileSync(join(root, 'src', 'actions', 'drift.ts'), 'const code: number = 33;\nexport const run = async (): Promise<number> => code;\n');
     expect(await (await loadEntry(root, 'train')).run()).toBe(11);
     expect(await (await loadEntry(root, 'drift')).run()).toBe(33); // no build of it: the source
+  });
+});
+
+describe('what the step exits with when the action cannot run', () => {
+  /** Runs runAction(entry) of root's bootstrap in a process of its own, as actions/<name>/index.js does. */
+  function runEntry(root: string, entry: string, env: NodeJS.ProcessEnv = {}) {
+    const output = join(root, 'github-output');
+    writeFileSync(output, '');
+    const script = `import { runAction } from ${JSON.stringify(pathToFileURL(join(root, 'actions', 'bootstrap.js')).href)};\nawait runAction(${JSON.stringify(entry)});\n`;
+    const base = { ...process.env };
+    delete base.SLIPWAY_FROM_SOURCE;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { ...base, GITHUB_OUTPUT: output, ...env }, encoding: 'utf8' });
+    return { status: r.status, stdout: r.stdout, output: parseOutputFile(readFileSync(output, 'utf8')) };
+  }
+
+  it('an unexpected exception is an internal error (70, as the CLI), never 1 (a failed check), annotated with its stack', () => {
+    const root = actionRoot('crash', lock, {});
+    mkdirSync(join(root, 'dist', 'actions'), { recursive: true });
+    writeFileSync(join(root, 'dist', 'actions', 'crash.js'), "export const run = async () => { const o = undefined; return o.exitCode; };\n");
+    const r = runEntry(root, 'crash');
+    expect(r.status).toBe(70);
+    const annotation = r.stdout.split('\n').find((l) => l.startsWith('::error title=slipway::'));
+    expect(annotation).toMatch(/^::error title=slipway::internal error \(a bug in slipway, please report it\): TypeError: Cannot read properties of undefined.*%0A +at /);
+    expect(r.output['exit-code']).toBe('70');
+  });
+
+  it('a failed install is a setup problem the user acts on: exit 2 with the message, no stack', () => {
+    const missing = `git+${pathToFileURL(join(tmp, 'no-such-repo-either')).href}`;
+    const root = actionRoot('install-fails', lock.split(depUrl.replace('git+', '')).join(missing.replace('git+', '')), { 'tiny-dep': missing });
+    mkdirSync(join(root, 'dist', 'actions'), { recursive: true });
+    writeFileSync(join(root, 'dist', 'actions', 'ok.js'), 'export const run = async () => 0;\n');
+    const r = runEntry(root, 'ok', { RUNNER_TOOL_CACHE: join(tmp, 'install-fails-cache') });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/^::error title=slipway::installing Slipway's dependencies failed \(npm install: /m);
+    expect(r.stdout).not.toContain('internal error');
+    expect(r.output['exit-code']).toBe('2');
+  });
+
+  it("the entry point's own exit code is the step's", () => {
+    const root = actionRoot('gate', lock, {});
+    mkdirSync(join(root, 'dist', 'actions'), { recursive: true });
+    writeFileSync(join(root, 'dist', 'actions', 'gate.js'), 'export const run = async () => 1;\n');
+    expect(runEntry(root, 'gate').status).toBe(1);
   });
 });
