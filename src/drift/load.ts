@@ -13,8 +13,8 @@ import { assertReadable, dataLocation, detectFormat, readerSql, sqlIdent, sqlStr
 import { reading } from '../data/read-error.js';
 import { columnTypes, DEFAULT_BINS, isNumericType, profileCategories, profileRelation } from '../data/profile.js';
 import { sketchColumn } from '../data/sketch.js';
-import { InputError, IntegrityError } from '../errors.js';
-import { CARD_FILE, type ModelCard } from '../package/card.js';
+import { InputError } from '../errors.js';
+import { assertPackageOf, CARD_FILE, type ModelCard } from '../package/card.js';
 import { loadEnvironment } from '../spec/environment.js';
 import { assertDigest } from '../store/digest.js';
 import { isRemote } from '../spec/paths.js';
@@ -147,7 +147,7 @@ export async function referenceSide(conn: DuckDBConnection, opts: { reference?: 
   if (!pinned) throw new InputError(`${file}: model '${opts.model}' is not pinned in environment '${opts.env}'; pass --reference <data file | package dir | sha256:…>`);
   const dir = await store().get(pinned.digest);
   const card = readCard(dir);
-  if (card.name !== opts.model) throw new IntegrityError(`${pinned.digest}: the package is model '${card.name}', not '${opts.model}'`);
+  assertPackageOf({ card }, opts.model, `${file}: ${opts.model} ${pinned.version} (${pinned.digest})`);
   return { kind: 'package', source: `${opts.env}: ${opts.model} ${pinned.version} (${pinned.digest})`, dir, card, digest: pinned.digest };
 }
 

@@ -1,6 +1,7 @@
 import { InputError, IntegrityError } from '../errors.js';
 import type { ModelCard } from '../package/card.js';
-import { assertPackageOf, resolvePackage } from '../package/read.js';
+import { assertPackageOf } from '../package/card.js';
+import { resolvePackage } from '../package/read.js';
 import { verifyModelLoads } from '../package/verify.js';
 import { packageDigest } from '../store/digest.js';
 import type { ModelStore } from '../store/types.js';

@@ -1,3 +1,5 @@
+import { InputError } from '../errors.js';
+import { semverProblem } from '../gitops/semver.js';
 import type { Task } from '../spec/types.js';
 import type { Profile, ColumnProfile } from '../drift/profile.js';
 
@@ -84,4 +86,15 @@ export interface ModelCard {
   reference: Profile;
   /** profile of the model's own outputs on the training data, for prediction drift */
   prediction_reference?: ColumnProfile;
+}
+
+/**
+ * Checks that the package read from `ref` is a version of `model`: its card names that model and its
+ * version is a semantic version. Promote, evaluate and drift share it, so none takes one model's package
+ * for another's.
+ */
+export function assertPackageOf(pkg: { card: Pick<ModelCard, 'name' | 'version'> }, model: string, ref: string): void {
+  if (pkg.card.name !== model) throw new InputError(`${ref}: the package is model '${pkg.card.name}', not '${model}'`);
+  const problem = semverProblem(pkg.card.version);
+  if (problem) throw new InputError(`${ref}: the package version ${JSON.stringify(pkg.card.version)} ${problem}`);
 }

@@ -11,7 +11,6 @@ import type { ModelStore } from '../store/types.js';
 import type { LoadedModel } from '../spec/types.js';
 import { CARD_FILE, MODEL_FILE, type ModelCard, type TensorInfo, type TensorType } from './card.js';
 import { deriveSignature } from '../model/session.js';
-import { semverProblem } from '../gitops/semver.js';
 
 export interface ModelPackage {
   /** the package directory (for a bare model.onnx: its directory) */
@@ -86,17 +85,6 @@ export async function resolvePackage(ref: string, options: ResolveOptions): Prom
   if (statSync(path).isDirectory()) return readPackage(path);
   if (path.endsWith('.onnx')) return synthesizePackage(path, options.model);
   throw new InputError(`${ref}: expected a package directory (model.onnx + slipway.json), a .onnx file or a sha256:… digest`);
-}
-
-/**
- * Checks that the package read from `ref` is a version of `model`: its card names that model and its
- * version is a semantic version. Promote and evaluate share it, so neither takes one model's package
- * for another's.
- */
-export function assertPackageOf(pkg: Pick<ModelPackage, 'card'>, model: string, ref: string): void {
-  if (pkg.card.name !== model) throw new InputError(`${ref}: the package is model '${pkg.card.name}', not '${model}'`);
-  const problem = semverProblem(pkg.card.version);
-  if (problem) throw new InputError(`${ref}: the package version ${JSON.stringify(pkg.card.version)} ${problem}`);
 }
 
 const TYPES: Record<string, TensorType> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', string: 'string', bool: 'bool' };

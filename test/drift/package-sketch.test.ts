@@ -14,6 +14,8 @@ import { compareNumeric } from '../../src/drift/compare.js';
 import { mergeColumn, type NumericProfile } from '../../src/drift/profile.js';
 import { pairSamples } from '../../src/drift/stats/samples.js';
 import { normedWassersteinPaired } from '../../src/drift/stats/wasserstein.js';
+import type { ModelCard } from '../../src/package/card.js';
+import { writePackage } from '../../src/package/write.js';
 import { runCli } from '../support/cli.js';
 import { buildWorld, ENV, type World } from '../serve/fixtures.js';
 
@@ -89,5 +91,18 @@ describe('drift against a package reference with value sketches', () => {
     expect(merged.sketch!.max).toEqual(w0.sketch!.max);
     merged.sketch!.sum.forEach((v, i) => expect(v).toBeCloseTo(w0.sketch!.sum[i], 6));
     merged.sketch!.m2.forEach((v, i) => expect(Math.abs(v - w0.sketch!.m2[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, w0.sketch!.m2[i])));
+  }, 60_000);
+
+  it('refuses a pinned package of another model, naming the manifest and the pin (as promote and evaluate do)', async () => {
+    const card = JSON.parse(readFileSync(join(w.packages[0].dir, 'slipway.json'), 'utf8')) as ModelCard;
+    const dir = await writePackage(join(w.root, 'pkg-fraud'), { path: join(w.packages[0].dir, 'model.onnx') }, { ...card, name: 'fraud' });
+    const digest = await w.store.put(dir);
+    w.pin({ 'credit-risk': { pkg: { version: '1.0.0', digest, dir } } }, 'pin another model\'s package');
+    try {
+      const r = await runCli(['drift', '--model', 'credit-risk', '--env', ENV, '--store', w.storePath, '--current', join(w.root, 'window.parquet')], w.work);
+      expect([r.code, r.stderr]).toEqual([2, `error: ${join(w.work, "environments", `${ENV}.yaml`)}: credit-risk 1.0.0 (${digest}): the package is model 'fraud', not 'credit-risk'\n`]);
+    } finally {
+      w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'pin 1.0.0 again');
+    }
   }, 60_000);
 });
