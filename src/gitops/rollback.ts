@@ -30,6 +30,10 @@ function inService(e: EnvironmentModel | null | undefined): string[] {
  * The revert is a three-way merge of the manifest, as `git revert` computes it; when later changes
  * make that conflict, the model's entry is restored as it was before the promotion. The commit names
  * the reverted commit and records the versions it took out (Slipway-Rollback-Of).
+ *
+ * `to` naming the version the environment already runs (with no canary beside it) changes nothing:
+ * the result is `unchanged`, with no commit, no branch and no pull request, as a promote of the
+ * version already pinned.
  */
 export async function rollbackInEnvironment(target: GitOpsTarget, req: RollbackRequest): Promise<GitOpsResult & { reverted: HistoryEvent | null }> {
   const path = manifestPath(req.env);
@@ -42,9 +46,14 @@ export async function rollbackInEnvironment(target: GitOpsTarget, req: RollbackR
     const extraNotes: string[] = [];
     reverted = null;
     let chain: HistoryEvent[] = [];
+    if (req.to && current.version === req.to && !current.canary) {
+      // already live and alone: nothing to do, as a promote of the pinned version (exit 0, no commit, no PR)
+      const edit = editManifest(text, req.env, { kind: 'set', model: req.model, entry: current }, path);
+      const message = rollbackMessage({ env: req.env, model: req.model, from: current.version, to: current.version, digest: current.digest, rollbackOf: [], reverts: [], approvers: [] });
+      return { edit: { ...edit, unchanged: true }, message, prBranch: rollbackBranch(req.env, req.model, current.version) };
+    }
     if (req.to) {
       const to = req.to;
-      if (inService(current).includes(to) && current.version === to && !current.canary) throw new InputError(`${req.model} ${to} is already what ${req.env} runs`);
       const promo = events.find((e) => e.kind === 'promote' && e.model === req.model && e.to === to && (e.weight === null || e.weight >= 100));
       if (!promo) throw new InputError(`${req.model} ${to} was never fully promoted in ${req.env} (see 'slipway audit --env ${req.env}'); cannot roll back to it`);
       const rb = rolledBackVersions(events, req.model).get(to);
@@ -87,7 +96,7 @@ export async function rollbackInEnvironment(target: GitOpsTarget, req: RollbackR
     });
     return { edit, message, prBranch: rollbackBranch(req.env, req.model, out[0] ?? 'unknown'), extraNotes };
   });
-  return { ...result, reverted };
+  return result.unchanged ? { ...result, message: null, reverted: null } : { ...result, reverted };
 }
 
 /** The revert of one promotion of `model` as a manifest edit: three-way merge first, restoring the entry as a fallback. */

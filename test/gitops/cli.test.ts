@@ -46,6 +46,13 @@ describe('slipway promote / rollback / audit (CLI, real git)', () => {
     expect(rb.stdout).toMatch(/^rollback\(staging\): credit-risk 1\.1\.0 -> 1\.0\.0 \(reverts [0-9a-f]{7}\)\n/);
     expect(rb.outputs).toMatchObject({ version: '1.0.0', 'rolled-back': '1.1.0' });
 
+    // --to the version already live is a no-op, as promoting what is already pinned: exit 0, no commit
+    const liveHead = sh(r.remote, 'rev-parse', 'main').trim();
+    const same = await runCli(['rollback', '--env', 'staging', '--model', 'credit-risk', '--to', '1.0.0'], r.a, env);
+    expect([same.code, same.stdout, same.stderr]).toEqual([0, 'credit-risk 1.0.0 is already what staging runs; nothing to do.\n', '']);
+    expect(same.outputs).toMatchObject({ version: '1.0.0', 'rolled-back': '', commit: '', branch: 'main' });
+    expect(sh(r.remote, 'rev-parse', 'main').trim()).toBe(liveHead);
+
     const refused = await runCli(['promote', '--model', 'credit-risk', '--candidate', p2, '--env', 'staging'], r.a, env);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^error: refusing to promote credit-risk 1\.1\.0: it was rolled back in staging by commit [0-9a-f]{7} .*; pass --force to promote it anyway$/m);
@@ -83,6 +90,13 @@ describe('slipway promote / rollback / audit (CLI, real git)', () => {
     const audit = await runCli(['audit', '--env', 'production', '--json'], r.b, env);
     const [ev] = JSON.parse(audit.stdout).events;
     expect(ev).toMatchObject({ kind: 'promote', to: '1.0.0', pr: 42, approver: 'Grace Hopper (merged PR #42)' });
+    // rolling back to the version production already runs opens no branch and no PR
+    const branches = sh(r.remote, 'for-each-ref', '--format=%(refname)').trim();
+    const same = await runCli(['rollback', '--env', 'production', '--model', 'credit-risk', '--to', '1.0.0'], r.b, env);
+    expect([same.code, same.stdout]).toEqual([0, 'credit-risk 1.0.0 is already what production runs; nothing to do.\n']);
+    expect(same.outputs).toMatchObject({ version: '1.0.0', commit: '', branch: 'main' });
+    expect(same.outputs['pr-url']).toBeUndefined();
+    expect(sh(r.remote, 'for-each-ref', '--format=%(refname)').trim()).toBe(branches);
   });
 
   it('gives clear errors for bad input, exit 2', async () => {

@@ -26,6 +26,7 @@ export const rollback: Command = {
     'The commit "rollback(<env>): <model> <from> -> <to>" says "This reverts commit <sha>." and records',
     'the versions taken out in Slipway-Rollback-Of trailers: promote refuses them again without --force.',
     'Pull-request environments get a branch slipway/rollback/<env>/<model>-<version> and a PR.',
+    '--to the version the environment already runs (with no canary) is a no-op: exit 0, no commit, no PR.',
     'Outputs: version (now pinned), rolled-back, commit, branch, pr-url, pr-number.',
   ].join('\n'),
   async run(opts, _pos, ctx) {
@@ -40,6 +41,14 @@ export const rollback: Command = {
     const target = await openTarget({ repoRoot, env: ctx.env, branch: str(opts, 'branch'), remote: str(opts, 'remote'), via: str(opts, 'via'), githubRepo: str(opts, 'github-repo'), log });
     const res = await rollbackInEnvironment(target, { env, model, to, approvers, force: bool(opts, 'force') });
     for (const n of res.notes) log(`note: ${n}`);
+    if (res.unchanged) {
+      ctx.setOutput('version', res.to ?? '');
+      ctx.setOutput('rolled-back', '');
+      ctx.setOutput('commit', '');
+      ctx.setOutput('branch', res.branch);
+      ctx.stdout(`${model} ${res.to} is already what ${env} runs; nothing to do.\n`);
+      return 0;
+    }
     const out = (res.message?.body.match(/^Slipway-Rollback-Of: (.+)$/gm) ?? []).map((l) => l.replace('Slipway-Rollback-Of: ', ''));
     ctx.setOutput('version', res.to ?? '');
     ctx.setOutput('rolled-back', out.join(','));
