@@ -18,6 +18,20 @@ export const INT_RANGE: Record<string, [number, number]> = {
   INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
+/**
+ * Where each floating-point datatype stops being finite: the least magnitude that rounds to Infinity when
+ * stored at that precision (round to nearest, ties to even). Just above the largest finite value a number
+ * still rounds down to it (3.4028235e38, numpy's print of float32's max, is FP32's max), so the bound is
+ * half an ulp beyond it. FP64: JSON text beyond ±1.7976931348623157e308 already parses to Infinity.
+ */
+export const FP_LIMIT: Record<string, number> = {
+  FP16: 65520, // 65504 + 2^4 (half an ulp at 2^15)
+  FP32: 3.4028235677973366e38, // 2^128 − 2^103
+  FP64: Infinity,
+};
+/** The largest finite value of each floating-point datatype, as the messages name it. */
+export const FP_MAX: Record<string, string> = { FP16: '65504', FP32: '3.4028235e38', FP64: '1.7976931348623157e308' };
+
 export interface DecodeContext {
   /** feature columns in model order */
   features: string[];
@@ -88,13 +102,28 @@ export function valuesFit(values: readonly unknown[], start: number, stop: numbe
   }
   if (!NUMERIC_DATATYPES.has(datatype)) return false;
   const range = INT_RANGE[datatype];
+  if (range) {
+    const lo = range[0];
+    const hi = range[1];
+    for (let i = start; i < stop; i++) {
+      const v = values[i];
+      if (typeof v !== 'number') {
+        if (v === null && nullable) continue;
+        return false;
+      }
+      if (!Number.isInteger(v) || v < lo || v > hi) return false;
+    }
+    return true;
+  }
+  // floating point: finite once stored at the datatype's precision (a value past FP_LIMIT becomes Infinity in the model)
+  const lim = FP_LIMIT[datatype];
   for (let i = start; i < stop; i++) {
     const v = values[i];
     if (typeof v !== 'number') {
       if (v === null && nullable) continue;
       return false;
     }
-    if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) return false;
+    if (!(v < lim && v > -lim)) return false;
   }
   return true;
 }

@@ -9,7 +9,7 @@
  * - named columns: one BYTES input of shape [N] whose elements are JSON objects (one row each), marked
  *   with `parameters: {content_type: "json"}` on the input or the request (KServe/MLServer style).
  */
-import { columnInfo, columnTypes, DATATYPES, INT_RANGE, nameSets, valuesFit, type DecodeContext, type Datatype } from './oip-columns.js';
+import { columnInfo, columnTypes, DATATYPES, FP_LIMIT, FP_MAX, INT_RANGE, nameSets, valuesFit, type DecodeContext, type Datatype } from './oip-columns.js';
 
 const DATATYPE_SET = new Set<string>(DATATYPES);
 
@@ -113,11 +113,21 @@ function checkElement(v: unknown, datatype: Datatype, at: () => string): Scalar 
   }
   const range = INT_RANGE[datatype];
   if (range) {
+    // past 2^53 − 1 the parsed number is a rounded one (or Infinity): name the bound, not a value the client never sent
+    if (v > Number.MAX_SAFE_INTEGER || v < Number.MIN_SAFE_INTEGER) throw new BadRequest(`${at()}: ${BEYOND_EXACT} is out of range for datatype ${datatype} (${range[0]}..${range[1]})`);
     if (!Number.isInteger(v)) throw new BadRequest(`${at()}: expected an integer for datatype ${datatype}, got ${v}`);
     if (v < range[0] || v > range[1]) throw new BadRequest(`${at()}: ${v} is out of range for datatype ${datatype} (${range[0]}..${range[1]})`);
+    return v;
   }
+  const lim = FP_LIMIT[datatype];
+  if (!(v < lim && v > -lim)) throw new BadRequest(`${at()}: ${Number.isFinite(v) ? v : BEYOND_FP64} is out of range for datatype ${datatype} (finite values within ±${FP_MAX[datatype]})`);
   return v;
 }
+
+/** What a number read as Infinity was: JSON text past FP64's range (1e400), which JSON.parse reads as Infinity. */
+const BEYOND_FP64 = 'a number beyond ±1.7976931348623157e308 (read as Infinity)';
+/** What an integer past ±(2^53 − 1) was: JSON numbers carry integers exactly only that far, so the parsed value is not the one sent. */
+const BEYOND_EXACT = 'a number beyond ±9007199254740991 (2^53 − 1, the largest integer a JSON number carries exactly)';
 
 function checkShape(shape: unknown, where: string): number[] {
   if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
@@ -310,6 +320,7 @@ function decodeJsonRows(inp: OipRequestInput, ctx: DecodeContext): Row[] {
     for (const [k, v] of Object.entries(row)) {
       if (!allowed.has(k)) throw new BadRequest(`${where}.data[${i}]: unknown column '${k}'; expected ${[...allowed].join(', ')}`);
       if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new BadRequest(`${where}.data[${i}].${k}: expected a string, number, boolean or null, got ${describe(v)}`);
+      if (v === Infinity || v === -Infinity) throw new BadRequest(`${where}.data[${i}].${k}: ${BEYOND_FP64} is out of range (finite values within ±1.7976931348623157e308)`);
       const types = columnTypes(ctx.contract, k);
       const jt = v === null ? 'null' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v;
       const fits = types.has(jt) || (jt === 'integer' && types.has('number'));

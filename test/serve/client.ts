@@ -75,3 +75,49 @@ export function jsonRowsRequest(rows: Record<string, unknown>[], id?: string): R
     inputs: [{ name: 'rows', shape: [rows.length], datatype: 'BYTES', parameters: { content_type: 'json' }, data: rows.map((r) => JSON.stringify(r)) }],
   };
 }
+
+/**
+ * The raw-tensor form of one applicant as JSON text, with input `name` of datatype `datatype` holding the raw
+ * JSON number text `raw` (as sent: JSON.stringify cannot write 9007199254740993 or 1e400).
+ */
+export function tensorText(name: string, datatype: string, raw: string, id?: string): string {
+  const body = tensorRequest([applicant(0)], id) as { inputs: { name: string; datatype: string; data: unknown[] }[] };
+  const inp = body.inputs.find((i) => i.name === name)!;
+  inp.datatype = datatype;
+  inp.data = ['\u0000RAW'];
+  return JSON.stringify(body).replace('["\\u0000RAW"]', `[${raw}]`);
+}
+
+const BEYOND_EXACT = 'a number beyond ±9007199254740991 (2^53 − 1, the largest integer a JSON number carries exactly)';
+const BEYOND_FP64 = 'a number beyond ±1.7976931348623157e308 (read as Infinity)';
+
+/** Values past their datatype's range, as [input, datatype, raw JSON text, the 400's message] (tensorText's body). */
+export const OUT_OF_RANGE: [string, string, string, string][] = [
+  ['income', 'FP32', '1e39', 'inputs[0] (income).data[0]: 1e+39 is out of range for datatype FP32 (finite values within ±3.4028235e38)'],
+  ['income', 'FP32', '-3.4028236e38', 'inputs[0] (income).data[0]: -3.4028236e+38 is out of range for datatype FP32 (finite values within ±3.4028235e38)'],
+  ['income', 'FP16', '70000', 'inputs[0] (income).data[0]: 70000 is out of range for datatype FP16 (finite values within ±65504)'],
+  ['income', 'FP16', '65520', 'inputs[0] (income).data[0]: 65520 is out of range for datatype FP16 (finite values within ±65504)'],
+  ['income', 'FP64', '1e400', `inputs[0] (income).data[0]: ${BEYOND_FP64} is out of range for datatype FP64 (finite values within ±1.7976931348623157e308)`],
+  ['income', 'FP32', '-1e400', `inputs[0] (income).data[0]: ${BEYOND_FP64} is out of range for datatype FP32 (finite values within ±3.4028235e38)`],
+  ['late_payments', 'INT64', '9007199254740993', `inputs[4] (late_payments).data[0]: ${BEYOND_EXACT} is out of range for datatype INT64 (-9007199254740991..9007199254740991)`],
+  ['late_payments', 'INT64', '-9007199254740992', `inputs[4] (late_payments).data[0]: ${BEYOND_EXACT} is out of range for datatype INT64 (-9007199254740991..9007199254740991)`],
+  ['late_payments', 'UINT64', '18446744073709551615', `inputs[4] (late_payments).data[0]: ${BEYOND_EXACT} is out of range for datatype UINT64 (0..9007199254740991)`],
+  ['late_payments', 'INT32', '1e400', `inputs[4] (late_payments).data[0]: ${BEYOND_EXACT} is out of range for datatype INT32 (-2147483648..2147483647)`],
+  ['late_payments', 'INT32', '2147483648', 'inputs[4] (late_payments).data[0]: 2147483648 is out of range for datatype INT32 (-2147483648..2147483647)'],
+  ['late_payments', 'INT8', '128', 'inputs[4] (late_payments).data[0]: 128 is out of range for datatype INT8 (-128..127)'],
+  ['late_payments', 'UINT8', '256', 'inputs[4] (late_payments).data[0]: 256 is out of range for datatype UINT8 (0..255)'],
+  ['late_payments', 'UINT16', '-1', 'inputs[4] (late_payments).data[0]: -1 is out of range for datatype UINT16 (0..65535)'],
+];
+
+/** Values at the edge of their datatype's range, accepted (3.4028235e38 is how numpy prints float32's largest value). */
+export const IN_RANGE: [string, string, string][] = [
+  ['income', 'FP32', '3.4028235e38'],
+  ['income', 'FP32', '-3.4028235e38'],
+  ['income', 'FP16', '65504'],
+  ['income', 'FP16', '65519'],
+  ['income', 'FP64', '1.7976931348623157e308'],
+  ['late_payments', 'INT64', '9007199254740991'],
+  ['late_payments', 'UINT64', '9007199254740991'],
+  ['late_payments', 'INT32', '2147483647'],
+  ['late_payments', 'UINT8', '255'],
+];

@@ -9,7 +9,7 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type RunningServer } from '../../src/serve/serve.js';
-import { applicant, call, jsonRowsRequest, tensorRequest } from './client.js';
+import { applicant, call, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText } from './client.js';
 import { buildWorld, ENV, type World } from './fixtures.js';
 
 const SPEC = join(process.cwd(), '..', 'shared', 'specs', 'open_inference_rest.yaml');
@@ -124,6 +124,18 @@ describe.skipIf(!present)('Open Inference Protocol v2 REST conformance', () => {
       const r = await call(s.url, 'GET', path);
       expect(r.status).toBe(404);
       check(path, 'GET', 404, r.body);
+    }
+  });
+
+  it("values past their datatype's range are schema-valid requests, answered 400 naming the input, element and range", async () => {
+    const req = validator('#/components/schemas/inference_request');
+    for (const [name, datatype, raw, message] of OUT_OF_RANGE) {
+      const text = tensorText(name, datatype, raw, 'range');
+      expect(req(JSON.parse(text)), `${datatype} ${raw}`).toBe(true);
+      const path = '/v2/models/credit-risk/infer';
+      const r = await call(s.url, 'POST', path, text);
+      expect([r.status, r.body], `${datatype} ${raw}`).toEqual([400, { error: message }]);
+      check(path, 'POST', 400, r.body);
     }
   });
 

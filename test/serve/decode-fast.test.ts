@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeFast, decodeFull, decodeRequest } from '../../src/serve/oip-decode.js';
-import { applicant, jsonRowsRequest, tensorRequest } from './client.js';
+import { applicant, IN_RANGE, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText } from './client.js';
 import { ctx, full, mutate, rng } from './mutations.js';
 
 describe('decodeFast (the hot path)', () => {
@@ -24,6 +24,22 @@ describe('decodeFast (the hot path)', () => {
     expect(decodeFast(jsonRowsRequest([applicant(0)]), ctx)).toBeUndefined();
     const matrix = { inputs: [{ name: 'x', shape: [1, 12], datatype: 'FP64', data: Array(12).fill(1) }] };
     expect(decodeFast(matrix, ctx)).toBeUndefined();
+  });
+
+  it("declines values past their datatype's range (FP16/FP32 overflow to Infinity, integers past 2^53 − 1), which decodeFull refuses by name", () => {
+    for (const [name, datatype, raw, message] of OUT_OF_RANGE) {
+      const body = JSON.parse(tensorText(name, datatype, raw)) as unknown;
+      expect(decodeFast(body, ctx), `${datatype} ${raw}`).toBeUndefined();
+      expect(() => decodeFull(body, ctx)).toThrow(message);
+      expect(() => decodeRequest(body, ctx)).toThrow(message);
+    }
+    for (const [name, datatype, raw] of IN_RANGE) {
+      const body = JSON.parse(tensorText(name, datatype, raw)) as unknown;
+      const fast = decodeFast(body, ctx);
+      expect(fast, `${datatype} ${raw}`).toBeDefined();
+      expect(fast).toEqual(decodeFull(body, ctx));
+      expect(fast!.rows[0][name]).toBe(Number(raw));
+    }
   });
 
   it('on 3,000 seeded mutations: never accepts what decodeFull rejects, and agrees where it accepts', () => {

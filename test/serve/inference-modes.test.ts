@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type RunningServer } from '../../src/serve/serve.js';
-import { applicant, call, jsonRowsRequest, tensorRequest, type Reply } from './client.js';
+import { applicant, call, IN_RANGE, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText, type Reply } from './client.js';
 import { buildWorld, ENV, type World } from './fixtures.js';
 
 let w: World;
@@ -117,6 +117,21 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
     const v = await both(tensorRequest([applicant(0)]), '/v2/models/credit-risk/versions/7.0.0/infer');
     expect(v.inline.status).toBe(404);
     expect(v.thread).toEqual(v.inline);
+  });
+
+  it("for values past their datatype's range: 400 with the same message from both (the thread's scanner hands them back); values at the edge score", async () => {
+    for (const [name, datatype, raw, message] of OUT_OF_RANGE) {
+      // the layout learned first, on both servers, so the value past the range meets the learned-layout path too
+      expect((await both(tensorText(name, datatype, datatype.startsWith('FP') ? '1' : '2', 'edge'))).inline.status).toBe(200);
+      const g = await both(tensorText(name, datatype, raw, 'edge'));
+      expect(g.inline, `${datatype} ${raw}`).toEqual({ status: 400, body: { error: message } });
+      expect(g.thread).toEqual(g.inline);
+    }
+    for (const [name, datatype, raw] of IN_RANGE) {
+      const g = await both(tensorText(name, datatype, raw, 'edge'));
+      expect(g.inline.status, `${datatype} ${raw}`).toBe(200);
+      expectSame(g.thread, g.inline);
+    }
   });
 
   it('counts the ONNX Runtime runs and the rows they scored for /metrics, wherever the runs happen', async () => {

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRequest } from '../../src/serve/oip-decode.js';
 import { scanLearnedLayout, scanRequest } from '../../src/serve/oip-scan.js';
-import { applicant, jsonRowsRequest, tensorRequest } from './client.js';
+import { applicant, IN_RANGE, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText } from './client.js';
 import { ctx, mutate, pick, rng } from './mutations.js';
 
 type Reference = { ok: unknown } | { error: string };
@@ -79,7 +79,7 @@ describe('scanRequest (decoding from the bytes)', () => {
   });
 
   it('reads every JSON number spelling as JSON.parse does (exponents, -0, long mantissas) and declines invalid ones', () => {
-    const valid = ['0', '-0', '0.0', '-0.0', '1', '42000', '0.35', '1e3', '1E+2', '2.5e-7', '-12.75', '123456789012345', '1234567890123456789', '0.1234567890123456789', '9007199254740993', '1.7976931348623157e308', '5e-324', '1e400', '0.30000000000000004'];
+    const valid = ['0', '-0', '0.0', '-0.0', '1', '42000', '0.35', '1e3', '1E+2', '2.5e-7', '-12.75', '123456789012345', '1234567890123456789', '0.1234567890123456789', '9007199254740993', '1.7976931348623157e308', '5e-324', '0.30000000000000004'];
     for (let k = 0; k < 2000; k++) {
       const x = (rng.nextDouble() - 0.5) * 10 ** (rng.nextInt(40) - 20);
       valid.push(String(x), x.toFixed(rng.nextInt(12)), x.toPrecision(1 + rng.nextInt(20)), x.toExponential(rng.nextInt(16)));
@@ -94,9 +94,32 @@ describe('scanRequest (decoding from the bytes)', () => {
       read++;
     }
     expect(read).toBeGreaterThan(8000);
+    // past FP64's range: JSON.parse reads Infinity; both paths refuse it for datatype FP64
+    for (const huge of ['1e400', '-1e400', '1.8e308']) {
+      expect(agree(Buffer.from(text(huge))), huge).toBe(false);
+      expect(reference(Buffer.from(text(huge))), huge).toMatchObject({ error: expect.stringMatching(/read as Infinity\) is out of range for datatype FP64/) as unknown });
+    }
     for (const bad of ['01', '1.', '.5', '+1', '-', '1e', '1e+', '0x10', 'NaN', 'Infinity', '- 1', '1..2', '1e5.5']) {
       expect(agree(Buffer.from(text(bad))), bad).toBe(false);
       expect('error' in reference(Buffer.from(text(bad))), bad).toBe(true);
+    }
+  });
+
+  it("declines values past their datatype's range, from a full scan and through a learned layout, and the reference names them", () => {
+    for (const [name, datatype, raw, message] of OUT_OF_RANGE) {
+      // the layout of this datatype learned from a value in range, then the same layout with the value past it
+      const inRange = datatype.startsWith('FP') ? '1' : '2';
+      expect(scanRequest(Buffer.from(tensorText(name, datatype, inRange, 'r-1')), ctx), `${datatype} ${inRange}`).toBeDefined();
+      expect(scanLearnedLayout(Buffer.from(tensorText(name, datatype, inRange, 'r-3')), ctx), 'the layout was learned').toBeDefined();
+      const bytes = Buffer.from(tensorText(name, datatype, raw, 'r-2'));
+      expect(scanLearnedLayout(bytes, ctx), `${datatype} ${raw} through the layout`).toBeUndefined();
+      expect(scanRequest(bytes, ctx), `${datatype} ${raw}`).toBeUndefined();
+      expect(reference(bytes)).toEqual({ error: message });
+    }
+    for (const [name, datatype, raw] of IN_RANGE) {
+      const bytes = Buffer.from(tensorText(name, datatype, raw));
+      expect(agree(bytes), `${datatype} ${raw}`).toBe(true);
+      expect(scanRequest(bytes, ctx)!.rows[0][name]).toBe(Number(raw));
     }
   });
 
