@@ -8,6 +8,9 @@
  *   input of shape [N, F] holding every feature in model order;
  * - named columns: one BYTES input of shape [N] whose elements are JSON objects (one row each), marked
  *   with `parameters: {content_type: "json"}` on the input or the request (KServe/MLServer style).
+ * Any other `parameters.content_type` is accepted where it means what the decoder does, else refused
+ * (requestContentType, inputContentType). The hot paths (decodeFast, oip-scan.ts) decline every request
+ * with parameters, so this is decodeFull's alone.
  */
 import { columnInfo, columnTypes, DATATYPES, FP_LIMIT, FP_MAX, INT_RANGE, nameSets, valuesFit, type DecodeContext, type Datatype } from './oip-columns.js';
 
@@ -136,8 +139,43 @@ function checkShape(shape: unknown, where: string): number[] {
   return shape as number[];
 }
 
-function contentType(p: unknown): string | undefined {
-  return isPlainObject(p) && typeof p.content_type === 'string' ? p.content_type : undefined;
+/**
+ * `parameters.content_type` (MLServer's codecs, which KServe clients send): the values that mean what this
+ * decoder does are accepted, every other one is a 400, never a silent misreading. On the request: "json" (JSON
+ * rows), "pd" (one input per column of a table) and "np" (tensors as sent). On an input: "np" (as sent), "str"
+ * (BYTES elements as UTF-8 text, what BYTES is here) and "json" (the one input of JSON rows).
+ */
+function contentType(p: Record<string, unknown> | undefined, where: string): string | undefined {
+  const t = p?.content_type;
+  if (t === undefined) return undefined;
+  if (typeof t !== 'string') throw new BadRequest(`${where}.content_type: expected a string, got ${describe(t)}`);
+  return t;
+}
+
+const NOT_DECODED = new Map([
+  ['base64', 'BYTES elements are read as UTF-8 text, never base64-decoded: send the text itself'],
+  ['datetime', 'values are never parsed as dates: send a date as BYTES text'],
+]);
+
+const quoted = (t: string) => JSON.stringify(t.length > 30 ? t.slice(0, 30) + '…' : t);
+
+function requestContentType(req: OipRequest): string | undefined {
+  const t = contentType(req.parameters, 'parameters');
+  if (t === undefined || t === 'json' || t === 'pd' || t === 'np') return t;
+  const why = NOT_DECODED.get(t) ?? (t === 'str' ? "it marks a BYTES input: put it in that input's parameters" : undefined);
+  throw new BadRequest(`parameters.content_type: ${quoted(t)} is not supported${why ? ` (${why})` : ''}; on the request: "pd" or "np" (the inputs as tensors: one per column, or one [N, F] matrix) or "json" (one BYTES input of JSON rows)`);
+}
+
+function inputContentType(inp: OipRequestInput, i: number): string | undefined {
+  const where = `inputs[${i}] (${inp.name}).parameters`;
+  const t = contentType(inp.parameters, where);
+  if (t === undefined || t === 'np' || t === 'json') return t;
+  if (t === 'str') {
+    if (inp.datatype === 'BYTES') return t;
+    throw new BadRequest(`${where}.content_type: "str" is for BYTES inputs, got datatype ${inp.datatype}`);
+  }
+  const why = NOT_DECODED.get(t) ?? (t === 'pd' ? "it marks a whole request: put it in the request's parameters" : undefined);
+  throw new BadRequest(`${where}.content_type: ${quoted(t)} is not supported${why ? ` (${why})` : ''}; on an input: "np" (the tensor as sent), "str" (BYTES as UTF-8 text) or "json" (the one BYTES input of JSON rows)`);
 }
 
 /** Checks the body's overall shape (the OIP inference_request object). */
@@ -231,11 +269,14 @@ export function decodeRequest(body: unknown, ctx: DecodeContext): DecodedRequest
 export function decodeFull(body: unknown, ctx: DecodeContext): DecodedRequest {
   const req = parseRequest(body);
   const outputs = req.outputs?.map((o) => o.name);
-  const reqType = contentType(req.parameters);
-  if (req.inputs.length === 1 && (contentType(req.inputs[0].parameters) === 'json' || reqType === 'json')) {
+  const reqType = requestContentType(req);
+  let jsonInput = -1;
+  for (let i = 0; i < req.inputs.length; i++) if (inputContentType(req.inputs[i], i) === 'json') jsonInput = i;
+  if (req.inputs.length === 1 && (jsonInput === 0 || reqType === 'json')) {
     return { id: req.id, rows: decodeJsonRows(req.inputs[0], ctx), outputs };
   }
   if (reqType === 'json') throw new BadRequest('parameters.content_type "json" expects exactly one BYTES input holding one JSON object per row');
+  if (jsonInput >= 0) throw new BadRequest(`inputs[${jsonInput}] (${req.inputs[jsonInput].name}).parameters.content_type: "json" marks the one BYTES input of JSON rows, but the request has ${req.inputs.length} inputs`);
   const { features, allowed } = nameSets(ctx);
   // one [N, F] input holding every feature in model order
   if (req.inputs.length === 1 && req.inputs[0].shape.length === 2 && req.inputs[0].shape[1] === ctx.features.length && ctx.features.length > 1 && !allowed.has(req.inputs[0].name)) {

@@ -121,3 +121,37 @@ export const IN_RANGE: [string, string, string][] = [
   ['late_payments', 'INT32', '2147483647'],
   ['late_payments', 'UINT8', '255'],
 ];
+
+/** The raw-tensor form of one applicant with `parameters.content_type` on the request (unless undefined) and on the inputs named. */
+export function contentTyped(request: unknown, inputs: Record<string, unknown>, id?: string): Record<string, unknown> {
+  const body = tensorRequest([applicant(0)], id) as { parameters?: unknown; inputs: { name: string; parameters?: unknown }[] };
+  if (request !== undefined) body.parameters = { content_type: request };
+  for (const inp of body.inputs) if (inp.name in inputs) inp.parameters = { content_type: inputs[inp.name] };
+  return body;
+}
+
+const ON_INPUT = ' on an input: "np" (the tensor as sent), "str" (BYTES as UTF-8 text) or "json" (the one BYTES input of JSON rows)';
+const ON_REQUEST = ' on the request: "pd" or "np" (the inputs as tensors: one per column, or one [N, F] matrix) or "json" (one BYTES input of JSON rows)';
+
+/** content_type values that mean what the decoder does: [on the request, on inputs], read as the plain request is. */
+export const CONTENT_TYPE_OK: [unknown, Record<string, unknown>][] = [
+  ['pd', {}],
+  ['np', {}],
+  [undefined, { income: 'np', late_payments: 'np', has_cosigner: 'np', region: 'str', home_ownership: 'str', purpose: 'str', sex: 'str', age_band: 'np' }],
+  ['pd', { region: 'str', debt_ratio: 'np' }],
+];
+
+/** content_type values the decoder does not read, and the 400 each gets: [on the request, on inputs, message]. */
+export const CONTENT_TYPE_REFUSED: [unknown, Record<string, unknown>, string][] = [
+  [undefined, { region: 'base64' }, `inputs[8] (region).parameters.content_type: "base64" is not supported (BYTES elements are read as UTF-8 text, never base64-decoded: send the text itself);${ON_INPUT}`],
+  [undefined, { region: 'datetime' }, `inputs[8] (region).parameters.content_type: "datetime" is not supported (values are never parsed as dates: send a date as BYTES text);${ON_INPUT}`],
+  [undefined, { income: 'pd' }, `inputs[0] (income).parameters.content_type: "pd" is not supported (it marks a whole request: put it in the request's parameters);${ON_INPUT}`],
+  [undefined, { purpose: 'image/png' }, `inputs[10] (purpose).parameters.content_type: "image/png" is not supported;${ON_INPUT}`],
+  [undefined, { income: 'str' }, 'inputs[0] (income).parameters.content_type: "str" is for BYTES inputs, got datatype FP64'],
+  [undefined, { income: 5 }, 'inputs[0] (income).parameters.content_type: expected a string, got number 5'],
+  [undefined, { income: 'json' }, 'inputs[0] (income).parameters.content_type: "json" marks the one BYTES input of JSON rows, but the request has 14 inputs'],
+  ['base64', {}, `parameters.content_type: "base64" is not supported (BYTES elements are read as UTF-8 text, never base64-decoded: send the text itself);${ON_REQUEST}`],
+  ['str', {}, `parameters.content_type: "str" is not supported (it marks a BYTES input: put it in that input's parameters);${ON_REQUEST}`],
+  ['x'.repeat(40), {}, `parameters.content_type: "${'x'.repeat(30)}…" is not supported;${ON_REQUEST}`],
+  [null, {}, 'parameters.content_type: expected a string, got null'],
+];

@@ -9,7 +9,7 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type RunningServer } from '../../src/serve/serve.js';
-import { applicant, call, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText } from './client.js';
+import { applicant, call, CONTENT_TYPE_OK, CONTENT_TYPE_REFUSED, contentTyped, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText } from './client.js';
 import { buildWorld, ENV, type World } from './fixtures.js';
 
 const SPEC = join(process.cwd(), '..', 'shared', 'specs', 'open_inference_rest.yaml');
@@ -135,6 +135,25 @@ describe.skipIf(!present)('Open Inference Protocol v2 REST conformance', () => {
       const path = '/v2/models/credit-risk/infer';
       const r = await call(s.url, 'POST', path, text);
       expect([r.status, r.body], `${datatype} ${raw}`).toEqual([400, { error: message }]);
+      check(path, 'POST', 400, r.body);
+    }
+  });
+
+  it('parameters.content_type: the values that mean what we do are read as the plain request, the others are a 400 naming what is read', async () => {
+    const req = validator('#/components/schemas/inference_request');
+    const path = '/v2/models/credit-risk/infer';
+    const plain = (await call(s.url, 'POST', path, tensorRequest([applicant(0)], 'ct'))).body;
+    for (const [request, inputs] of CONTENT_TYPE_OK) {
+      const body = contentTyped(request, inputs, 'ct');
+      expect(req(body)).toBe(true);
+      const r = await call(s.url, 'POST', path, body);
+      expect([r.status, r.body], JSON.stringify([request, inputs])).toEqual([200, plain]);
+    }
+    for (const [request, inputs, message] of CONTENT_TYPE_REFUSED) {
+      const body = contentTyped(request, inputs, 'ct');
+      expect(req(body)).toBe(true);
+      const r = await call(s.url, 'POST', path, body);
+      expect([r.status, r.body]).toEqual([400, { error: message }]);
       check(path, 'POST', 400, r.body);
     }
   });

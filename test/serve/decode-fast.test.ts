@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeFast, decodeFull, decodeRequest } from '../../src/serve/oip-decode.js';
-import { applicant, IN_RANGE, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText } from './client.js';
+import { applicant, CONTENT_TYPE_OK, CONTENT_TYPE_REFUSED, contentTyped, IN_RANGE, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText } from './client.js';
 import { ctx, full, mutate, rng } from './mutations.js';
 
 describe('decodeFast (the hot path)', () => {
@@ -40,6 +40,23 @@ describe('decodeFast (the hot path)', () => {
       expect(fast).toEqual(decodeFull(body, ctx));
       expect(fast!.rows[0][name]).toBe(Number(raw));
     }
+  });
+
+  it('parameters.content_type: declined here; decodeFull reads the values that mean what it does, and refuses the others by name', () => {
+    const plain = decodeFull(tensorRequest([applicant(0)]), ctx);
+    for (const [request, inputs] of CONTENT_TYPE_OK) {
+      const body = contentTyped(request, inputs);
+      expect(decodeFast(body, ctx)).toBeUndefined();
+      expect(decodeRequest(body, ctx), JSON.stringify([request, inputs])).toEqual(plain);
+    }
+    for (const [request, inputs, message] of CONTENT_TYPE_REFUSED) {
+      const body = contentTyped(request, inputs);
+      expect(decodeFast(body, ctx)).toBeUndefined();
+      expect(() => decodeRequest(body, ctx)).toThrow(message);
+    }
+    // JSON rows: a number past FP64's range (read as Infinity) is refused there too
+    const rows = { inputs: [{ name: 'rows', shape: [1], datatype: 'BYTES', parameters: { content_type: 'json' }, data: [JSON.stringify(applicant(0)).replace('"income":42000', '"income":-1e400')] }] };
+    expect(() => decodeRequest(rows, ctx)).toThrow('inputs[0] (rows).data[0].income: a number beyond ±1.7976931348623157e308 (read as Infinity) is out of range (finite values within ±1.7976931348623157e308)');
   });
 
   it('on 3,000 seeded mutations: never accepts what decodeFull rejects, and agrees where it accepts', () => {

@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type RunningServer } from '../../src/serve/serve.js';
-import { applicant, call, IN_RANGE, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText, type Reply } from './client.js';
+import { applicant, call, CONTENT_TYPE_OK, CONTENT_TYPE_REFUSED, contentTyped, IN_RANGE, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText, type Reply } from './client.js';
 import { buildWorld, ENV, type World } from './fixtures.js';
 
 let w: World;
@@ -131,6 +131,19 @@ describe('serve --inference thread answers exactly as --inference inline', () =>
       const g = await both(tensorText(name, datatype, raw, 'edge'));
       expect(g.inline.status, `${datatype} ${raw}`).toBe(200);
       expectSame(g.thread, g.inline);
+    }
+  });
+
+  it('for parameters.content_type: the same answer, 200 or the same 400, from both', async () => {
+    for (const [request, inputs] of CONTENT_TYPE_OK) {
+      const g = await both(contentTyped(request, inputs, 'ct'));
+      expect(g.inline.status).toBe(200);
+      expectSame(g.thread, g.inline);
+    }
+    for (const [request, inputs, message] of CONTENT_TYPE_REFUSED) {
+      const g = await both(contentTyped(request, inputs, 'ct'));
+      expect(g.inline).toEqual({ status: 400, body: { error: message } });
+      expect(g.thread).toEqual(g.inline);
     }
   });
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRequest } from '../../src/serve/oip-decode.js';
 import { scanLearnedLayout, scanRequest } from '../../src/serve/oip-scan.js';
-import { applicant, IN_RANGE, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText } from './client.js';
+import { applicant, CONTENT_TYPE_OK, CONTENT_TYPE_REFUSED, contentTyped, IN_RANGE, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText } from './client.js';
 import { ctx, mutate, pick, rng } from './mutations.js';
 
 type Reference = { ok: unknown } | { error: string };
@@ -62,6 +62,8 @@ describe('scanRequest (decoding from the bytes)', () => {
     declined({ inputs: [{ name: 'x', shape: [1, 12], datatype: 'FP64', data: Array(12).fill(1) }] });
     declined({ ...tensorRequest([applicant(0)]), outputs: [{ name: 'label' }] });
     declined({ ...tensorRequest([applicant(0)]), parameters: {} });
+    // parameters.content_type, accepted or refused, is the general path's to read
+    for (const [request, inputs] of [...CONTENT_TYPE_OK, ...CONTENT_TYPE_REFUSED]) declined(contentTyped(request, inputs));
   });
 
   it('on 4,000 seeded mutations with varied whitespace: never accepts what the reference rejects, and agrees where it accepts', () => {
