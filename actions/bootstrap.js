@@ -219,7 +219,6 @@ function setExitCodeOutput(code) {
  * internal error, with the stack), never 1, which means a check failed.
  */
 export async function runAction(entry, { gpu = false } = {}) {
-  const token = input('token'); // read before the entry point deletes it, to keep it out of the annotation
   try {
     const wanted = gpu ? input('gpu') || 'false' : 'false';
     const cuda = wanted === 'cuda12' || wanted === 'true';
@@ -229,8 +228,7 @@ export async function runAction(entry, { gpu = false } = {}) {
   } catch (e) {
     const setup = e instanceof SetupError;
     const code = setup ? EXIT_USAGE : EXIT_INTERNAL;
-    let message = setup ? e.message : `internal error (a bug in slipway, please report it): ${e?.stack ?? e?.message ?? String(e)}`;
-    if (token) message = message.split(token).join('***');
+    const message = setup ? e.message : `internal error (a bug in slipway, please report it): ${e?.stack ?? e?.message ?? String(e)}`;
     process.stdout.write(`::error title=slipway::${escapeData(message)}\n`);
     setExitCodeOutput(code);
     process.exitCode = code;
