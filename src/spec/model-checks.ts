@@ -6,6 +6,7 @@
  */
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { checkDriftSpec } from '../drift/tests.js';
+import { bootstrapSamplesProblem } from '../evaluate/bootstrap-samples.js';
 import { checkGates } from '../evaluate/gates.js';
 import { intersectionName } from '../evaluate/groups.js';
 import type { ModelSpec } from './types.js';
@@ -23,6 +24,13 @@ export function gateIssues(p: ParsedYaml, spec: ModelSpec, sensitive: string[]):
   const attributes = [...sensitive, ...intersections.map(intersectionName)];
   for (const g of checkGates(spec.gates, spec.task, attributes)) issues.push(issueAt(p, g.path, g.message, true));
   return issues;
+}
+
+/** evaluate.bootstrap.samples: 0 (no intervals) or enough replicates for a percentile interval. */
+export function bootstrapIssues(p: ParsedYaml, spec: ModelSpec): ConfigIssue[] {
+  const samples = spec.evaluate?.bootstrap?.samples;
+  const problem = samples === undefined ? undefined : bootstrapSamplesProblem(samples);
+  return problem ? [issueAt(p, ['evaluate', 'bootstrap', 'samples'], problem)] : [];
 }
 
 /** drift.features: each key is `default` or a feature of the model, each test known. */

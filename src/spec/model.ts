@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
-import { driftIssues, gateIssues, sortIssues } from './model-checks.js';
+import { bootstrapIssues, driftIssues, gateIssues, sortIssues } from './model-checks.js';
 import { checkDuration } from './duration.js';
 import { assertName, isLink, isRemote, resolveInside } from './paths.js';
 import { contractSchema, modelSchema } from './schemas.js';
@@ -42,6 +42,7 @@ export async function loadModel(repoRoot: string, name: string): Promise<LoadedM
   }
   const sensitive = spec.data.sensitive ?? [];
   issues.push(...gateIssues(parsed, spec, sensitive));
+  issues.push(...bootstrapIssues(parsed, spec));
   if (!schemaPathOk) throw new ConfigError(issues);
 
   // the contract's own problems come together with model.yaml's

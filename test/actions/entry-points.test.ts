@@ -281,7 +281,7 @@ describe('each capability action, as the runner runs it, on the example model', 
     expect(bad.outputs['exit-code']).toBe('2');
     expect(bad.stdout).toMatch(/^::error title=slipway evaluate::/m);
     expect(pkg, 'the train test made a package').not.toBe('');
-    const r = await runAsRunner(spec('evaluate'), { model: 'credit-risk', candidate: pkg, bootstrap: '20', 'fail-on-check-failure': 'false' });
+    const r = await runAsRunner(spec('evaluate'), { model: 'credit-risk', candidate: pkg, bootstrap: '100', 'fail-on-check-failure': 'false' });
     expect([0, 1]).toContain(Number(r.outputs['exit-code']));
     expect(r.status, r.stderr).toBe(0); // a failed gate is a warning here, by request
     expect(r.outputs.ok).toBe(r.outputs['exit-code'] === '0' ? 'true' : 'false');

@@ -143,7 +143,7 @@ describe('slipway evaluate against a champion pinned in production', () => {
     setYaml(['roc_auc: ">= 0.75"', 'roc_auc: ">= 0.999"'], ['demographic_parity_ratio: ">= 0.8"', 'demographic_parity_ratio: ">= 0.8"\n    equalized_odds_difference: "<= 1"'], ['latency_p99_ms: 100000', 'latency_p99_ms: 0.000001']);
     try {
       const out = join(dir, 'fail.json');
-      const r = await evaluate(['--candidate', candDir, '--report', out, '--bootstrap', '20']);
+      const r = await evaluate(['--candidate', candDir, '--report', out, '--bootstrap', '100']);
       expect(r.code).toBe(1);
       const rep = readReport(out);
       expect(rep.ok).toBe(false);
@@ -243,6 +243,33 @@ describe('slipway evaluate: user mistakes exit 2 with a clear message and no sta
     setYaml(['roc_auc: ">= 0.75"', 'roc_acu: ">= 0.75"']);
     try {
       await fails(['--candidate', candDir], /model\.yaml:\d+:\d+: \/gates\/metrics\/roc_acu: unknown metric 'roc_acu' for binary-classification; expected one of roc_auc/);
+    } finally {
+      setYaml();
+    }
+  });
+
+  it('a bootstrap count too small for a percentile interval (1 gives a CI that can exclude its own point estimate): the flag or the field, named', async () => {
+    for (const n of ['1', '2', '9', '99']) {
+      const r = await evaluate(['--candidate', candDir, '--bootstrap', n]);
+      expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `error: --bootstrap must be 0 (no confidence intervals) or at least 100 replicates, got ${n}: with fewer, a percentile interval has almost no replicates in its tails and can exclude its own point estimate`]);
+      expect(r.stderr).not.toMatch(/^candidate /m); // refused before anything was scored
+    }
+    setYaml(['bootstrap: { samples: 200,', 'bootstrap: { samples: 5,']);
+    try {
+      const line = readFileSync(modelYaml, 'utf8').split('\n').findIndex((l) => l.includes('samples: 5')) + 1;
+      const col = readFileSync(modelYaml, 'utf8').split('\n')[line - 1].indexOf('5') + 1;
+      await fails(['--candidate', candDir], new RegExp(`^error: models/credit-risk/model\\.yaml:${line}:${col}: /evaluate/bootstrap/samples: must be 0 \\(no confidence intervals\\) or at least 100 replicates, got 5: `, 'm'));
+      // the field is checked wherever model.yaml is loaded, even when --bootstrap would override it
+      await fails(['--candidate', candDir, '--bootstrap', '0'], /\/evaluate\/bootstrap\/samples: must be 0/);
+    } finally {
+      setYaml();
+    }
+    setYaml(['bootstrap: { samples: 200,', 'bootstrap: { samples: 0,']);
+    try {
+      const out = join(dir, 'no-bootstrap.json');
+      const r = await evaluate(['--candidate', candDir, '--report', out]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readReport(out).bootstrap.samples).toBe(0);
     } finally {
       setYaml();
     }

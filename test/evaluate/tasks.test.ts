@@ -77,7 +77,7 @@ describe('regression: builtin linear regression on the credit-risk data (target:
 
   it('reports mae, rmse, r2 and mape with paired-bootstrap deltas against the champion', async () => {
     const out = join(dir, 'reg.json');
-    const r = await runCli(['evaluate', '--model', 'credit-risk', '--candidate', join(dir, 'reg-cand'), '--report', out, '--bootstrap', '50'], repo, env);
+    const r = await runCli(['evaluate', '--model', 'credit-risk', '--candidate', join(dir, 'reg-cand'), '--report', out, '--bootstrap', '100'], repo, env);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const rep = read(out);
     expect(Object.keys(rep.metrics.candidate).sort()).toEqual(['mae', 'mape', 'r2', 'rmse']);

@@ -3,6 +3,8 @@ import type { Command } from '../command.js';
 import { int, str } from '../command.js';
 import { renderMarkdown, renderText } from '../../evaluate/render.js';
 import { runEvaluation } from '../../evaluate/run.js';
+import { bootstrapSamplesProblem, MIN_BOOTSTRAP_SAMPLES } from '../../evaluate/bootstrap-samples.js';
+import { UsageError } from '../../errors.js';
 import { writeReport } from '../../evaluate/write.js';
 import { findRepoRoot } from '../../spec/repo.js';
 import { openStore, storeLocation } from '../../store/open.js';
@@ -23,9 +25,12 @@ export const evaluate: Command = {
     against: { type: 'string', value: '<env>', description: 'environment whose pinned version is the champion', default: 'production' },
     report: { type: 'string', value: '<file.json>', description: 'write the JSON report here' },
     store: { type: 'string', value: '<path|url>', description: 'model store (default: SLIPWAY_STORE, else .slipway/store)' },
-    bootstrap: { type: 'string', value: '<n>', description: 'bootstrap replicates (default: evaluate.bootstrap.samples of model.yaml, else 200; 0 disables the CIs)' },
+    bootstrap: { type: 'string', value: '<n>', description: `bootstrap replicates: 0 disables the CIs, else at least ${MIN_BOOTSTRAP_SAMPLES} (default: evaluate.bootstrap.samples of model.yaml, else 200)` },
   },
   async run(opts, _pos, ctx) {
+    const bootstrapSamples = int(opts, 'bootstrap', 0, 100_000);
+    const bootstrapProblem = bootstrapSamplesProblem(bootstrapSamples ?? 0);
+    if (bootstrapProblem) throw new UsageError(`--bootstrap ${bootstrapProblem}`);
     const repoRoot = findRepoRoot(ctx.cwd);
     const store = openStore(storeLocation(str(opts, 'store'), ctx.env), repoRoot);
     const report = await runEvaluation({
@@ -36,7 +41,7 @@ export const evaluate: Command = {
       data: str(opts, 'data'),
       against: str(opts, 'against')!,
       store,
-      bootstrapSamples: int(opts, 'bootstrap', 0, 100_000),
+      bootstrapSamples,
       progress: (m) => ctx.stderr(m + '\n'),
     });
     const out = str(opts, 'report');
