@@ -8,6 +8,22 @@ export function readOnly(method: string): boolean {
   return method === 'GET' || method === 'HEAD';
 }
 
+/**
+ * The path and query of a request target: origin-form (`/v2/models/m/infer?x`) as it is, absolute-form
+ * (`http://host:port/v2/models/m/infer?x`, which RFC 9112 §3.2.2 says a server MUST accept) without its
+ * scheme and authority. Anything else (`*`, authority-form) is a path that matches no route.
+ */
+export function requestTarget(url: string): { path: string; query: string } {
+  let target = url;
+  if (target.charCodeAt(0) !== 0x2f) {
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(target);
+    if (absolute) target = target.slice(absolute[0].length) || '/';
+    if (target.charCodeAt(0) === 0x3f) target = '/' + target; // http://host?q: the path is /
+  }
+  const q = target.indexOf('?');
+  return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
 /** Decodes a path segment; a malformed escape stays as written (and then matches no model). */
 export function safeDecode(s: string): string {
   try {

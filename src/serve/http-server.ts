@@ -14,7 +14,7 @@ import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
 import { parseBody, readBody } from './request-body.js';
-import { answerClientError, checkedId, headerId, readOnly, safeDecode } from './http-route.js';
+import { answerClientError, checkedId, headerId, readOnly, requestTarget, safeDecode } from './http-route.js';
 import { listenError } from './listen-error.js';
 import { scanRequest } from './oip-scan.js';
 import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, type Prediction } from './oip-encode.js';
@@ -137,10 +137,7 @@ export class InferenceServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.arrivals++;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const query = q === -1 ? '' : url.slice(q + 1);
+    const { path, query } = requestTarget(req.url ?? '/');
     const method = req.method ?? 'GET';
     try {
       if (path.startsWith('/v2/models/')) return this.modelRoute(req, res, method, path);
