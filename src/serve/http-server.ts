@@ -13,7 +13,7 @@ import { predictionLines, type PredictionLogWriter } from './log-writer.js';
 import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
-import { parseBody, readBody } from './request-body.js';
+import { ClientAborted, parseBody, readBody } from './request-body.js';
 import { answerClientError, checkedId, headerId, readOnly, requestTarget, safeDecode } from './http-route.js';
 import { listenError } from './listen-error.js';
 import { scanRequest } from './oip-scan.js';
@@ -269,7 +269,7 @@ export class InferenceServer {
       try {
         raw = await readBody(req, this.maxBody, this.bodyTimeoutMs);
       } catch (e) {
-        if (e instanceof BadRequest) throw e;
+        if (e instanceof BadRequest || e instanceof ClientAborted) throw e;
         throw new BadRequest(`could not read the request body: ${(e as Error).message}`);
       }
       const slot = this.o.reconciler.slots.get(model);
@@ -319,7 +319,10 @@ export class InferenceServer {
       const shadow = found.role !== 'shadow' && version === undefined ? found.slot.shadow : undefined;
       if (shadow) this.enqueueShadow(shadow, id, decoded.rows, sampled);
     } catch (e) {
-      if (e instanceof BadRequest) {
+      if (e instanceof ClientAborted) {
+        code = 0; // no answer, nor a status to count: the client is gone
+        this.o.metrics.rejected.inc({ reason: 'aborted' });
+      } else if (e instanceof BadRequest) {
         code = e.status;
         this.o.metrics.rejected.inc({ reason: code === 413 ? 'too_large' : code === 408 ? 'timeout' : 'bad_request' });
         // a body refused unread (too large, compressed, too slow) is not drained: the connection goes
@@ -334,7 +337,7 @@ export class InferenceServer {
       }
     } finally {
       held?.release();
-      this.count(labelModel, labelVersion, code);
+      if (code) this.count(labelModel, labelVersion, code);
       if (code === 200) this.timers.get(labelModel, labelVersion).observe((performance.now() - t0) / 1000);
       if (this.clients.finished() === 0 && this.drainWaiters.length) {
         const w = this.drainWaiters;

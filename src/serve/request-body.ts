@@ -3,6 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { BadRequest } from './oip-decode.js';
 import { jsonSyntaxError } from '../spec/json-syntax.js';
 
+/** The client closed the connection before the whole body came: there is no one to answer. */
+export class ClientAborted extends Error {}
+
 /** Bodies being read that have a deadline, each with what ends it: checked once a second by one timer, not a timer per request. */
 const deadlines = new Map<IncomingMessage, { at: number; expire: () => void }>();
 let sweeper: NodeJS.Timeout | undefined;
@@ -25,7 +28,7 @@ function watch(req: IncomingMessage, at: number, expire: () => void): void {
 
 /**
  * The whole body; a 415 for a compressed one; a 413 as soon as the declared or received length passes
- * `maxBody` bytes; a 408 when it has not all come within `timeoutMs` (to the second; a client that sends a
+ * `maxBody` bytes; ClientAborted when the client goes before the end; a 408 when it has not all come within `timeoutMs` (to the second; a client that sends a
  * byte and stops would otherwise hold its --max-inflight slot until node:http's own 5-minute timeout).
  */
 export function readBody(req: IncomingMessage, maxBody: number, timeoutMs = 0): Promise<Buffer> {
@@ -52,9 +55,14 @@ export function readBody(req: IncomingMessage, maxBody: number, timeoutMs = 0): 
       deadlines.delete(req);
       resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     });
-    req.on('error', (e) => {
+    // a connection closed before the body's end destroys the request (an 'aborted' error, then 'close')
+    const gone = (e?: Error) => {
       deadlines.delete(req);
-      reject(e);
+      reject(e && req.complete ? e : new ClientAborted(`the client closed the connection after ${size} bytes of the body${Number.isFinite(declared) ? ` of ${declared}` : ''}`));
+    };
+    req.on('error', gone);
+    req.on('close', () => {
+      if (!req.complete) gone();
     });
   });
 }

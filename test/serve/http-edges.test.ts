@@ -53,6 +53,12 @@ function open(): Promise<{ sock: Socket; received: () => string; until: (what: R
   });
 }
 
+const metric = async (reason: string) => {
+  const text = (await call(s.url, 'GET', '/metrics')).text;
+  const m = new RegExp(`^slipway_rejected_requests_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+};
+
 const body = JSON.stringify(tensorRequest([applicant(0), applicant(1)], 'edge-1'));
 const head = (target: string, extra: string[]) => [`POST ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Content-Type: application/json', ...extra, '', ''].join('\r\n');
 const statusLines = (raw: string) => raw.split('\r\n').filter((l) => l.startsWith('HTTP/1.1 '));
@@ -63,6 +69,7 @@ const complete = (raw: string) => {
   return length !== null && raw.length - at - 4 >= Number(length[1]);
 };
 const lastBody = (raw: string) => JSON.parse(raw.slice(raw.lastIndexOf('\r\n\r\n') + 4)) as { id?: string; error?: string; outputs?: unknown };
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('serve: absolute-form request targets (RFC 9112 §3.2.2)', () => {
   it('routes http://host:port/v2/models/{m}/infer by its path', async () => {
@@ -81,5 +88,20 @@ describe('serve: absolute-form request targets (RFC 9112 §3.2.2)', () => {
     const ready = await c.until(complete);
     expect([statusLines(ready), lastBody(ready)]).toEqual([['HTTP/1.1 200 OK'], { ready: true }]);
     c.sock.destroy();
+  });
+});
+
+describe('serve: a client that goes away mid-body', () => {
+  it('is counted as aborted, not bad_request; its slot is freed and the server keeps serving', async () => {
+    const [aborted, bad] = [await metric('aborted'), await metric('bad_request')];
+    const c = await open();
+    c.sock.write(head('/v2/models/credit-risk/infer', [`Content-Length: ${body.length}`]) + body.slice(0, 20));
+    for (let i = 0; i < 500 && s.http.clients.inflight < 1; i++) await pause(10);
+    expect(s.http.clients.inflight).toBe(1);
+    c.sock.destroy();
+    for (let i = 0; i < 500 && s.http.clients.inflight > 0; i++) await pause(10);
+    expect(s.http.clients.inflight).toBe(0);
+    expect([await metric('aborted'), await metric('bad_request')]).toEqual([aborted + 1, bad]);
+    expect((await call(s.url, 'POST', '/v2/models/credit-risk/infer', body)).status).toBe(200);
   });
 });
