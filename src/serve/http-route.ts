@@ -33,6 +33,23 @@ export function safeDecode(s: string): string {
   }
 }
 
+/** `/v2/models/{m}[/versions/{v}][/ready|/infer]` taken apart, or not a route (`none`: what a 404 adds to its message). */
+export function modelPath(path: string): { model: string; version?: string; action?: 'ready' | 'infer' } | { none: string } {
+  const rest = path.slice('/v2/models/'.length);
+  const parts = rest.includes('%') ? rest.split('/').map(safeDecode) : rest.split('/');
+  const model = parts[0] ?? '';
+  let i = 1;
+  let version: string | undefined;
+  if (parts[i] === 'versions') {
+    version = parts[i + 1];
+    if (!version) return { none: ': expected /v2/models/{name}/versions/{version}' };
+    i += 2;
+  }
+  const action = parts[i];
+  if (parts.length > i + 1 || (action !== undefined && action !== 'ready' && action !== 'infer') || !model) return { none: '' };
+  return { model, version, action };
+}
+
 /** The longest request id accepted (in UTF-16 units): an id is echoed in a header, where clients cap the size. */
 export const MAX_ID_LENGTH = 1024;
 

@@ -14,7 +14,8 @@ import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
 import { ClientAborted, parseBody, readBody } from './request-body.js';
-import { answerClientError, checkedId, headerId, readOnly, requestTarget, safeDecode } from './http-route.js';
+import { answerClientError, checkedId, headerId, readOnly, modelPath, requestTarget } from './http-route.js';
+import { awaitsContinue, expectContinue } from './http-continue.js';
 import { listenError } from './listen-error.js';
 import { scanRequest } from './oip-scan.js';
 import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, type Prediction } from './oip-encode.js';
@@ -73,6 +74,11 @@ export class InferenceServer {
     this.clients = o.clients ?? new ClientGauge();
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
     this.server.on('clientError', (err, socket) => answerClientError(err, socket));
+    // Expect: 100-continue: 100 only when the body is to be read, not before a refusal that never reads it
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      expectContinue(req, res);
+      this.handle(req, res);
+    });
     this.server.on('connection', () => this.arrivals++);
     this.clients.watch(this.server);
   }
@@ -188,25 +194,12 @@ export class InferenceServer {
   }
 
   private modelRoute(req: IncomingMessage, res: ServerResponse, method: string, path: string): void {
-    // /v2/models/{m}[/versions/{v}][/ready|/infer]
-    const rest = path.slice('/v2/models/'.length);
-    const parts = rest.includes('%') ? rest.split('/').map(safeDecode) : rest.split('/');
-    const model = parts[0] ?? '';
-    let i = 1;
-    let version: string | undefined;
-    if (parts[i] === 'versions') {
-      version = parts[i + 1];
-      if (!version) {
-        req.resume();
-        return this.error(res, 404, `no route for ${method} ${path}: expected /v2/models/{name}/versions/{version}`);
-      }
-      i += 2;
-    }
-    const action = parts[i];
-    if (parts.length > i + 1 || (action !== undefined && action !== 'ready' && action !== 'infer') || !model) {
+    const route = modelPath(path);
+    if ('none' in route) {
       req.resume();
-      return this.error(res, 404, `no route for ${method} ${path}`);
+      return this.error(res, 404, `no route for ${method} ${path}${route.none}`);
     }
+    const { model, version, action } = route;
     if (action === 'infer') {
       if (method !== 'POST') return this.notAllowed(req, res, 'POST');
       return void this.infer(req, res, model, version);
@@ -265,6 +258,11 @@ export class InferenceServer {
     let labelVersion = '';
     let code = 200;
     try {
+      // a client waiting for 100 Continue hears of a model or version that is not there before it sends the body
+      if (awaitsContinue(req) && !this.lookup(res, model, version)) {
+        code = res.statusCode;
+        return;
+      }
       let raw: Buffer;
       try {
         raw = await readBody(req, this.maxBody, this.bodyTimeoutMs);

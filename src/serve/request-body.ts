@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { BadRequest } from './oip-decode.js';
 import { jsonSyntaxError } from '../spec/json-syntax.js';
+import { sendContinue } from './http-continue.js';
 
 /** The client closed the connection before the whole body came: there is no one to answer. */
 export class ClientAborted extends Error {}
@@ -28,7 +29,8 @@ function watch(req: IncomingMessage, at: number, expire: () => void): void {
 
 /**
  * The whole body; a 415 for a compressed one; a 413 as soon as the declared or received length passes
- * `maxBody` bytes; ClientAborted when the client goes before the end; a 408 when it has not all come within `timeoutMs` (to the second; a client that sends a
+ * `maxBody` bytes (both before a `100 Continue` is sent: http-continue.ts); ClientAborted when the client
+ * goes before the end; a 408 when it has not all come within `timeoutMs` (to the second; a client that sends a
  * byte and stops would otherwise hold its --max-inflight slot until node:http's own 5-minute timeout).
  */
 export function readBody(req: IncomingMessage, maxBody: number, timeoutMs = 0): Promise<Buffer> {
@@ -37,6 +39,7 @@ export function readBody(req: IncomingMessage, maxBody: number, timeoutMs = 0): 
     if (encoding !== undefined && encoding !== 'identity') return reject(new BadRequest(`content-encoding '${encoding}' is not supported: send the body uncompressed`, 415));
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBody) return reject(new BadRequest(`request body of ${declared} bytes is over the limit of ${maxBody} bytes (--max-body)`, 413));
+    sendContinue(req);
     const chunks: Buffer[] = [];
     let size = 0;
     const stop = (e: BadRequest) => {

@@ -1,5 +1,6 @@
 /**
- * The server at the edges of HTTP/1.1, over raw sockets against a real server with a real model.
+ * The server at the edges of HTTP/1.1, over raw sockets against a real server with a real model:
+ * absolute-form request targets, a client that goes away mid-body, and `Expect: 100-continue`.
  */
 import { rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -103,5 +104,71 @@ describe('serve: a client that goes away mid-body', () => {
     expect(s.http.clients.inflight).toBe(0);
     expect([await metric('aborted'), await metric('bad_request')]).toEqual([aborted + 1, bad]);
     expect((await call(s.url, 'POST', '/v2/models/credit-risk/infer', body)).status).toBe(200);
+  });
+});
+
+describe('serve: Expect: 100-continue', () => {
+  it('refuses a request it would refuse anyway without 100 Continue (413, 415, 404, 405), and the connection closes', async () => {
+    const tooLarge = await metric('too_large');
+    const cases: [string, string[], number][] = [
+      ['/v2/models/credit-risk/infer', ['Content-Length: 10000000'], 413],
+      ['/v2/models/credit-risk/infer', [`Content-Length: ${body.length}`, 'Content-Encoding: gzip'], 415],
+      ['/v2/models/credit-risk/bogus', [`Content-Length: ${body.length}`], 404],
+      ['/v2/models/no-such-model/infer', [`Content-Length: ${body.length}`], 404],
+      ['/v2/models/credit-risk/versions/9.9.9/infer', [`Content-Length: ${body.length}`], 404],
+      ['/v2/health/live', [`Content-Length: ${body.length}`], 405],
+    ];
+    for (const [target, extra, status] of cases) {
+      const c = await open();
+      c.sock.write(head(target, [...extra, 'Expect: 100-continue']));
+      // the connection ends after the answer: the body is not read
+      await Promise.race([c.ended, pause(3000)]);
+      const raw = c.received();
+      expect(statusLines(raw), `${target} ${extra.join(', ')}`).toEqual([expect.stringMatching(new RegExp(`^HTTP/1\\.1 ${status} `))]);
+      expect(raw.toLowerCase()).toContain('\r\nconnection: close\r\n');
+      expect(lastBody(raw).error).toBeTruthy();
+      expect(c.sock.destroyed || c.sock.readableEnded).toBe(true);
+      c.sock.destroy();
+    }
+    // counted as the same refusals without Expect are
+    expect(await metric('too_large')).toBe(tooLarge + 1);
+  });
+
+  it('answers 503 + Retry-After without 100 Continue when --max-inflight is reached', async () => {
+    const s2 = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, maxInflight: 1 });
+    try {
+      // one request holds the only slot: headers sent, body not yet
+      const holder = connect(s2.port, '127.0.0.1');
+      holder.on('error', () => {});
+      holder.write(head('/v2/models/credit-risk/infer', [`Content-Length: ${body.length}`]));
+      for (let i = 0; i < 500 && s2.http.clients.inflight < 1; i++) await pause(10);
+      const raw = await new Promise<string>((resolve) => {
+        let t = '';
+        const sock = connect(s2.port, '127.0.0.1', () => sock.write(head('/v2/models/credit-risk/infer', [`Content-Length: ${body.length}`, 'Expect: 100-continue'])));
+        sock.on('data', (c: Buffer) => (t += c.toString('latin1')));
+        sock.on('close', () => resolve(t));
+        sock.on('error', () => {});
+        setTimeout(() => sock.destroy(), 3000);
+      });
+      expect(statusLines(raw)).toEqual(['HTTP/1.1 503 Service Unavailable']);
+      expect(raw.toLowerCase()).toContain('\r\nretry-after: 1\r\n');
+      holder.destroy();
+    } finally {
+      await s2.stop(1000);
+    }
+  });
+
+  it('sends 100 Continue to a request it will read, then answers it (and keeps the connection)', async () => {
+    const c = await open();
+    c.sock.write(head('/v2/models/credit-risk/infer', [`Content-Length: ${body.length}`, 'Expect: 100-continue']));
+    expect(await c.until(/\r\n\r\n/)).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    c.sock.write(body);
+    const raw = await c.until(complete);
+    expect(statusLines(raw)).toEqual(['HTTP/1.1 100 Continue', 'HTTP/1.1 200 OK']);
+    expect(lastBody(raw).id).toBe('edge-1');
+    const plain = (await call(s.url, 'POST', '/v2/models/credit-risk/infer', body)).body as { outputs: unknown };
+    expect(lastBody(raw).outputs).toEqual(plain.outputs);
+    expect(raw.toLowerCase()).not.toContain('connection: close');
+    c.sock.destroy();
   });
 });
