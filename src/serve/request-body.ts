@@ -58,14 +58,10 @@ export function readBody(req: IncomingMessage, maxBody: number, timeoutMs = 0): 
       deadlines.delete(req);
       resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     });
-    // a connection closed before the body's end destroys the request (an 'aborted' error, then 'close')
-    const gone = (e?: Error) => {
+    // a connection closed before the body's end destroys the request with an 'aborted' error (ECONNRESET)
+    req.on('error', (e) => {
       deadlines.delete(req);
-      reject(e && req.complete ? e : new ClientAborted(`the client closed the connection after ${size} bytes of the body${Number.isFinite(declared) ? ` of ${declared}` : ''}`));
-    };
-    req.on('error', gone);
-    req.on('close', () => {
-      if (!req.complete) gone();
+      reject(req.complete ? e : new ClientAborted(`the client closed the connection after ${size} bytes of the body${Number.isFinite(declared) ? ` of ${declared}` : ''}`));
     });
   });
 }
