@@ -102,23 +102,34 @@ describe('slipway serve (process)', () => {
 
   it('SIGTERM while the loop is busy: requests already sent (new connections in the backlog) are answered, not reset', async () => {
     const p = await startServeProcess(['--max-body', '64m']);
-    const post = (body: string) =>
-      new Promise<number | string>((resolve) => {
+    /** a request's status (or error code), and when its whole body has been handed to the kernel */
+    const post = (body: string) => {
+      let sent!: () => void;
+      const written = new Promise<void>((r) => (sent = r));
+      const status = new Promise<number | string>((resolve) => {
         const req = request(`${p.url}/v2/models/credit-risk/infer`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
         });
-        req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+        req.on('finish', sent);
+        req.on('error', (e: NodeJS.ErrnoException) => {
+          sent();
+          resolve(e.code ?? 'error');
+        });
         req.end(body);
       });
+      return { status, written };
+    };
     try {
       // 20,000 rows keep the event loop busy (decoding, scoring) while five one-row requests arrive on new connections
       const big = post(JSON.stringify(tensorRequest(Array.from({ length: 20_000 }, (_, i) => applicant(i % 50)))));
-      await new Promise((r) => setTimeout(r, 150));
+      await big.written;
+      await new Promise((r) => setTimeout(r, 100));
       const small = Array.from({ length: 5 }, () => post(JSON.stringify(tensorRequest([applicant(1)]))));
-      await new Promise((r) => setTimeout(r, 30));
+      // the signal comes only once every request is on the wire (on a loaded machine this process may be slow to send them)
+      await Promise.all(small.map((s) => s.written));
       p.child.kill('SIGTERM');
-      expect([await big, ...(await Promise.all(small))]).toEqual([200, 200, 200, 200, 200, 200]);
+      expect([await big.status, ...(await Promise.all(small.map((s) => s.status)))]).toEqual([200, 200, 200, 200, 200, 200]);
       expect(await p.exited).toEqual({ code: 0, signal: null });
     } finally {
       p.child.kill('SIGKILL');
