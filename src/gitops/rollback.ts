@@ -41,17 +41,18 @@ export async function rollbackInEnvironment(target: GitOpsTarget, req: RollbackR
   const result = await landEdit(target, req.env, async (text, head) => {
     const current = readManifest(text, req.env, path).spec.models?.[req.model] ?? null;
     if (!current) throw new InputError(`${req.model} is not pinned in ${path}: nothing to roll back`);
+    if (req.to && current.version === req.to && !current.canary) {
+      // already live and alone: nothing to do, as a promote of the pinned version (exit 0, no commit, no PR);
+      // settled by the manifest alone, before the history is read
+      const edit = editManifest(text, req.env, { kind: 'set', model: req.model, entry: current }, path);
+      const message = rollbackMessage({ env: req.env, model: req.model, from: current.version, to: current.version, digest: current.digest, rollbackOf: [], reverts: [], approvers: [] });
+      return { edit: { ...edit, unchanged: true }, message, prBranch: rollbackBranch(req.env, req.model, current.version) };
+    }
     const events = (await historyAt(target.repoRoot, head, target.branch)).filter((e) => e.environment === req.env || e.environment === null);
     let edit: ManifestEdit;
     const extraNotes: string[] = [];
     reverted = null;
     let chain: HistoryEvent[] = [];
-    if (req.to && current.version === req.to && !current.canary) {
-      // already live and alone: nothing to do, as a promote of the pinned version (exit 0, no commit, no PR)
-      const edit = editManifest(text, req.env, { kind: 'set', model: req.model, entry: current }, path);
-      const message = rollbackMessage({ env: req.env, model: req.model, from: current.version, to: current.version, digest: current.digest, rollbackOf: [], reverts: [], approvers: [] });
-      return { edit: { ...edit, unchanged: true }, message, prBranch: rollbackBranch(req.env, req.model, current.version) };
-    }
     if (req.to) {
       const to = req.to;
       const promo = events.find((e) => e.kind === 'promote' && e.model === req.model && e.to === to && (e.weight === null || e.weight >= 100));
