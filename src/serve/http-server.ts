@@ -13,7 +13,7 @@ import { predictionLines, type PredictionLogWriter } from './log-writer.js';
 import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
-import { ClientAborted, parseBody, readBody } from './request-body.js';
+import { ClientAborted, parseBody, readBody, refusedBodyHeaders } from './request-body.js';
 import { answerClientError, checkedId, headerId, readOnly, modelPath, requestTarget } from './http-route.js';
 import { awaitsContinue, expectContinue } from './http-continue.js';
 import { listenError } from './listen-error.js';
@@ -323,8 +323,7 @@ export class InferenceServer {
       } else if (e instanceof BadRequest) {
         code = e.status;
         this.o.metrics.rejected.inc({ reason: code === 413 ? 'too_large' : code === 408 ? 'timeout' : 'bad_request' });
-        // a body refused unread (too large, compressed, too slow) is not drained: the connection goes
-        this.error(res, code, e.message, code === 413 || code === 415 || code === 408 ? { connection: 'close' } : {});
+        this.error(res, code, e.message, refusedBodyHeaders(code));
       } else if (e instanceof SlipwayError) {
         code = 400;
         this.error(res, 400, e.message);

@@ -7,6 +7,14 @@ import { sendContinue } from './http-continue.js';
 /** The client closed the connection before the whole body came: there is no one to answer. */
 export class ClientAborted extends Error {}
 
+/**
+ * The headers of an answer to a body readBody refused before reading it whole (413 too large, 415 compressed,
+ * 408 too slow): the rest of that body may still come, so the connection cannot carry another request.
+ */
+export function refusedBodyHeaders(status: number): Record<string, string> {
+  return status === 413 || status === 415 || status === 408 ? { connection: 'close' } : {};
+}
+
 /** Bodies being read that have a deadline, each with what ends it: checked once a second by one timer, not a timer per request. */
 const deadlines = new Map<IncomingMessage, { at: number; expire: () => void }>();
 let sweeper: NodeJS.Timeout | undefined;

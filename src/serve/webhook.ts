@@ -3,7 +3,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BadRequest } from './oip-decode.js';
 import type { Reconciler } from './reconciler.js';
-import { ClientAborted, readBody } from './request-body.js';
+import { ClientAborted, readBody, refusedBodyHeaders } from './request-body.js';
 
 /** Whether `given` (the header) is the body's signature with `secret`; compared in constant time. */
 export function webhookSigned(secret: string, body: Buffer, given: string | string[] | undefined): boolean {
@@ -44,7 +44,7 @@ export function reconcileRoute(req: IncomingMessage, res: ServerResponse, query:
     },
     (e: BadRequest | ClientAborted) => {
       if (e instanceof ClientAborted) return; // no one to answer
-      c.send(res, e.status ?? 400, { error: e.message }, e.status === 413 || e.status === 415 ? { connection: 'close' } : {});
+      c.send(res, e.status ?? 400, { error: e.message }, refusedBodyHeaders(e.status ?? 400));
     },
   );
 }
