@@ -128,9 +128,9 @@ function checkElement(v: unknown, datatype: Datatype, at: () => string): Scalar 
 }
 
 /** What a number read as Infinity was: JSON text past FP64's range (1e400), which JSON.parse reads as Infinity. */
-const BEYOND_FP64 = 'a number beyond ±1.7976931348623157e308 (read as Infinity)';
+const BEYOND_FP64 = `a number beyond ±${FP_MAX.FP64} (read as Infinity)`;
 /** What an integer past ±(2^53 − 1) was: JSON numbers carry integers exactly only that far, so the parsed value is not the one sent. */
-const BEYOND_EXACT = 'a number beyond ±9007199254740991 (2^53 − 1, the largest integer a JSON number carries exactly)';
+const BEYOND_EXACT = `a number beyond ±${Number.MAX_SAFE_INTEGER} (2^53 − 1, the largest integer a JSON number carries exactly)`;
 
 function checkShape(shape: unknown, where: string): number[] {
   if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
@@ -361,7 +361,7 @@ function decodeJsonRows(inp: OipRequestInput, ctx: DecodeContext): Row[] {
     for (const [k, v] of Object.entries(row)) {
       if (!allowed.has(k)) throw new BadRequest(`${where}.data[${i}]: unknown column '${k}'; expected ${[...allowed].join(', ')}`);
       if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new BadRequest(`${where}.data[${i}].${k}: expected a string, number, boolean or null, got ${describe(v)}`);
-      if (v === Infinity || v === -Infinity) throw new BadRequest(`${where}.data[${i}].${k}: ${BEYOND_FP64} is out of range (finite values within ±1.7976931348623157e308)`);
+      if (v === Infinity || v === -Infinity) throw new BadRequest(`${where}.data[${i}].${k}: ${BEYOND_FP64} is out of range (finite values within ±${FP_MAX.FP64})`);
       const types = columnTypes(ctx.contract, k);
       const jt = v === null ? 'null' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v;
       const fits = types.has(jt) || (jt === 'integer' && types.has('number'));
