@@ -4,6 +4,7 @@ import { ExternalError, InputError } from '../errors.js';
 import type { Signature, TensorInfo, TensorType } from '../package/card.js';
 import type { RowSchema, Task } from '../spec/types.js';
 import { columnKind, type ColumnKind, type FeatureBatch } from './features.js';
+import { FP_LIMIT, FP_MAX } from './float-limits.js';
 import { graphInputs } from './onnx-inputs.js';
 import { packColumnInputs, readForPacking, type InputPack } from './onnx-pack.js';
 import { nativeAvailable, openNativeModel } from './ort-sync.js';
@@ -296,6 +297,8 @@ export function buildFeeds(signature: Signature, batch: FeatureBatch, packs: Inp
   return feeds;
 }
 
+const F32_LIMIT = FP_LIMIT.FP32;
+
 type FeedData = Float64Array | Float32Array | Uint8Array | Int32Array | BigInt64Array | string[];
 
 function newData(type: TensorType, size: number): FeedData {
@@ -329,14 +332,25 @@ function fill(type: TensorType, f: string, c: FeatureBatch['columns'][string], n
   for (let i = 0; i < n; i++) {
     const x = v[i];
     const at = offset + i * stride;
-    if (type === 'float64' || type === 'float32') (out as Float64Array)[at] = x;
-    else if (type === 'bool') {
+    if (type === 'float64') (out as Float64Array)[at] = x;
+    else if (type === 'float32') {
+      // a finite value past float32's range would reach the model as Infinity
+      if ((x >= F32_LIMIT || x <= -F32_LIMIT) && Number.isFinite(x)) throw new InputError(`row ${i}, column '${f}': ${x} is out of range for the model's float32 input (finite values within ±${FP_MAX.FP32})`);
+      (out as Float32Array)[at] = x;
+    } else if (type === 'bool') {
       if (Number.isNaN(x)) throw new InputError(`row ${i}, column '${f}': a value is required (the model's boolean input cannot hold null)`);
       (out as Uint8Array)[at] = x ? 1 : 0;
     } else {
       if (!Number.isInteger(x)) throw new InputError(`row ${i}, column '${f}': the model's ${type} input needs a whole number, got ${x}`);
-      if (type === 'int64') (out as BigInt64Array)[at] = BigInt(x);
-      else (out as Int32Array)[at] = x;
+      if (type === 'int64') {
+        // 2^63 and beyond would wrap in a BigInt64Array
+        if (x >= 9223372036854775808 || x < -9223372036854775808) throw new InputError(`row ${i}, column '${f}': ${x} is out of range for the model's int64 input (-2^63 to 2^63 − 1)`);
+        (out as BigInt64Array)[at] = BigInt(x);
+      } else {
+        // an Int32Array would wrap a value past its range modulo 2^32
+        if (x < -2147483648 || x > 2147483647) throw new InputError(`row ${i}, column '${f}': ${x} is out of range for the model's int32 input (-2147483648 to 2147483647)`);
+        (out as Int32Array)[at] = x;
+      }
     }
   }
   return out;

@@ -12,7 +12,8 @@
  * (requestContentType, inputContentType). The hot paths (decodeFast, oip-scan.ts) decline every request
  * with parameters, so this is decodeFull's alone.
  */
-import { columnInfo, columnTypes, DATATYPES, FP_LIMIT, FP_MAX, INT_RANGE, nameSets, valuesFit, type DecodeContext, type Datatype } from './oip-columns.js';
+import { columnInfo, columnTypes, DATATYPES, INT_RANGE, nameSets, valuesFit, type DecodeContext, type Datatype } from './oip-columns.js';
+import { FP_LIMIT, FP_MAX } from '../model/float-limits.js';
 
 const DATATYPE_SET = new Set<string>(DATATYPES);
 

@@ -77,6 +77,35 @@ describe('openSession', () => {
     await s.close();
   });
 
+  it('per-column convention: a value past a float32, int32 or int64 input\'s range is a precise error, never Infinity or a wrapped integer (also when serving)', async () => {
+    // y = f + i + l (float32, int32, int64 inputs, each cast to double)
+    const path = join(dir, 'narrow.onnx');
+    const kinds = { f: DataType.FLOAT, i: DataType.INT32, l: DataType.INT64 };
+    writeFileSync(path, writeOnnx({
+      name: 'narrow',
+      inputs: Object.entries(kinds).map(([name, type]) => ({ name, type, shape: ['N', 1] })),
+      outputs: [{ name: 'y', type: DataType.DOUBLE, shape: ['N', 1] }],
+      nodes: [...Object.keys(kinds).map((k) => ({ op: 'Cast', inputs: [k], outputs: [`${k}_d`], attrs: { to: DataType.DOUBLE } })), { op: 'Sum', inputs: ['f_d', 'i_d', 'l_d'], outputs: ['y'] }],
+      initializers: [],
+    }));
+    const c: RowSchema = { properties: { f: { type: 'number' }, i: { type: 'integer' }, l: { type: 'integer' } } };
+    const features = ['f', 'i', 'l'];
+    for (const syncRun of [false, true]) {
+      const s = await openSession(path, { provider: 'cpu', features, contract: c, task: 'regression', syncRun, ...quiet });
+      const at = (row: Record<string, number>) => s.predict(batchFromRows([{ f: 0, i: 0, l: 0 }, { f: 0.5, i: 0, l: 0, ...row }], features, c));
+      // the largest finite float32 and the ends of int32 still go through
+      expect(Array.from((await at({ f: 3.4028234663852886e38 })).values)).toEqual([0, 3.4028234663852886e38]);
+      expect(Array.from((await at({ i: 2147483647, l: -9223372036854775808 })).values)).toEqual([0, 0.5 + 2147483647 - 9223372036854775808]);
+      expect(Array.from((await at({ i: -2147483648 })).values)).toEqual([0, 0.5 - 2147483648]);
+      await expect(at({ f: 3.5e38 })).rejects.toThrow("row 1, column 'f': 3.5e+38 is out of range for the model's float32 input (finite values within ±3.4028235e38)");
+      await expect(at({ f: -1e300 })).rejects.toThrow(/row 1, column 'f': -1e\+300 is out of range for the model's float32 input/);
+      await expect(at({ i: 2147483648 })).rejects.toThrow("row 1, column 'i': 2147483648 is out of range for the model's int32 input (-2147483648 to 2147483647)");
+      await expect(at({ i: -3e9 })).rejects.toThrow(/row 1, column 'i': -3000000000 is out of range for the model's int32 input/);
+      await expect(at({ l: 1e19 })).rejects.toThrow("row 1, column 'l': 10000000000000000000 is out of range for the model's int64 input (-2^63 to 2^63 − 1)");
+      await s.close();
+    }
+  });
+
   it('per-column convention: missing, extra and mistyped inputs are listed at once (also when serving)', async () => {
     const c2: RowSchema = { properties: { a: { type: 'string' }, b: { type: 'boolean' }, d: { type: 'number' } } };
     for (const syncRun of [false, true]) {
