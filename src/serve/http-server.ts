@@ -47,6 +47,8 @@ export interface HttpServerOptions {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+/** slipway_rejected_requests_total's reason for a refused body's status (any other 4xx: bad_request) */
+const REFUSAL_REASON: Record<number, string> = { 413: 'too_large', 408: 'timeout', 415: 'unsupported_media_type' };
 
 export class InferenceServer {
   readonly server: Server;
@@ -322,7 +324,7 @@ export class InferenceServer {
         this.o.metrics.rejected.inc({ reason: 'aborted' });
       } else if (e instanceof BadRequest) {
         code = e.status;
-        this.o.metrics.rejected.inc({ reason: code === 413 ? 'too_large' : code === 408 ? 'timeout' : 'bad_request' });
+        this.o.metrics.rejected.inc({ reason: REFUSAL_REASON[code] ?? 'bad_request' });
         this.error(res, code, e.message, refusedBodyHeaders(code));
       } else if (e instanceof SlipwayError) {
         code = 400;

@@ -47,7 +47,7 @@ export function createMetrics(opts: MetricsOptions = {}): ServeMetrics {
     modelInfo: new Gauge({ name: 'slipway_model_loaded_info', help: 'Loaded model versions (1 while loaded) by role: primary, canary or shadow', labelNames: ['model', 'version', 'digest', 'role'], registers }),
     reconciles: new Counter({ name: 'slipway_reconcile_total', help: 'Reconcile runs by result (synced, unchanged, failed)', labelNames: ['result'], registers }),
     inflight: new Gauge({ name: 'slipway_inflight_requests', help: 'Requests being processed now', registers }),
-    rejected: new Counter({ name: 'slipway_rejected_requests_total', help: 'Requests refused before reaching a model (overloaded, too_large, timeout, bad_request), or whose client went before its body was complete (aborted)', labelNames: ['reason'], registers }),
+    rejected: new Counter({ name: 'slipway_rejected_requests_total', help: 'Requests refused before reaching a model (overloaded, too_large, timeout, unsupported_media_type, bad_request), or whose client went before its body was complete (aborted)', labelNames: ['reason'], registers }),
     shadowDropped: new Counter({ name: 'slipway_shadow_dropped_total', help: 'Shadow inferences dropped because the shadow queue was full', labelNames: ['model'], registers }),
     logDropped: new Counter({ name: 'slipway_prediction_log_dropped_total', help: 'Prediction-log records dropped because the writer fell behind or could not write them', labelNames: ['model'], registers }),
   };
