@@ -68,6 +68,10 @@ export class RepoState {
   get htmlUrl(): string {
     return `https://github.test/${this.owner}/${this.name}`;
   }
+  /** the repository's GraphQL node ID (REST `node_id`), in GitHub's legacy form: base64 of "010:Repository<id>" */
+  get nodeId(): string {
+    return Buffer.from(`010:Repository${this.id}`).toString('base64');
+  }
 
   /** comments of one issue/PR in creation order */
   commentsOf(issueNumber: number): Json[] {

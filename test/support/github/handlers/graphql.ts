@@ -3,6 +3,8 @@
  * commits made through the API can be fetched and inspected with git. Registers:
  *   - GraphQL `createCommitOnBranch` (validated against GitHub's documented CreateCommitOnBranchInput;
  *     refuses with STALE_DATA when expectedHeadOid is not the branch head, as GitHub does);
+ *   - GraphQL `updateRefs` (validated against the documented UpdateRefsInput; the repository is found
+ *     by its node ID, as REST GET /repos/{owner}/{repo} hands it out; see refs-graphql.ts);
  *   - GET /repos/{owner}/{repo}/contents/{path} (files read from the bare repo at `ref`).
  * Branch heads are the RepoState refs (so REST git/refs handlers and GraphQL agree) mirrored into
  * the bare repo after each commit.
@@ -15,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { Ajv } from 'ajv';
 import { GraphQLError, HttpError, type GitHubTestServer, type Json } from '../server.js';
 import { example } from '../openapi.js';
+import { registerUpdateRefs } from './refs-graphql.js';
 
 /**
  * CreateCommitOnBranchInput as documented (docs.github.com/graphql/reference/input-objects):
@@ -62,6 +65,7 @@ export function registerGitBackedRepo(s: GitHubTestServer, owner: string, name: 
     const [branch, sha] = line.split(' ');
     repo.refs.set(`heads/${branch}`, sha);
   }
+  registerUpdateRefs(s, repo, bare);
 
   s.graphql('createCommitOnBranch', (vars, req) => {
     if (!/mutation[^{]*\(\s*\$input:\s*CreateCommitOnBranchInput!\s*\)/.test(req.query)) {

@@ -5,6 +5,7 @@ import { registerCheckHandlers } from './checks.js';
 import { registerPullHandlers } from './pulls.js';
 import { registerGitHandlers } from './git.js';
 import { registerReleaseHandlers } from './releases.js';
+import { registerRepoHandlers } from './repos.js';
 
 export function registerDefaultHandlers(s: GitHubTestServer): void {
   s.route('GET', '/user', (req) => ({
@@ -20,4 +21,5 @@ export function registerDefaultHandlers(s: GitHubTestServer): void {
   registerPullHandlers(s);
   registerGitHandlers(s);
   registerReleaseHandlers(s);
+  registerRepoHandlers(s);
 }
