@@ -1,11 +1,13 @@
 import type { BranchWriter, CommitMessage } from '../gitops/writer.js';
 import { ExternalError } from '../errors.js';
-import { call, GitHubError, toGitHubError, type RepoClient } from './client.js';
+import { GitHubError, toGitHubError, type RepoClient } from './client.js';
+import { RefUpdateRefused, repositoryNodeId, updateRefs, ZERO_OID } from './refs.js';
 
 /**
  * GitOps commits through the GitHub API, so GitHub signs them (verified): the GraphQL mutation
  * `createCommitOnBranch` with `expectedHeadOid`, which refuses to commit when the branch moved —
- * the same compare-and-swap the git CLI path gets from a non-fast-forward push.
+ * the same compare-and-swap the git CLI path gets from a non-fast-forward push. Promotion branches are
+ * reset with `updateRefs` and a `beforeOid` (refs.ts), the API's form of `git push --force-with-lease`.
  */
 
 export const CREATE_COMMIT_ON_BRANCH = `mutation slipwayCommit($input: CreateCommitOnBranchInput!) {
@@ -89,12 +91,37 @@ export class GitHubApiWriter implements BranchWriter {
     return res === 'stale' ? 'stale' : res.oid;
   }
 
-  async resetBranch(branch: string, commit: string): Promise<void> {
-    const params = { owner: this.gh.owner, repo: this.gh.repo };
-    if ((await this.head(branch)) === null) {
-      await call(`create branch ${branch}`, () => this.gh.octokit.request('POST /repos/{owner}/{repo}/git/refs', { ...params, ref: `refs/heads/${branch}`, sha: commit }));
+  /**
+   * Creates or resets `branch` to `commit` with updateRefs, a compare-and-swap on the ref: `beforeOid` is
+   * `expected` (40 zeros when it must not exist), `force` because a reset is rarely a fast-forward. Without
+   * `expected` the head is read first and swapped from that, so a push in between is never overwritten
+   * either. A refusal while the branch is no longer `expected` answers 'stale' (GitHub does not document how
+   * it reports a beforeOid mismatch: a STALE_DATA answer counts at once, anything else is decided by reading
+   * the branch again); a refusal while it still is `expected` (no permission, an unknown commit) is thrown.
+   */
+  async resetBranch(branch: string, commit: string, expected?: string | null): Promise<void | 'stale'> {
+    const before = expected === undefined ? await this.head(branch) : expected;
+    try {
+      await updateRefs(this.gh, {
+        repositoryId: await this.repositoryId(),
+        refUpdates: [{ name: `refs/heads/${branch}`, beforeOid: before ?? ZERO_OID, afterOid: commit, force: true }],
+      });
       return;
+    } catch (e) {
+      if (!(e instanceof RefUpdateRefused)) throw e;
+      if (isStaleHead(e) || (await this.head(branch)) !== before) return 'stale';
+      throw e;
     }
-    await call(`reset branch ${branch}`, () => this.gh.octokit.request('PATCH /repos/{owner}/{repo}/git/refs/{ref}', { ...params, ref: `heads/${branch}`, sha: commit, force: true }));
+  }
+
+  private repoId?: Promise<string>;
+
+  /** the repository's node ID, read once per writer (a failed read is tried again next time) */
+  private repositoryId(): Promise<string> {
+    this.repoId ??= repositoryNodeId(this.gh).catch((e: unknown) => {
+      this.repoId = undefined;
+      throw e;
+    });
+    return this.repoId;
   }
 }
