@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Ajv } from 'ajv';
-import { GraphQLError, HttpError, type GitHubTestServer, type Json } from '../server.js';
+import { mutationInput } from './graphql-input.js';
+import { GraphQLError, HttpError, type GitHubTestServer } from '../server.js';
 import { example } from '../openapi.js';
 import { registerUpdateRefs } from './refs-graphql.js';
 
@@ -68,16 +69,7 @@ export function registerGitBackedRepo(s: GitHubTestServer, owner: string, name: 
   registerUpdateRefs(s, repo, bare);
 
   s.graphql('createCommitOnBranch', (vars, req) => {
-    if (!/mutation[^{]*\(\s*\$input:\s*CreateCommitOnBranchInput!\s*\)/.test(req.query)) {
-      s.violations.push({ kind: 'graphql', method: 'POST', path: '/graphql', problems: ['createCommitOnBranch must take $input: CreateCommitOnBranchInput!'] });
-      throw new GraphQLError('Variable $input is not declared as CreateCommitOnBranchInput!', 'INVALID_VARIABLE');
-    }
-    if (!validate(vars.input)) {
-      const problems = (validate.errors ?? []).map((e) => `input${e.instancePath}: ${e.message} ${JSON.stringify(e.params)}`);
-      s.violations.push({ kind: 'graphql', method: 'POST', path: '/graphql', problems });
-      throw new GraphQLError(`Variable $input of type CreateCommitOnBranchInput! was provided invalid value: ${problems.join('; ')}`, 'INVALID_VARIABLE');
-    }
-    const input = vars.input as Json;
+    const input = mutationInput(s, req.query, vars, 'createCommitOnBranch', 'CreateCommitOnBranchInput', validate);
     if (input.branch.repositoryNameWithOwner.toLowerCase() !== `${owner}/${name}`.toLowerCase()) throw new GraphQLError(`Could not resolve to a Repository with the name '${input.branch.repositoryNameWithOwner}'.`, 'NOT_FOUND');
     const branch = String(input.branch.branchName).replace(/^refs\/heads\//, '');
     const head = repo.refs.get(`heads/${branch}`);

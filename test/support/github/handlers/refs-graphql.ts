@@ -11,7 +11,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { Ajv } from 'ajv';
-import { GraphQLError, type GitHubTestServer, type Json } from '../server.js';
+import { mutationInput } from './graphql-input.js';
+import { GraphQLError, type GitHubTestServer } from '../server.js';
 import type { RepoState } from '../state.js';
 
 export const ZERO_OID = '0'.repeat(40);
@@ -65,16 +66,7 @@ export function registerUpdateRefs(s: GitHubTestServer, repo: RepoState, bare: s
   repos.set(repo.nodeId, { repo, bare });
 
   s.graphql('updateRefs', (vars, req) => {
-    if (!/mutation[^{]*\(\s*\$input:\s*UpdateRefsInput!\s*\)/.test(req.query)) {
-      s.violations.push({ kind: 'graphql', method: 'POST', path: '/graphql', problems: ['updateRefs must take $input: UpdateRefsInput!'] });
-      throw new GraphQLError('Variable $input is not declared as UpdateRefsInput!', 'INVALID_VARIABLE');
-    }
-    if (!validate(vars.input)) {
-      const problems = (validate.errors ?? []).map((e) => `input${e.instancePath}: ${e.message} ${JSON.stringify(e.params)}`);
-      s.violations.push({ kind: 'graphql', method: 'POST', path: '/graphql', problems });
-      throw new GraphQLError(`Variable $input of type UpdateRefsInput! was provided invalid value: ${problems.join('; ')}`, 'INVALID_VARIABLE');
-    }
-    const input = vars.input as Json;
+    const input = mutationInput(s, req.query, vars, 'updateRefs', 'UpdateRefsInput', validate);
     const target = repos.get(input.repositoryId);
     if (!target) throw new GraphQLError(`Could not resolve to a node with the global id of '${input.repositoryId}'`, 'NOT_FOUND');
     const { repo: r, bare: b } = target;
