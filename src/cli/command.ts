@@ -42,12 +42,15 @@ export interface Command {
 export function helpText(cmd: Command): string {
   const lines = [`slipway ${cmd.name}${cmd.positionals ? ' ' + cmd.positionals : ''} [flags]`, '', cmd.summary, '', 'Flags:'];
   const entries = Object.entries(cmd.options).concat([['help', { type: 'boolean', description: 'show this help', short: 'h' }]]);
-  for (const [name, o] of entries) {
-    const flag = `  ${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' ' + (o.value ?? '<value>') : ''}`;
+  const flags = entries.map(([name, o]) => `  ${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' ' + (o.value ?? '<value>') : ''}`);
+  // the descriptions start in one column, past the longest flag
+  const width = Math.max(34, ...flags.map((f) => f.length + 1));
+  for (const [i, [, o]] of entries.entries()) {
+    const flag = flags[i];
     const extra = [o.required ? 'required' : '', o.default !== undefined && o.default !== false ? `default: ${String(o.default)}` : '']
       .filter(Boolean)
       .join('; ');
-    lines.push(`${flag.padEnd(34)} ${o.description}${extra ? ` (${extra})` : ''}`);
+    lines.push(`${flag.padEnd(width)} ${o.description}${extra ? ` (${extra})` : ''}`);
   }
   if (cmd.details) lines.push('', cmd.details.trimEnd());
   return lines.join('\n') + '\n';

@@ -18,6 +18,10 @@ describe('slipway CLI', () => {
     expect(r.stdout).toContain('--help');
     const cmd = commands.find((c) => c.name === name)!;
     for (const flag of Object.keys(cmd.options)) expect(r.stdout).toContain(`--${flag}`);
+    // every description starts in one column, past the longest flag (serve's --inference <auto|thread|inline> ran into its own)
+    const rows = r.stdout.slice(r.stdout.indexOf('Flags:\n') + 7).split('\n\n')[0].split('\n').filter((l) => /^ {2}(-\w, | {4})--/.test(l));
+    const starts = new Set(rows.map((l) => /^ {2}(-\w, | {4})--\S+( <[^>]+>)? +/.exec(l)![0].length));
+    expect([rows.length, starts.size]).toEqual([Object.keys(cmd.options).length + 1, 1]);
   });
 
   it('an unknown command is a usage error (exit 2) with no stack trace', async () => {
