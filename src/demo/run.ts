@@ -9,7 +9,7 @@ import { startServe, type RunningServer } from '../serve/serve.js';
 import type { ServeStatus } from '../serve/status.js';
 import { clip, consolePrinter, type Printer } from './printer.js';
 import { constantLoad, readRows, sendRows, type TrafficResult } from './traffic.js';
-import { createWorkspace, gitIn, mergePullRequest, type Workspace } from './workspace.js';
+import { createWorkspace, gitIn, keptNote, mergePullRequest, type Workspace } from './workspace.js';
 
 const MODEL = 'credit-risk';
 export const DEMO_STEPS = 17;
@@ -213,7 +213,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     void auditRun;
 
     const seconds = (Date.now() - t0) / 1000;
-    o.write(`\nDone in ${seconds.toFixed(1)}s. ${o.keep ? `The repository is kept at ${ws.clone}` : 'The temporary repository was removed (use --keep to look around).'}\n`);
+    o.write(`\nDone in ${seconds.toFixed(1)}s. ${o.keep ? keptNote(ws) : 'The temporary repository was removed (use --keep to look around).'}\n`);
     return {
       workspace: ws,
       runs,

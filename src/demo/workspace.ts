@@ -28,13 +28,15 @@ export async function createWorkspace(base?: string): Promise<Workspace> {
   const root = await mkdtemp(join(base ?? tmpdir(), 'slipway-demo-'));
   const remote = join(root, 'remote.git');
   const clone = join(root, 'repo');
+  // the store where commands run in the clone look by default (.slipway/store, ignored by git), so a kept repository works as it is
+  const store = join(clone, '.slipway', 'store');
   const ws: Workspace = {
     root,
     remote,
     clone,
-    store: join(root, 'store'),
+    store,
     logs: join(root, 'prediction-logs'),
-    env: { ...process.env, ...IDENTITY, SLIPWAY_STORE: join(root, 'store'), GITHUB_ACTIONS: '', GITHUB_TOKEN: '', SLIPWAY_GITHUB_TOKEN: '' },
+    env: { ...process.env, ...IDENTITY, SLIPWAY_STORE: store, GITHUB_ACTIONS: '', GITHUB_TOKEN: '', SLIPWAY_GITHUB_TOKEN: '' },
   };
   await git(root, ['init', '-q', '--bare', '-b', 'main', remote]);
   await git(root, ['clone', '-q', remote, clone]);
@@ -63,4 +65,15 @@ export async function mergePullRequest(ws: Workspace, branch: string, number: nu
   });
   await gitIn(ws, ['push', '-q', 'origin', 'main']);
   return (await gitIn(ws, ['rev-parse', 'HEAD'])).trim();
+}
+
+/** What --keep prints: where the repository, its store and its stand-in for GitHub are, and a command to try there. */
+export function keptNote(ws: Workspace): string {
+  const cli = join(SLIPWAY_ROOT, 'bin', 'slipway.js');
+  return [
+    `The repository is kept at ${ws.clone}`,
+    `(its model store in .slipway/store, where slipway looks by default; its stand-in for GitHub at ${ws.remote};`,
+    `the prediction logs at ${ws.logs}). Try:`,
+    `  cd ${ws.clone} && git log --oneline && node ${cli} audit --env production`,
+  ].join('\n');
 }

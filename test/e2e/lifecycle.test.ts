@@ -6,6 +6,7 @@ import type { EvaluationReport } from '../../src/evaluate/report-types.js';
 import type { AuditRow } from '../../src/gitops/audit.js';
 import { git } from '../../src/gitops/git.js';
 import { rm } from 'node:fs/promises';
+import { runCli } from '../support/cli.js';
 
 /**
  * The whole lifecycle, end to end, exactly as `npm run demo` runs it — real DuckDB, real ONNX Runtime,
@@ -143,5 +144,15 @@ describe('the whole loop, end to end', () => {
     const rb = rows.filter((x) => x.kind === 'rollback');
     expect(rb).toHaveLength(1);
     expect(rb[0].rollback_of).toEqual(['1.1.0']);
+  });
+
+  it('--keep: the kept repository works as it is (its store where slipway looks by default) and the last lines say how', async () => {
+    expect(screen).toContain(`The repository is kept at ${r.workspace.clone}\n(its model store in .slipway/store`);
+    expect(screen).toContain(`  cd ${r.workspace.clone} && git log --oneline && node `);
+    // drift on the kept prediction logs, in the clone, with no SLIPWAY_STORE: the pinned package comes from .slipway/store
+    const env = { ...process.env, SLIPWAY_STORE: '' };
+    const d = await runCli(['drift', '--model', 'credit-risk', '--env', 'production', '--current', r.workspace.logs], r.workspace.clone, env);
+    expect([d.code, d.stderr]).toEqual([1, expect.not.stringContaining('not in the store')]);
+    expect(d.stdout).toContain('(prediction)');
   });
 });
