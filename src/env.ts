@@ -29,7 +29,11 @@ export interface SlipwayEnv {
   githubIdentity?: string;
   /** SLIPWAY_WEBHOOK_SECRET: shared secret of the push webhook that triggers `slipway serve` reconciles (X-Hub-Signature-256) */
   webhookSecret?: string;
+  /** GIT_AUTHOR_NAME/EMAIL, GIT_COMMITTER_NAME/EMAIL (those set): who the git CLI path commits promotions and rollbacks as, over git config */
+  gitIdentity: Record<string, string>;
 }
+
+const GIT_IDENTITY = ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
   // The actions hand their `token` input over as SLIPWAY_GITHUB_TOKEN (src/actions/run-action.ts); INPUT_*
@@ -56,6 +60,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SlipwayEnv {
     actionsRuntimeToken: registered(env.ACTIONS_RUNTIME_TOKEN),
     sourceDateEpoch: env.SOURCE_DATE_EPOCH && /^\d+$/.test(env.SOURCE_DATE_EPOCH) ? Number(env.SOURCE_DATE_EPOCH) : undefined,
     githubIdentity: env.SLIPWAY_GITHUB_IDENTITY || undefined,
+    gitIdentity: Object.fromEntries(GIT_IDENTITY.filter((k) => env[k]).map((k) => [k, env[k] as string])),
     githubWaitScale: env.SLIPWAY_GITHUB_WAIT_SCALE && /^\d+(\.\d+)?$/.test(env.SLIPWAY_GITHUB_WAIT_SCALE) ? Number(env.SLIPWAY_GITHUB_WAIT_SCALE) : undefined,
   };
 }

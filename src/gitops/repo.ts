@@ -46,8 +46,8 @@ export async function readAt(repoRoot: string, commit: string, path: string): Pr
   return git(repoRoot, ['cat-file', 'blob', `${commit}:${path}`]);
 }
 
-/** Creates a commit on top of `parent` that sets (or deletes, with null) the given files. Returns its sha. */
-export async function commitFiles(repoRoot: string, parent: string, files: Record<string, string | null>, message: string): Promise<string> {
+/** Creates a commit on top of `parent` that sets (or deletes, with null) the given files, as `identity` (GIT_AUTHOR_*, GIT_COMMITTER_*) where given. Returns its sha. */
+export async function commitFiles(repoRoot: string, parent: string, files: Record<string, string | null>, message: string, identity: Record<string, string> = {}): Promise<string> {
   const index = join(tmpdir(), `slipway-index-${randomBytes(8).toString('hex')}`);
   const env = { GIT_INDEX_FILE: index };
   try {
@@ -61,7 +61,7 @@ export async function commitFiles(repoRoot: string, parent: string, files: Recor
       await git(repoRoot, ['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], { env });
     }
     const tree = (await git(repoRoot, ['write-tree'], { env })).trim();
-    return (await git(repoRoot, ['commit-tree', tree, '-p', parent, '-F', '-'], { input: message })).trim();
+    return (await git(repoRoot, ['commit-tree', tree, '-p', parent, '-F', '-'], { input: message, env: identity })).trim();
   } finally {
     await rm(index, { force: true });
   }

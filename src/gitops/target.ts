@@ -42,7 +42,7 @@ export async function openTarget(o: TargetOptions): Promise<GitOpsTarget & { via
     branch = res.data.default_branch;
   }
   branch ??= 'main';
-  const writer = useApi && github ? new GitHubApiWriter(github) : new GitCliWriter(o.repoRoot, await remoteOf(o.repoRoot, o.remote));
+  const writer = useApi && github ? new GitHubApiWriter(github) : new GitCliWriter(o.repoRoot, await remoteOf(o.repoRoot, o.remote), e.gitIdentity);
   const gh = github;
   return {
     repoRoot: o.repoRoot,

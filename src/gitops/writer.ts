@@ -49,6 +49,8 @@ export class GitCliWriter implements BranchWriter {
   constructor(
     readonly repoRoot: string,
     readonly remote: string | null,
+    /** GIT_AUTHOR_* / GIT_COMMITTER_* of the command's environment (SlipwayEnv.gitIdentity): who commits, over git config */
+    private readonly identity: Record<string, string> = {},
   ) {
     this.where = remote ? `${remote} (git)` : 'the local repository (git)';
     this.hasRemote = remote !== null;
@@ -64,7 +66,7 @@ export class GitCliWriter implements BranchWriter {
   }
 
   async commit(branch: string, parent: string, files: Record<string, string | null>, message: CommitMessage): Promise<string | 'stale'> {
-    const sha = await commitFiles(this.repoRoot, parent, files, fullMessage(message));
+    const sha = await commitFiles(this.repoRoot, parent, files, fullMessage(message), this.identity);
     await this.beforeLanding?.();
     if (this.remote) return (await pushCommit(this.repoRoot, this.remote, sha, branch)) === 'ok' ? sha : 'stale';
     if ((await currentBranch(this.repoRoot)) === branch) {

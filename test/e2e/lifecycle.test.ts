@@ -140,6 +140,8 @@ describe('the whole loop, end to end', () => {
     const promos = rows.filter((x) => x.kind === 'promote');
     expect(promos.map((x) => x.to)).toEqual(['1.0.0', '1.1.0']);
     expect(promos.every((x) => x.approver?.includes('grace'))).toBe(true);
+    // committed as the demo's identity (its environment's GIT_COMMITTER_*), not as whoever this machine's git config names, nor failing where it names no one
+    expect(rows.map((x) => x.committer.replace(/ <.*>$/, ''))).toEqual(['Ada Lovelace', 'Ada Lovelace', 'Ada Lovelace']);
     expect(promos[1].rolled_back_by).toMatch(/^[0-9a-f]{40}$/);
     const rb = rows.filter((x) => x.kind === 'rollback');
     expect(rb).toHaveLength(1);
