@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { argsProblem } from './args-problem.js';
 import { UsageError } from '../errors.js';
 
 /** One flag of a command; `--help` is generated from these. */
@@ -67,7 +68,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { opts: ParsedOp
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`slipway ${cmd.name}: ${(e as Error).message.replace(/^.*?: /, '')}\nRun 'slipway ${cmd.name} --help' for the flags.`);
+    throw new UsageError(`slipway ${cmd.name}: ${argsProblem(e, cmd.options)}\nRun 'slipway ${cmd.name} --help' for the flags.`);
   }
   const opts: ParsedOptions = { ...parsed.values } as ParsedOptions;
   if (opts.help) return { opts, positionals: parsed.positionals, help: true };

@@ -40,6 +40,20 @@ describe('slipway CLI', () => {
     expect(b.stderr).toContain('--candidate');
   });
 
+  it("flag mistakes are named in Slipway's words: a typo gets the nearest flag, an unknown one the command's flags, a missing or swallowed value and a valued switch say so", async () => {
+    const cases: [string[], string][] = [
+      [['train', '--modle', 'x'], 'slipway train: unknown flag --modle: did you mean --model?'],
+      [['train', '--data', 'x'], 'slipway train: unknown flag --data: it takes --model, --out, --version, --store, --timeout, --provider.'],
+      [['promote', '--model'], 'slipway promote: --model needs a value (<name>).'],
+      [['promote', '--model', '--env', 'x'], 'slipway promote: --model needs a value (<name>), and what follows it starts with a dash; to give a value that starts with one, write --model=<value>.'],
+      [['demo', '--keep=yes'], 'slipway demo: --keep is a switch and takes no value.'],
+    ];
+    for (const [argv, first] of cases) {
+      const r = await runCli(argv);
+      expect([r.code, r.stderr], argv.join(' ')).toEqual([2, `error: ${first}\nRun 'slipway ${argv[0]} --help' for the flags.\n`]);
+    }
+  });
+
   it('no arguments prints usage and exits 2', () => {
     const r = spawnSync(process.execPath, ['bin/slipway.js'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
