@@ -26,8 +26,8 @@ export function argsProblem(e: unknown, options: Record<string, OptionSpec>): st
   return message;
 }
 
-/** The known name within two edits of `given` (or that one of them starts the other), if exactly one is nearest. */
-function nearest(given: string, names: string[]): string | undefined {
+/** The known name within two edits of `given` (or that one of them starts the other), if exactly one is nearest: what a typo meant. */
+export function nearest(given: string, names: string[]): string | undefined {
   const scored = names.map((n) => ({ n, d: n.startsWith(given) || given.startsWith(n) ? 1 : distance(given, n) })).filter((x) => x.d <= 2);
   if (!scored.length) return undefined;
   const best = Math.min(...scored.map((x) => x.d));

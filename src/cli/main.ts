@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { writeOutput } from './outputs.js';
 import { commands } from './registry.js';
 import { helpText, parseCommandArgs, type CommandContext } from './command.js';
+import { nearest } from './args-problem.js';
 import { SlipwayError, UsageError, EXIT_USAGE } from '../errors.js';
 import { fileSystemError } from '../fs/fs-error.js';
 import { redact } from '../secrets.js';
@@ -51,7 +52,10 @@ export async function main(argv: string[], ctx: CommandContext = defaultContext(
       return 0;
     }
     const cmd = commands.find((c) => c.name === name);
-    if (!cmd) throw new UsageError(`slipway: unknown command '${name}'.\n\n${topHelp()}`);
+    if (!cmd) {
+      const near = nearest(name, commands.map((c) => c.name));
+      throw new UsageError(`slipway: unknown command '${name}'${near ? `: did you mean 'slipway ${near}'?` : '.'}\n\n${topHelp()}`);
+    }
     const { opts, positionals, help } = parseCommandArgs(cmd, rest);
     if (help) {
       ctx.stdout(helpText(cmd));

@@ -27,7 +27,8 @@ describe('slipway CLI', () => {
   it('an unknown command is a usage error (exit 2) with no stack trace', async () => {
     const r = await runCli(['launch']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown command 'launch'");
+    expect(r.stderr).toContain("unknown command 'launch'.\n");
+    expect((await runCli(['promte'])).stderr).toContain("error: slipway: unknown command 'promte': did you mean 'slipway promote'?\n");
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
