@@ -21,7 +21,7 @@ export const train: Command = {
     out: { type: 'string', value: '<dir>', description: 'also write the package (model.onnx + slipway.json) here: a new or empty directory, or a package an earlier --out wrote (never under models/)' },
     version: { type: 'string', value: '<semver>', description: 'package version (default: the next minor version after those in environments/ history)' },
     store: { type: 'string', value: '<path|uri>', description: 'model store (default: SLIPWAY_STORE, else .slipway/store)' },
-    timeout: { type: 'string', value: '<duration>', description: 'override train.timeout, e.g. 30m or 2h' },
+    timeout: { type: 'string', value: '<duration>', description: 'override train.timeout (6h when model.yaml sets none), e.g. 30m or 2h' },
     provider: { type: 'string', value: '<auto|cpu|cuda>', description: 'execution provider for verification (default: SLIPWAY_EXECUTION_PROVIDER, else auto)' },
   },
   details: `The training command runs in models/<name>/ with SLIPWAY_TRAIN_DATA, SLIPWAY_VALIDATION_DATA,
