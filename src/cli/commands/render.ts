@@ -23,7 +23,7 @@ export const render: Command = {
   },
   details: `One InferenceService per model in environments/<env>.yaml: modelFormat onnx, protocolVersion v2,
 storageUri from the pin's uri (or --storage-prefix + digest), canaryTrafficPercent from the canary weight.
-Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve.`,
+Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve-slipway-render-kserve.`,
   async run(opts, positionals, ctx) {
     if (positionals.length !== 1 || positionals[0] !== 'kserve') throw new UsageError(`slipway render: expected the target 'kserve' (slipway render kserve --env <env>), got ${positionals.length ? `'${positionals.join(' ')}'` : 'nothing'}`);
     const env = assertName('environment', str(opts, 'env')!);
