@@ -81,7 +81,11 @@ export interface RollbackFacts {
 
 /** `rollback(<env>): <model> <from> -> <to>`, naming the reverted commit as `git revert` does. */
 export function rollbackMessage(f: RollbackFacts): CommitMessage {
-  const headline = `rollback(${f.env}): ${f.model} ${f.from ?? 'none'} -> ${f.to ?? 'none'}`;
+  // a canary taken out leaves the stable version as it was: "1.0.0 -> 1.0.0" would read as a rollback that changes nothing
+  const canaryOnly = f.from !== null && f.from === f.to && f.rollbackOf.length > 0 && !f.rollbackOf.includes(f.from);
+  const headline = canaryOnly
+    ? `rollback(${f.env}): ${f.model} canary ${f.rollbackOf.join(', ')} out, ${f.to} stays`
+    : `rollback(${f.env}): ${f.model} ${f.from ?? 'none'} -> ${f.to ?? 'none'}`;
   const lines = [
     f.reverts.length ? `Revert "${f.revertedSubject ?? 'promotion'}"` : `Pin ${f.model} ${f.to ?? 'none'} again in environments/${f.env}.yaml.`,
     '',

@@ -195,6 +195,8 @@ describe('rollback', () => {
     const c = await rollbackInEnvironment(t, { env: 'staging', model: 'm' });
     expect(atRemote(r.remote, 'staging').models?.m).toEqual({ version: '1.2.0', digest: digest('c') });
     expect(sh(r.remote, 'log', '-1', '--format=%B', 'main')).toContain('Slipway-Rollback-Of: 1.3.0');
+    // the subject names the canary taken out, not "1.2.0 -> 1.2.0"
+    expect(sh(r.remote, 'log', '-1', '--format=%s', 'main').trim()).toBe('rollback(staging): m canary 1.3.0 out, 1.2.0 stays');
     expect(c.commit).not.toBeNull();
     const to = await rollbackInEnvironment(t, { env: 'staging', model: 'm', to: '1.0.0' });
     expect(to.reverted).toBeNull();
