@@ -148,6 +148,7 @@ describe('package tar', () => {
     // and GNU tar reads what we write
     const archive = join(tmp.dir, 't1.tar');
     writeFileSync(archive, a);
-    expect(execFileSync('tar', ['-tvf', archive], { encoding: 'utf8' })).toMatch(/-rw-r--r-- 0\/0 +\d+ 1970-01-01 00:00 model\.onnx\n-rw-r--r-- 0\/0 .* slipway\.json\n/);
+    // tar lists times in the local time zone: read them in UTC, where mtime 0 is 1970-01-01 00:00
+    expect(execFileSync('tar', ['-tvf', archive], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } })).toMatch(/-rw-r--r-- 0\/0 +\d+ 1970-01-01 00:00 model\.onnx\n-rw-r--r-- 0\/0 .* slipway\.json\n/);
   });
 });
