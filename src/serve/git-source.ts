@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { ExternalError, UsageError } from '../errors.js';
 import { git, type GitRun } from '../gitops/git.js';
 import { isRemote } from '../spec/paths.js';
 import { registerSecret } from '../secrets.js';
@@ -60,7 +60,15 @@ export class GitSource {
       if ((await this.maybe(['rev-parse', '--is-bare-repository']))?.trim() !== 'true') await this.run(this.cacheDir, ['init', '--bare', '--quiet']);
       this.ready = true;
     }
-    await this.run(this.cacheDir, ['fetch', '--quiet', '--no-tags', '--force', '--', this.repo, `+refs/heads/${this.branch}:${HEAD_REF}`]);
+    try {
+      await this.run(this.cacheDir, ['fetch', '--quiet', '--no-tags', '--force', '--', this.repo, `+refs/heads/${this.branch}:${HEAD_REF}`]);
+    } catch (e) {
+      if (!/couldn't find remote ref/.test((e as Error).message)) throw e;
+      // the repository is there but not the branch: name the ones it has (a repository whose default is master, say)
+      const heads = (await this.maybe(['ls-remote', '--heads', '--', this.repo])) ?? '';
+      const names = heads.split('\n').map((l) => l.split('\trefs/heads/')[1]).filter(Boolean);
+      throw new ExternalError(`the repository has no branch '${this.branch}' (${names.length ? `its branches: ${names.join(', ')}` : 'it has no branches yet'}): give the branch that holds environments/ with --branch`);
+    }
     return (await this.run(this.cacheDir, ['rev-parse', '--verify', `${HEAD_REF}^{commit}`])).trim();
   }
 

@@ -75,3 +75,16 @@ describe('CatFileBatch', () => {
     }
   });
 });
+
+describe('GitSource.fetch', () => {
+  it('a branch the repository does not have is named with the branches it has and the flag to use', async () => {
+    commit({ 'models/c/model.yaml': 'name: c\n' }, 'four');
+    git(work, 'push', '--quiet', 'origin', 'HEAD:release');
+    const wrong = new GitSource(remote, 'master', join(dir, 'cache-wrong'));
+    await expect(wrong.fetch()).rejects.toThrow("the repository has no branch 'master' (its branches: main, release): give the branch that holds environments/ with --branch");
+    const empty = join(dir, 'empty.git');
+    git(dir, 'init', '--quiet', '--bare', empty);
+    await expect(new GitSource(empty, 'main', join(dir, 'cache-empty')).fetch()).rejects.toThrow("the repository has no branch 'main' (it has no branches yet)");
+    wrong.close();
+  });
+});
