@@ -112,3 +112,13 @@ export const FAIRNESS_FIGURES = [
   'metric_ratio',
 ] as const;
 export type FairnessFigure = (typeof FAIRNESS_FIGURES)[number];
+/** The values each figure can take: differences of rates are within 0..1, ratios (min / max) too; the main metric's spread is not bounded for regression (mae). */
+export const FAIRNESS_RANGE: Record<FairnessFigure, [number, number]> = {
+  demographic_parity_difference: [0, 1],
+  demographic_parity_ratio: [0, 1],
+  equalized_odds_difference: [0, 1],
+  equalized_odds_ratio: [0, 1],
+  equal_opportunity_difference: [0, 1],
+  metric_difference: [0, Infinity],
+  metric_ratio: [0, 1],
+};

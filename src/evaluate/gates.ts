@@ -1,5 +1,5 @@
 import type { ModelSpec } from '../spec/types.js';
-import { FAIRNESS_FIGURES } from './fairness.js';
+import { FAIRNESS_FIGURES, FAIRNESS_RANGE, type FairnessFigure } from './fairness.js';
 import { metricsFor, type MetricValues, type TaskName } from './kernel.js';
 import type { FairnessAttribute, GateResult, Interval } from './report-types.js';
 
@@ -54,27 +54,42 @@ export interface GateIssue {
 export function checkGates(gates: ModelSpec['gates'], task: TaskName, attributes: string[]): GateIssue[] {
   const issues: GateIssue[] = [];
   if (!gates) return issues;
-  const known = metricsFor(task).map((m) => m.name);
+  const infos = metricsFor(task);
+  const known = infos.map((m) => m.name);
+  /** the condition's syntax, then whether any value the gated figure can take passes it */
+  const check = (path: string[], text: string, range: [number, number] | undefined, what: string) => {
+    try {
+      const problem = range && neverPasses(parseCondition(text), range, what);
+      if (problem) issues.push({ path, message: problem });
+    } catch (e) {
+      issues.push({ path, message: (e as Error).message });
+    }
+  };
   for (const section of ['metrics', 'versus_champion'] as const) {
     for (const [name, cond] of Object.entries(gates[section] ?? {})) {
-      if (!known.includes(name)) issues.push({ path: ['gates', section, name], message: `unknown metric '${name}' for ${task}; expected one of ${known.join(', ')}` });
-      try {
-        parseCondition(cond);
-      } catch (e) {
-        issues.push({ path: ['gates', section, name], message: (e as Error).message });
-      }
+      const info = infos.find((m) => m.name === name);
+      if (!info) issues.push({ path: ['gates', section, name], message: `unknown metric '${name}' for ${task}; expected one of ${known.join(', ')}` });
+      const [lo, hi] = info?.range ?? [-Infinity, Infinity];
+      // a change is within ±(hi − lo)
+      const range: [number, number] | undefined = info && (section === 'metrics' ? [lo, hi] : [lo - hi, hi - lo]);
+      check(['gates', section, name], cond, range, section === 'metrics' ? name : `the change in ${name}`);
     }
   }
   for (const [name, cond] of Object.entries(gates.fairness ?? {})) {
-    if (!(FAIRNESS_FIGURES as readonly string[]).includes(name)) issues.push({ path: ['gates', 'fairness', name], message: `unknown fairness figure '${name}'; expected one of ${FAIRNESS_FIGURES.join(', ')}` });
+    const figure = (FAIRNESS_FIGURES as readonly string[]).includes(name) ? (name as FairnessFigure) : undefined;
+    if (!figure) issues.push({ path: ['gates', 'fairness', name], message: `unknown fairness figure '${name}'; expected one of ${FAIRNESS_FIGURES.join(', ')}` });
     else if (attributes.length === 0) issues.push({ path: ['gates', 'fairness', name], message: 'a fairness gate needs sensitive attributes: set data.sensitive' });
-    try {
-      parseCondition(cond);
-    } catch (e) {
-      issues.push({ path: ['gates', 'fairness', name], message: (e as Error).message });
-    }
+    check(['gates', 'fairness', name], cond, figure && FAIRNESS_RANGE[figure], name);
   }
   return issues;
+}
+
+/** Why no value within [lo, hi] passes `c` (a gate that fails every evaluation), or undefined when some value does. */
+function neverPasses(c: Condition, [lo, hi]: [number, number], what: string): string | undefined {
+  const never = c.op === '>=' ? c.value > hi : c.op === '>' ? c.value >= hi : c.op === '<=' ? c.value < lo : c.op === '<' ? c.value <= lo : c.value < lo || c.value > hi;
+  if (!never) return undefined;
+  const span = lo === -Infinity ? `at most ${hi}` : hi === Infinity ? `at least ${lo}` : `between ${lo} and ${hi}`;
+  return `'${c.text}' can never pass: ${what} is ${span}`;
 }
 
 export interface GateInputs {

@@ -19,32 +19,37 @@ export interface MetricKernel {
 export interface MetricInfo {
   name: string;
   higherIsBetter: boolean;
+  /** the values the metric can take (gates that no value in it passes are config errors) */
+  range: [number, number];
 }
 
+const UNIT: [number, number] = [0, 1];
+const NON_NEGATIVE: [number, number] = [0, Infinity];
+
 export const BINARY_METRICS: MetricInfo[] = [
-  { name: 'roc_auc', higherIsBetter: true },
-  { name: 'average_precision', higherIsBetter: true },
-  { name: 'log_loss', higherIsBetter: false },
-  { name: 'brier', higherIsBetter: false },
-  { name: 'accuracy', higherIsBetter: true },
-  { name: 'precision', higherIsBetter: true },
-  { name: 'recall', higherIsBetter: true },
-  { name: 'f1', higherIsBetter: true },
-  { name: 'ece', higherIsBetter: false },
+  { name: 'roc_auc', higherIsBetter: true, range: UNIT },
+  { name: 'average_precision', higherIsBetter: true, range: UNIT },
+  { name: 'log_loss', higherIsBetter: false, range: NON_NEGATIVE },
+  { name: 'brier', higherIsBetter: false, range: UNIT },
+  { name: 'accuracy', higherIsBetter: true, range: UNIT },
+  { name: 'precision', higherIsBetter: true, range: UNIT },
+  { name: 'recall', higherIsBetter: true, range: UNIT },
+  { name: 'f1', higherIsBetter: true, range: UNIT },
+  { name: 'ece', higherIsBetter: false, range: UNIT },
 ];
 
 export const MULTICLASS_METRICS: MetricInfo[] = [
-  { name: 'accuracy', higherIsBetter: true },
-  { name: 'macro_f1', higherIsBetter: true },
-  { name: 'weighted_f1', higherIsBetter: true },
-  { name: 'log_loss', higherIsBetter: false },
+  { name: 'accuracy', higherIsBetter: true, range: UNIT },
+  { name: 'macro_f1', higherIsBetter: true, range: UNIT },
+  { name: 'weighted_f1', higherIsBetter: true, range: UNIT },
+  { name: 'log_loss', higherIsBetter: false, range: NON_NEGATIVE },
 ];
 
 export const REGRESSION_METRICS: MetricInfo[] = [
-  { name: 'mae', higherIsBetter: false },
-  { name: 'rmse', higherIsBetter: false },
-  { name: 'r2', higherIsBetter: true },
-  { name: 'mape', higherIsBetter: false },
+  { name: 'mae', higherIsBetter: false, range: NON_NEGATIVE },
+  { name: 'rmse', higherIsBetter: false, range: NON_NEGATIVE },
+  { name: 'r2', higherIsBetter: true, range: [-Infinity, 1] },
+  { name: 'mape', higherIsBetter: false, range: NON_NEGATIVE },
 ];
 
 export type TaskName = 'binary-classification' | 'multiclass-classification' | 'regression';

@@ -30,6 +30,31 @@ describe('gate conditions', () => {
     expect(issues[3].message).toContain('data.sensitive');
     expect(checkGates({ metrics: { r2: '>= 0.5' } }, 'regression', [])).toEqual([]);
   });
+
+  it('flags a gate that no value of its figure can pass (every evaluation would fail it), and only those', () => {
+    const never = checkGates(
+      {
+        metrics: { roc_auc: '>= 1.5', f1: '> 1', log_loss: '< 0', brier: '== -0.1' },
+        versus_champion: { roc_auc: '< -1', log_loss: '<= -5' },
+        fairness: { demographic_parity_ratio: '> 1', equalized_odds_difference: '<= -0.1', metric_difference: '>= 2' },
+      },
+      'binary-classification',
+      ['sex'],
+    );
+    expect(never.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      "gates.metrics.roc_auc: '>= 1.5' can never pass: roc_auc is between 0 and 1",
+      "gates.metrics.f1: '> 1' can never pass: f1 is between 0 and 1",
+      "gates.metrics.log_loss: '< 0' can never pass: log_loss is at least 0",
+      "gates.metrics.brier: '== -0.1' can never pass: brier is between 0 and 1",
+      "gates.versus_champion.roc_auc: '< -1' can never pass: the change in roc_auc is between -1 and 1",
+      "gates.fairness.demographic_parity_ratio: '> 1' can never pass: demographic_parity_ratio is between 0 and 1",
+      "gates.fairness.equalized_odds_difference: '<= -0.1' can never pass: equalized_odds_difference is between 0 and 1",
+    ]);
+    expect(checkGates({ metrics: { r2: '> 1' } }, 'regression', [])[0].message).toBe("'> 1' can never pass: r2 is at most 1");
+    // the edges themselves can pass, and a change in an unbounded metric can be anything
+    const edges = { metrics: { roc_auc: '>= 1', f1: '<= 0', accuracy: '== 1' }, versus_champion: { roc_auc: '<= -1', log_loss: '<= -5' }, fairness: { demographic_parity_ratio: '>= 1', metric_difference: '>= 2' } };
+    expect(checkGates(edges, 'binary-classification', ['sex'])).toEqual([]);
+  });
 });
 
 describe('evaluateGates', () => {
