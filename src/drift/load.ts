@@ -338,6 +338,30 @@ export async function assessCollected(conn: DuckDBConnection, reference: Referen
   return b;
 }
 
+/** SQL: whether label `t` is the positive class: its text, or its number (a boolean column's true is 1) */
+function isPositive(t: string, positive: string | number | boolean): string {
+  const n = Number(positive);
+  const text = `${t}::VARCHAR = ${sqlString(String(positive))}`;
+  return Number.isFinite(n) && String(positive).trim() !== '' ? `(${text} OR TRY_CAST(${t} AS DOUBLE) = ${n})` : text;
+}
+
+/**
+ * Labels that cannot be what they claim are an input error, not a silently wrong metric: a regression
+ * label that is not a number (it would count as 0); for classification, more than two distinct labels, or
+ * two of which neither is the positive class (every label would count as negative).
+ */
+async function checkLabels(conn: DuckDBConnection, lsql: string, t: string, display: string, column: string, positive?: string | number | boolean): Promise<void> {
+  if (positive === undefined) {
+    const bad = (await conn.runAndReadAll(`SELECT ${t}::VARCHAR, count(*) OVER () FROM ${lsql} l WHERE ${t} IS NOT NULL AND TRY_CAST(${t} AS DOUBLE) IS NULL LIMIT 1`)).getRows();
+    if (bad.length) throw new InputError(`${display}: column '${column}' holds ${num(bad[0][1])} label(s) that are not numbers (first: ${JSON.stringify(bad[0][0])}); a regression target is a number`);
+    return;
+  }
+  const values = (await conn.runAndReadAll(`SELECT DISTINCT ${t}::VARCHAR AS v, ${isPositive(t, positive)} AS pos FROM ${lsql} l WHERE ${t} IS NOT NULL ORDER BY v LIMIT 6`)).getRows();
+  const shown = values.slice(0, 5).map((r) => JSON.stringify(r[0])).join(', ') + (values.length > 5 ? ', …' : '');
+  if (values.length > 2) throw new InputError(`${display}: column '${column}' holds more than two distinct labels (${shown}); a binary target has two, the positive class ${JSON.stringify(String(positive))} and the other`);
+  if (values.length === 2 && !values.some((r) => r[1] === true)) throw new InputError(`${display}: neither label in column '${column}' (${shown}) is the positive class ${JSON.stringify(String(positive))} (data.positive_label in model.yaml)`);
+}
+
 /**
  * Joins the window's predictions with a labels file (CSV, Parquet or JSON lines holding `idColumn` and
  * `targetColumn`) by request id. Labels are mapped to 0/1 for classification with `positive` as 1.
@@ -348,7 +372,9 @@ export async function joinLabels(conn: DuckDBConnection, current: CurrentSide, l
   return reading(labels, async () => {
     const types = await columnTypes(conn, lsql);
     for (const c of [idColumn, targetColumn]) if (!(c in types)) throw new InputError(`${labels.display}: no column '${c}'; expected the request id column '${idColumn}' and the target '${targetColumn}'`);
-    const target = positive === undefined ? `TRY_CAST(l.${sqlIdent(targetColumn)} AS DOUBLE)` : `CASE WHEN l.${sqlIdent(targetColumn)}::VARCHAR = ${sqlString(String(positive))} THEN 1.0 ELSE 0.0 END`;
+    const t = `l.${sqlIdent(targetColumn)}`;
+    await checkLabels(conn, lsql, t, labels.display, targetColumn, positive);
+    const target = positive === undefined ? `TRY_CAST(${t} AS DOUBLE)` : `CASE WHEN ${isPositive(t, positive)} THEN 1.0 ELSE 0.0 END`;
     const r = await conn.runAndReadAll(`
       SELECT TRY_CAST(c.prediction AS DOUBLE) AS p, ${target} AS y
       FROM ${current.sql} c JOIN ${lsql} l ON c.request_id = l.${sqlIdent(idColumn)}::VARCHAR

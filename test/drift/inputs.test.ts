@@ -112,3 +112,23 @@ describe('drift: flag mistakes are refused before any data is read', () => {
     expect(r.stderr).toContain(`joining labels from ${labels}`);
   });
 });
+
+describe('joinLabels: a regression label that is not a number', () => {
+  it('is an input error naming the file, the column, how many and the first (before: it counted as 0)', async () => {
+    const { openDuckDB, sqlString } = await import('../../src/data/duckdb.js');
+    const { joinLabels } = await import('../../src/drift/load.js');
+    const logs = join(t.dir, 'reg.jsonl');
+    writeFileSync(logs, ['a', 'b', 'c'].map((id, i) => JSON.stringify({ request_id: id, prediction: i + 0.5 })).join('\n') + '\n');
+    const current = { kind: 'logs' as const, source: logs, sql: `(SELECT * FROM read_json(${sqlString(logs)}))`, hasPredictions: true };
+    const labels = join(t.dir, 'reg-labels.csv');
+    const conn = await openDuckDB();
+    try {
+      writeFileSync(labels, 'id,amount\na,1.5\nb,2\nc,4\n');
+      expect(await joinLabels(conn, current, { path: labels, display: 'reg-labels.csv' }, 'id', 'amount')).toMatchObject({ labels: Float64Array.of(1.5, 2, 4), unmatched: 0 });
+      writeFileSync(labels, 'id,amount\na,1.5\nb,n/a\nc,?\n');
+      await expect(joinLabels(conn, current, { path: labels, display: 'reg-labels.csv' }, 'id', 'amount')).rejects.toThrow(`reg-labels.csv: column 'amount' holds 2 label(s) that are not numbers (first: "n/a"); a regression target is a number`);
+    } finally {
+      conn.closeSync();
+    }
+  });
+});

@@ -184,4 +184,22 @@ describe('slipway drift: pinned package reference, prediction-log windows, label
     expect(n.code).toBe(2);
     expect(n.stderr).toMatch(/labels-noid\.csv: no column 'id'/);
   });
+
+  it('--labels that cannot be the binary target exit 2 naming them (before: a third label, or two words neither of which is the positive class, counted as negatives); true/false read as 1/0', async () => {
+    const rows = (f: (i: number) => string) => 'id,default\n' + sameIds.map((id, i) => `${id},${f(i)}`).join('\n') + '\n';
+    const three = join(w.root, 'labels-three.csv');
+    writeFileSync(three, rows((i) => (i === 7 ? 'x' : String(sameRows[i].default))));
+    const t = await drift(['--current', logs('same'), '--labels', three]);
+    expect([t.code, t.stderr.split('\n').filter((l) => l.startsWith('error:')).join('\n')]).toEqual([2, `error: ${three}: column 'default' holds more than two distinct labels ("0", "1", "x"); a binary target has two, the positive class "1" and the other`]);
+    const words = join(w.root, 'labels-words.csv');
+    writeFileSync(words, rows((i) => (Number(sameRows[i].default) ? 'default' : 'repaid')));
+    const y = await drift(['--current', logs('same'), '--labels', words]);
+    expect([y.code, y.stderr.split('\n').filter((l) => l.startsWith('error:')).join('\n')]).toEqual([2, `error: ${words}: neither label in column 'default' ("default", "repaid") is the positive class "1" (data.positive_label in model.yaml)`]);
+    const bools = join(w.root, 'labels-bool.csv');
+    writeFileSync(bools, rows((i) => String(Number(sameRows[i].default) === 1)));
+    const b = await drift(['--current', logs('same'), '--labels', bools, '--report', join(w.root, 'perf-bool.json')]);
+    expect(b.code).toBe(0);
+    const good = JSON.parse(readFileSync(join(w.root, 'perf-good.json'), 'utf8'));
+    expect(JSON.parse(readFileSync(join(w.root, 'perf-bool.json'), 'utf8')).performance).toEqual(good.performance);
+  });
 });

@@ -85,7 +85,10 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
         const a = await assessCollected(conn, reference, current, c, config, progress);
         const prediction = c.prediction ? compareColumn('prediction', c.prediction, config.prediction) : null;
         let performance = null;
-        if (labelsSource) {
+        if (labelsSource && m.spec.task === 'multiclass-classification') {
+          // a multiclass model logs a probability per class: no one number to score against a label
+          progress(`--labels: performance drift is measured for binary classification and regression, not for a multiclass model; the labels are not read`);
+        } else if (labelsSource) {
           progress(`joining labels from ${labelsSource.display}`);
           const card = reference.kind === 'package' ? reference.card : undefined;
           const j = await joinLabels(conn, current, labelsSource, m.spec.data.id ?? 'id', m.target, m.spec.task === 'regression' ? undefined : m.spec.data.positive_label ?? 1);
