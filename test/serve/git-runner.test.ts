@@ -14,6 +14,7 @@ import { GitRunner } from '../../src/serve/git-runner.js';
 import { startServe } from '../../src/serve/serve.js';
 import type { ServeStatus } from '../../src/serve/status.js';
 import { gone, pidFromFile } from '../support/processes.js';
+import { shellQuote } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 import { call } from './client.js';
 import { buildWorld, ENV, git } from './fixtures.js';
@@ -92,7 +93,7 @@ describe('GitRunner', () => {
     const r = new GitRunner();
     const pidFile = join(dir, 'sleep.pid');
     // the alias's shell writes its pid and becomes sleep
-    const pending = r.run(dir, ['-c', `alias.nap=!echo $$ > ${pidFile}; exec sleep 30`, 'nap']);
+    const pending = r.run(dir, ['-c', `alias.nap=!echo $$ > ${shellQuote(pidFile)}; exec sleep 30`, 'nap']);
     const sleeper = await pidFromFile(pidFile);
     const helper = r.pid!;
     r.close();
@@ -114,7 +115,7 @@ describe('GitRunner', () => {
     const pidFile = join(dir, 'orphan.pid');
     const script = `import { GitRunner } from ${JSON.stringify(SOURCE)};
       import { existsSync } from 'node:fs';
-      const r = new GitRunner(); void r.run(${JSON.stringify(dir)}, ['-c', 'alias.nap=!echo $$ > ${pidFile}; exec sleep 30', 'nap']).catch(() => {});
+      const r = new GitRunner(); void r.run(${JSON.stringify(dir)}, ['-c', ${JSON.stringify(`alias.nap=!echo $$ > ${shellQuote(pidFile)}; exec sleep 30`)}, 'nap']).catch(() => {});
       while (!existsSync(${JSON.stringify(pidFile)})) await new Promise((t) => setTimeout(t, 20));
       await new Promise((t) => setTimeout(t, 50));
       console.log(r.pid); process.exit(0);`;

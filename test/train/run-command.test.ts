@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertSucceeded, processAlive, runTrainingCommand } from '../../src/train/run-command.js';
 import { pidFromFile } from '../support/processes.js';
+import { shellQuote } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const { dir } = tempDir('slipway-run-');
@@ -27,7 +28,7 @@ describe('runTrainingCommand', () => {
     const pidFile = join(dir, 'grandchild.pid');
     const controller = new AbortController();
     // the child shell starts a grandchild (sleep) and waits on it
-    const run = runTrainingCommand({ command: `sleep 300 & echo $! > ${pidFile}; echo "$$" > ${pidFile}.parent; wait`, cwd: dir, env: process.env, signal: controller.signal, graceMs: 2000 });
+    const run = runTrainingCommand({ command: `sleep 300 & echo $! > ${shellQuote(pidFile)}; echo "$$" > ${shellQuote(`${pidFile}.parent`)}; wait`, cwd: dir, env: process.env, signal: controller.signal, graceMs: 2000 });
     const grandchild = await pidFromFile(pidFile);
     const parent = await pidFromFile(`${pidFile}.parent`);
     expect(alive(grandchild)).toBe(true);
@@ -42,7 +43,7 @@ describe('runTrainingCommand', () => {
   it('timeout: a command that ignores SIGTERM is killed with SIGKILL after the grace period', async () => {
     const pidFile = join(dir, 'stubborn.pid');
     const started = Date.now();
-    const r = await runTrainingCommand({ command: `trap '' TERM; sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done' & wait; wait`, cwd: dir, env: process.env, timeoutMs: 300, graceMs: 300 });
+    const r = await runTrainingCommand({ command: `trap '' TERM; sh -c ${shellQuote(`trap "" TERM; echo $$ > ${shellQuote(pidFile)}; while :; do sleep 0.05; done`)} & wait; wait`, cwd: dir, env: process.env, timeoutMs: 300, graceMs: 300 });
     const grandchild = await pidFromFile(pidFile);
     expect(r.timedOut).toBe(true);
     expect(r.signal).toBe('SIGKILL');
@@ -53,7 +54,7 @@ describe('runTrainingCommand', () => {
 
   it('ends background processes the command leaves behind when it exits', async () => {
     const pidFile = join(dir, 'orphan.pid');
-    const r = await runTrainingCommand({ command: `sleep 300 > /dev/null 2>&1 & echo $! > ${pidFile}; exit 0`, cwd: dir, env: process.env, graceMs: 1000 });
+    const r = await runTrainingCommand({ command: `sleep 300 > /dev/null 2>&1 & echo $! > ${shellQuote(pidFile)}; exit 0`, cwd: dir, env: process.env, graceMs: 1000 });
     expect(r.exitCode).toBe(0);
     expect(alive(await pidFromFile(pidFile))).toBe(false);
   });

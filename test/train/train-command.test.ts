@@ -6,6 +6,7 @@ import { readPackage } from '../../src/package/read.js';
 import { loadModel } from '../../src/spec/model.js';
 import { trainBuiltin } from '../../src/train/builtin/index.js';
 import { runCli } from '../support/cli.js';
+import { shellQuote } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 import { FIXTURES, writeGoldenModel } from './fixtures.js';
 
@@ -110,7 +111,7 @@ describe('slipway train running a training command', () => {
       initializers: [],
     });
     writeFileSync(join(repo, 'nan.onnx'), bytes);
-    model('cmd-nan', `cp ${join(repo, 'nan.onnx')} "$SLIPWAY_OUTPUT_DIR/model.onnx"`);
+    model('cmd-nan', `cp ${shellQuote(join(repo, 'nan.onnx'))} "$SLIPWAY_OUTPUT_DIR/model.onnx"`);
     const r = await runCli(['train', '--model', 'cmd-nan'], repo, env);
     expect(r.stderr).toMatch(/smoke inference on 16 training rows: row \d+ gives NaN; expected finite outputs/);
     expect(r.code).toBe(1);
