@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openDuckDB } from '../../src/data/duckdb.js';
+import { openDuckDB, sqlString } from '../../src/data/duckdb.js';
 import type { EvaluationReport } from '../../src/evaluate/report-types.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
@@ -18,8 +18,8 @@ async function withIncome(name: string, expr: string): Promise<{ path: string; n
   const path = join(dir, `${name}.parquet`);
   const conn = await openDuckDB();
   try {
-    await conn.run(`COPY (SELECT * REPLACE (${expr} AS income) FROM read_parquet('${test}')) TO '${path}' (FORMAT parquet)`);
-    const r = await conn.runAndReadAll(`SELECT count(*) FILTER (WHERE income IS NULL)::INTEGER AS n FROM read_parquet('${path}')`);
+    await conn.run(`COPY (SELECT * REPLACE (${expr} AS income) FROM read_parquet(${sqlString(test)})) TO ${sqlString(path)} (FORMAT parquet)`);
+    const r = await conn.runAndReadAll(`SELECT count(*) FILTER (WHERE income IS NULL)::INTEGER AS n FROM read_parquet(${sqlString(path)})`);
     return { path, nulls: Number(r.getRowObjects()[0].n) };
   } finally {
     conn.closeSync();
