@@ -1,5 +1,6 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { pushCommit } from '../../src/gitops/repo.js';
 import { packageDigest } from '../../src/store/digest.js';
@@ -40,7 +41,7 @@ describe('promote checks everything that can refuse before it publishes or commi
     // the same package, once allowed, is published there and pinned
     const ok = await runCli(['promote', '--model', 'credit-risk', '--candidate', d2, '--env', 'production', '--force'], rp.a, env);
     expect(ok.code).toBe(0);
-    expect(ok.stderr).toContain(`publishing to file://${store}`);
+    expect(ok.stderr).toContain(`publishing to ${pathToFileURL(store).href}`);
     expect(readFileSync(join(store, 'sha256', d2.slice(7), 'slipway.json'), 'utf8')).toContain('"version": "1.1.0"');
   });
 
