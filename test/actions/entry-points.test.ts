@@ -101,9 +101,27 @@ function commandLine(r: Run): string {
   return r.stdout.split('\n').find((l) => l.startsWith('slipway ')) ?? '';
 }
 
+/**
+ * The words of a command line as run-action prints it: words joined by single spaces, each either bare
+ * (only [\w@%+=:,./-], or *** where a secret was redacted) or a JSON string literal (a path with a space
+ * or a quote, say).
+ */
+function wordsOf(line: string): string[] {
+  const word = /(?:"(?:[^"\\]|\\.)*"|[\w@%+=:,./*-]+)(?: |$)/y;
+  const words: string[] = [];
+  while (word.lastIndex < line.length) {
+    const at = word.lastIndex;
+    const m = word.exec(line);
+    if (!m) throw new Error(`cannot read the word at character ${at + 1} of ${line}`);
+    const w = m[0].endsWith(' ') ? m[0].slice(0, -1) : m[0];
+    words.push(w.startsWith('"') ? (JSON.parse(w) as string) : w);
+  }
+  return words;
+}
+
 /** Its flags (--name value, or --name alone for booleans), so that added defaults do not matter. */
 function flagsOf(r: Run): Record<string, string> {
-  const words = commandLine(r).split(' ').slice(2);
+  const words = wordsOf(commandLine(r)).slice(2);
   const out: Record<string, string> = {};
   for (let i = 0; i < words.length; i++) {
     if (!words[i].startsWith('--')) throw new Error(`unexpected word ${words[i]} in ${commandLine(r)}`);
@@ -234,7 +252,7 @@ describe('each capability action, as the runner runs it, on the example model', 
     const r = await runAsRunner(spec('validate-data'), { model: 'credit-risk' });
     expect(commandLine(r)).toMatch(/^slipway validate /);
     expect(flagsOf(r)).toMatchObject({ model: 'credit-risk', env: 'production' });
-    expect(flagsOf(r).report).toMatch(new RegExp(`^${scratch}/runner-temp/slipway-validate-data-\\w+/validation\\.json$`));
+    expect(flagsOf(r).report).toMatch(new RegExp(`^${scratch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/runner-temp/slipway-validate-data-\\w+/validation\\.json$`));
     expect(flagsOf(r).data).toBeUndefined(); // an empty input is no flag
     expectReadsDeclared(r, spec('validate-data'));
     expect(r.status, r.stderr).toBe(0);
