@@ -72,7 +72,9 @@ function isJsonName(display: string): boolean {
  * back located, at once. A name ending in .json is held to JSON's grammar and its errors say "invalid JSON".
  * An empty file, or one with only comments, is an error: every config file is a mapping.
  */
-export function parseYamlText(src: string, display: string): ParsedYaml {
+export function parseYamlText(text: string, display: string): ParsedYaml {
+  // a UTF-8 byte order mark, as Windows editors write one: not part of the text (JSON.parse would refuse it)
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const json = isJsonName(display);
   if (json && src.trim() !== '') {
     let failure: unknown;

@@ -36,6 +36,13 @@ describe('a broken .json file says invalid JSON, at the byte where it stops bein
     expect(issuesOf(() => parseYamlText('{"a": 1, "a": 2}', 'models/m/schema.json@0123abcd'))[0]).toMatch(/^models\/m\/schema\.json@0123abcd:1:10: \(root\): invalid JSON: Map keys must be unique/);
   });
 
+  it('a UTF-8 byte order mark (as Windows editors write) is read past in JSON and YAML alike, and errors keep their positions', () => {
+    const bom = '\ufeff';
+    expect(parseYamlText(`${bom}{"properties": {"a": {"type": "integer"}}}`, 'schema.json').value).toEqual({ properties: { a: { type: 'integer' } } });
+    expect(parseYamlText(`${bom}name: m\r\ntask: regression\r\n`, 'model.yaml').value).toEqual({ name: 'm', task: 'regression' });
+    expect(issuesOf(() => parseYamlText(`${bom}{\n  "properties": {},\n}\n`, 'schema.json'))).toEqual(["schema.json:3:1: (root): invalid JSON: unexpected '}': a trailing comma is not JSON"]);
+  });
+
   it("a package's slipway.json", async () => {
     const t = tempDir('slipway-msg-pkg-');
     t.write('model.onnx', 'not read');
