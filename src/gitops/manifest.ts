@@ -160,7 +160,7 @@ export function editManifest(text: string, env: string, change: ManifestChange, 
     }
   }
 
-  const out = unchanged ? text : doc.toString({ lineWidth: 0 });
+  const out = unchanged ? text : inLayoutOf(text, doc.toString({ lineWidth: 0 }));
   let result: EnvironmentSpec;
   try {
     result = readManifest(out, env, display).spec;
@@ -170,6 +170,16 @@ export function editManifest(text: string, env: string, change: ManifestChange, 
   }
   const after = entryOf(result, change.model);
   return { text: out, spec: result, before, after, from: before?.version ?? null, to, action, unchanged, notes };
+}
+
+/**
+ * The edited text with the original's line endings and byte order mark: the YAML library writes LF and no
+ * BOM, so a manifest saved on Windows (CRLF) would otherwise change on every line of the commit.
+ */
+function inLayoutOf(original: string, edited: string): string {
+  const crlf = /\r\n/.test(original.slice(0, original.indexOf('\n') + 1));
+  const text = crlf ? edited.replace(/\r?\n/g, '\r\n') : edited;
+  return original.charCodeAt(0) === 0xfeff ? `\ufeff${text}` : text;
 }
 
 function normalize(e: EnvironmentModel): unknown {

@@ -48,6 +48,21 @@ describe('editManifest', () => {
     expect(Object.keys(readManifest(r.text, 'production').spec)).toEqual(['apiVersion', 'kind', 'name', 'promotion', 'store', 'models']);
   });
 
+  it("keeps a Windows-saved manifest's CRLF line endings and byte order mark: only the pinned lines change", () => {
+    const windows = '\ufeff' + PINNED.replace(/\n/g, '\r\n');
+    const r = editManifest(windows, 'production', { kind: 'promote', model: 'credit-risk', version: '1.5.0', digest: D2, uri: 'file://.slipway/store' });
+    expect(r.text.startsWith('\ufeff# Desired state of production.\r\n')).toBe(true);
+    expect(r.text.replace(/\r\n/g, '')).not.toContain('\n');
+    const [a, b] = [windows.split('\r\n'), r.text.split('\r\n')];
+    expect(b.length).toBe(a.length);
+    expect(a.map((l, i) => [l, b[i]]).filter(([x, y]) => x !== y)).toEqual([
+      ['    version: 1.4.0 # pinned by slipway', '    version: 1.5.0 # pinned by slipway'],
+      [`    digest: ${D1}`, `    digest: ${D2}`],
+    ]);
+    // a manifest with LF endings stays LF
+    expect(editManifest(PINNED, 'production', { kind: 'promote', model: 'credit-risk', version: '1.5.0', digest: D2, uri: 'file://.slipway/store' }).text).not.toContain('\r');
+  });
+
   it('replaces a pinned version in place: comments on the entry and on other models survive', () => {
     const r = editManifest(PINNED, 'production', { kind: 'promote', model: 'credit-risk', version: '1.5.0', digest: D2, uri: 'file://.slipway/store' });
     expect(r.from).toBe('1.4.0');
