@@ -13,7 +13,7 @@ import { predictionLines, type PredictionLogWriter } from './log-writer.js';
 import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
-import { ClientAborted, parseBody, readBody, refusedBodyHeaders } from './request-body.js';
+import { ClientAborted, parseBody, readBody, REFUSED_BODY, refusedBodyHeaders } from './request-body.js';
 import { answerClientError, checkedId, headerId, readOnly, modelPath, requestTarget } from './http-route.js';
 import { awaitsContinue, expectContinue } from './http-continue.js';
 import { listenError } from './listen-error.js';
@@ -47,8 +47,6 @@ export interface HttpServerOptions {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-/** slipway_rejected_requests_total's reason for a refused body's status (any other 4xx: bad_request) */
-const REFUSAL_REASON: Record<number, string> = { 413: 'too_large', 408: 'timeout', 415: 'unsupported_media_type' };
 
 export class InferenceServer {
   readonly server: Server;
@@ -324,7 +322,7 @@ export class InferenceServer {
         this.o.metrics.rejected.inc({ reason: 'aborted' });
       } else if (e instanceof BadRequest) {
         code = e.status;
-        this.o.metrics.rejected.inc({ reason: REFUSAL_REASON[code] ?? 'bad_request' });
+        this.o.metrics.rejected.inc({ reason: REFUSED_BODY[code] ?? 'bad_request' });
         this.error(res, code, e.message, refusedBodyHeaders(code));
       } else if (e instanceof SlipwayError) {
         code = 400;

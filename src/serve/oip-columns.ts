@@ -19,7 +19,6 @@ export const INT_RANGE: Record<string, [number, number]> = {
   INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
-
 export interface DecodeContext {
   /** feature columns in model order */
   features: string[];

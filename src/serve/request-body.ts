@@ -7,12 +7,15 @@ import { sendContinue } from './http-continue.js';
 /** The client closed the connection before the whole body came: there is no one to answer. */
 export class ClientAborted extends Error {}
 
+/** Why readBody refused a body before reading it whole, by the status it answers (slipway_rejected_requests_total's reason). */
+export const REFUSED_BODY: Record<number, string> = { 413: 'too_large', 415: 'unsupported_media_type', 408: 'timeout' };
+
 /**
- * The headers of an answer to a body readBody refused before reading it whole (413 too large, 415 compressed,
- * 408 too slow): the rest of that body may still come, so the connection cannot carry another request.
+ * The headers of an answer to a body readBody refused before reading it whole (REFUSED_BODY): the rest of
+ * that body may still come, so the connection cannot carry another request.
  */
 export function refusedBodyHeaders(status: number): Record<string, string> {
-  return status === 413 || status === 415 || status === 408 ? { connection: 'close' } : {};
+  return status in REFUSED_BODY ? { connection: 'close' } : {};
 }
 
 /** Bodies being read that have a deadline, each with what ends it: checked once a second by one timer, not a timer per request. */
