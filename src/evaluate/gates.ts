@@ -69,9 +69,8 @@ export function checkGates(gates: ModelSpec['gates'], task: TaskName, attributes
     for (const [name, cond] of Object.entries(gates[section] ?? {})) {
       const info = infos.find((m) => m.name === name);
       if (!info) issues.push({ path: ['gates', section, name], message: `unknown metric '${name}' for ${task}; expected one of ${known.join(', ')}` });
-      const [lo, hi] = info?.range ?? [-Infinity, Infinity];
-      // a change is within ±(hi − lo)
-      const range: [number, number] | undefined = info && (section === 'metrics' ? [lo, hi] : [lo - hi, hi - lo]);
+      // a change in the metric is within ±(hi − lo)
+      const range: [number, number] | undefined = info && (section === 'metrics' ? info.range : [info.range[0] - info.range[1], info.range[1] - info.range[0]]);
       check(['gates', section, name], cond, range, section === 'metrics' ? name : `the change in ${name}`);
     }
   }
