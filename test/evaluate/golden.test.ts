@@ -24,7 +24,10 @@ interface Dataset {
   };
 }
 
-const golden = JSON.parse(readFileSync(new URL('../fixtures/evaluate/golden.json', import.meta.url), 'utf8')) as { sklearn: string; datasets: Dataset[] };
+const load = (file: string) => JSON.parse(readFileSync(new URL(`../fixtures/evaluate/${file}`, import.meta.url), 'utf8')) as { sklearn: string; datasets: Dataset[] };
+const golden = load('golden.json');
+/** edge cases: one-row and one-class groups, all predicted positive, all scores tied, many groups, … (make_golden_edges.py) */
+const edges = load('golden-edges.json');
 
 /** 1e-9 relative; 1e-12 absolute for values near 0. null must match null exactly. */
 function close(actual: unknown, expected: unknown, what: string): void {
@@ -62,7 +65,13 @@ describe(`metrics match scikit-learn ${golden.sklearn} golden values`, () => {
     expect(golden.datasets.length).toBeGreaterThanOrEqual(6);
   });
 
-  describe.each(golden.datasets.map((d) => [d.name, d] as const))('%s', (_name, d) => {
+  it('covers the edge cases', () => {
+    expect(edges.datasets.map((d) => d.name)).toEqual(
+      expect.arrayContaining(['single_row_and_one_class_groups', 'all_predicted_positive', 'all_scores_tied', 'confidently_wrong', 'many_groups', 'multiclass_ties', 'regression_one_row']),
+    );
+  });
+
+  describe.each([...golden.datasets, ...edges.datasets].map((d) => [d.name, d] as const))('%s', (_name, d) => {
     const pred = predictions(d);
     const kernel = makeKernel(pred);
 
