@@ -10,7 +10,7 @@
  * means a run per request or two, the fixed cost on every request, and an event loop that never idles:
  * queues, and a p99 of tens of ms well below peak throughput. So while the event loop is busy (LoopLoad),
  * a model's runs start at least `interval` apart (250 µs by default: 500 µs takes ≈ 9 % less CPU per
- * request at half of peak, but every p99 measurement at half of peak favoured 250 µs; docs/serve.md);
+ * request at half of peak, but every p99 measurement at half of peak favoured 250 µs; docs/serve-benchmarks.md);
  * requests that arrive in between join the next run. The next arrival after the interval starts it (no
  * timer on the hot path); a timer starts it if none comes (1–2 ms later: Node's timers have 1 ms
  * resolution). A quiet loop is not paced, and neither is a loop whose every client connection already
