@@ -4,25 +4,52 @@
  * inject HTML, links, images, mentions, issue references, table cells or a fake Slipway marker.
  */
 
-const SPECIAL = /[&<>"'`\\|*_[\](){}#!~@:]/g;
+const SPECIAL = /[&<>"'`\\|*_[\](){}#!~@:$]/g;
 
-/** Plain text for a paragraph or table cell: one line, capped, with markdown and HTML neutralised. */
-export function md(value: unknown, max = 300): string {
+/**
+ * The text with markdown and HTML neutralised: one line, at most `max` characters before escaping
+ * (never cutting a surrogate pair in half). `$` is escaped too: GitHub renders `$…$` as LaTeX math, so an
+ * income band like "$0-$50k" would come out as italic math, and `$\color{…}…$` could restyle text.
+ */
+function escapeText(value: unknown, max: number): string {
   let t = String(value ?? '');
   // control characters, newlines and Unicode line/paragraph separators become spaces
   // eslint-disable-next-line no-control-regex
   t = t.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
   // bidi overrides and zero-width characters can disguise text
   t = t.replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '');
-  if (t.length > max) t = t.slice(0, max - 1) + '…';
+  if (t.length > max) {
+    let cut = max - 1;
+    const c = t.charCodeAt(cut - 1);
+    if (c >= 0xd800 && c <= 0xdbff) cut--;
+    t = t.slice(0, cut) + '…';
+  }
   t = t.replace(SPECIAL, (c) => `&#${c.charCodeAt(0)};`);
   // bare www. autolinks
   return t.replace(/www\./gi, (m) => m.slice(0, 3) + '&#46;');
 }
 
-/** Monospace text (digests, commands, paths): an HTML <code> element, whose content is escaped. */
+/**
+ * Plain text for a paragraph or table cell: one line, capped, with markdown and HTML neutralised.
+ * GitHub finds @mentions and #123 / GH-123 issue references in the rendered HTML's text, where `&#64;`
+ * is an `@` again: so a zero-width space (as an entity) follows every `@` before a letter or digit and
+ * every `#` or `GH-` before a digit, as Renovate does; "@acme/security-team" in a group name pings no one
+ * and "#1" links to no issue.
+ */
+export function md(value: unknown, max = 300): string {
+  return escapeText(value, max)
+    .replace(/&#64;(?=[A-Za-z0-9])/g, '&#64;&#8203;')
+    .replace(/&#35;(?=[0-9])/g, '&#35;&#8203;')
+    .replace(/\b(GH)-(?=[0-9])/gi, '$1&#8203;-');
+}
+
+/**
+ * Monospace text (digests, commands, paths): an HTML <code> element, whose content is escaped.
+ * GitHub does not look for mentions or issue references inside code, so the text stays as it is
+ * (a copied command or URI has no zero-width spaces in it).
+ */
 export function code(value: unknown, max = 300): string {
-  return `<code>${md(value, max)}</code>`;
+  return `<code>${escapeText(value, max)}</code>`;
 }
 
 /** A label inside a Mermaid chart: a safe character set only, no quotes, brackets or newlines. */

@@ -232,6 +232,36 @@ describe('untrusted strings cannot inject markup', () => {
     expect(mermaidLabel('a"]\n```<b>')).toMatch(/^a[_]+b_$/);
   });
 
+  it('what GitHub sees after decoding entities has no mention, issue reference or math', () => {
+    // GitHub looks for @mentions and #123 references in the HTML's text nodes, where &#64; is '@' again
+    const decode = (h: string) => h.replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)));
+    const e = evaluation();
+    e.fairness.sex.groups[0].group = '@acme/security-team, @octocat';
+    e.fairness.sex.groups[1].group = 'fixes #1 and GH-2, acme/risk#3';
+    e.gates[0] = { ...e.gates[0], name: '$\\color{green}\\textsf{all gates pass}$', ok: false };
+    e.warnings = ["feature 'income band $0-$50k' is null on most rows"];
+    const out = renderReport({ evaluation: e });
+    // (Mermaid blocks are code: GitHub links nothing in them, and their labels are reduced to [A-Za-z0-9 _.,+%/-])
+    const text = decode(out.replace(/```mermaid[^`]*```/g, ''));
+    expect(text).toContain('@\u200bacme/security-team, @\u200boctocat');
+    expect(text).toContain('#\u200b1 and GH\u200b-2, acme/risk#\u200b3');
+    expect(text).not.toMatch(/(^|[^\w\u200b])@[A-Za-z0-9]/);
+    expect(text).not.toMatch(/#[0-9]|GH-[0-9]/i);
+    // no '$' reaches the markdown parser: GitHub would render $…$ as LaTeX
+    expect(out).not.toContain('$');
+    expect(text).toContain('income band $0-$50k');
+    // code spans keep copied text intact: no zero-width space in a command
+    const card = full(evaluation()).card!;
+    card.lineage.command = 'pip install pkg@1.2 && python train.py --issue #4';
+    expect(renderReport({ evaluation: evaluation(), card })).toContain('<code>pip install pkg&#64;1.2 &#38;&#38; python train.py --issue &#35;4</code>');
+  });
+
+  it('a long value is cut without splitting a surrogate pair', () => {
+    const cut = md('a'.repeat(98) + '😀😀', 100);
+    expect(cut).toBe('a'.repeat(98) + '…');
+    expect(md('a'.repeat(97) + '😀😀', 100)).toBe('a'.repeat(97) + '😀…');
+  });
+
   it('the marker only accepts valid model names', () => {
     expect(reportMarker('credit-risk')).toBe('<!-- slipway:report model=credit-risk -->');
     expect(() => reportMarker('x --> <b>')).toThrow(/invalid model name/);
