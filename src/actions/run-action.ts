@@ -1,8 +1,10 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CommandContext } from '../cli/command.js';
 import { defaultContext, main } from '../cli/main.js';
+import { commands } from '../cli/registry.js';
+import { nearest } from '../cli/args-problem.js';
 import { UsageError, EXIT_CHECK_FAILED, EXIT_USAGE } from '../errors.js';
 import { redact, registerSecret } from '../secrets.js';
 import { actionSpec, EXIT_CODE_OUTPUT, type ActionSpec } from './catalog.js';
@@ -50,7 +52,11 @@ export function invocation(spec: ActionSpec, env: NodeJS.ProcessEnv): Invocation
   if (spec.command === '*') {
     const command = getInput(env, 'command');
     if (!command) throw new UsageError("input 'command' is required (e.g. check, audit, render)");
-    if (command.startsWith('-')) throw new UsageError(`input 'command' must be a slipway command, got '${command}'`);
+    const names = commands.map((c) => c.name);
+    if (!names.includes(command) && command !== 'help') {
+      const near = command.startsWith('-') ? undefined : nearest(command, names);
+      throw new UsageError(`input 'command' must be a slipway command, got '${command}'${near ? `: did you mean '${near}'?` : ''} (one of: ${names.join(', ')})`);
+    }
     return { argv: [command, ...splitArgs(getInput(env, 'args'))], cwd, files: {}, failOnCheckFailure };
   }
   const argv = [spec.command];
@@ -64,6 +70,7 @@ export function invocation(spec: ActionSpec, env: NodeJS.ProcessEnv): Invocation
       continue;
     }
     const values = flag.multiple ? getMultilineInput(env, name) : [getInput(env, name)].filter(Boolean);
+    if (values.length === 0 && decl.required) throw new UsageError(`input '${name}' is required: ${decl.description}`);
     const fileDefault = spec.fileDefaults?.[name];
     if (values.length === 0 && fileDefault) {
       tempDir ??= mkdtempSync(join(env.RUNNER_TEMP || tmpdir(), `slipway-${spec.dir}-`));
@@ -107,6 +114,33 @@ export function runnerFileProblem(name: (typeof RUNNER_FILES)[number], file: str
 }
 
 /**
+ * Why the working directory cannot be used, naming the input and what it resolved to, or undefined
+ * when it is a directory.
+ */
+export function workingDirectoryProblem(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  const given = getInput(env, 'working-directory') || '.';
+  const at = `input 'working-directory' is '${given}' (${cwd}, relative to the workspace)`;
+  try {
+    return statSync(cwd).isDirectory() ? undefined : `${at}, which is not a directory`;
+  } catch (e) {
+    return `${at}, which cannot be used: ${fileSystemReason(e) ?? (e as Error).message}`;
+  }
+}
+
+/** A failure before the command ran: the annotation, the exit-code output and a summary section. */
+function failEarly(env: NodeJS.ProcessEnv, io: ActionIO, title: string, message: string, files: { output: boolean; summary: boolean } = { output: true, summary: true }): number {
+  const text = redact(message);
+  io.stdout(workflowCommand('error', text, { title }));
+  if (files.output) writeOutput(env.GITHUB_OUTPUT, EXIT_CODE_OUTPUT, String(EXIT_USAGE));
+  if (files.summary && env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, summarySection(title, EXIT_USAGE, text, false));
+  return EXIT_USAGE;
+}
+
+function summarySection(title: string, code: number, message: string, soft: boolean): string {
+  return `### ${soft ? '⚠️' : '❌'} \`${title}\` ${code === EXIT_CHECK_FAILED ? 'found a failed check' : 'failed'} (exit code ${code})\n\n\`\`\`text\n${message.replace(/```/g, "'''")}\n\`\`\`\n`;
+}
+
+/**
  * Runs one action the way the runner starts it: reads INPUT_* from `env`, masks the token and
  * hands it to the command in the environment, runs `main()` with a context that writes step
  * outputs and the job summary, and turns a failure into an annotation. Returns the exit code
@@ -117,9 +151,7 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
   const label = spec.command === '*' ? 'slipway' : `slipway ${spec.command}`;
   const [outputProblem, summaryProblem] = RUNNER_FILES.map((name) => runnerFileProblem(name, env[name]));
   if (outputProblem || summaryProblem) {
-    io.stdout(workflowCommand('error', redact([outputProblem, summaryProblem].filter(Boolean).join('\n')), { title: label }));
-    if (!outputProblem) writeOutput(env.GITHUB_OUTPUT, EXIT_CODE_OUTPUT, String(EXIT_USAGE));
-    return EXIT_USAGE;
+    return failEarly(env, io, label, [outputProblem, summaryProblem].filter(Boolean).join('\n'), { output: !outputProblem, summary: !summaryProblem });
   }
   let inv: Invocation;
   try {
@@ -142,9 +174,7 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
     inv = invocation(spec, env);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    io.stdout(workflowCommand('error', redact(e.message), { title: label }));
-    writeOutput(env.GITHUB_OUTPUT, EXIT_CODE_OUTPUT, String(EXIT_USAGE));
-    return EXIT_USAGE;
+    return failEarly(env, io, label, e.message);
   }
   const title = `slipway ${inv.argv[0]}`;
   const base = defaultContext(env);
@@ -163,11 +193,8 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
     },
     cwd: inv.cwd,
   };
-  if (!existsSync(inv.cwd)) {
-    io.stdout(workflowCommand('error', `working-directory ${inv.cwd} does not exist`, { title }));
-    writeOutput(env.GITHUB_OUTPUT, EXIT_CODE_OUTPUT, String(EXIT_USAGE));
-    return EXIT_USAGE;
-  }
+  const cwdProblem = workingDirectoryProblem(env, inv.cwd);
+  if (cwdProblem) return failEarly(env, io, title, cwdProblem);
   if (env === process.env) process.chdir(inv.cwd);
   io.stdout(`${redact(['slipway', ...inv.argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' '))}\n`);
   const code = await main(inv.argv, ctx);
@@ -177,6 +204,6 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
   const message = errorMessage(stderr) || `exited with code ${code}`;
   const soft = code === EXIT_CHECK_FAILED && !inv.failOnCheckFailure;
   io.stdout(workflowCommand(soft ? 'warning' : 'error', message, { title }));
-  ctx.appendSummary(`### ${soft ? '⚠️' : '❌'} \`${title}\` ${code === EXIT_CHECK_FAILED ? 'found a failed check' : 'failed'} (exit code ${code})\n\n\`\`\`text\n${message.replace(/```/g, "'''")}\n\`\`\`\n`);
+  ctx.appendSummary(summarySection(title, code, message, soft));
   return soft ? 0 : code;
 }

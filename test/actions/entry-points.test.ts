@@ -240,6 +240,14 @@ describe('the umbrella action (action.yml at the root), from a clean copy', () =
     expect(r.summary).toContain('`slipway check` failed (exit code 2)');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('a working-directory that is a file: exit 2 with an annotation naming the input, not an internal error with a stack', async () => {
+    const r = await runAsRunner(spec(''), { command: 'check', 'working-directory': 'models/credit-risk/model.yaml' });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/^::error title=slipway check::input 'working-directory' is 'models\/credit-risk\/model\.yaml' \(.*\), which is not a directory$/m);
+    expect(r.stdout + r.stderr).not.toMatch(/internal error|ENOTDIR|\n\s+at /);
+    expect(r.outputs['exit-code']).toBe('2');
+  });
 });
 
 describe('each capability action, as the runner runs it, on the example model', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,5 +111,55 @@ describe('inputs → command line', () => {
     expect(code).toBe(2);
     expect(stdout).toContain("::error title=slipway train::input 'gpu' must be 'cuda12' or 'false', got 'rocm'");
     expect(parseOutputFile(readFileSync(out, 'utf8'))).toEqual({ 'exit-code': '2' });
+  });
+});
+
+describe('input mistakes name the input and what was expected, before the command runs', () => {
+  async function run(dir: string, inputs: Record<string, string>) {
+    const out = join(tmp, `out-${Math.random().toString(36).slice(2)}`);
+    const summary = `${out}.md`;
+    const e: NodeJS.ProcessEnv = { GITHUB_WORKSPACE: tmp, RUNNER_TEMP: tmp, GITHUB_OUTPUT: out, GITHUB_STEP_SUMMARY: summary, ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [inputEnvName(k), v])) };
+    let stdout = '';
+    let stderr = '';
+    const code = await runAction(dir, e, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+    const errors = stdout.split('\n').filter((l) => l.startsWith('::error'));
+    return { code, stdout, stderr, errors, outputs: parseOutputFile(readFileSync(out, 'utf8')), summary: readFileSync(summary, 'utf8') };
+  }
+
+  it('a required input left blank (or only spaces) is named as the input, not as the flag it maps to', async () => {
+    const r = await run('validate-data', { model: '   ' });
+    expect(r.code).toBe(2);
+    expect(r.errors).toEqual(["::error title=slipway validate::input 'model' is required: Model under models/<name>/."]);
+    expect(r.stdout + r.stderr).not.toContain('--model');
+    expect(r.outputs).toEqual({ 'exit-code': '2' });
+    const promote = await run('promote', { model: 'credit-risk', env: 'staging', candidate: '' });
+    expect(promote.errors[0]).toContain("input 'candidate' is required");
+  });
+
+  it("an unknown command for the umbrella action: the nearest command and the list, not the CLI's whole help", async () => {
+    const r = await run('', { command: 'chekc' });
+    expect(r.code).toBe(2);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toContain("input 'command' must be a slipway command, got 'chekc': did you mean 'check'? (one of: validate, train,");
+    expect(r.stdout + r.summary).not.toContain('Usage: slipway');
+    expect(() => invocation(actionSpec(''), { INPUT_COMMAND: 'rm -rf /' })).toThrow("got 'rm -rf /' (one of:");
+    expect(invocation(actionSpec(''), { INPUT_COMMAND: 'help' }).argv).toEqual(['help']);
+  });
+
+  it('a working-directory that is a file or missing: exit 2 naming the input and the resolved path', async () => {
+    writeFileSync(join(tmp, 'a-file'), 'x');
+    const file = await run('', { command: 'check', 'working-directory': 'a-file' });
+    expect(file.code).toBe(2);
+    expect(file.errors).toEqual([`::error title=slipway check::input 'working-directory' is 'a-file' (${join(tmp, 'a-file')}, relative to the workspace), which is not a directory`]);
+    const missing = await run('', { command: 'check', 'working-directory': '../no such dir' });
+    expect(missing.code).toBe(2);
+    expect(missing.errors[0]).toContain(`input 'working-directory' is '../no such dir' (${join(tmp, '..', 'no such dir')}, relative to the workspace), which cannot be used: no such file or directory`);
+    expect(missing.outputs).toEqual({ 'exit-code': '2' });
+  });
+
+  it('a failure before the command runs still gets its job summary section, as a failed command does', async () => {
+    const r = await run('train', { model: 'credit-risk', gpu: 'rocm' });
+    expect(r.code).toBe(2);
+    expect(r.summary).toBe("### ❌ `slipway train` failed (exit code 2)\n\n```text\ninput 'gpu' must be 'cuda12' or 'false', got 'rocm'\n```\n");
   });
 });
