@@ -8,7 +8,7 @@ import { compareCategorical, compareMissing, compareNumeric, unseenCategories, t
 import type { ColumnProfile } from './profile.js';
 import type { ValueSketch } from './sketch.js';
 import type { PairedCounts } from './stats/samples.js';
-import { MISSING_RATE_THRESHOLD, UNSEEN_SHARE_THRESHOLD } from './tests.js';
+import { FEW_VALUES_MAX, MISSING_RATE_THRESHOLD, UNSEEN_SHARE_THRESHOLD } from './tests.js';
 
 export type DriftConfig = NonNullable<ModelSpec['drift']>;
 
@@ -46,7 +46,13 @@ export function assessFeatures(columns: Record<string, ColumnPair>, config: Drif
     const spec = config.features?.[name] ?? config.features?.default;
     features[name] = compareColumn(name, pair, spec);
     missing[name] = compareMissing(pair.ref, pair.cur, missingThreshold);
-    if (pair.ref.kind === 'categorical' && pair.cur.kind === 'categorical') unseen[name] = unseenCategories(pair.ref, pair.cur, unseenThreshold);
+    const { ref, cur } = pair;
+    if (ref.kind === 'categorical' && cur.kind === 'categorical') unseen[name] = unseenCategories(ref, cur, unseenThreshold);
+    // a numeric column of a few values is tested like categories, on the reference's values: a value the
+    // reference never had is outside that test (it could not be seen at all when the window holds no other)
+    else if (ref.kind === 'numeric' && cur.kind === 'numeric' && ref.values && cur.values && Object.keys(ref.values).length <= FEW_VALUES_MAX) {
+      unseen[name] = unseenCategories({ frequencies: ref.values }, { frequencies: cur.values, count: cur.count }, unseenThreshold);
+    }
   }
   const drifted = Object.entries(features).filter(([, f]) => f.drifted).map(([n]) => n);
   const n = Object.keys(features).length;

@@ -127,6 +127,11 @@ function zOnCounts(values: string[] | ArrayLike<number>, ref: ArrayLike<number>,
   return proportionsZTest(nRef - ref[0], nRef, nCur - cur[0], nCur).pvalue;
 }
 
+/** Both sides have values, yet a test on the reference's cells found none of the window's there. */
+function noCommonCells(statistic: number | null): { note?: string } {
+  return statistic === null ? { note: "none of the window's values is one the reference has (see unseen categories)" } : {};
+}
+
 function decide(test: TestName, statistic: number | null, threshold: number): boolean {
   if (statistic === null || Number.isNaN(statistic)) return false;
   return TESTS[test].gate === 'p_value' ? statistic < threshold : statistic >= threshold;
@@ -219,7 +224,7 @@ export function compareNumeric(input: NumericInput, spec: DriftTestSpec | undefi
       ({ statistic, pValue } = onCounts(test, va, vb, nValues !== undefined && nValues <= 2 && exact ? exact.values : null));
   }
   const drifted = decide(test, statistic, threshold);
-  const out: FeatureDrift = { ...base, statistic, p_value: pValue, drifted, severity: psiSeverity(test, statistic) };
+  const out: FeatureDrift = { ...base, statistic, p_value: pValue, drifted, severity: psiSeverity(test, statistic), ...noCommonCells(statistic) };
   if (bounds) {
     out.bounds = bounds;
     if (decide(test, bounds[0], threshold) !== decide(test, bounds[1], threshold)) out.undecided = true;
@@ -238,7 +243,7 @@ export function compareCategorical(ref: CategoricalProfile, cur: CategoricalProf
     return { ...base, statistic: null, p_value: null, drifted: false, note: `no values in the ${ref.count === 0 ? 'reference' : 'current window'}` };
   }
   const { statistic, pValue } = onCounts(test, a, b, keys.length <= 2 ? keys : null);
-  return { ...base, statistic, p_value: pValue, drifted: decide(test, statistic, threshold), severity: psiSeverity(test, statistic) };
+  return { ...base, statistic, p_value: pValue, drifted: decide(test, statistic, threshold), severity: psiSeverity(test, statistic), ...noCommonCells(statistic) };
 }
 
 export interface MissingDrift {
@@ -275,8 +280,11 @@ export interface UnseenDrift {
   drifted: boolean;
 }
 
-/** Categories of the current window the reference never saw. */
-export function unseenCategories(ref: CategoricalProfile, cur: CategoricalProfile, threshold: number): UnseenDrift {
+/**
+ * Categories of the current window the reference never saw: of a categorical column, or of a numeric one
+ * tested like categories (its exact value frequencies, `values`, as the categories).
+ */
+export function unseenCategories(ref: Pick<CategoricalProfile, 'frequencies'>, cur: Pick<CategoricalProfile, 'frequencies' | 'count'>, threshold: number): UnseenDrift {
   const unseen = Object.entries(cur.frequencies).filter(([k]) => !(k in ref.frequencies)).sort((x, y) => y[1] - x[1]);
   const count = unseen.reduce((s, [, c]) => s + c, 0);
   const share = cur.count ? count / cur.count : 0;

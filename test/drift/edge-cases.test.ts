@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+
+/**
+ * Edge cases of the drift verdict on real files read by DuckDB, in a repository of its own: a model 'm'
+ * with a numeric feature `a` and a categorical feature `b`.
+ */
+const t = tempDir('slipway-drift-edges-');
+t.write(
+  'models/m/model.yaml',
+  `apiVersion: slipway/v1
+kind: Model
+name: m
+task: binary-classification
+data:
+  schema: schema.json
+  train: data/train.csv
+  test: data/test.csv
+  target: y
+train:
+  builtin: logistic-regression
+`,
+);
+t.write(
+  'models/m/schema.json',
+  JSON.stringify({
+    type: 'object',
+    required: ['a', 'b', 'y'],
+    properties: { a: { type: ['number', 'null'] }, b: { type: ['string', 'null'] }, y: { type: 'integer', enum: [0, 1] } },
+  }),
+);
+const env = { ...process.env, GITHUB_TOKEN: '', SLIPWAY_GITHUB_TOKEN: '', GITHUB_ACTIONS: '', SLIPWAY_STORE: '' };
+
+/** A CSV of (a, b) rows, y = 0. */
+function csv(name: string, rows: [number | null, string | null][]): string {
+  return t.write(name, 'a,b,y\n' + rows.map(([a, b]) => `${a ?? ''},${b ?? ''},0\n`).join(''));
+}
+
+async function drift(ref: string, cur: string) {
+  const report = join(t.dir, `report-${Math.random().toString(36).slice(2)}.json`);
+  const r = await runCli(['drift', '--model', 'm', '--reference', ref, '--current', cur, '--report', report], t.dir, env);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  return { code: r.code, report: JSON.parse(readFileSync(report, 'utf8')), stdout: r.stdout };
+}
+
+const repeat = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
+
+describe('drift: a numeric column of a few values, and a window whose values the reference never had', () => {
+  it('a window holding only new values of a discrete numeric column drifts (the test on the reference values sees none of them)', async () => {
+    // a flag coded 0/1/2 in training that production sends as 3/4: chi-square over the reference's values has nothing to count
+    const ref = csv('codes-ref.csv', repeat(200, (i) => [i % 3, 'x']));
+    const cur = csv('codes-cur.csv', repeat(200, (i) => [3 + (i % 2), 'x']));
+    const r = await drift(ref, cur);
+    expect(r.code).toBe(1);
+    expect(r.report.features.a).toMatchObject({ test: 'chisquare', statistic: null, drifted: false });
+    expect(r.report.features.a.note).toMatch(/none of the window's values is one the reference has/);
+    expect(r.report.unseen_categories.a).toMatchObject({ categories: ['3', '4'], count: 200, share: 1, drifted: true });
+    expect(r.report.reasons).toContain('unseen categories in a: 100.00% of rows (3, 4)');
+  });
+
+  it('a new value in part of the window is counted against the unseen threshold, the known ones tested as before', async () => {
+    const ref = csv('part-ref.csv', repeat(300, (i) => [i % 3, 'x']));
+    // 5 rows of 300 hold a value the reference never had: 1.67% > 1%
+    const cur = csv('part-cur.csv', repeat(300, (i) => [i < 5 ? 7 : i % 3, 'x']));
+    const r = await drift(ref, cur);
+    expect(r.report.unseen_categories.a).toMatchObject({ categories: ['7'], count: 5, drifted: true });
+    expect(r.report.features.a.drifted).toBe(false);
+    // the same share below the threshold passes
+    const fewer = csv('part-cur2.csv', repeat(1000, (i) => [i < 5 ? 7 : i % 3, 'x']));
+    const q = await drift(ref, fewer);
+    expect(q.report.unseen_categories.a).toMatchObject({ count: 5, share: 0.005, drifted: false });
+    expect(q.code).toBe(0);
+  });
+
+  it('a continuous numeric column has no unseen-category check (its tests see every value)', async () => {
+    const ref = csv('cont-ref.csv', repeat(200, (i) => [i / 7, 'x']));
+    const cur = csv('cont-cur.csv', repeat(200, (i) => [i / 7 + 0.01, 'x']));
+    const r = await drift(ref, cur);
+    expect(r.report.unseen_categories.a).toBeUndefined();
+    expect(r.report.features.a.test).toBe('ks');
+  });
+
+  it('a categorical window of only unseen categories names why its test has no statistic', async () => {
+    const ref = csv('cat-ref.csv', repeat(50, (i) => [i, i % 2 ? 'x' : 'y']));
+    const cur = csv('cat-cur.csv', repeat(50, (i) => [i, 'z']));
+    const r = await drift(ref, cur);
+    expect(r.report.features.b).toMatchObject({ statistic: null, drifted: false });
+    expect(r.report.features.b.note).toMatch(/none of the window's values is one the reference has/);
+    expect(r.report.unseen_categories.b).toMatchObject({ categories: ['z'], share: 1, drifted: true });
+  });
+});
