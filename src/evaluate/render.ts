@@ -1,4 +1,5 @@
 import { markdownTable } from 'markdown-table';
+import { code, md } from '../report/escape.js';
 import { fmt } from './gates.js';
 import type { EvaluationReport, FairnessAttribute } from './report-types.js';
 
@@ -65,17 +66,21 @@ function fairnessText(attr: string, f: FairnessAttribute): string[] {
   return lines.concat(pad(rows));
 }
 
-/** The short markdown for the job summary (the full PR comment is `slipway report`'s job). */
+/**
+ * The short markdown for the job summary (the full PR comment is `slipway report`'s job). Names and
+ * messages come from model.yaml, the schema and the data (a fork's PR can set them), so they are escaped
+ * as the report's are: a column named `a|b` or `@org/team` must not split a table cell or ping anyone.
+ */
 export function renderMarkdown(r: EvaluationReport): string {
   const ok = r.ok;
-  const lines = [`### ${ok ? '✅' : '❌'} evaluate ${r.model} ${r.candidate.version}: ${verdict(r)}`, ''];
-  for (const w of r.warnings ?? []) lines.push(`> [!WARNING]\n> ${w}`, '');
-  lines.push(r.champion ? `Compared with ${r.champion.version} pinned in \`${r.champion.env}\` on ${r.data.rows.toLocaleString('en-US')} rows.` : `First deployment (no champion); ${r.data.rows.toLocaleString('en-US')} test rows.`, '');
+  const lines = [`### ${ok ? '✅' : '❌'} evaluate ${md(r.model, 100)} ${md(r.candidate.version, 100)}: ${verdict(r)}`, ''];
+  for (const w of r.warnings ?? []) lines.push(`> [!WARNING]\n> ${md(w, 500)}`, '');
+  lines.push(r.champion ? `Compared with ${md(r.champion.version, 100)} pinned in ${code(r.champion.env, 100)} on ${r.data.rows.toLocaleString('en-US')} rows.` : `First deployment (no champion); ${r.data.rows.toLocaleString('en-US')} test rows.`, '');
   if (r.gates.length) {
     lines.push(
       markdownTable([
         ['gate', 'observed', 'threshold', 'result'],
-        ...r.gates.map((g) => [g.name, `${g.observed === null ? 'n/a' : fmt(g.observed)}${g.ci ? ` [${fmt(g.ci[0])}, ${fmt(g.ci[1])}]` : ''}`, g.threshold, g.skipped ? 'skipped' : g.ok ? 'pass' : `**fail**${g.reason ? ` (${g.reason})` : ''}`]),
+        ...r.gates.map((g) => [md(g.name), `${g.observed === null ? 'n/a' : fmt(g.observed)}${g.ci ? ` [${fmt(g.ci[0])}, ${fmt(g.ci[1])}]` : ''}`, md(g.threshold, 100), g.skipped ? 'skipped' : g.ok ? 'pass' : `**fail**${g.reason ? ` (${md(g.reason)})` : ''}`]),
       ]),
       '',
     );
@@ -86,7 +91,7 @@ export function renderMarkdown(r: EvaluationReport): string {
       ['metric', 'candidate', ...(r.metrics.champion ? ['champion', 'delta (CI)'] : [])],
       ...ms.map(([m, v]) => {
         const d = r.deltas[m];
-        return [m, n(v), ...(r.metrics.champion ? [n(r.metrics.champion[m]), d ? `${signed(d.value)} (${signed(d.ci_low)}, ${signed(d.ci_high)})` : 'n/a'] : [])];
+        return [md(m, 100), n(v), ...(r.metrics.champion ? [n(r.metrics.champion[m]), d ? `${signed(d.value)} (${signed(d.ci_low)}, ${signed(d.ci_high)})` : 'n/a'] : [])];
       }),
     ]),
   );

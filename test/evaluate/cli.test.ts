@@ -115,7 +115,7 @@ describe('slipway evaluate against a champion pinned in production', () => {
     expect(r.stdout).toContain('verdict: PASS: all 5 gates pass');
     expect(r.outputs).toEqual({ ok: 'true', report: out });
     expect(r.summary).toContain('✅ evaluate credit-risk 2.0.0');
-    expect(r.summary).toContain('| versus_champion.roc_auc');
+    expect(r.summary).toContain('| versus&#95;champion.roc&#95;auc');
   });
 
   it("the report's numbers are the models' real scores: AUC checked by brute force over all pairs", async () => {

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from '../../src/evaluate/render.js';
+import { loadEvaluation } from '../../src/report/inputs.js';
+
+const evaluation = () => loadEvaluation('test/fixtures/report/evaluation.json');
+
+describe('the job summary of slipway evaluate', () => {
+  it('escapes names and messages: a pipe, a mention, HTML or a newline in a column name stays text', () => {
+    const e = evaluation();
+    const evil = "a|b @acme/security-team <img src=x> $x$\n## Fake";
+    e.gates[0] = { ...e.gates[0], name: `fairness.${evil}.demographic_parity_ratio`, ok: false, reason: `only 1 group in '${evil}'` };
+    e.warnings = [`feature '${evil}' is null on 700 of 1,000 rows (70.0%)`];
+    const out = renderMarkdown(e);
+    expect(out).not.toMatch(/<img|@acme|^## Fake|\$x\$/m);
+    // every table row keeps its column count
+    for (const t of out.split('\n\n').filter((b) => b.startsWith('|'))) {
+      expect(new Set(t.trim().split('\n').map((l) => l.split('|').length)).size).toBe(1);
+    }
+    expect(out).toContain('a&#124;b &#64;&#8203;acme/security-team &#60;img src=x&#62;');
+  });
+});
