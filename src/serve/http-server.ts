@@ -294,7 +294,7 @@ export class InferenceServer {
       const guess = slot ? (version === undefined ? slot.primary : direct?.deployed) : undefined;
       const scanned = guess && !onThread ? scanRequest(raw, this.decodeContext(guess.rt)) : undefined;
       let body: unknown;
-      if (!scanned) body = parseBody(raw);
+      if (!scanned) body = parseBody(raw, req.headers['inference-header-content-length']);
       const bodyId = scanned ? scanned.id : typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : undefined;
       const givenId = checkedId(bodyId) ?? fallbackId;
       const found = this.lookup(res, model, version, givenId);
@@ -306,7 +306,7 @@ export class InferenceServer {
       held.acquire();
       const rt = held.rt;
       labelVersion = rt.version;
-      const decoded = scanned && found.deployed === guess ? scanned : decodeRequest(body ?? parseBody(raw), this.decodeContext(rt));
+      const decoded = scanned && found.deployed === guess ? scanned : decodeRequest(body ?? parseBody(raw, req.headers['inference-header-content-length']), this.decodeContext(rt));
       checkRequestedOutputs(decoded.outputs, rt.task);
       const prediction = await rt.predict(decoded.rows);
       const id = givenId ?? this.newId();

@@ -36,6 +36,9 @@ export interface OipRequest {
 }
 
 /** A request the server cannot act on: answered 400 with this message. */
+/** What a request in Triton's binary tensor data extension (which this server does not offer: `/v2` lists no extensions) is told. */
+export const BINARY_UNSUPPORTED = "binary tensor data (Triton's binary data extension) is not supported: send each input's values as JSON in its 'data' (tritonclient: set_data_from_numpy(..., binary_data=False))";
+
 export class BadRequest extends Error {
   readonly status: number;
   constructor(message: string, status = 400) {
@@ -189,6 +192,7 @@ export function parseRequest(body: unknown): OipRequest {
   body.inputs.forEach((inp, i) => {
     const where = `inputs[${i}]`;
     if (!isPlainObject(inp)) throw new BadRequest(`${where}: expected an object, got ${describe(inp)}`);
+    if (inp.data === undefined && isPlainObject(inp.parameters) && inp.parameters.binary_data_size !== undefined) throw new BadRequest(`${where}.parameters.binary_data_size: ${BINARY_UNSUPPORTED}`);
     for (const k of ['name', 'shape', 'datatype', 'data']) if (inp[k] === undefined) throw new BadRequest(`${where}.${k}: required field is missing`);
     if (typeof inp.name !== 'string' || inp.name === '') throw new BadRequest(`${where}.name: expected a non-empty string, got ${describe(inp.name)}`);
     if (typeof inp.datatype !== 'string' || !DATATYPE_SET.has(inp.datatype)) {

@@ -1,6 +1,6 @@
 /** Reading an HTTP request's body for `slipway serve`: bounded (413 beyond --max-body), and parsed as JSON with a precise 400. */
 import type { IncomingMessage } from 'node:http';
-import { BadRequest } from './oip-decode.js';
+import { BadRequest, BINARY_UNSUPPORTED } from './oip-decode.js';
 import { jsonSyntaxError } from '../spec/json-syntax.js';
 import { sendContinue } from './http-continue.js';
 
@@ -77,12 +77,16 @@ export function readBody(req: IncomingMessage, maxBody: number, timeoutMs = 0): 
   });
 }
 
-/** A request body as JSON, or a 400 naming what is wrong. */
-export function parseBody(raw: Buffer): unknown {
+/**
+ * A request body as JSON, or a 400 naming what is wrong. `binaryHeader`: the request's
+ * `Inference-Header-Content-Length`, which marks binary tensor data after a JSON header (Triton's extension).
+ */
+export function parseBody(raw: Buffer, binaryHeader?: string | string[]): unknown {
   const text = raw.toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
+    if (binaryHeader !== undefined) throw new BadRequest(`${BINARY_UNSUPPORTED} (the request has an Inference-Header-Content-Length header)`);
     const at = jsonSyntaxError(text, e);
     throw new BadRequest(at ? `malformed JSON body at line ${at.line}, column ${at.column}: ${at.message}` : `malformed JSON body: ${(e as Error).message}`);
   }

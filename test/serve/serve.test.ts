@@ -122,6 +122,17 @@ describe('serve: reconcile from git and answer OIP v2', () => {
       const deep = await infer(deepText(data));
       expect([deep.status, (deep.body as { error: string }).error]).toEqual([400, message]);
     }
+    // Triton's binary tensor data (tritonclient's default): named as such, not as malformed JSON or a missing field
+    const header = JSON.stringify({ inputs: [{ name: 'income', shape: [1], datatype: 'FP64', parameters: { binary_data_size: 8 } }] });
+    const binary = Buffer.concat([Buffer.from(header), Buffer.from(new Float64Array([42000]).buffer)]);
+    for (const [body, headers, field] of [
+      [binary, { 'inference-header-content-length': String(header.length), 'content-type': 'application/octet-stream' }, ''],
+      [header, {}, 'inputs[0].parameters.binary_data_size: '],
+    ] as [string | Buffer, Record<string, string>, string][]) {
+      const r = await infer(body, undefined, headers);
+      expect(r.status).toBe(400);
+      expect((r.body as { error: string }).error.startsWith(`${field}binary tensor data (Triton's binary data extension) is not supported: send each input's values as JSON in its 'data'`)).toBe(true);
+    }
     const long = await infer(tensorRequest([applicant(0)], 'x'.repeat(1025)));
     expect([long.status, (long.body as { error: string }).error]).toEqual([400, 'id: at most 1024 characters, got 1025']);
     const rows = tensorRequest([applicant(0), applicant(1)]) as { inputs: { name: string; shape: number[]; data: unknown[] }[] };
