@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { InputError } from '../errors.js';
 import { sqlIdent, sqlString } from '../data/duckdb.js';
+import { columnTypes } from '../data/profile.js';
 import type { RowSchema } from '../spec/types.js';
 
 /**
@@ -8,6 +9,8 @@ import type { RowSchema } from '../spec/types.js';
  * million JS strings per column cost more than the rest of the evaluation): one aggregate query lists
  * each column's distinct values, and the scoring scan selects each row's 1-based position in that
  * list (0 for null). Values are compared as text (CAST … AS VARCHAR): booleans read true/false.
+ * A NaN in a floating-point column is missing, like null (its own group, "(missing)"), as the null
+ * features count treats it: NumPy and Polars write missing floats as NaN, which DuckDB reads as 'nan'.
  */
 export const MAX_GROUPS = 10_000;
 
@@ -24,10 +27,13 @@ export interface SensitiveCodes {
 
 export async function sensitiveCodes(conn: DuckDBConnection, fromSql: string, columns: string[], contract: RowSchema, where: string): Promise<SensitiveCodes> {
   if (columns.length === 0) return { labels: {}, fromSql, codeColumn: {}, contract };
-  const text = (c: string) => `CAST(${sqlIdent(c)} AS VARCHAR)`;
-  const sel = columns.map((c, i) => `count(DISTINCT ${text(c)}) AS n${i}, list(DISTINCT ${text(c)}) FILTER (WHERE ${sqlIdent(c)} IS NOT NULL) AS v${i}`);
   let row: Record<string, unknown>;
+  let text: (c: string) => string;
   try {
+    const types = await columnTypes(conn, fromSql);
+    const float = (c: string) => /^(DOUBLE|FLOAT|REAL|FLOAT4|FLOAT8)$/i.test(types[c] ?? '');
+    text = (c: string) => (float(c) ? `CAST(CASE WHEN isnan(${sqlIdent(c)}) THEN NULL ELSE ${sqlIdent(c)} END AS VARCHAR)` : `CAST(${sqlIdent(c)} AS VARCHAR)`);
+    const sel = columns.map((c, i) => `count(DISTINCT ${text(c)}) AS n${i}, list(DISTINCT ${text(c)}) FILTER (WHERE ${text(c)} IS NOT NULL) AS v${i}`);
     row = (await conn.runAndReadAll(`SELECT ${sel.join(', ')} FROM ${fromSql}`)).getRowObjectsJS()[0] as Record<string, unknown>;
   } catch (e) {
     throw new InputError(`${where}: cannot read the sensitive column(s) ${columns.join(', ')}: ${(e as Error).message}`);

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDuckDB, readerSql } from '../../src/data/duckdb.js';
+import { openDuckDB, readerSql, sqlString } from '../../src/data/duckdb.js';
 import { encodeGroups, groupsFromCodes, intersect } from '../../src/evaluate/groups.js';
 import { sensitiveCodes } from '../../src/evaluate/sensitive.js';
 import { readFeatureTable } from '../../src/model/features.js';
@@ -32,5 +32,21 @@ describe('sensitive columns read as codes from DuckDB', () => {
     expect(Array.from(g.index)).toEqual([4, 0, 1, 3, 2]);
     // the same as grouping the values themselves
     expect(g).toEqual(encodeGroups([['M', null, 'F', 'M', "F's"], ['3', '1', '3', '2', '1']]));
+  });
+});
+
+describe('a NaN in a floating-point sensitive column', () => {
+  it('is missing, like null: the (missing) group, not a group called nan', async () => {
+    const file = join(dir, 'nan.parquet');
+    const conn = await openDuckDB();
+    await conn.run(`COPY (SELECT * FROM (VALUES (1, 'nan'::DOUBLE), (2, NULL), (3, 1.5), (4, 'nan'::DOUBLE), (5, 2.0)) t(x, band)) TO ${sqlString(file)}`);
+    const schema: RowSchema = { properties: { x: { type: 'number' }, band: { type: ['number', 'null'] } } };
+    const codes = await sensitiveCodes(conn, readerSql(file), ['band'], schema, file);
+    expect(codes.labels).toEqual({ band: ['1.5', '2.0'] });
+    const t = await readFeatureTable(conn, codes.fromSql, ['x', codes.codeColumn.band], codes.contract);
+    conn.closeSync();
+    const g = groupsFromCodes(t.columns[codes.codeColumn.band] as Float64Array, codes.labels.band);
+    expect(g.labels).toEqual(['(missing)', '1.5', '2.0']);
+    expect(Array.from(g.index, (k) => g.labels[k])).toEqual(['(missing)', '(missing)', '1.5', '(missing)', '2.0']);
   });
 });
