@@ -50,6 +50,16 @@ export function modelPath(path: string): { model: string; version?: string; acti
   return { model, version, action };
 }
 
+/**
+ * A 404's message. The protocol has no list of models, but `GET /v2/models` is what a newcomer tries first:
+ * that one names the models served and where to look.
+ */
+export function noRoute(method: string, path: string, models: Iterable<string>, more = ''): string {
+  if (path !== '/v2/models' && path !== '/v2/models/') return `no route for ${method} ${path}${more}`;
+  const names = [...models].sort();
+  return `no route for ${method} ${path}: the Open Inference Protocol has no list of models; this server serves ${names.length ? names.join(', ') : 'none yet'} (GET /v2/models/{name} for one's metadata, GET /-/status for all)`;
+}
+
 /** The longest request id accepted (in UTF-16 units): an id is echoed in a header, where clients cap the size. */
 export const MAX_ID_LENGTH = 1024;
 

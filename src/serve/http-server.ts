@@ -14,7 +14,7 @@ import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
 import { ClientAborted, parseBody, readBody, REFUSED_BODY, refusedBodyHeaders } from './request-body.js';
-import { answerClientError, checkedId, headerId, readOnly, modelPath, requestTarget } from './http-route.js';
+import { answerClientError, checkedId, headerId, noRoute, readOnly, modelPath, requestTarget } from './http-route.js';
 import { awaitsContinue, expectContinue } from './http-continue.js';
 import { listenError } from './listen-error.js';
 import { scanRequest } from './oip-scan.js';
@@ -180,7 +180,7 @@ export class InferenceServer {
           return;
         default:
           req.resume();
-          return this.error(res, 404, `no route for ${method} ${path}`);
+          return this.error(res, 404, noRoute(method, path, this.o.reconciler.slots.keys()));
       }
     } catch (e) {
       this.o.log?.(`internal error on ${method} ${path}: ${(e as Error).stack ?? String(e)}`);
@@ -197,7 +197,7 @@ export class InferenceServer {
     const route = modelPath(path);
     if ('none' in route) {
       req.resume();
-      return this.error(res, 404, `no route for ${method} ${path}${route.none}`);
+      return this.error(res, 404, noRoute(method, path, this.o.reconciler.slots.keys(), route.none));
     }
     const { model, version, action } = route;
     if (action === 'infer') {

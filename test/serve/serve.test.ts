@@ -175,6 +175,11 @@ describe('serve: reconcile from git and answer OIP v2', () => {
     }
     expect((await call(s.url, 'HEAD', '/v2/models/credit-risk/infer')).status).toBe(405);
     expect((await call(s.url, 'GET', '/v3')).status).toBe(404);
+    // the protocol lists no models, but a newcomer asks for the list first: the 404 names them
+    for (const path of ['/v2/models', '/v2/models/']) {
+      const list = await call(s.url, 'GET', path);
+      expect([list.status, (list.body as { error: string }).error]).toEqual([404, `no route for GET ${path}: the Open Inference Protocol has no list of models; this server serves credit-risk (GET /v2/models/{name} for one's metadata, GET /-/status for all)`]);
+    }
     const big = JSON.stringify({ inputs: [{ name: 'income', shape: [1], datatype: 'FP64', data: [1] }], pad: 'x'.repeat((1 << 20) + 10) });
     const t = await infer(big);
     expect(t.status).toBe(413);
