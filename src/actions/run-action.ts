@@ -42,6 +42,20 @@ export function pullRequestFromEvent(env: NodeJS.ProcessEnv): number | undefined
 }
 
 /**
+ * A fresh directory under RUNNER_TEMP for the files of empty file inputs. One that cannot be made
+ * there is the runner's or the workflow's problem (exit 2, naming the variable), not a bug.
+ */
+function freshTempDir(env: NodeJS.ProcessEnv, dir: string): string {
+  const base = env.RUNNER_TEMP || tmpdir();
+  try {
+    return mkdtempSync(join(base, `slipway-${dir}-`));
+  } catch (e) {
+    const why = fileSystemReason(e) ?? (e as Error).message;
+    throw new UsageError(`${env.RUNNER_TEMP ? `RUNNER_TEMP is '${base}'` : `the temporary directory '${base}'`}, where the action puts the files of empty file inputs, cannot be written: ${why}. The runner sets it to a writable directory; unset it or point it at one.`);
+  }
+}
+
+/**
  * Maps the action's inputs to the command line: each declared flag of the command is read from
  * the input of the same name (empty = not given), booleans as YAML booleans, lists one per line.
  */
@@ -73,7 +87,7 @@ export function invocation(spec: ActionSpec, env: NodeJS.ProcessEnv): Invocation
     if (values.length === 0 && decl.required) throw new UsageError(`input '${name}' is required: ${decl.description}`);
     const fileDefault = spec.fileDefaults?.[name];
     if (values.length === 0 && fileDefault) {
-      tempDir ??= mkdtempSync(join(env.RUNNER_TEMP || tmpdir(), `slipway-${spec.dir}-`));
+      tempDir ??= freshTempDir(env, spec.dir);
       values.push(join(tempDir, fileDefault.file));
     }
     if (values.length === 0 && spec.prFromEvent === name) {

@@ -43,6 +43,19 @@ describe('actions with an unwritable runner file', () => {
     expect(r.stdout).not.toContain('slipway report --evaluation'); // the command never ran
   });
 
+  it('a RUNNER_TEMP that cannot hold the files of empty file inputs: an annotation naming it, exit 2, not an internal error', async () => {
+    const t = tempDir('slipway-runner-out-');
+    const output = join(t.dir, 'output');
+    const env: NodeJS.ProcessEnv = { GITHUB_WORKSPACE: t.dir, RUNNER_TEMP: join(t.dir, 'gone'), GITHUB_OUTPUT: output, INPUT_EVALUATION: EVALUATION };
+    let stdout = '';
+    const code = await runAction('report', env, { stdout: (s) => void (stdout += s), stderr: () => {} });
+    expect(code).toBe(2);
+    expect(stdout.split('\n').filter((l) => l.startsWith('::error'))).toEqual([
+      `::error title=slipway report::RUNNER_TEMP is '${join(t.dir, 'gone')}', where the action puts the files of empty file inputs, cannot be written: no such file or directory (ENOENT). The runner sets it to a writable directory; unset it or point it at one.`,
+    ]);
+    expect(parseOutputFile(readFileSync(output, 'utf8'))).toEqual({ 'exit-code': '2' });
+  });
+
   it('writable files (the summary created on first write, as the runner would): the report runs, exit 0', async () => {
     const t = tempDir('slipway-runner-out-');
     const output = join(t.dir, 'output');
