@@ -20,6 +20,7 @@ import { assertDigest } from '../store/digest.js';
 import { isRemote } from '../spec/paths.js';
 import { openStore, storeLocation } from '../store/open.js';
 import { assessFeatures, type ColumnPair, type DriftConfig, type FeatureAssessment } from './assess.js';
+import { DIGEST_COLUMN, ROLE_COLUMN, VERSION_COLUMN } from './log-versions.js';
 import { profileFromSketch, sketchEdges } from './sketch-profile.js';
 import { coarsenSketch, PACKAGE_SKETCH_SCALE, sketchMoments } from './sketch.js';
 import type { ColumnProfile, Profile } from './profile.js';
@@ -104,12 +105,13 @@ export async function currentSide(conn: DuckDBConnection, path: string, display:
     if (!/^STRUCT/i.test(types.inputs)) {
       throw new InputError(`${display}: the prediction logs' 'inputs' hold no feature values (read as ${types.inputs}); expected an object of feature name → value on every line, as 'slipway serve' writes`);
     }
-    const opt = (c: string) => (c in types ? sqlIdent(c) : `NULL AS ${sqlIdent(c)}`);
+    const opt = (c: string, as = c) => `${c in types ? sqlIdent(c) : 'NULL'} AS ${sqlIdent(as)}`;
+    const versions = `${opt('version', VERSION_COLUMN)}, ${opt('digest', DIGEST_COLUMN)}, ${opt('role', ROLE_COLUMN)}`;
     return {
       kind: 'logs',
       source: display,
       path,
-      sql: `(SELECT inputs.*, ${opt('prediction')}, ${opt('request_id')}, ${opt('ts')} FROM ${from} WHERE model = ${sqlString(model)}${'role' in types ? " AND role <> 'shadow'" : ''})`,
+      sql: `(SELECT inputs.*, ${opt('prediction')}, ${opt('request_id')}, ${opt('ts')}, ${versions} FROM ${from} WHERE model = ${sqlString(model)}${'role' in types ? " AND role <> 'shadow'" : ''})`,
       hasPredictions: true,
     };
   }
@@ -229,7 +231,7 @@ async function collectSketched(conn: DuckDBConnection, refSql: string, curSql: s
 }
 
 /** Profiles both sides (and pairs raw values or sketches them when both are data) for the given features. */
-export async function collect(conn: DuckDBConnection, reference: ReferenceSide, current: CurrentSide, features: string[], progress: (m: string) => void = () => {}): Promise<Collected> {
+export async function collect(conn: DuckDBConnection, reference: ReferenceSide, current: CurrentSide, features: string[], progress: (m: string) => void = () => {}, scored: CurrentSide | null = current): Promise<Collected> {
   const curTypes = await columnTypes(conn, current.sql);
   const missingColumns = features.filter((f) => !(f in curTypes));
   const present = features.filter((f) => f in curTypes);
@@ -284,9 +286,10 @@ export async function collect(conn: DuckDBConnection, reference: ReferenceSide, 
     }
   }
   let prediction: ColumnPair | undefined;
-  if (current.hasPredictions && reference.kind === 'package' && reference.card.prediction_reference) {
+  // predictions: of the rows the reference model scored (`scored`, null when it scored none)
+  if (scored && current.hasPredictions && reference.kind === 'package' && reference.card.prediction_reference) {
     const pr: ColumnProfile = reference.card.prediction_reference;
-    const pSql = `(SELECT TRY_CAST(prediction AS DOUBLE) AS prediction FROM ${current.sql})`;
+    const pSql = `(SELECT TRY_CAST(prediction AS DOUBLE) AS prediction FROM ${scored.sql})`;
     const p = await profileRelation(conn, pSql, ['prediction'], pr.kind === 'numeric' ? { edges: { prediction: pr.edges }, kinds: { prediction: 'numeric' }, values: pr.values ? ['prediction'] : [] } : { kinds: { prediction: 'categorical' } });
     prediction = { ref: pr, cur: p.columns.prediction };
   }

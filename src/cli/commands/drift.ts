@@ -6,6 +6,7 @@ import { dataLocation, openDuckDB } from '../../data/duckdb.js';
 import { reading } from '../../data/read-error.js';
 import { compareColumn, featuresDrifted, type DriftConfig } from '../../drift/assess.js';
 import { assessCollected, collect, currentSide, joinLabels, referenceSide } from '../../drift/load.js';
+import { describeScored, scoredByReference } from '../../drift/log-versions.js';
 import { assessPerformance } from '../../drift/performance.js';
 import { reasonsOf, renderMarkdown, type DriftReport } from '../../drift/report.js';
 import { checkDriftSpec } from '../../drift/tests.js';
@@ -80,18 +81,26 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
       // a file can still fail past the part read to check it (a bad line deep in a CSV or JSON lines file)
       const sources = [{ path: currentPath, display: currentFlag }, ...(reference.kind === 'data' && reference.path ? [{ path: reference.path, display: reference.source }] : []), ...(labelsSource ? [labelsSource] : [])];
       report = await reading(sources, async () => {
-        const c = await collect(conn, reference, current, features, progress);
+        // prediction and performance drift read only the rows the reference model scored
+        const scored = await scoredByReference(conn, current, reference);
+        const scoredNote = scored && describeScored(scored, reference.kind === 'package' ? reference.card.version : undefined);
+        if (scoredNote) progress(scoredNote);
+        const scoredSide = scored ? (scored.matched ? scored.current : null) : current;
+        const c = await collect(conn, reference, current, features, progress, scoredSide);
         if (c.current.rows === 0) throw new UsageError(`${current.source}: the current window has no rows${current.kind === 'logs' ? ` for model '${model}'` : ''}`);
         const a = await assessCollected(conn, reference, current, c, config, progress);
         const prediction = c.prediction ? compareColumn('prediction', c.prediction, config.prediction) : null;
+        if (prediction && scoredNote) prediction.note = scoredNote;
         let performance = null;
         if (labelsSource && m.spec.task === 'multiclass-classification') {
           // a multiclass model logs a probability per class: no one number to score against a label
           progress(`--labels: performance drift is measured for binary classification and regression, not for a multiclass model; the labels are not read`);
-        } else if (labelsSource) {
+        } else if (labelsSource && !scoredSide) {
+          progress(`--labels: no logged predictions of the reference model to join them with; performance drift not measured`);
+        } else if (labelsSource && scoredSide) {
           progress(`joining labels from ${labelsSource.display}`);
           const card = reference.kind === 'package' ? reference.card : undefined;
-          const j = await joinLabels(conn, current, labelsSource, m.spec.data.id ?? 'id', m.target, m.spec.task === 'regression' ? undefined : m.spec.data.positive_label ?? 1);
+          const j = await joinLabels(conn, scoredSide, labelsSource, m.spec.data.id ?? 'id', m.target, m.spec.task === 'regression' ? undefined : m.spec.data.positive_label ?? 1);
           if (j.unmatched > 0) progress(`${j.unmatched} label(s) matched no logged prediction`);
           performance = assessPerformance(m.spec.task, j.predictions, j.labels, { metrics: card?.metrics, decisionThreshold: card?.threshold, maxDrop: config.performance_max_drop });
         }
