@@ -248,6 +248,8 @@ describe('the rules are real', () => {
       expect(writes && checksOut, `model-pr job ${name}`).toBe(false);
     }
     expect(Object.entries<Json>(wf.jobs).filter(([, j]) => Object.values(j.permissions ?? {}).includes('write')).map(([n]) => n)).toEqual(['report']);
+    // and it holds what commenting and the check run need, nothing more (as report-fork.yml's job)
+    expect(wf.jobs.report.permissions).toEqual({ 'pull-requests': 'write', checks: 'write' });
     // and training on a fork PR is opt-in (it would run the fork's code on your runner)
     expect(wf.jobs.train.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
   });
