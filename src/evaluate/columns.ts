@@ -38,19 +38,7 @@ export function encodeTarget(model: LoadedModel, card: ModelCard, col: FeatureCo
     if (!num) throw new InputError(`${where}: a regression target must be numeric, the contract says ${kind}`);
     return { task, y: num };
   }
-  if (task === 'binary-classification') {
-    const positive = model.spec.data.positive_label;
-    const y = new Uint8Array(n);
-    if (str) {
-      if (positive === undefined) throw new ConfigError([{ file: model.file, path: '/data/positive_label', message: `the target '${model.target}' is a string column: set data.positive_label to the positive class` }]);
-      const p = String(positive);
-      for (let i = 0; i < n; i++) y[i] = str[i] === p ? 1 : 0;
-    } else {
-      const p = positive === undefined ? 1 : Number(positive);
-      for (let i = 0; i < n; i++) y[i] = num![i] === p ? 1 : 0;
-    }
-    return { task, y };
-  }
+  if (task === 'binary-classification') return { task, y: binaryTarget(model, kind, num, str, where) };
   const classes = (card.classes ?? []).map(String);
   const y = new Int32Array(n);
   if (classes.length) {
@@ -73,4 +61,39 @@ export function encodeTarget(model: LoadedModel, card: ModelCard, col: FeatureCo
     y[i] = v;
   }
   return { task, y, classes: Array.from({ length: width }, (_, k) => String(k)) };
+}
+
+/**
+ * A binary target as 1 (the positive class, data.positive_label: default 1, or true for a boolean
+ * column) and 0. Labels that cannot be a binary target are an input error naming them, as drift's
+ * --labels are: a third label, or two of which neither is the positive class, would count as negatives
+ * and every metric would be silently wrong (sklearn raises on both).
+ */
+function binaryTarget(model: LoadedModel, kind: string, num: Float64Array | null, str: (string | null)[] | null, where: string): Uint8Array {
+  const positive = model.spec.data.positive_label;
+  const n = (num ?? str!).length;
+  const y = new Uint8Array(n);
+  const seen = new Map<string, boolean>();
+  const label = (i: number) => (str ? str[i]! : kind === 'boolean' ? String(num![i] === 1) : String(num![i]));
+  if (str) {
+    if (positive === undefined) throw new ConfigError([{ file: model.file, path: '/data/positive_label', message: `the target '${model.target}' is a string column: set data.positive_label to the positive class` }]);
+    const p = String(positive);
+    for (let i = 0; i < n; i++) y[i] = str[i] === p ? 1 : 0;
+  } else {
+    const p = positive === undefined || positive === true || positive === 'true' ? 1 : positive === false || positive === 'false' ? 0 : Number(positive);
+    if (Number.isNaN(p)) throw new ConfigError([{ file: model.file, path: '/data/positive_label', message: `the target '${model.target}' is a ${kind} column: data.positive_label ${JSON.stringify(positive)} is not one of its values` }]);
+    for (let i = 0; i < n; i++) y[i] = num![i] === p ? 1 : 0;
+  }
+  // the first three distinct labels (values compared as they are, turned to text only for the message)
+  const distinct: number[] = [];
+  for (let i = 0; i < n && distinct.length < 3; i++) {
+    const v = str ? str[i] : num![i];
+    if (!distinct.some((j) => (str ? str[j] : num![j]) === v)) distinct.push(i);
+  }
+  for (const i of distinct) seen.set(label(i), y[i] === 1);
+  const shown = [...seen.keys()].map((v) => JSON.stringify(v)).join(', ');
+  const positiveText = JSON.stringify(String(positive ?? (kind === 'boolean' ? true : 1)));
+  if (seen.size > 2) throw new InputError(`${where}: holds at least three distinct labels (${shown}, the third first at data row ${distinct[2] + 1}); a binary target has two: the positive class ${positiveText} (data.positive_label) and the other`);
+  if (seen.size === 2 && ![...seen.values()].some(Boolean)) throw new InputError(`${where}: neither label (${shown}) is the positive class ${positiveText}; set data.positive_label in model.yaml`);
+  return y;
 }

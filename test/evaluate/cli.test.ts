@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync, rmSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openDuckDB, readerSql } from '../../src/data/duckdb.js';
+import { openDuckDB, readerSql, sqlString } from '../../src/data/duckdb.js';
 import { BINARY_METRICS } from '../../src/evaluate/kernel.js';
 import type { EvaluationReport } from '../../src/evaluate/report-types.js';
 import { readFeatureTable } from '../../src/model/features.js';
@@ -281,6 +281,21 @@ describe('slipway evaluate: user mistakes exit 2 with a clear message and no sta
     const csv = join(dir, 'wrong.csv');
     writeFileSync(csv, 'a,b\n1,2\n');
     await fails(['--candidate', candDir, '--data', csv], /wrong\.csv: missing column\(s\): feature 'income', 'debt_ratio'.*; target 'default'; sensitive 'sex', 'age_band' \(the data has: a, b\)/);
+  });
+
+  it('a binary target with a third label, or with no label that is the positive class: named, not counted as negatives', async () => {
+    const test = join(repo, 'models', 'credit-risk', 'data', 'test.parquet');
+    const conn = await openDuckDB();
+    const three = join(dir, 'three-labels.csv');
+    await conn.run(`COPY (SELECT * REPLACE (CASE WHEN id = (SELECT min(id) FROM ${readerSql(test)} WHERE "default" = 0) THEN 2 ELSE "default" END AS "default") FROM ${readerSql(test)} ORDER BY id) TO ${sqlString(three)}`);
+    conn.closeSync();
+    await fails(['--candidate', candDir, '--data', three], /three-labels\.csv: target 'default': holds at least three distinct labels \("[012]", "[012]", "[012]", the third first at data row \d+\); a binary target has two: the positive class "1" \(data\.positive_label\) and the other/);
+    setYaml(['target: default', 'target: default\n  positive_label: 2']);
+    try {
+      await fails(['--candidate', candDir], /test\.parquet: target 'default': neither label \("[01]", "[01]"\) is the positive class "2"; set data\.positive_label in model\.yaml/);
+    } finally {
+      setYaml();
+    }
   });
 
   it('a tampered champion in the store is refused, never scored', async () => {
