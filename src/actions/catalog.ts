@@ -77,7 +77,7 @@ export const actions: ActionSpec[] = [
       command: { description: "The slipway command to run, e.g. 'check', 'audit', 'render'.", required: true },
       args: {
         description:
-          "Arguments for the command: one per line, or separated by spaces with '…' or \"…\" quoting. No shell runs: $VARS and globs are passed literally.",
+          "Arguments for the command: one per line (a line '--flag value' is the flag and its value), or separated by spaces with '…' or \"…\" quoting. No shell runs: $VARS and globs are passed literally.",
         default: '',
       },
       'working-directory': workingDirectory,

@@ -33,9 +33,21 @@ export function getMultilineInput(env: NodeJS.ProcessEnv, name: string): string[
 }
 
 /**
+ * One line of a multi-line `args`: the whole line is one argument, except that a line `--flag value`
+ * is the flag and its value (the rest of the line, quotes around all of it removed), as one
+ * writes flags in YAML; `--flag=value` stays one argument, as the CLI reads it.
+ */
+function lineArgs(line: string): string[] {
+  const m = /^(--[A-Za-z0-9][\w-]*)[ \t]+(.+)$/.exec(line);
+  if (!m) return [line];
+  const quoted = /^(['"])(.*)\1$/.exec(m[2]);
+  return [m[1], quoted ? quoted[2] : m[2]];
+}
+
+/**
  * Splits the `args` input into argv without a shell: one argument per line when the text has
- * several lines; otherwise words separated by blanks, with '…' (literal) and "…" (\" and \\
- * escapes) quoting. Nothing is expanded.
+ * several lines (a line `--flag value` is two: lineArgs); otherwise words separated by blanks,
+ * with '…' (literal) and "…" (\" and \\ escapes) quoting. Nothing is expanded.
  */
 export function splitArgs(text: string): string[] {
   const t = text.trim();
@@ -44,7 +56,8 @@ export function splitArgs(text: string): string[] {
     return t
       .split(/\r?\n/)
       .map((l) => l.trim())
-      .filter(Boolean);
+      .filter(Boolean)
+      .flatMap(lineArgs);
   }
   const out: string[] = [];
   let cur = '';

@@ -34,6 +34,9 @@ describe('inputs as the runner passes them', () => {
     expect(splitArgs(`--out 'my dir/$HOME' --x "a \\"b\\" c" d\\ e`)).toEqual(['--out', 'my dir/$HOME', '--x', 'a "b" c', 'd e']);
     expect(splitArgs('--data\nfile with spaces.csv\n  --report  \n')).toEqual(['--data', 'file with spaces.csv', '--report']);
     expect(splitArgs('$(rm -rf /) `id` *')).toEqual(['$(rm', '-rf', '/)', '`id`', '*']);
+    // a line `--flag value` is the flag and its value, as YAML users write flags one per line
+    expect(splitArgs('--env production\n--json\n')).toEqual(['--env', 'production', '--json']);
+    expect(splitArgs('--data data/my file.csv\n--out "a dir/x.md"\n--to=\'1.0 b\'\n--x\n$(id) here')).toEqual(['--data', 'data/my file.csv', '--out', 'a dir/x.md', "--to='1.0 b'", '--x', '$(id) here']);
     expect(() => splitArgs(`--out 'open`)).toThrow("unterminated ' quote at character 7");
     expect(() => splitArgs(`"open`)).toThrow('unterminated " quote');
   });
