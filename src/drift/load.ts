@@ -7,10 +7,10 @@
  * at the package sketch's scale.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assertReadable, dataLocation, detectFormat, readerSql, sqlIdent, sqlString } from '../data/duckdb.js';
-import { reading } from '../data/read-error.js';
+import { reading, type DataSource } from '../data/read-error.js';
 import { columnTypes, DEFAULT_BINS, isNumericType, profileCategories, profileRelation } from '../data/profile.js';
 import { sketchColumn } from '../data/sketch.js';
 import { InputError } from '../errors.js';
@@ -20,6 +20,7 @@ import { assertDigest } from '../store/digest.js';
 import { isRemote } from '../spec/paths.js';
 import { openStore, storeLocation } from '../store/open.js';
 import { assessFeatures, type ColumnPair, type DriftConfig, type FeatureAssessment } from './assess.js';
+import { logFiles } from './log-files.js';
 import { DIGEST_COLUMN, ROLE_COLUMN, VERSION_COLUMN } from './log-versions.js';
 import { profileFromSketch, sketchEdges } from './sketch-profile.js';
 import { coarsenSketch, PACKAGE_SKETCH_SCALE, sketchMoments } from './sketch.js';
@@ -48,30 +49,15 @@ export interface CurrentSide {
   sql: string;
   /** prediction logs: the column holding model outputs */
   hasPredictions: boolean;
+  /** prediction logs: how read errors name the files read (copies of cut-short files are named as the originals) */
+  sources?: DataSource[];
+  /** prediction logs: files whose cut-short last line is skipped (named under `source`), and that line */
+  truncated?: { file: string; line: number }[];
 }
 
 export type ReferenceSide =
   | { kind: 'data'; source: string; path?: string; sql: string }
   | { kind: 'package'; source: string; dir: string; card: ModelCard; digest?: string };
-
-/** Whether a *.jsonl file lies anywhere under dir (stops at the first). */
-function hasLogFile(dir: string): boolean {
-  const stack = [dir];
-  while (stack.length) {
-    const d = stack.pop()!;
-    let entries;
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const e of entries) {
-      if (e.isDirectory()) stack.push(join(d, e.name));
-      else if (e.name.endsWith('.jsonl')) return true;
-    }
-  }
-  return false;
-}
 
 /** A data file or URL: checked (local), its format told from its name, and its columns read once so a bad file fails here, named. */
 async function dataSide(conn: DuckDBConnection, path: string, display: string): Promise<string> {
@@ -93,10 +79,14 @@ async function dataSide(conn: DuckDBConnection, path: string, display: string): 
  */
 export async function currentSide(conn: DuckDBConnection, path: string, display: string, model: string): Promise<CurrentSide> {
   if (!isRemote(path) && existsSync(path) && statSync(path).isDirectory()) {
-    if (!hasLogFile(path)) throw new InputError(`${display}: no prediction logs (*.jsonl) found under it`);
-    const glob = join(resolve(path), '**', '*.jsonl');
-    const from = `read_json_auto(${sqlString(glob)}, format = 'newline_delimited', union_by_name = true)`;
-    const types = await reading({ path, display }, () => columnTypes(conn, from));
+    const logs = logFiles(path);
+    if (!logs.files.length && !logs.truncated.length) throw new InputError(`${display}: no prediction logs (*.jsonl) found under it`);
+    const sources = [{ path, display }, ...(logs.copies ? [{ path: logs.copies, display }] : [])];
+    // the glob, unless a file's cut-short last line is left out: then the list of files, with copies without it
+    const files = logs.truncated.length ? `[${logs.files.map(sqlString).join(', ')}]` : sqlString(join(resolve(path), '**', '*.jsonl'));
+    if (!logs.files.length) throw new InputError(`${display}: the prediction logs (*.jsonl) under it hold no whole line (${logs.truncated.length} file(s) with only a cut-short line)`);
+    const from = `read_json_auto(${files}, format = 'newline_delimited', union_by_name = true)`;
+    const types = await reading(sources, () => columnTypes(conn, from));
     const names = Object.keys(types);
     if (names.length === 1 && names[0] === 'json' && types.json === 'JSON') throw new InputError(`${display}: the prediction logs (*.jsonl) under it are empty`);
     if (!('model' in types) || !('inputs' in types)) {
@@ -113,6 +103,8 @@ export async function currentSide(conn: DuckDBConnection, path: string, display:
       path,
       sql: `(SELECT inputs.*, ${opt('prediction')}, ${opt('request_id')}, ${opt('ts')}, ${versions} FROM ${from} WHERE model = ${sqlString(model)}${'role' in types ? " AND role <> 'shadow'" : ''})`,
       hasPredictions: true,
+      sources,
+      truncated: logs.truncated.map((t) => ({ file: display.replace(/\/+$/, '') + t.file.slice(resolve(path).replace(/\/+$/, '').length), line: t.line })),
     };
   }
   return { kind: 'data', source: display, path, sql: await dataSide(conn, path, display), hasPredictions: false };

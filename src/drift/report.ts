@@ -11,7 +11,8 @@ export interface DriftReport {
   model: string;
   env: string | null;
   reference: { kind: 'package' | 'data'; source: string; rows: number; version?: string; digest?: string };
-  current: { kind: 'data' | 'logs'; source: string; rows: number };
+  /** skipped_lines: cut-short last lines of log files (file:line), left out */
+  current: { kind: 'data' | 'logs'; source: string; rows: number; skipped_lines?: string[] };
   features: Record<string, FeatureDrift>;
   drifted_features: string[];
   share_of_drifted_features: number;

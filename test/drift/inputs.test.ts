@@ -49,13 +49,14 @@ describe('drift: unreadable inputs are exit 2 with the file and the reason', () 
     expect(failure(await drift('--reference', ref, '--current', bad))).toBe(`${bad}:2: malformed JSON: the line ends in the middle of a value (truncated?); expected one JSON object per line`);
   });
 
-  it('a prediction-log directory whose last line is truncated: the file under it and its line', async () => {
+  it('a prediction-log directory with a malformed line inside a file: the file under it and its line', async () => {
     const dir = join(t.dir, 'logs-trunc');
     mkdirSync(join(dir, 'credit-risk', '2026-01-01'), { recursive: true });
-    writeFileSync(join(dir, 'credit-risk', '2026-01-01', 'a.jsonl'), logLine(1) + logLine(2) + logLine(3).slice(0, 40));
-    expect(failure(await drift('--reference', ref, '--current', dir))).toBe(
-      `${dir}/credit-risk/2026-01-01/a.jsonl:3: malformed JSON: the line ends in the middle of a value (truncated?); expected one JSON object per line`,
-    );
+    writeFileSync(join(dir, 'credit-risk', '2026-01-01', 'a.jsonl'), logLine(1) + logLine(2) + logLine(3).slice(0, 40) + '\n' + logLine(4));
+    expect(failure(await drift('--reference', ref, '--current', dir))).toMatch(new RegExp(`^${dir}/credit-risk/2026-01-01/a\\.jsonl:3: malformed JSON: .*; expected one JSON object per line$`));
+    // the same in a file whose cut-short last line is skipped (read from a copy): still named as the file under the directory
+    writeFileSync(join(dir, 'credit-risk', '2026-01-01', 'a.jsonl'), logLine(1) + logLine(2) + logLine(3).slice(0, 40) + '\n' + logLine(4) + logLine(5).slice(0, 30));
+    expect(failure(await drift('--reference', ref, '--current', dir))).toMatch(new RegExp(`^${dir}/credit-risk/2026-01-01/a\\.jsonl:3: malformed JSON: .*; expected one JSON object per line$`));
   });
 
   it("logs whose 'inputs' are all empty, logs that are not serve's, empty log files", async () => {
@@ -86,6 +87,37 @@ describe('drift: unreadable inputs are exit 2 with the file and the reason', () 
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:1\/x\.parquet: /);
     expect(url).not.toMatch(/file not found|http:\/127/);
     expect(failure(await drift('--reference', 'sha256:abc', '--current', cur))).toBe('invalid digest "sha256:abc": expected sha256: followed by 64 lower-case hex digits');
+  });
+});
+
+describe('drift: a log file whose last line was cut short (serve stopped mid-write)', () => {
+  it('skips that line, counts it in the report and the log, and reads the rest of the directory', async () => {
+    const dir = join(t.dir, 'logs-cut');
+    const day = join(dir, 'credit-risk', '2026-01-01');
+    mkdirSync(day, { recursive: true });
+    const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => logLine(from + i, { income: 40000 + 97 * (from + i), region: 'north' })).join('');
+    // the crashed process's file, then the file of the process that replaced it (rotated names as serve writes them)
+    writeFileSync(join(day, 'predictions-101500-0001.jsonl'), rows(0, 30) + logLine(30).slice(0, 57));
+    writeFileSync(join(day, 'predictions-101502-0001.jsonl'), rows(31, 20));
+    // a file holding nothing but a cut-short line, and one whose last line merely lacks its newline (kept)
+    writeFileSync(join(day, 'predictions-101600-0002.jsonl'), logLine(60).slice(0, 20));
+    writeFileSync(join(day, 'predictions-101700-0003.jsonl'), rows(70, 5) + logLine(75).trimEnd());
+    const report = join(t.dir, 'cut.json');
+    const r = await drift('--reference', ref, '--current', dir, '--report', report);
+    expect([0, 1], r.stderr).toContain(r.code);
+    const j = JSON.parse(readFileSync(report, 'utf8'));
+    expect(j.current.rows).toBe(30 + 20 + 6);
+    expect(j.current.skipped_lines).toEqual([`${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31`, `${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1`]);
+    expect(r.stderr).toContain(`skipped the cut-short last line of 2 log file(s) (a write interrupted): ${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31, ${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1`);
+    // the logs themselves are left as they are
+    expect(readFileSync(join(day, 'predictions-101500-0001.jsonl'), 'utf8').endsWith(logLine(30).slice(0, 57))).toBe(true);
+  });
+
+  it('a directory of nothing but cut-short lines is an input error saying so', async () => {
+    const dir = join(t.dir, 'logs-only-cut');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a.jsonl'), logLine(1).slice(0, 25));
+    expect(failure(await drift('--reference', ref, '--current', dir))).toBe(`${dir}: the prediction logs (*.jsonl) under it hold no whole line (1 file(s) with only a cut-short line)`);
   });
 });
 

@@ -77,9 +77,11 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
       const current = await currentSide(conn, currentPath, currentFlag, model);
       const labelsSource = labels ? { path: dataLocation(labels, ctx.cwd), display: labels } : undefined;
       progress(`reference: ${reference.source}; current: ${current.source}`);
+      // a log file's cut-short last line (serve stopped mid-write) is skipped, not fatal
+      if (current.truncated?.length) progress(`skipped the cut-short last line of ${current.truncated.length} log file(s) (a write interrupted): ${current.truncated.slice(0, 5).map((t) => `${t.file}:${t.line}`).join(', ')}${current.truncated.length > 5 ? ', …' : ''}`);
       const features = reference.kind === 'package' ? reference.card.signature?.features ?? m.features : m.features;
       // a file can still fail past the part read to check it (a bad line deep in a CSV or JSON lines file)
-      const sources = [{ path: currentPath, display: currentFlag }, ...(reference.kind === 'data' && reference.path ? [{ path: reference.path, display: reference.source }] : []), ...(labelsSource ? [labelsSource] : [])];
+      const sources = [...(current.sources ?? [{ path: currentPath, display: currentFlag }]), ...(reference.kind === 'data' && reference.path ? [{ path: reference.path, display: reference.source }] : []), ...(labelsSource ? [labelsSource] : [])];
       report = await reading(sources, async () => {
         // prediction and performance drift read only the rows the reference model scored
         const scored = await scoredByReference(conn, current, reference);
@@ -114,7 +116,7 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
             rows: c.reference.rows,
             ...(reference.kind === 'package' ? { version: reference.card.version, ...(reference.digest ? { digest: reference.digest } : {}) } : {}),
           },
-          current: { kind: current.kind, source: current.source, rows: c.current.rows },
+          current: { kind: current.kind, source: current.source, rows: c.current.rows, ...(current.truncated?.length ? { skipped_lines: current.truncated.map((t) => `${t.file}:${t.line}`) } : {}) },
           features: a.features,
           drifted_features: a.drifted_features,
           share_of_drifted_features: a.share_of_drifted_features,
