@@ -22,8 +22,8 @@ export async function git(cwd: string, args: string[], options: { input?: string
   }
 }
 
-/** A function that runs git as `git()` does: stdout, or gitFailure's error (the serving side runs it through a helper process: serve/git-runner.ts). */
-export type GitRun = (cwd: string, args: string[]) => Promise<string>;
+/** A function that runs git as `git()` does, `env` added to its environment: stdout, or gitFailure's error (the serving side runs it through a helper process: serve/git-runner.ts). */
+export type GitRun = (cwd: string, args: string[], env?: Record<string, string>) => Promise<string>;
 
 /** The error for a git command that failed (execFile's error: its code and git's stderr), secrets redacted. */
 export function gitFailure(args: string[], cwd: string, err: { stderr?: string; message: string; code?: number | string }): ExternalError {

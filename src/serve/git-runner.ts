@@ -38,7 +38,7 @@ process.on('message', (m) => {
   };
   let child;
   try {
-    child = spawn('git', m.args, { cwd: m.cwd, env: { ...process.env, ...${JSON.stringify(GIT_ENV)} }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('git', m.args, { cwd: m.cwd, env: { ...process.env, ...${JSON.stringify(GIT_ENV)}, ...m.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     return reply('', { code: e.code, message: e.message });
   }
@@ -83,7 +83,7 @@ export class GitRunner {
   }
 
   /** git's stdout for `args` in `cwd`, or the ExternalError `git()` would give (gitops/git.ts). */
-  readonly run: GitRun = (cwd, args) => {
+  readonly run: GitRun = (cwd, args, env) => {
     if (this.closed) return Promise.reject(new Error('the git helper process was closed'));
     const child = this.child ?? this.start();
     const id = ++this.seq;
@@ -92,7 +92,7 @@ export class GitRunner {
       // a pending command keeps the process alive; an idle helper does not
       child.channel?.ref();
       try {
-        child.send({ id, args, cwd }, (e) => e && this.settle(id, e));
+        child.send({ id, args, cwd, env }, (e) => e && this.settle(id, e));
       } catch (e) {
         // no channel (the helper could not start): the same failure, now
         this.settle(id, e as Error);

@@ -9,6 +9,7 @@ import { ExternalError, UsageError } from '../errors.js';
 import { git, type GitRun } from '../gitops/git.js';
 import { isRemote } from '../spec/paths.js';
 import { registerSecret } from '../secrets.js';
+import { URL_CREDENTIAL } from './git-auth.js';
 import { CatFileBatch } from './cat-file.js';
 
 const HEAD_REF = 'refs/slipway/head';
@@ -29,11 +30,17 @@ export class GitSource {
   private ready = false;
   private batch: CatFileBatch | null = null;
 
+  /** the URL carries a credential of its own (which the process list shows: serve says so) */
+  readonly urlCredential: boolean;
+  private readonly run: GitRun;
+
   /**
    * `run` runs its git commands (default: spawned from this process; `slipway serve` passes a GitRunner's,
-   * whose helper process spawns them so that the fork does not hold requests).
+   * whose helper process spawns them so that the fork does not hold requests); `env` is added to the
+   * environment of those that reach the repository (git-auth.ts).
    */
-  constructor(repo: string, branch: string, cacheDir: string, cwd = process.cwd(), private readonly run: GitRun = git) {
+  constructor(repo: string, branch: string, cacheDir: string, cwd = process.cwd(), run: GitRun = (dir, args, env) => git(dir, args, { env }), env?: Record<string, string>) {
+    this.run = env ? (dir, args) => run(dir, args, env) : run;
     if (repo.startsWith('-')) throw new UsageError(`--repo: '${repo}' is not a path or URL`);
     if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith('-') || branch.includes('..') || branch.endsWith('/') || branch.endsWith('.lock')) {
       throw new UsageError(`--branch: '${branch}' is not a valid branch name`);
@@ -42,7 +49,8 @@ export class GitSource {
     this.localPath = remote ? null : isAbsolute(repo) ? repo : resolve(cwd, repo);
     this.repo = this.localPath ?? repo;
     this.display = this.repo;
-    const cred = /^([a-z][a-z0-9+.-]*:\/\/)([^@/]+)@/i.exec(this.repo);
+    const cred = URL_CREDENTIAL.exec(this.repo);
+    this.urlCredential = cred !== null;
     if (cred) {
       // https://user:token@host/…: keep the token out of /-/status, logs and git's error messages
       for (const part of cred[2].split(':')) registerSecret(decodeURIComponent(part));
@@ -63,7 +71,11 @@ export class GitSource {
     try {
       await this.run(this.cacheDir, ['fetch', '--quiet', '--no-tags', '--force', '--', this.repo, `+refs/heads/${this.branch}:${HEAD_REF}`]);
     } catch (e) {
-      if (!/couldn't find remote ref/.test((e as Error).message)) throw e;
+      const message = (e as Error).message;
+      if (/could not read Username|Authentication failed|returned error: 40[13]/.test(message)) {
+        throw new ExternalError(`${message}\nThe repository needs credentials: for GitHub, a plain https:// URL and a token that can read it in SLIPWAY_GITHUB_TOKEN (docs/serve.md, Private repositories)`);
+      }
+      if (!/couldn't find remote ref/.test(message)) throw e;
       // the repository is there but not the branch: name the ones it has (a repository whose default is master, say)
       const heads = (await this.maybe(['ls-remote', '--heads', '--', this.repo])) ?? '';
       const names = heads.split('\n').map((l) => l.split('\trefs/heads/')[1]).filter(Boolean);

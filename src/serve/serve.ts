@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEnv } from '../env.js';
+import { gitAuthEnv } from './git-auth.js';
 import { UsageError } from '../errors.js';
 import { makeWritableDir } from '../fs/make-dir.js';
 import type { ProviderChoice } from '../model/session.js';
@@ -90,7 +91,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   let parts: Parts;
   let addr;
   try {
-    parts = assemble(o, log, cacheDir, (cwd, args) => runner!.run(cwd, args));
+    parts = assemble(o, log, cacheDir, (cwd, args, env) => runner!.run(cwd, args, env));
     // before any model is loaded (the startup reconcile, below): the helper that spawns git is forked while this process is small
     runner = new GitRunner();
     addr = await parts.http.listen(o.port, o.host);
@@ -155,7 +156,11 @@ interface Parts {
 function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string, run: GitRun): Parts {
   const env = o.env ?? process.env;
   const cwd = o.cwd ?? process.cwd();
-  const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd, run);
+  const { githubToken, githubServerUrl } = readEnv(env);
+  const auth = gitAuthEnv(o.repo, githubToken, githubServerUrl, env);
+  const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd, run, auth);
+  if (auth) log(`fetching ${source.display} with the GitHub token (SLIPWAY_GITHUB_TOKEN or GITHUB_TOKEN)`);
+  if (source.urlCredential) log('notice: the --repo URL holds a credential, which any user of this machine can read in the process list (this server\'s and git\'s); give a plain https:// URL and the token in SLIPWAY_GITHUB_TOKEN instead (docs/serve.md, Private repositories)');
   const metrics = createMetrics({ defaultMetrics: o.defaultMetrics, loaded: () => reconciler.loaded().map((d) => d.rt) });
   const logs = o.logs
     ? new PredictionLogWriter(o.logs, { maxFileBytes: o.logMaxFileBytes, onDrop: (model, n) => metrics.logDropped.inc({ model }, n), onError: onceAMinute((e) => log(`prediction log: ${e.message} (records not written are dropped and counted in slipway_prediction_log_dropped_total)`)) })
