@@ -210,6 +210,9 @@ function setExitCodeOutput(code) {
   }
 }
 
+/** The values of the `gpu` input that src/actions/run-action.ts accepts. */
+const GPU_VALUES = ['cuda12', 'true', 'false', 'cpu'];
+
 /**
  * Runs an action: `entry` names src/actions/<entry>.ts; `gpu` says whether the action declares a
  * `gpu` input (so that nothing undeclared is read). The entry point masks the token.
@@ -221,6 +224,9 @@ function setExitCodeOutput(code) {
 export async function runAction(entry, { gpu = false } = {}) {
   try {
     const wanted = gpu ? input('gpu') || 'false' : 'false';
+    // Checked here too (the entry point checks it again), so that a typo fails before a first-use
+    // install of the wrong flavour, not after it.
+    if (!GPU_VALUES.includes(wanted)) throw new SetupError(`input 'gpu' must be 'cuda12' or 'false', got '${wanted}'`);
     const cuda = wanted === 'cuda12' || wanted === 'true';
     await ensureDependencies(ROOT, { cuda });
     const mod = await loadEntry(ROOT, entry);

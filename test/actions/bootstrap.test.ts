@@ -171,10 +171,10 @@ describe('the entry point', () => {
 
 describe('what the step exits with when the action cannot run', () => {
   /** Runs runAction(entry) of root's bootstrap in a process of its own, as actions/<name>/index.js does. */
-  function runEntry(root: string, entry: string, env: NodeJS.ProcessEnv = {}) {
+  function runEntry(root: string, entry: string, env: NodeJS.ProcessEnv = {}, opts: { gpu?: boolean } = {}) {
     const output = join(root, 'github-output');
     writeFileSync(output, '');
-    const script = `import { runAction } from ${JSON.stringify(pathToFileURL(join(root, 'actions', 'bootstrap.js')).href)};\nawait runAction(${JSON.stringify(entry)});\n`;
+    const script = `import { runAction } from ${JSON.stringify(pathToFileURL(join(root, 'actions', 'bootstrap.js')).href)};\nawait runAction(${JSON.stringify(entry)}, ${JSON.stringify(opts)});\n`;
     const base = { ...process.env };
     delete base.SLIPWAY_FROM_SOURCE;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { ...base, GITHUB_OUTPUT: output, ...env }, encoding: 'utf8' });
@@ -201,6 +201,19 @@ describe('what the step exits with when the action cannot run', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toMatch(/^::error title=slipway::installing Slipway's dependencies failed \(npm install: /m);
     expect(r.stdout).not.toContain('internal error');
+    expect(r.output['exit-code']).toBe('2');
+  });
+
+  it('a gpu input that is not cuda12 or false fails before the first-use install, naming the input (exit 2)', () => {
+    const root = actionRoot('gpu-typo');
+    mkdirSync(join(root, 'dist', 'actions'), { recursive: true });
+    writeFileSync(join(root, 'dist', 'actions', 'train.js'), 'export const run = async () => 0;\n');
+    const cache = join(tmp, 'gpu-typo-cache');
+    const r = runEntry(root, 'train', { RUNNER_TOOL_CACHE: cache, INPUT_GPU: 'CUDA 12' }, { gpu: true });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain("::error title=slipway::input 'gpu' must be 'cuda12' or 'false', got 'CUDA 12'");
+    expect(r.stdout).not.toContain('Installing');
+    expect(existsSync(join(cache, 'slipway-deps')) ? readdirSync(join(cache, 'slipway-deps')) : []).toEqual([]);
     expect(r.output['exit-code']).toBe('2');
   });
 
