@@ -33,7 +33,7 @@ export const serve: Command = {
   summary: 'Serve an environment: reconcile environments/<env>.yaml and speak the Open Inference Protocol v2.',
   options: {
     env: { type: 'string', value: '<env>', description: 'environment', required: true },
-    repo: { type: 'string', value: '<path|git url>', description: 'GitOps repository', default: '.' },
+    repo: { type: 'string', value: '<path|git url>', description: 'GitOps repository (a private one on GitHub: a plain https:// URL and SLIPWAY_GITHUB_TOKEN)', default: '.' },
     branch: { type: 'string', value: '<branch>', description: 'branch to follow', default: 'main' },
     port: { type: 'string', value: '<port>', description: 'HTTP port (0: any free port)', default: '8080' },
     host: { type: 'string', value: '<address>', description: 'address to listen on (0.0.0.0 for every interface)', default: '127.0.0.1' },
