@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chi2Contingency, chisquare } from '../../src/drift/stats/chisquare.js';
+import { compareCategorical } from '../../src/drift/compare.js';
+import type { CategoricalProfile } from '../../src/drift/profile.js';
 import { jensenShannon } from '../../src/drift/stats/jensenshannon.js';
+import { psi } from '../../src/drift/stats/psi.js';
 import { ks2samp } from '../../src/drift/stats/ks.js';
 import { kolmognSf } from '../../src/drift/stats/kolmogorov.js';
 import { chi2Sf, gammainc, gammaincc, normalSf } from '../../src/drift/stats/special.js';
@@ -69,5 +72,58 @@ describe('drift statistics match SciPy', () => {
 
   it('jensenshannon base 2', () => {
     for (const c of golden.jensenshannon as { name: string; p: number[]; q: number[]; distance: number }[]) close(jensenShannon(c.p, c.q, 2), c.distance, c.name);
+  });
+});
+
+interface CountsCase {
+  name: string;
+  ref: number[];
+  cur: number[];
+  jensenshannon_base2: number;
+  jensenshannon_base_e: number;
+  psi: number;
+  chisquare_reference_cells: number | null;
+  z?: number;
+}
+
+/** A categorical profile of value counts (categories c0, c1, … in sorted order). */
+function categorical(counts: number[]): CategoricalProfile {
+  const frequencies: Record<string, number> = {};
+  counts.forEach((n, i) => {
+    if (n > 0) frequencies[`c${i}`] = n;
+  });
+  return { kind: 'categorical', count: counts.reduce((a, b) => a + b, 0), nulls: 0, frequencies };
+}
+
+describe('drift tests on value counts, edge cases, match SciPy and Evidently', () => {
+  const cases = golden.counts as CountsCase[];
+
+  it('Jensen–Shannon: base 2 as reported; Evidently (base e) reads the same distance × √ln 2', () => {
+    for (const c of cases) {
+      close(jensenShannon(c.ref, c.cur, 2), c.jensenshannon_base2, `${c.name} base 2`);
+      close(jensenShannon(c.ref, c.cur, Math.E), c.jensenshannon_base_e, `${c.name} base e`);
+      close(c.jensenshannon_base2 * Math.sqrt(Math.LN2), c.jensenshannon_base_e, `${c.name} base 2 → e`);
+    }
+  });
+
+  it("PSI as Evidently fills empty buckets, through a categorical column's comparison", () => {
+    for (const c of cases) {
+      close(psi(c.ref, c.cur), c.psi, c.name);
+      const f = compareCategorical(categorical(c.ref), categorical(c.cur), { test: 'psi' });
+      close(f.statistic!, c.psi, `${c.name} (compareCategorical)`);
+    }
+  });
+
+  it('chi-square over the reference categories, and the z-test for two values, through the comparison', () => {
+    for (const c of cases) {
+      const chi = compareCategorical(categorical(c.ref), categorical(c.cur), { test: 'chisquare' });
+      if (c.chisquare_reference_cells === null) expect(chi.statistic, c.name).toBeNull();
+      else close(chi.statistic!, c.chisquare_reference_cells, `${c.name} chisquare`);
+      if (c.z !== undefined) {
+        // two categories on the union: both sides must name both, so a side without one holds it at 0
+        const z = compareCategorical(categorical(c.ref), categorical(c.cur), { test: 'z' });
+        close(z.statistic!, c.z, `${c.name} z`);
+      }
+    }
   });
 });

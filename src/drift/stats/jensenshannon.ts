@@ -1,6 +1,7 @@
 /**
  * Jensen–Shannon distance (scipy.spatial.distance.jensenshannon) — Evidently's test for large samples,
- * with base 2 (so it lies in [0, 1]) and drift at ≥ 0.1.
+ * with base 2 (so it lies in [0, 1]) and drift at ≥ 0.1. Evidently uses SciPy's default natural log:
+ * its distance is this one × √ln 2, so its 0.1 is 0.1201 here (docs/drift.md).
  */
 function relEntr(x: number, y: number): number {
   if (x > 0 && y > 0) return x * Math.log(x / y);
