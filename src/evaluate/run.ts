@@ -24,6 +24,7 @@ import { metricsFor, type MetricValues } from './kernel.js';
 import { measureLatency, type LatencyOptions } from './latency.js';
 import { NullCounter } from './nulls.js';
 import { fairnessReport, makeKernel, type Predictions } from './predictions.js';
+import { scanError } from './scan-error.js';
 import { sensitiveCodes } from './sensitive.js';
 import type { EvaluationReport, PackageRef } from './report-types.js';
 
@@ -110,20 +111,24 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     let champWidth = 1;
     let rows = 0;
     const nullCounts = new NullCounter([...new Set([...candFeatures, ...champFeatures])]);
-    for await (const batch of readFeatureBatches(conn, codes.fromSql, columns, codes.contract, o.batchSize ?? 65536)) {
-      nullCounts.add(batch);
-      const a = await candSession.predict(batch);
-      candOut.push(a.values);
-      width = a.width;
-      if (champSession) {
-        const b = await champSession.predict(batch);
-        champOut.push(b.values);
-        champWidth = b.width;
+    try {
+      for await (const batch of readFeatureBatches(conn, codes.fromSql, columns, codes.contract, o.batchSize ?? 65536)) {
+        nullCounts.add(batch);
+        const a = await candSession.predict(batch);
+        candOut.push(a.values);
+        width = a.width;
+        if (champSession) {
+          const b = await champSession.predict(batch);
+          champOut.push(b.values);
+          champWidth = b.width;
+        }
+        labelBatches.push({ rows: batch.rows, columns: Object.fromEntries(labelColumns.map((c) => [c, batch.columns[c]])) });
+        if (!sample) sample = sliceBatch(batch, 0, Math.min(batch.rows, 1024));
+        rows += batch.rows;
+        if (rows % 262144 < batch.rows) say(`  ${rows.toLocaleString('en-US')} rows scored`);
       }
-      labelBatches.push({ rows: batch.rows, columns: Object.fromEntries(labelColumns.map((c) => [c, batch.columns[c]])) });
-      if (!sample) sample = sliceBatch(batch, 0, Math.min(batch.rows, 1024));
-      rows += batch.rows;
-      if (rows % 262144 < batch.rows) say(`  ${rows.toLocaleString('en-US')} rows scored`);
+    } catch (e) {
+      throw await scanError(e, conn, codes.fromSql, readerSql(dataPath), dataPath, model);
     }
     if (rows === 0 || !sample) throw new InputError(`${dataPath}: the test data has no rows`);
     const nulls = nullCounts.check(rows, dataPath);

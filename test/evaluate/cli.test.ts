@@ -298,6 +298,17 @@ describe('slipway evaluate: user mistakes exit 2 with a clear message and no sta
     }
   });
 
+  it('a value the contract type cannot hold: the column, the value, its first data row and the count, not DuckDB\'s SQL', async () => {
+    const test = join(repo, 'models', 'credit-risk', 'data', 'test.parquet');
+    const bad = join(dir, 'text-in-income.csv');
+    const conn = await openDuckDB();
+    await conn.run(`COPY (SELECT * REPLACE (CASE WHEN id IN (SELECT id FROM ${readerSql(test)} ORDER BY id LIMIT 3 OFFSET 4) THEN 'n/a' ELSE CAST(income AS VARCHAR) END AS income) FROM ${readerSql(test)} ORDER BY id) TO ${sqlString(bad)}`);
+    conn.closeSync();
+    await fails(['--candidate', candDir, '--data', bad], /^error: \S*text-in-income\.csv: column 'income' holds "n\/a" at data row 5 \(3 row\(s\) hold such values\), which is not a number: the data contract models\/credit-risk\/schema\.json gives it type "number"; `slipway validate` lists every violation\n/m);
+    const r = await evaluate(['--candidate', candDir, '--data', bad]);
+    expect(r.stderr).not.toMatch(/SELECT|LINE 1|__slipway_group/);
+  });
+
   it('a tampered champion in the store is refused, never scored', async () => {
     const store = join(repo, '.slipway', 'store');
     const backup = join(dir, 'store-backup');
