@@ -122,7 +122,8 @@ export function evaluateGates(gates: ModelSpec['gates'], inp: GateInputs): GateR
     }
     const d = inp.deltas[m];
     const g = judge(name, d ? d.value : null, cond, `${m} is undefined for the candidate or for the champion ${inp.champion.version}`);
-    if (d) g.ci = [d.ci_low, d.ci_high];
+    // no interval without replicates (--bootstrap 0, or the metric undefined on every resample)
+    if (d && d.replicates !== 0) g.ci = [d.ci_low, d.ci_high];
     out.push(g);
   }
   for (const [fig, text] of Object.entries(gates.fairness ?? {})) {

@@ -34,11 +34,11 @@ export function renderText(r: EvaluationReport): string {
   for (const w of r.warnings ?? []) out.push(`warning: ${w}`);
   out.push('');
   const pct = Math.round(r.bootstrap.confidence * 100);
-  const rows = [['metric', 'candidate', ...(r.metrics.champion ? ['champion', `delta [${pct}% CI]`, ''] : [])]];
+  const rows = [['metric', 'candidate', ...(r.metrics.champion ? ['champion', r.bootstrap.samples > 0 ? `delta [${pct}% CI]` : 'delta (bootstrap off: no CI)', ''] : [])]];
   for (const [m, v] of Object.entries(r.metrics.candidate)) {
     const d = r.deltas[m];
     const row = [m, n(v)];
-    if (r.metrics.champion) row.push(n(r.metrics.champion[m]), d ? `${signed(d.value)} [${signed(d.ci_low)}, ${signed(d.ci_high)}]` : 'n/a', d ? direction(d.higher_is_better, d) : '');
+    if (r.metrics.champion) row.push(n(r.metrics.champion[m]), d ? `${signed(d.value)}${d.replicates === 0 ? '' : ` [${signed(d.ci_low)}, ${signed(d.ci_high)}]`}` : 'n/a', d && d.replicates !== 0 ? direction(d.higher_is_better, d) : '');
     rows.push(row);
   }
   out.push(...pad(rows));
@@ -91,7 +91,7 @@ export function renderMarkdown(r: EvaluationReport): string {
       ['metric', 'candidate', ...(r.metrics.champion ? ['champion', 'delta (CI)'] : [])],
       ...ms.map(([m, v]) => {
         const d = r.deltas[m];
-        return [md(m, 100), n(v), ...(r.metrics.champion ? [n(r.metrics.champion[m]), d ? `${signed(d.value)} (${signed(d.ci_low)}, ${signed(d.ci_high)})` : 'n/a'] : [])];
+        return [md(m, 100), n(v), ...(r.metrics.champion ? [n(r.metrics.champion[m]), d ? `${signed(d.value)}${d.replicates === 0 ? '' : ` (${signed(d.ci_low)}, ${signed(d.ci_high)})`}` : 'n/a'] : [])];
       }),
     ]),
   );

@@ -90,7 +90,11 @@ function verdictSection(inp: ReportInput, o: Required<RenderOptions>): Section {
   const pctCi = Math.round(e.bootstrap.confidence * 100);
   lines.push(
     `Test data ${code(e.data.uri, 200)}: ${e.data.rows.toLocaleString('en-US')} rows${e.data.digest ? ` (${code(short(e.data.digest))})` : ''}` +
-      (e.champion ? `; ${pctCi}% confidence intervals from ${e.bootstrap.samples.toLocaleString('en-US')} paired bootstrap replicates (seed ${e.bootstrap.seed}).` : '.'),
+      (!e.champion
+        ? '.'
+        : e.bootstrap.samples > 0
+          ? `; ${pctCi}% confidence intervals from ${e.bootstrap.samples.toLocaleString('en-US')} paired bootstrap replicates (seed ${e.bootstrap.seed}).`
+          : '; the bootstrap was off (`--bootstrap 0`): point deltas only, no confidence intervals.'),
   );
   // evaluate's warnings (a feature mostly null in the test data): the numbers above may not mean what they seem
   for (const w of (e.warnings ?? []).slice(0, o.maxRows)) lines.push('', `⚠️ ${md(w, 300)}`);
@@ -127,18 +131,23 @@ function metricsSection(e: EvaluationReport, o: Required<RenderOptions>): Sectio
     const rows = [['Metric', 'Candidate', 'Champion', 'Δ', `${pctCi}% CI`, 'Direction']];
     for (const m of shown) {
       const d = e.deltas[m];
-      const dir = d ? direction(d.ci_low, d.ci_high, higherIsBetter(m, d.higher_is_better)) : undefined;
+      // a delta without replicates has no interval: its sign is shown, but it is neither better nor worse
+      const ci = d && d.replicates !== 0;
+      const dir = d && ci ? direction(d.ci_low, d.ci_high, higherIsBetter(m, d.higher_is_better)) : undefined;
       rows.push([
         md(m, 100),
         num(e.metrics.candidate[m]),
         num(e.metrics.champion[m]),
         d ? signed(d.value) : 'n/a',
-        d ? `[${signed(d.ci_low)}, ${signed(d.ci_high)}]` : 'n/a',
-        d && dir ? arrow(d.value, dir) : 'n/a',
+        d && ci ? `[${signed(d.ci_low)}, ${signed(d.ci_high)}]` : 'n/a',
+        d && dir ? arrow(d.value, dir) : d ? `${d.value > 0 ? '▲' : d.value < 0 ? '▼' : '＝'} no interval` : 'n/a',
       ]);
     }
     body = table(rows, ['l', 'r', 'r', 'r', 'c', 'l']);
-    body += '\n\n▲/▼: sign of candidate − champion; "better"/"worse" only when the whole confidence interval is on one side of zero.';
+    const anyInterval = Object.values(e.deltas).some((d) => d.replicates !== 0);
+    body += anyInterval
+      ? '\n\n▲/▼: sign of candidate − champion; "better"/"worse" only when the whole confidence interval is on one side of zero.'
+      : '\n\n▲/▼: sign of candidate − champion; without confidence intervals no change is called an improvement or a regression.';
   }
   let extra = '';
   if (e.threshold !== undefined) extra += `\n\nDecision threshold: ${num(e.threshold)}.`;

@@ -270,6 +270,10 @@ describe('slipway evaluate: user mistakes exit 2 with a clear message and no sta
       const r = await evaluate(['--candidate', candDir, '--report', out]);
       expect(r.code, r.stderr).toBe(0);
       expect(readReport(out).bootstrap.samples).toBe(0);
+      // point deltas only: no interval in the gates or the summary, no "better"/"worse"
+      expect(readReport(out).gates.find((g) => g.name === 'versus_champion.roc_auc')?.ci).toBeUndefined();
+      expect(r.stdout).toContain('delta (bootstrap off: no CI)');
+      expect(r.stdout).not.toMatch(/\[CI |better|worse|within noise/);
     } finally {
       setYaml();
     }

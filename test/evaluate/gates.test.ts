@@ -104,3 +104,13 @@ describe('evaluateGates', () => {
     expect(byName['latency_p99_ms']).toMatchObject({ ok: false, observed: 7, reason: '7 is not <= 5' });
   });
 });
+
+describe('versus_champion gates with the bootstrap off', () => {
+  it('carry no interval when no replicate was drawn (a CI of [value, value] would look like certainty)', () => {
+    const inp = { metrics: { roc_auc: 0.8 }, champion: { env: 'production', version: '1.0.0' }, fairness: {}, latencyP99Ms: 1 };
+    const off = evaluateGates({ versus_champion: { roc_auc: '>= -0.01' } }, { ...inp, deltas: { roc_auc: { value: 0.02, ci_low: 0.02, ci_high: 0.02, replicates: 0 } } });
+    expect(off[0]).toEqual({ name: 'versus_champion.roc_auc', observed: 0.02, threshold: '>= -0.01', ok: true });
+    const on = evaluateGates({ versus_champion: { roc_auc: '>= -0.01' } }, { ...inp, deltas: { roc_auc: { value: 0.02, ci_low: 0.01, ci_high: 0.03, replicates: 200 } } });
+    expect(on[0].ci).toEqual([0.01, 0.03]);
+  });
+});

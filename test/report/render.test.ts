@@ -301,3 +301,18 @@ describe('truncation', () => {
     expect(fitted.omitted[0]).toBe('part of Verdict');
   });
 });
+
+describe('an evaluation with the bootstrap off (--bootstrap 0)', () => {
+  it('shows point deltas with no interval and calls none of them better or worse', () => {
+    const e = evaluation();
+    e.bootstrap.samples = 0;
+    for (const d of Object.values(e.deltas)) Object.assign(d, { ci_low: d.value, ci_high: d.value, replicates: 0 });
+    e.deltas.roc_auc.value = 0.05; // a large point delta is still not "better" without an interval
+    const out = renderReport({ evaluation: e });
+    const metrics = out.slice(out.indexOf('### Candidate vs champion'), out.indexOf('### Fairness'));
+    expect(metrics).not.toMatch(/better|worse|within noise/);
+    expect(metrics).toMatch(/\| roc&#95;auc \| [^|]+ \| [^|]+ \| \+0\.0500 \| n\/a \| ▲ no interval \|/);
+    expect(out).toContain('the bootstrap was off (`--bootstrap 0`): point deltas only, no confidence intervals.');
+    expect(out).not.toContain('from 0 paired bootstrap replicates');
+  });
+});
