@@ -39,6 +39,12 @@ export interface ActionSpec {
   token?: boolean;
   /** fill --pr from the pull_request event when the input is empty */
   prFromEvent?: string;
+  /**
+   * An input that names untrusted content (report: the fork PR's bundle). When it is given, the
+   * runner reads no workflow commands from the command's output (::stop-commands::), so that text
+   * from that content cannot add a mask, stop commands or fake an annotation in a job that writes.
+   */
+  untrustedInput?: string;
   branding: { icon: string; color: string };
 }
 
@@ -139,6 +145,7 @@ export const actions: ActionSpec[] = [
     },
     token: true,
     prFromEvent: 'pr',
+    untrustedInput: 'bundle',
     branding: { icon: 'message-square', color: 'blue' },
   },
   {

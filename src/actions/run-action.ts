@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -194,6 +195,10 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
   const base = defaultContext(env);
   let stderr = '';
   const set = new Set<string>();
+  // With untrusted content in play, the command's output is not read for workflow commands: its
+  // stderr joins stdout (one stream, so nothing overtakes the resume line) between
+  // ::stop-commands:: and a resume token the content cannot guess.
+  const guard = spec.untrustedInput && getInput(env, spec.untrustedInput) ? randomBytes(16).toString('hex') : undefined;
   const ctx: CommandContext = {
     ...base,
     setOutput: (name, value) => {
@@ -203,7 +208,7 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
     stdout: io.stdout,
     stderr: (t) => {
       stderr += t;
-      io.stderr(t);
+      (guard ? io.stdout : io.stderr)(t);
     },
     cwd: inv.cwd,
   };
@@ -211,7 +216,13 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
   if (cwdProblem) return failEarly(env, io, title, cwdProblem);
   if (env === process.env) process.chdir(inv.cwd);
   io.stdout(`${redact(['slipway', ...inv.argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' '))}\n`);
-  const code = await main(inv.argv, ctx);
+  if (guard) io.stdout(workflowCommand('stop-commands', guard));
+  let code: number;
+  try {
+    code = await main(inv.argv, ctx);
+  } finally {
+    if (guard) io.stdout(`::${guard}::\n`);
+  }
   for (const [output, path] of Object.entries(inv.files)) if (!set.has(output) && existsSync(path)) ctx.setOutput(output, path);
   ctx.setOutput(EXIT_CODE_OUTPUT, String(code));
   if (code === 0) return 0;

@@ -1,0 +1,74 @@
+/**
+ * The report action with a fork PR's bundle runs in a job that holds a write token: nothing the
+ * bundle says may become a workflow command (a mask, ::stop-commands::, a fake annotation).
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runAction } from '../../src/actions/run-action.js';
+import { tempDir } from '../support/tmp.js';
+import { writeJson } from './support.js';
+
+const FIXTURE = resolve('test/fixtures/report/evaluation.json');
+const INJECTED = '\n::warning title=pwned::from the bundle\n::add-mask::credit-risk\n##[error]v1 style';
+
+/** The workflow commands the runner would act on in this log: `::name …::data` lines (leading blanks trimmed), none between ::stop-commands::T and ::T::, and v1 `##[name]` ones. */
+function commandsOf(log: string): string[] {
+  const out: string[] = [];
+  let stopped: string | undefined;
+  for (const raw of log.split('\n')) {
+    const line = raw.trimStart();
+    if (stopped !== undefined) {
+      if (line === `::${stopped}::`) stopped = undefined;
+      continue;
+    }
+    const m = /^::([\w-]+)(?: [^:]*)?::(.*)$/.exec(line);
+    if (m) {
+      out.push(`${m[1]}: ${m[2]}`);
+      if (m[1] === 'stop-commands') stopped = m[2];
+    } else if (line.includes('##[')) out.push(`v1: ${line}`);
+  }
+  return out;
+}
+
+async function reportBundle(edit: (e: Record<string, Record<string, unknown>>) => void) {
+  const t = tempDir('slipway-untrusted-');
+  const e = JSON.parse(readFileSync(FIXTURE, 'utf8'));
+  edit(e);
+  const bundle = join(t.dir, 'bundle');
+  writeJson(join(bundle, 'evaluation.json'), e);
+  writeJson(join(bundle, 'pr.json'), { number: 42, head_sha: 'a'.repeat(40), model: e.model });
+  const env: NodeJS.ProcessEnv = { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: t.dir, RUNNER_TEMP: t.dir, GITHUB_REPOSITORY: 'acme/risk', GITHUB_API_URL: 'http://127.0.0.1:9', INPUT_BUNDLE: bundle, INPUT_TOKEN: 'ghs_untrustedOutputTest0123456789', SLIPWAY_GITHUB_WAIT_SCALE: '0' };
+  let log = '';
+  const code = await runAction('report', env, { stdout: (s) => void (log += s), stderr: (s) => void (log += s) });
+  return { code, log };
+}
+
+describe('report --bundle through the action: the bundle cannot issue workflow commands', () => {
+  it('a candidate version carrying command lines is printed, and the runner reads none of them', async () => {
+    const r = await reportBundle((e) => void (e.candidate.version = `1.1.0${INJECTED}`));
+    expect(r.log).toContain('::warning title=pwned::from the bundle'); // shown in the log, as text
+    const commands = commandsOf(r.log);
+    expect(commands.map((c) => c.slice(0, c.indexOf(':')))).toEqual(['add-mask', 'stop-commands', 'error']);
+    expect(commands[0]).toBe('add-mask: ghs_untrustedOutputTest0123456789');
+    expect(commands[1]).toMatch(/^stop-commands: [0-9a-f]{32}$/);
+    expect(commands[2]).toMatch(/^error: GitHub API/); // the action's own annotation, after the resume
+    expect(r.code).toBe(2);
+  });
+
+  it('an error message that quotes a bundle value (on stderr) is held back the same way', async () => {
+    const r = await reportBundle((e) => void (e.champion.name = `fraud${INJECTED}`));
+    expect(r.code).toBe(2);
+    expect(r.log).toContain('::warning title=pwned::from the bundle');
+    const commands = commandsOf(r.log);
+    expect(commands.map((c) => c.slice(0, c.indexOf(':')))).toEqual(['add-mask', 'stop-commands', 'error']);
+    expect(commands[2]).toMatch(/^error: bundle evaluation\.json: \/champion\/name: is 'fraud%0A::warning/); // escaped: one annotation
+  });
+
+  it('without a bundle (the same-repo PR job) the output is read as before: nothing is stopped', async () => {
+    const t = tempDir('slipway-untrusted-');
+    let log = '';
+    await runAction('report', { GITHUB_WORKSPACE: t.dir, RUNNER_TEMP: t.dir, INPUT_EVALUATION: FIXTURE }, { stdout: (s) => void (log += s), stderr: (s) => void (log += s) });
+    expect(log).not.toContain('::stop-commands::');
+  });
+});
