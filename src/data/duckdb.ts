@@ -1,7 +1,7 @@
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { isRemote } from '../spec/paths.js';
 
@@ -72,6 +72,30 @@ export function assertReadable(path: string): void {
   if (st.isDirectory()) throw new InputError(`${path}: is a directory; expected a data file (CSV, Parquet or JSON lines)`);
   if (!st.isFile()) throw new InputError(`${path}: not a regular file; expected a data file (CSV, Parquet or JSON lines)`);
   if (st.size === 0) throw new InputError(`${path}: the file is empty`);
+  const misnamed = contentNameMismatch(path);
+  if (misnamed) throw new InputError(`${path}: ${misnamed}`);
+}
+
+/**
+ * What a local file's first bytes say it is, where its name says otherwise: a Parquet file named .csv, a
+ * gzip or zstd stream without .gz or .zst. DuckDB reads by the name and would report a symptom instead (a
+ * quote never closed, a header that is not UTF-8).
+ */
+function contentNameMismatch(path: string): string | undefined {
+  const head = Buffer.alloc(4);
+  const fd = openSync(path, 'r');
+  try {
+    if (readSync(fd, head, 0, 4, 0) < 4) return undefined;
+  } finally {
+    closeSync(fd);
+  }
+  const name = basename(path);
+  if (head.toString('latin1') === 'PAR1' && !/\.(parquet|pq)$/i.test(name)) {
+    return `a Parquet file, though its name does not end in .parquet; expected a name that says its format (${name.replace(/(\.(csv|tsv|txt|jsonl|ndjson|json))?(\.(gz|zst))?$/i, '') + '.parquet'})`;
+  }
+  if (head[0] === 0x1f && head[1] === 0x8b && !/\.gz$/i.test(name)) return `gzip-compressed, though its name does not end in .gz; expected a name that says so (${name}.gz)`;
+  if (head.readUInt32LE(0) === 0xfd2fb528 && !/\.zst$/i.test(name)) return `zstd-compressed, though its name does not end in .zst; expected a name that says so (${name}.zst)`;
+  return undefined;
 }
 
 /** A DuckDB table function reading the file, e.g. `read_parquet('x.parquet')`. */

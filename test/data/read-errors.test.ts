@@ -77,6 +77,21 @@ describe('read errors: each format says what is wrong with the file, in user ter
     expect(failure(await validate('plain.csv.zst'))).toBe('plain.csv.zst: not zstd-compressed, though its name ends in .zst');
   });
 
+  it('a file whose first bytes say another format than its name: Parquet named .csv, gzip or zstd without .gz or .zst', async () => {
+    // before: 'a quoted value is never closed' and 'the header is not valid UTF-8', symptoms of reading it by its name
+    writeFileSync(join(t.dir, 'parquet.csv'), readFileSync(await parquet('p2.parquet', 10)));
+    expect(failure(await validate('parquet.csv'))).toBe('parquet.csv: a Parquet file, though its name does not end in .parquet; expected a name that says its format (parquet.parquet)');
+    writeFileSync(join(t.dir, 'p3.jsonl.gz'), readFileSync(join(t.dir, 'p2.parquet')));
+    expect(failure(await validate('p3.jsonl.gz'))).toBe('p3.jsonl.gz: a Parquet file, though its name does not end in .parquet; expected a name that says its format (p3.parquet)');
+    writeFileSync(join(t.dir, 'packed.csv'), gzipSync('a,y\n1,0\n'));
+    expect(failure(await validate('packed.csv'))).toBe('packed.csv: gzip-compressed, though its name does not end in .gz; expected a name that says so (packed.csv.gz)');
+    writeFileSync(join(t.dir, 'packed.jsonl'), Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(16)]));
+    expect(failure(await validate('packed.jsonl'))).toBe('packed.jsonl: zstd-compressed, though its name does not end in .zst; expected a name that says so (packed.jsonl.zst)');
+    // drift reads its files the same way
+    const d = await runCli(['drift', '--model', 'm', '--reference', 'p2.parquet', '--current', 'packed.csv'], t.dir, env);
+    expect(failure(d)).toBe('packed.csv: gzip-compressed, though its name does not end in .gz; expected a name that says so (packed.csv.gz)');
+  });
+
   it('a directory, an empty --data, an unknown extension', async () => {
     expect(failure(await validate('models'))).toBe('models: is a directory; expected a data file (CSV, Parquet or JSON lines)');
     expect(failure(await validate(''))).toMatch(/^--data is empty: expected a data file path or URL/);
