@@ -30,12 +30,37 @@ export class FileStore implements ModelStore {
       await cp(dir, tmp, { recursive: true, errorOnExist: true, verbatimSymlinks: true });
       const copied = await packageDigest(tmp);
       if (copied !== digest) throw new IntegrityError(`${dir} changed while it was being stored (${digest} became ${copied})`);
-      await rm(dest, { recursive: true, force: true }); // a corrupt earlier copy
-      await rename(tmp, dest);
+      await this.moveIn(tmp, dest, digest);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
     return digest;
+  }
+
+  /**
+   * Renames the verified copy into place. Another writer may have put the same package meanwhile (the
+   * rename then fails: the object is there, which is success); a corrupt earlier copy is renamed aside
+   * first, so a good object never disappears from under a reader and concurrent puts all succeed.
+   */
+  private async moveIn(tmp: string, dest: string, digest: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await rename(tmp, dest);
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw e;
+      }
+      if (await this.verifies(dest, digest)) return;
+      const trash = join(this.root, `.trash-${randomBytes(6).toString('hex')}`);
+      try {
+        await rename(dest, trash);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+      await rm(trash, { recursive: true, force: true });
+    }
+    throw new IntegrityError(`could not store ${digest} in ${this.uri}: ${dest} kept being replaced by content that does not verify`);
   }
 
   async get(digest: string): Promise<string> {

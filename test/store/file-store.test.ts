@@ -58,6 +58,21 @@ describe('FileStore', () => {
     expect(readFileSync(join(await store.get(digest), 'model.onnx'), 'utf8')).toBe('fake-onnx-bytes');
   });
 
+  it('concurrent puts of the same package all succeed, and readers never miss the object', async () => {
+    // two promotions publishing the same package at once: each copied it and renamed it in, and the
+    // loser's rename onto the winner's directory failed with a raw ENOTEMPTY
+    const t = tempDir();
+    const pkg = makePackage(t, 'pkg');
+    const digest = await packageDigest(pkg);
+    for (let round = 0; round < 5; round++) {
+      const store = new FileStore(join(t.dir, `store-${round}`));
+      expect(await Promise.all(Array.from({ length: 6 }, () => store.put(pkg)))).toEqual(Array(6).fill(digest));
+      const reads = await Promise.all([...Array.from({ length: 4 }, () => store.put(pkg)), ...Array.from({ length: 20 }, () => store.get(digest))]);
+      expect(reads.length).toBe(24);
+      expect(readdirSync(join(t.dir, `store-${round}`)).filter((n) => n.startsWith('.'))).toEqual([]);
+    }
+  });
+
   it('an absent digest and a malformed digest are clear input errors', async () => {
     const t = tempDir();
     const store = new FileStore(join(t.dir, 'store'));
