@@ -25,7 +25,7 @@ import { measureLatency, type LatencyOptions } from './latency.js';
 import { NullCounter } from './nulls.js';
 import { fairnessReport, makeKernel, type Predictions } from './predictions.js';
 import { scanError } from './scan-error.js';
-import { sensitiveCodes } from './sensitive.js';
+import { checkIntersection, sensitiveCodes } from './sensitive.js';
 import type { EvaluationReport, PackageRef } from './report-types.js';
 
 export interface EvaluateOptions {
@@ -159,7 +159,11 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     t = performance.now();
     const groups: Record<string, Groups> = {};
     for (const c of model.sensitive) groups[c] = groupsFromCodes(labels.columns[codes.codeColumn[c]] as Float64Array, codes.labels[c]);
-    for (const combo of spec.evaluate?.intersections ?? []) groups[intersectionName(combo)] = combo.map((c) => groups[c]).reduce(intersect);
+    for (const combo of spec.evaluate?.intersections ?? []) {
+      const name = intersectionName(combo);
+      groups[name] = combo.map((c) => groups[c]).reduce(intersect);
+      checkIntersection(name, groups[name].labels, dataPath);
+    }
     const fairness = fairnessReport(candPred, groups, minGroupSize, candKernel);
     const championFairness = champPred ? fairnessReport(champPred, groups, minGroupSize, champKernel!) : undefined;
     lap('fairness', t);

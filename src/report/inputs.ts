@@ -16,7 +16,7 @@ import type { CardLineage } from './render.js';
 import { parseJsonFile } from '../spec/json-syntax.js';
 
 export const MiB = 1024 * 1024;
-export const LIMITS = { evaluation: 4 * MiB, validation: 4 * MiB, card: 8 * MiB, pr: 4096 } as const;
+export const LIMITS = { evaluation: 32 * MiB, validation: 4 * MiB, card: 8 * MiB, pr: 4096 } as const;
 
 export type SchemaName = 'evaluation-report' | 'validation-report' | 'report-card' | 'report-bundle-pr';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDuckDB, readerSql, sqlString } from '../../src/data/duckdb.js';
 import { encodeGroups, groupsFromCodes, intersect } from '../../src/evaluate/groups.js';
-import { sensitiveCodes } from '../../src/evaluate/sensitive.js';
+import { checkIntersection, sensitiveCodes } from '../../src/evaluate/sensitive.js';
 import { readFeatureTable } from '../../src/model/features.js';
 import type { RowSchema } from '../../src/spec/types.js';
 import { tempDir } from '../support/tmp.js';
@@ -48,5 +48,30 @@ describe('a NaN in a floating-point sensitive column', () => {
     const g = groupsFromCodes(t.columns[codes.codeColumn.band] as Float64Array, codes.labels.band);
     expect(g.labels).toEqual(['(missing)', '1.5', '2.0']);
     expect(Array.from(g.index, (k) => g.labels[k])).toEqual(['(missing)', '(missing)', '1.5', '(missing)', '2.0']);
+  });
+});
+
+describe('sensitive attributes stay categorical, so that the report can hold their groups', () => {
+  it('a value longer than 200 characters is an input error naming the attribute', async () => {
+    const csv = join(dir, 'long.csv');
+    writeFileSync(csv, `x,sex\n1,M\n2,${'a'.repeat(201)}\n`);
+    const conn = await openDuckDB();
+    try {
+      await expect(sensitiveCodes(conn, readerSql(csv), ['sex'], contract, csv)).rejects.toThrow(`${csv}: sensitive attribute 'sex' has a value of 201 characters; fairness needs a categorical column (values of at most 200 characters)`);
+      writeFileSync(csv, `x,sex\n1,M\n2,${'a'.repeat(200)}\n`);
+      expect((await sensitiveCodes(conn, readerSql(csv), ['sex'], contract, csv)).labels.sex).toHaveLength(2);
+    } finally {
+      conn.closeSync();
+    }
+  });
+
+  it('an intersection with more than 10,000 groups, or a label over 1,000 characters, is an input error', () => {
+    const a = Array.from({ length: 20_000 }, (_, i) => String(i % 101));
+    const b = Array.from({ length: 20_000 }, (_, i) => String(i % 103));
+    const g = encodeGroups([a, b]);
+    expect(g.labels.length).toBe(10_403);
+    expect(() => checkIntersection('a&b', g.labels, 'test.csv')).toThrow("test.csv: the intersection a&b has 10,403 groups in the data; fairness compares at most 10,000");
+    expect(() => checkIntersection('a&b', ['x'.repeat(1001)], 'test.csv')).toThrow('group label of 1,001 characters (at most 1,000)');
+    expect(() => checkIntersection('a&b', ['x'.repeat(1000)], 'test.csv')).not.toThrow();
   });
 });

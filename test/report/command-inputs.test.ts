@@ -131,3 +131,22 @@ describe('report --pr against an API that never answers', () => {
     expect([r.code, r.stderr]).toEqual([2, "error: SLIPWAY_GITHUB_DEADLINE_S: expected a number of seconds above 0, got 'soon'\n"]);
   });
 });
+
+describe('an evaluation with as many groups as evaluate allows', () => {
+  it('renders: 10,000 groups in an attribute (MAX_GROUPS) and an intersection label of 1,000 characters, with the champion too, pretty-printed as evaluate writes it', async () => {
+    const t = tempDir('slipway-report-groups-');
+    const e = JSON.parse(evaluationText);
+    const row = e.fairness.sex.groups[0];
+    const zip = { ...e.fairness.sex, groups: Array.from({ length: 10_000 }, (_, i) => ({ ...row, group: `z${String(i).padStart(5, '0')}`, small: true })), small_groups: Array.from({ length: 10_000 }, (_, i) => `z${String(i).padStart(5, '0')}`) };
+    const long = `${'x'.repeat(200)} & ${'y'.repeat(200)} & ${'z'.repeat(200)} & ${'w'.repeat(200)} & ${'v'.repeat(188)}`;
+    expect(long).toHaveLength(1000);
+    const inter = { ...e.fairness.sex, groups: [{ ...row, group: long }, e.fairness.sex.groups[1]] };
+    e.fairness.zip = zip;
+    e.champion_fairness.zip = zip;
+    e.fairness['a&b&c&d&e'] = inter;
+    const file = t.write('many-groups.json', JSON.stringify(e, null, 2) + '\n');
+    const r = await runCli(['report', '--evaluation', file, '--out', join(t.dir, 'r.md')], t.dir, noGitHub);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(t.dir, 'r.md'), 'utf8')).toContain('z09999');
+  });
+});

@@ -282,7 +282,7 @@ describe('slipway report --bundle (fork PRs through workflow_run)', () => {
 
   it('rejects malformed bundles before touching GitHub', async () => {
     const cases: [string, string, RegExp][] = [
-      ['oversized', bundle('big', { files: { 'evaluation.json': ' '.repeat(4 * 1024 * 1024 + 1) } }), /evaluation\.json: is 4,194,305 bytes; the limit is 4,194,304/],
+      ['oversized', bundle('big', { files: { 'evaluation.json': ' '.repeat(32 * 1024 * 1024 + 1) } }), /evaluation\.json: is 33,554,433 bytes; the limit is 33,554,432/],
       ['wrong types', bundle('types', { evaluation: (e) => Object.assign(e, { gates: [{ name: 1, observed: 'x', threshold: '>= 1', ok: 'yes' }] }) }), /bundle evaluation\.json: \/gates\/0\/name: must be string/],
       ['pr.json extra field', bundle('prx', { pr: { token: 'x' } }), /bundle pr\.json: \(root\): must NOT have additional properties 'token'/],
       ['pr number type', bundle('prn', { pr: { number: '1; rm -rf /' } }), /pr\.json: \/number: must be integer/],
