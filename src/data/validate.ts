@@ -267,7 +267,8 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
     const dupSet = `(SELECT ${q} FROM ${input.reader({ types })} WHERE ${q} IS NOT NULL GROUP BY ${q} HAVING count(*) > 1)`;
     pending.push({
       v: { column: c, rule: 'unique', expected: 'unique values', severity: 'error', count, fraction: frac(count, nn), fraction_of_rows: frac(count, rows), examples: [], schemaPath: ['x-slipway', 'unique'] },
-      where: `${q} IN ${dupSet}`,
+      // examples read a CSV's columns as text: its values are cast back to the type the counts read them as
+      where: `${input.format === 'csv' && types[c] !== 'VARCHAR' ? `TRY_CAST(${q} AS ${types[c]})` : q} IN ${dupSet}`,
       basis: 'nonnull',
       own: true,
       explain: (ex) => `${c}: ${show(ex[c])} appears more than once (${n(d.groups)} values are repeated)`,
