@@ -4,7 +4,7 @@
  * The working tree of a local repository is never touched.
  */
 import { mkdir } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { ExternalError, UsageError } from '../errors.js';
 import { git, type GitRun } from '../gitops/git.js';
 import { isRemote } from '../spec/paths.js';
@@ -59,6 +59,21 @@ export class GitSource {
     }
     this.branch = branch;
     this.cacheDir = cacheDir;
+  }
+
+  /**
+   * A local path that is not a repository git can fetch from (a typo, the wrong directory, a subdirectory of
+   * the clone) is a usage error at start: the server would otherwise run Degraded, fetching it forever.
+   * A URL is not checked here: its failures can pass, and the reconciles report them.
+   */
+  async assertLocalRepository(): Promise<void> {
+    if (this.localPath === null) return;
+    try {
+      await this.run(dirname(this.cacheDir), ['ls-remote', '--heads', '--', this.localPath]);
+    } catch (e) {
+      const why = /fatal: ([^\n]*)/.exec((e as Error).message)?.[1] ?? (e as Error).message;
+      throw new UsageError(`--repo ${this.localPath}: git cannot read a repository there (${why}); give the directory of a clone of the GitOps repository, or its URL`);
+    }
   }
 
   /** Fetches the branch; returns the commit at its head. */

@@ -94,6 +94,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     parts = assemble(o, log, cacheDir, (cwd, args, env) => runner!.run(cwd, args, env));
     // before any model is loaded (the startup reconcile, below): the helper that spawns git is forked while this process is small
     runner = new GitRunner();
+    await parts.source.assertLocalRepository();
     addr = await parts.http.listen(o.port, o.host);
   } catch (e) {
     // nothing serves: the helper and the cache go (stop() does it once serving)

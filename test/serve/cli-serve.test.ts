@@ -191,6 +191,15 @@ describe('slipway serve (process)', () => {
       const h = await runCli(['serve', '--env', ENV, '--repo', w.remote, '--host', '256.1.1.1', '--port', '0'], w.root);
       expect(h.code, h.stderr).toBe(2);
       expect(h.stderr).toMatch(/cannot listen on 256\.1\.1\.1:0: --host '256\.1\.1\.1' is not an address and does not resolve/);
+      // a local --repo git cannot fetch from (not a repository, a subdirectory of the clone, no such directory)
+      // stops at once: it would serve nothing, Degraded, fetching forever
+      for (const [repo, cwd] of [[undefined, join(w.root, 'store')], [join(w.work, 'models'), w.root], [join(w.root, 'nope'), w.root]] as [string | undefined, string][]) {
+        const r = await runCli(['serve', '--env', ENV, ...(repo ? ['--repo', repo] : []), '--port', '0'], cwd);
+        const path = repo ?? cwd;
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain(`--repo ${path}: git cannot read a repository there ('${path}' does not appear to be a git repository); give the directory of a clone of the GitOps repository, or its URL`);
+        expect(r.stderr).not.toMatch(/\n\s+at |internal error|listening/);
+      }
     } finally {
       taken.close();
     }
