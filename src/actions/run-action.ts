@@ -176,6 +176,10 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
         io.stdout(workflowCommand('add-mask', token));
         registerSecret(token);
         env.SLIPWAY_GITHUB_TOKEN = token;
+      } else if (env.INPUT_TOKEN !== undefined) {
+        // The runner passes the default (the job's token) unless the workflow gave a value: an
+        // empty one is a secret that is not set, which the command's own message cannot name.
+        io.stdout(workflowCommand('warning', "input 'token' is empty (a secret that is not set? pull requests from forks get no secrets): the command runs without a GitHub token; leave the input out to use the job's token", { title: label }));
       }
       // The command reads the token from SLIPWAY_GITHUB_TOKEN; the processes it starts (git, a
       // training command) have no use for the input's copy.

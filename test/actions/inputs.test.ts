@@ -107,6 +107,17 @@ describe('inputs → command line', () => {
     expect(parseOutputFile(readFileSync(out, 'utf8'))['exit-code']).toBe('2');
   });
 
+  it('an empty token input (a secret that is not set) is a warning naming the input, not only "set GITHUB_TOKEN"', async () => {
+    const out = join(tmp, 'out-empty-token');
+    let stdout = '';
+    const code = await runAction('drift', env({ model: 'credit-risk', current: 'x.csv', issue: 'true', token: '  ' }, { GITHUB_OUTPUT: out }), { stdout: (t) => void (stdout += t), stderr: () => {} });
+    expect(code).toBe(2);
+    expect(stdout.split('\n')[0]).toBe("::warning title=slipway drift::input 'token' is empty (a secret that is not set? pull requests from forks get no secrets): the command runs without a GitHub token; leave the input out to use the job's token");
+    let quiet = '';
+    await runAction('', env({ command: 'check', args: '--model nope' }), { stdout: (t) => void (quiet += t), stderr: () => {} }); // no token input at all
+    expect(quiet).not.toContain('::warning');
+  });
+
   it('a bad input is a usage error with an annotation, exit 2, and the exit-code output', async () => {
     const out = join(tmp, 'out-gpu');
     let stdout = '';
