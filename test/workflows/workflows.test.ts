@@ -155,6 +155,27 @@ describe('the workflows we ship', () => {
   });
 });
 
+describe("model-pr.yml's verdict", () => {
+  /** Runs the verdict job's script as the runner does (bash -e), with the jobs' results. */
+  function verdict(results: Record<string, string>): { status: number | null; stdout: string } {
+    const step = load(`${OWN}/model-pr.yml`).jobs.verdict.steps[0];
+    const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], { env: { PATH: process.env.PATH, ...results }, encoding: 'utf8' });
+    return { status: r.status, stdout: r.stdout };
+  }
+
+  it('passes only when every job succeeded and the gates passed', () => {
+    expect(verdict({ VALIDATE: 'success', TRAIN: 'success', EVALUATE: 'success', EXIT_CODE: '0' }).status).toBe(0);
+    expect(verdict({ VALIDATE: 'success', TRAIN: 'success', EVALUATE: 'success', EXIT_CODE: '1' }).stdout).toContain('::error title=slipway::the candidate failed a gate');
+    expect(verdict({ VALIDATE: 'failure', TRAIN: 'skipped', EVALUATE: 'skipped', EXIT_CODE: '' }).stdout).toContain('::error title=slipway::a job did not succeed');
+  });
+
+  it('a fork PR that was not trained is told why, and what to do, instead of "a job did not succeed"', () => {
+    const r = verdict({ VALIDATE: 'success', TRAIN: 'skipped', EVALUATE: 'skipped', EXIT_CODE: '' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('::error title=slipway::not trained: a pull request from a fork is not trained on your runners unless train-fork-prs is true');
+  });
+});
+
 describe('report-fork.yml when the model-pr run uploaded no bundle (a fork PR that was not trained)', () => {
   const steps = () => load(`${OWN}/report-fork.yml`).jobs.report.steps as Json[];
   /** Runs the job's "Find the bundle" script the way the runner does (bash -e), with its env. */
