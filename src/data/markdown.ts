@@ -44,10 +44,24 @@ function pct(x: number): string {
   return p < 0.01 ? '<0.01%' : `${p < 10 ? p.toFixed(2) : p.toFixed(1)}%`;
 }
 
+/**
+ * Rules counted over all rows, not over a column's values: a null count (required, max_null_fraction),
+ * every row of an unknown column, the row count itself (rows, whose count is the rows found).
+ */
+const OVER_ROWS = new Set(['required', 'max_null_fraction', 'unknown_column']);
+
 function violationRow(v: Violation): string {
   const icon = v.severity === 'error' ? '❌' : '⚠️';
   const rows = v.examples.map((e) => e.row).join(', ');
-  return `| ${icon} | ${esc(v.column ?? '(dataset)')} | \`${v.rule}\` | ${esc(v.expected)} | ${v.count.toLocaleString('en-US')} | ${pct(v.fraction)} | ${pct(v.fraction_of_rows)} | ${rows} |`;
+  const shares = v.rule === 'rows' ? '— | —' : `${OVER_ROWS.has(v.rule) ? '—' : pct(v.fraction)} | ${pct(v.fraction_of_rows)}`;
+  return `| ${icon} | ${esc(v.column ?? '(dataset)')} | \`${v.rule}\` | ${esc(v.expected)} | ${v.count.toLocaleString('en-US')} | ${shares} | ${rows} |`;
+}
+
+/** The count of a violation and its shares, in words. */
+function countText(v: Violation): string {
+  if (v.rule === 'rows') return `found ${v.count}`;
+  if (OVER_ROWS.has(v.rule)) return `${v.count} (${pct(v.fraction_of_rows)} of rows)`;
+  return `${v.count} (${pct(v.fraction)} of non-null, ${pct(v.fraction_of_rows)} of rows)`;
 }
 
 /** Escapes text for a markdown table cell (no HTML, no pipes, no newlines). */
@@ -59,7 +73,7 @@ function esc(s: string): string {
 export function validationText(d: ValidationReport): string {
   const lines = [`${d.ok ? 'PASS' : 'FAIL'} ${d.data}: ${d.rows} rows, ${d.columns.length} columns, ${d.violations.length} violation(s) (${(d.duration_ms / 1000).toFixed(2)} s)`];
   for (const v of d.violations) {
-    lines.push(`  ${v.severity === 'error' ? 'error  ' : 'warning'} ${v.column ?? '(dataset)'} ${v.rule}: expected ${v.expected}; ${v.count} (${pct(v.fraction)} of non-null, ${pct(v.fraction_of_rows)} of rows)`);
+    lines.push(`  ${v.severity === 'error' ? 'error  ' : 'warning'} ${v.column ?? '(dataset)'} ${v.rule}: expected ${v.expected}; ${countText(v)}`);
     for (const e of v.examples) lines.push(`      row ${e.row}: ${e.message}`);
   }
   const sd = d.schema_drift;

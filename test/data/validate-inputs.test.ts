@@ -63,6 +63,17 @@ describe('validate: awkward inputs give a clear error or a correct result, never
     expect(r.report).toMatchObject({ rows: 0, columns: ['a', 'b', 'c', 'y'] });
     expect(counts(r.report)).toEqual({ '(dataset)/rows': 0 });
     expect(r.report!.violations[0].expected).toBe('>= 1 rows');
+    // the count of the rows rule is the rows found, not a share of anything (it read "0 (0% of non-null, 0% of rows)")
+    expect(r.stdout).toContain('error   (dataset) rows: expected >= 1 rows; found 0\n');
+  });
+
+  it('rules counted over all rows (nulls of a required column, an absent column) give the share of rows alone', async () => {
+    const r = await validate('nulls.csv', 'a,c,y\n1,0.5,0\n,0.5,1\n3,0.5,0\n4,0.5,1\n');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('error   a required: expected a value (the column is required and not nullable); 1 (25.0% of rows)\n');
+    expect(r.stdout).toContain('error   b required: expected the column to be present; 4 (100.0% of rows)\n');
+    const md = await runCli(['validate', '--model', 'm', '--data', join(t.dir, 'nulls.csv')], t.dir, { ...env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(t.dir, 'nulls.summary.md'), GITHUB_OUTPUT: join(t.dir, 'nulls.out') });
+    expect(md.summary).toContain('| ❌ | a | `required` | a value (the column is required and not nullable) | 1 | — | 25.0% | 2 |');
   });
 
   it('another delimiter (semicolon, tab) is taken from the header; the counts are right', async () => {
