@@ -104,6 +104,26 @@ describe('the workflows we ship', () => {
     }
   });
 
+  it.each(FILES)('%s: a job that can push runs no install scripts and no test suite (a dependency would get the write token)', (rel) => {
+    for (const [name, job] of Object.entries<Json>(load(rel).jobs)) {
+      if (job.permissions?.contents !== 'write') continue;
+      for (const step of job.steps ?? []) {
+        const run = String(step.run ?? '');
+        expect(run, `${rel}: job ${name}`).not.toMatch(/\.ci\/run|npm (test|run test)|npx vitest/);
+        for (const m of run.matchAll(/\bnpm (ci|install|i)\b[^\n]*/g)) expect(m[0], `${rel}: job ${name}`).toContain('--ignore-scripts');
+      }
+    }
+  });
+
+  it('release.yml tests first in a job that cannot push, then releases the same commit', () => {
+    const wf = load(`${OWN}/release.yml`);
+    expect(wf.jobs.test.permissions).toEqual({ contents: 'read' });
+    expect(wf.jobs.test.steps.map((s: Json) => s.run).filter(Boolean)).toEqual(['.ci/run']);
+    expect(wf.jobs.test.steps.find((s: Json) => String(s.uses).startsWith('actions/checkout@')).with['persist-credentials']).toBe(false);
+    expect(wf.jobs.release.needs).toBe('test');
+    expect(wf.jobs.release.steps.at(-1).run).toContain('node scripts/release.mjs');
+  });
+
   it.each(list(OWN))('%s has a concurrency group', (rel) => {
     expect(String(load(rel).concurrency?.group ?? '')).not.toBe('');
   });
