@@ -150,3 +150,21 @@ describe('an evaluation with as many groups as evaluate allows', () => {
     expect(readFileSync(join(t.dir, 'r.md'), 'utf8')).toContain('z09999');
   });
 });
+
+describe('the job summary', () => {
+  it('fits GitHub\'s 1 MiB in bytes, not characters: 4,000 groups named in CJK are 0.7 M characters but 1.5 MB', async () => {
+    const t = tempDir('slipway-report-bytes-');
+    const e = JSON.parse(evaluationText);
+    const row = e.fairness.sex.groups[0];
+    const name = (i: number) => `${'東京都千代田区'.repeat(14)}${String(i).padStart(4, '0')}`;
+    e.fairness.region = { ...e.fairness.sex, groups: Array.from({ length: 4000 }, (_, i) => ({ ...row, group: name(i) })) };
+    const file = t.write('cjk.json', JSON.stringify(e));
+    const r = await runCli(['report', '--evaluation', file, '--out', join(t.dir, 'full.md')], t.dir, noGitHub);
+    expect(r.code, r.stderr).toBe(0);
+    const full = readFileSync(join(t.dir, 'full.md'), 'utf8');
+    expect(full.length).toBeLessThan(1_000_000);
+    expect(Buffer.byteLength(full)).toBeGreaterThan(1024 * 1024);
+    expect(Buffer.byteLength(r.summary)).toBeLessThanOrEqual(1_000_000);
+    expect(r.summary).toContain("shortened to fit GitHub's 1,000,000-byte limit: Fairness");
+  });
+});

@@ -99,7 +99,7 @@ async function runReport(opts: ParsedOptions, _pos: string[], ctx: CommandContex
   const where = input.links?.run ? `the job summary of [the workflow run](${input.links.run}) and its artifacts` : 'the job summary and the report file (--out)';
 
   // 1. job summary (works everywhere, forks included) and the file
-  const summary = fitSections(marker, renderSections(input), JOB_SUMMARY_LIMIT, 'the report file (--out) and artifacts');
+  const summary = fitSections(marker, renderSections(input), JOB_SUMMARY_LIMIT, 'the report file (--out) and artifacts', 'utf8-bytes');
   ctx.appendSummary(summary.markdown);
   if (out) {
     await writeFileAtomic(at(out), renderReport(input));
