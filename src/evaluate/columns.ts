@@ -81,7 +81,7 @@ function binaryTarget(model: LoadedModel, kind: string, num: Float64Array | null
     for (let i = 0; i < n; i++) y[i] = str[i] === p ? 1 : 0;
   } else {
     const p = positive === undefined || positive === true || positive === 'true' ? 1 : positive === false || positive === 'false' ? 0 : Number(positive);
-    if (Number.isNaN(p)) throw new ConfigError([{ file: model.file, path: '/data/positive_label', message: `the target '${model.target}' is a ${kind} column: data.positive_label ${JSON.stringify(positive)} is not one of its values` }]);
+    if (Number.isNaN(p)) throw new ConfigError([{ file: model.file, path: '/data/positive_label', message: `the target '${model.target}' is ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} column: data.positive_label ${JSON.stringify(positive)} is not one of its values` }]);
     for (let i = 0; i < n; i++) y[i] = num![i] === p ? 1 : 0;
   }
   // the first three distinct labels (values compared as they are, turned to text only for the message)

@@ -300,6 +300,12 @@ describe('slipway evaluate: user mistakes exit 2 with a clear message and no sta
     } finally {
       setYaml();
     }
+    setYaml(['target: default', 'target: default\n  positive_label: "yes"']);
+    try {
+      await fails(['--candidate', candDir], /model\.yaml: \/data\/positive_label: the target 'default' is an integer column: data\.positive_label "yes" is not one of its values/);
+    } finally {
+      setYaml();
+    }
   });
 
   it('a value the contract type cannot hold: the column, the value, its first data row and the count, not DuckDB\'s SQL', async () => {
