@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExternalError, InputError, IntegrityError, UsageError } from '../errors.js';
 import { readEnv } from '../env.js';
 import { call, createGitHub, pagesOf, toGitHubError, type RepoClient } from '../github/client.js';
 import { CARD_FILE } from '../package/card.js';
-import { assertDigest, packageDigest } from './digest.js';
+import { assertDigest, packageDigest, packageFiles } from './digest.js';
 import { FileStore } from './file-store.js';
 import { registerStoreBackend } from './open.js';
 import { tarDirectory, untar } from './tar.js';
@@ -36,6 +36,16 @@ interface Asset {
   name: string;
   digest?: string | null;
   size: number;
+  /** 'uploaded' once complete; an upload cut short stays 'open' */
+  state?: string;
+}
+
+const uploaded = (a: Asset) => a.state === undefined || a.state === 'uploaded';
+
+/** GitHub's 422 for a release tag or an asset name that is taken. */
+function alreadyExists(e: unknown): boolean {
+  const err = e as { status?: number; response?: { data?: { errors?: { code?: string }[] } } };
+  return err.status === 422 && (err.response?.data?.errors ?? []).some((x) => x.code === 'already_exists');
 }
 
 interface Release {
@@ -46,6 +56,9 @@ interface Release {
 }
 
 const ASSET = /-sha256-([0-9a-f]{64})\.tar$/;
+
+/** GitHub's limit on one release asset; the tar adds a header per file and two end blocks. */
+const MAX_ASSET_BYTES = 2 ** 31 - 64 * 1024;
 
 export interface GitHubReleaseStoreOptions {
   /** the API client for owner/repo (or a function making it when first needed) */
@@ -92,7 +105,7 @@ export class GitHubReleaseStore implements ModelStore {
   /** The asset holding `digest`: in the release the URI names when it has one, else searched across every release. */
   private async findAsset(digest: string): Promise<Asset | null> {
     const hex = assertDigest(digest).slice('sha256:'.length);
-    const match = (a: Asset) => ASSET.exec(a.name)?.[1] === hex;
+    const match = (a: Asset) => ASSET.exec(a.name)?.[1] === hex && uploaded(a);
     if (this.location.tag) {
       const r = await this.releaseByTag(this.location.tag);
       const hit = r?.assets.find(match);
@@ -108,40 +121,70 @@ export class GitHubReleaseStore implements ModelStore {
   }
 
   async put(dir: string): Promise<string> {
+    let size = 0;
+    for (const f of await packageFiles(dir)) size += (await stat(join(dir, f))).size;
+    if (size > MAX_ASSET_BYTES) {
+      throw new InputError(`${dir}: the package holds ${size} bytes, more than a GitHub release asset can (2 GiB); publish it to a file:// store (or one KServe downloads) instead`);
+    }
     const digest = await packageDigest(dir);
     const card = JSON.parse(await readFile(join(dir, CARD_FILE), 'utf8')) as { name?: string; version?: string };
     if (!card.name || !card.version) throw new InputError(`${dir}: ${CARD_FILE} has no name and version; a release is named after them`);
     const tag = `${card.name}-${card.version}`;
     const name = `${tag}-${digest.replace(':', '-')}.tar`;
-    let release = await this.releaseByTag(tag);
-    if (release) {
-      const held = release.assets.find((a) => ASSET.test(a.name));
-      if (held && held.name === name) return digest;
-      if (held) throw new IntegrityError(`release ${tag} in ${this.location.owner}/${this.location.repo} already holds another package (${held.name}); a version names one package`);
-    } else {
-      const res = await call(`create release ${tag}`, () =>
-        this.gh().octokit.request('POST /repos/{owner}/{repo}/releases', {
-          ...this.params(),
-          tag_name: tag,
-          name: `${card.name} ${card.version}`,
-          body: `Model package for ${card.name} ${card.version}, published by Slipway.\n\nDigest: \`${digest}\`\n`,
-        }),
-      );
-      release = res.data as unknown as Release;
+    const release = (await this.releaseByTag(tag)) ?? (await this.createRelease(tag, card as { name: string; version: string }, digest));
+    const held = release.assets.filter((a) => ASSET.test(a.name));
+    const other = held.find((a) => a.name !== name);
+    if (other) throw this.otherPackage(tag, other);
+    const mine = held.find((a) => a.name === name);
+    if (mine && uploaded(mine)) {
+      await this.cache.put(dir);
+      return digest;
     }
+    // an upload cut short (the publisher died mid-upload) leaves an asset that is not 'uploaded' and blocks the name
+    if (mine) await this.deleteAsset(mine, 'an unfinished upload');
     const bytes = await tarDirectory(dir);
     this.opts.log?.(`uploading ${name} (${bytes.length} bytes) to release ${tag}`);
-    await call(`upload ${name}`, () =>
-      this.gh().octokit.request({
-        method: 'POST',
-        url: release!.upload_url,
-        name,
-        headers: { 'content-type': 'application/x-tar', 'content-length': bytes.length },
-        data: bytes,
-      }),
-    );
+    try {
+      await this.gh().octokit.request({ method: 'POST', url: release.upload_url, name, headers: { 'content-type': 'application/x-tar', 'content-length': bytes.length }, data: bytes });
+    } catch (e) {
+      // a concurrent publish of the same package uploaded the same name first: checked below like any other
+      if (!alreadyExists(e)) throw toGitHubError(`upload ${name}`, e);
+    }
+    // two publishers of one version with different packages can both have uploaded: the first asset wins
+    const now = (await this.releaseByTag(tag))?.assets.filter((a) => ASSET.test(a.name)).sort((a, b) => a.id - b.id) ?? [];
+    const winner = now[0];
+    if (!winner || winner.name !== name) {
+      for (const a of now) if (a.name === name) await this.deleteAsset(a, 'a losing concurrent publish');
+      throw this.otherPackage(tag, winner ?? { name: '(none: the release was emptied meanwhile)' });
+    }
     await this.cache.put(dir);
     return digest;
+  }
+
+  /** Creates the release for `tag`; one created meanwhile by a concurrent publish is read back instead. */
+  private async createRelease(tag: string, card: { name: string; version: string }, digest: string): Promise<Release> {
+    try {
+      const res = await this.gh().octokit.request('POST /repos/{owner}/{repo}/releases', {
+        ...this.params(),
+        tag_name: tag,
+        name: `${card.name} ${card.version}`,
+        body: `Model package for ${card.name} ${card.version}, published by Slipway.\n\nDigest: \`${digest}\`\n`,
+      });
+      return res.data as unknown as Release;
+    } catch (e) {
+      const existing = alreadyExists(e) ? await this.releaseByTag(tag) : null;
+      if (existing) return existing;
+      throw toGitHubError(`create release ${tag}`, e);
+    }
+  }
+
+  private otherPackage(tag: string, held: Pick<Asset, 'name'>): IntegrityError {
+    return new IntegrityError(`release ${tag} in ${this.location.owner}/${this.location.repo} already holds another package (${held.name}); a version names one package`);
+  }
+
+  private async deleteAsset(a: Asset, why: string): Promise<void> {
+    this.opts.log?.(`deleting ${a.name} from ${this.uri}: ${why}`);
+    await call(`delete ${a.name}`, () => this.gh().octokit.request('DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}', { ...this.params(), asset_id: a.id }));
   }
 
   async get(digest: string): Promise<string> {

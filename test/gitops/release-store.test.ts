@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IntegrityError } from '../../src/errors.js';
+import { InputError, IntegrityError } from '../../src/errors.js';
 import { createGitHub } from '../../src/github/client.js';
 import { packageDigest } from '../../src/store/digest.js';
 import { GitHubReleaseStore, parseReleaseUri } from '../../src/store/github-release.js';
@@ -62,6 +62,55 @@ describe('github-release:// store', () => {
     // a version names one package
     const other = writeTestPackage(join(tmp.dir, 'p1b'), 'credit-risk', '1.0.0', 'different bytes');
     await expect(s.put(other)).rejects.toThrow(/release credit-risk-1\.0\.0 .* already holds another package/);
+  });
+
+  it('concurrent publishes of one version: the same package succeeds for all, different packages leave exactly one', async () => {
+    // two promotions publishing at once both found no release and both created it: the second got
+    // GitHub's 422 'already_exists' as an error, even when it was publishing the very same package
+    const pkg = writeTestPackage(join(tmp.dir, 'c1'), 'credit-risk', '1.0.0');
+    const d = await packageDigest(pkg);
+    expect(await Promise.all([store('race').put(pkg), store('race').put(pkg), store('race').put(pkg)])).toEqual([d, d, d]);
+    expect([...gh.repo('acme', 'race').assets.values()].map((a) => a.meta.name)).toEqual([`credit-risk-1.0.0-sha256-${d.slice(7)}.tar`]);
+
+    const a = writeTestPackage(join(tmp.dir, 'c2a'), 'credit-risk', '2.0.0', 'a');
+    const b = writeTestPackage(join(tmp.dir, 'c2b'), 'credit-risk', '2.0.0', 'b');
+    const results = await Promise.allSettled([store('race').put(a), store('race').put(b)]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won.length).toBe(1);
+    expect(lost.length).toBe(1);
+    expect(lost[0].reason).toBeInstanceOf(IntegrityError);
+    expect((lost[0].reason as Error).message).toMatch(/release credit-risk-2\.0\.0 .* already holds another package .*a version names one package/);
+    const release = [...gh.repo('acme', 'race').releases.values()].find((r) => r.tag_name === 'credit-risk-2.0.0')!;
+    const held = [...gh.repo('acme', 'race').assets.values()].filter((x) => x.releaseId === release.id);
+    expect(held.map((x) => x.meta.name)).toEqual([`credit-risk-2.0.0-sha256-${(won[0] as PromiseFulfilledResult<string>).value.slice(7)}.tar`]);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('an upload cut short (asset not "uploaded") is replaced on the next publish, and never downloaded', async () => {
+    const pkg = writeTestPackage(join(tmp.dir, 'c3'), 'credit-risk', '3.0.0');
+    const d = await packageDigest(pkg);
+    await store('partial').put(pkg);
+    const [asset] = [...gh.repo('acme', 'partial').assets.values()];
+    asset.meta.state = 'open';
+    asset.data = asset.data.subarray(0, 700);
+    await expect(store('partial').get(d)).rejects.toThrow(/is not in the store/);
+    expect(await store('partial').put(pkg)).toBe(d); // it was taken as published, and never repaired
+    const now = [...gh.repo('acme', 'partial').assets.values()];
+    expect(now.map((x) => x.meta.state)).toEqual(['uploaded']);
+    expect(await packageDigest(await store('partial').get(d))).toBe(d);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('a package larger than a release asset can be (2 GiB) is refused before anything is read or sent', async () => {
+    // it was read whole into memory: past 2 GiB readFile threw ERR_FS_FILE_TOO_LARGE, an internal error with a stack
+    const pkg = writeTestPackage(join(tmp.dir, 'big'), 'credit-risk', '4.0.0');
+    truncateSync(join(pkg, 'model.onnx'), 2 ** 31 + 1); // sparse: no disk used, nothing hashed
+    const before = gh.calls('POST', '/repos/{owner}/{repo}/releases').length;
+    const err = await store('big').put(pkg).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(/holds 2147\d+ bytes, more than a GitHub release asset can \(2 GiB\)/);
+    expect(gh.calls('POST', '/repos/{owner}/{repo}/releases').length).toBe(before);
   });
 
   it('never returns a tampered download', async () => {
