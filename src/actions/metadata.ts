@@ -27,7 +27,7 @@ export function inputsOf(spec: ActionSpec): Record<string, InputDecl> {
     let description = o.description.replace(/\.$/, '');
     if (o.multiple) description += ' (one per line)';
     if (fileDefault) description += ` (default: a new path under RUNNER_TEMP; its path is the '${fileDefault.output}' output)`;
-    if (spec.prFromEvent === name) description += ' (default: the pull request of the triggering event)';
+    if (spec.prFromEvent === name) description += ` (default: the pull request of the triggering event${spec.untrustedInput ? `, unless ${spec.untrustedInput} is given` : ''})`;
     description = description.charAt(0).toUpperCase() + description.slice(1) + '.';
     const required = !!o.required && !fileDefault;
     const decl: InputDecl = { description, required, flag: { name, type: o.type, multiple: !!o.multiple } };

@@ -91,7 +91,8 @@ export function invocation(spec: ActionSpec, env: NodeJS.ProcessEnv): Invocation
       tempDir ??= freshTempDir(env, spec.dir);
       values.push(join(tempDir, fileDefault.file));
     }
-    if (values.length === 0 && spec.prFromEvent === name) {
+    // a bundle (untrusted input) carries its own PR, checked against the workflow_run event
+    if (values.length === 0 && spec.prFromEvent === name && !(spec.untrustedInput && getInput(env, spec.untrustedInput))) {
       const pr = pullRequestFromEvent(env);
       if (pr !== undefined) values.push(String(pr));
     }

@@ -80,6 +80,8 @@ describe('inputs → command line', () => {
     expect(b.argv.join(' ')).toContain('--pr 7');
     const push = writeJson(join(tmp, 'push.json'), { ref: 'refs/heads/main', head_commit: { id: 'abc' } });
     expect(invocation(actionSpec('report'), env({ evaluation: 'e.json' }, { GITHUB_EVENT_PATH: push })).argv).not.toContain('--pr');
+    // with a bundle the PR is the bundle's (the CLI refuses --pr beside --bundle): none is added
+    expect(invocation(actionSpec('report'), env({ bundle: 'b' }, { GITHUB_EVENT_PATH: EVENT })).argv).not.toContain('--pr');
     const comment = writeJson(join(tmp, 'comment.json'), { issue: { number: 9, pull_request: { url: 'x' } } });
     expect(pullRequestFromEvent({ GITHUB_EVENT_PATH: comment })).toBe(9);
   });
