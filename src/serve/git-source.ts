@@ -113,6 +113,13 @@ export class GitSource {
     return this.run(this.cacheDir, ['show', spec]);
   }
 
+  /** The names of the entries of a directory at a commit ([] when there is none): what a message can offer instead. */
+  async names(commit: string, dir: string): Promise<string[]> {
+    if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+    const out = await this.maybe(['ls-tree', '--name-only', '-z', `${commit}:${dir}`]);
+    return (out ?? '').split('\0').filter(Boolean);
+  }
+
   /** git's stdout in the cache, or null where it fails (a probe) */
   private maybe(args: string[]): Promise<string | null> {
     return this.run(this.cacheDir, args).catch(() => null);

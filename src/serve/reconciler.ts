@@ -13,6 +13,7 @@ import { parseYamlText } from '../spec/yaml-file.js';
 import type { ModelStore } from '../store/types.js';
 import { Deployed, slotMembers, type Role, type Slot, type ModelRuntime } from './deployment.js';
 import type { GitSource } from './git-source.js';
+import { nearest } from '../cli/args-problem.js';
 import { computeStatus, roleSetOf, sameRoles, type ModelRecord, type RoleSet, type ServeStatus } from './status.js';
 
 /** Loads one pinned version (verified, opened, warmed up and smoke-tested) or throws why not. */
@@ -43,6 +44,14 @@ export function planModel(desired: RoleSet, loaded: RoleSet | null, failedBefore
   if (differs(desired.shadow, loaded?.shadow)) need.push('shadow');
   if (need.length === 0 && desired.canary) return { action: 'reweight', weight: desired.canary.weight };
   return { action: 'load', load: need };
+}
+
+/** What a missing manifest's message offers: the environments the commit has, and the nearest to the one asked for. */
+function otherEnvironments(asked: string, files: string[]): string {
+  const names = files.filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length));
+  if (!names.length) return '; it has no environments/*.yaml';
+  const near = nearest(asked, names);
+  return `; its environments: ${names.join(', ')}${near ? ` (did you mean --env ${near}?)` : ''}`;
 }
 
 function errorText(e: unknown): string {
@@ -158,7 +167,7 @@ export class Reconciler {
       const path = `environments/${this.opts.environment}.yaml`;
       const text = await this.opts.source.show(commit, path);
       if (text === null) {
-        this.sourceError = `${path} does not exist at ${short} (branch ${this.opts.source.branch})`;
+        this.sourceError = `${path} does not exist at ${short} (branch ${this.opts.source.branch})${otherEnvironments(this.opts.environment, await this.opts.source.names(commit, 'environments'))}`;
         throw new Error(this.sourceError);
       }
       let spec: EnvironmentSpec;

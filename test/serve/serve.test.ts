@@ -186,6 +186,21 @@ describe('serve: reconcile from git and answer OIP v2', () => {
     expect((t.body as { error: string }).error).toMatch(/over the limit of 1048576 bytes \(--max-body\)/);
   });
 
+  it('an environment the branch has no manifest for is Degraded with the environments it has and the nearest one', async () => {
+    for (const [env, tail] of [
+      [ENV.slice(0, -1), `; its environments: ${ENV} (did you mean --env ${ENV}?)`],
+      ['qa', `; its environments: ${ENV}`],
+    ]) {
+      const t = await startServe({ environment: env, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath });
+      try {
+        const commit = git(w.remote, 'rev-parse', 'refs/heads/main').trim();
+        expect(t.reconciler.status().health).toEqual({ status: 'Degraded', reason: `environments/${env}.yaml does not exist at ${commit.slice(0, 12)} (branch main)${tail}` });
+      } finally {
+        await t.stop(5000);
+      }
+    }
+  });
+
   it('splits canary traffic by hash(id) mod 100 < weight and reports the answering version', async () => {
     w.pin({ 'credit-risk': { pkg: w.packages[0], canary: { pkg: w.packages[1], weight: 30 } } }, 'canary 1.1.0 at 30%');
     const st = await reconcile();
