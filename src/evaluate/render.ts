@@ -6,6 +6,17 @@ import type { EvaluationReport, FairnessAttribute } from './report-types.js';
 const n = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : fmt(x));
 const signed = (x: number) => (x > 0 ? '+' : '') + fmt(x);
 
+/**
+ * A value from the test data (a group) on one line of the printed summary: control characters shown as
+ * \u escapes (a newline inside a CSV field must not start a line of its own), and quoted when it would
+ * begin with '::' — GitHub's runner reads such a line, leading spaces trimmed, as a workflow command.
+ */
+export function plain(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const t = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return /^\s*::/.test(t) ? `'${t}'` : t;
+}
+
 function pad(rows: string[][]): string[] {
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
   return rows.map((r) => r.map((c, j) => c.padEnd(widths[j])).join('  ').trimEnd());
@@ -60,9 +71,9 @@ export function renderText(r: EvaluationReport): string {
 }
 
 function fairnessText(attr: string, f: FairnessAttribute): string[] {
-  const lines = [`  ${attr}: demographic parity difference ${n(f.demographic_parity_difference)}, ratio ${n(f.demographic_parity_ratio)}; equalized odds difference ${n(f.equalized_odds_difference)}, ratio ${n(f.equalized_odds_ratio)}; equal opportunity difference ${n(f.equal_opportunity_difference)}`];
+  const lines = [`  ${plain(attr)}: demographic parity difference ${n(f.demographic_parity_difference)}, ratio ${n(f.demographic_parity_ratio)}; equalized odds difference ${n(f.equalized_odds_difference)}, ratio ${n(f.equalized_odds_ratio)}; equal opportunity difference ${n(f.equal_opportunity_difference)}`];
   const rows = [['    group', 'count', 'selection', 'TPR', 'FPR', f.metric_name ?? 'metric']];
-  for (const g of f.groups) rows.push([`    ${g.group}${g.small ? ' *' : ''}`, String(g.count), n(g.selection_rate), n(g.tpr), n(g.fpr), n(g.metric)]);
+  for (const g of f.groups) rows.push([`    ${plain(g.group)}${g.small ? ' *' : ''}`, String(g.count), n(g.selection_rate), n(g.tpr), n(g.fpr), n(g.metric)]);
   return lines.concat(pad(rows));
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from '../../src/evaluate/render.js';
+import { renderMarkdown, renderText } from '../../src/evaluate/render.js';
 import { loadEvaluation } from '../../src/report/inputs.js';
 
 const evaluation = () => loadEvaluation('test/fixtures/report/evaluation.json');
@@ -17,5 +17,17 @@ describe('the job summary of slipway evaluate', () => {
       expect(new Set(t.trim().split('\n').map((l) => l.split('|').length)).size).toBe(1);
     }
     expect(out).toContain('a&#124;b &#64;&#8203;acme/security-team &#60;img src=x&#62;');
+  });
+});
+
+describe('the printed summary of slipway evaluate', () => {
+  it('keeps a group from the data on its line: a newline is shown as an escape, a leading :: is quoted (no workflow command)', () => {
+    const e = loadEvaluation('test/fixtures/report/evaluation.json');
+    e.fairness.sex.groups[0].group = 'F\n::error title=fake::all gates pass';
+    e.fairness.sex.groups[1].group = '::add-mask::0.8';
+    const out = renderText(e);
+    for (const line of out.split('\n')) expect(line.trimStart().startsWith('::'), line).toBe(false);
+    expect(out).toContain('    F\\u000a::error title=fake::all gates pass');
+    expect(out).toContain("    '::add-mask::0.8'");
   });
 });
