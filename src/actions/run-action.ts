@@ -8,7 +8,7 @@ import { commands } from '../cli/registry.js';
 import { nearest } from '../cli/args-problem.js';
 import { UsageError, EXIT_CHECK_FAILED, EXIT_USAGE } from '../errors.js';
 import { redact, registerSecret } from '../secrets.js';
-import { actionSpec, EXIT_CODE_OUTPUT, type ActionSpec } from './catalog.js';
+import { actions, actionSpec, EXIT_CODE_OUTPUT, type ActionSpec } from './catalog.js';
 import { getBooleanInput, getInput, getMultilineInput, splitArgs } from './inputs.js';
 import { inputsOf } from './metadata.js';
 import { workflowCommand } from './workflow-commands.js';
@@ -100,6 +100,15 @@ export function invocation(spec: ActionSpec, env: NodeJS.ProcessEnv): Invocation
     for (const v of values) argv.push(`--${name}`, v);
   }
   return { argv, cwd, files, failOnCheckFailure };
+}
+
+/**
+ * Whether the command line hands the command untrusted content (the flag of an action's
+ * untrustedInput, e.g. report --bundle), from that action or from the umbrella action's args.
+ */
+export function untrustedFlagGiven(argv: string[]): boolean {
+  const flag = actions.find((a) => a.command === argv[0])?.untrustedInput;
+  return !!flag && argv.slice(1).some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
 }
 
 /** The first `error:` lines the CLI printed, for the annotation. */
@@ -203,7 +212,7 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
   // With untrusted content in play, the command's output is not read for workflow commands: its
   // stderr joins stdout (one stream, so nothing overtakes the resume line) between
   // ::stop-commands:: and a resume token the content cannot guess.
-  const guard = spec.untrustedInput && getInput(env, spec.untrustedInput) ? randomBytes(16).toString('hex') : undefined;
+  const guard = untrustedFlagGiven(inv.argv) ? randomBytes(16).toString('hex') : undefined;
   const ctx: CommandContext = {
     ...base,
     setOutput: (name, value) => {

@@ -65,6 +65,20 @@ describe('report --bundle through the action: the bundle cannot issue workflow c
     expect(commands[2]).toMatch(/^error: bundle evaluation\.json: \/champion\/name: is 'fraud%0A::warning/); // escaped: one annotation
   });
 
+  it('the umbrella action running report --bundle is held back the same way', async () => {
+    const t = tempDir('slipway-untrusted-');
+    const e = JSON.parse(readFileSync(FIXTURE, 'utf8'));
+    e.candidate.version = `1.1.0${INJECTED}`;
+    writeJson(join(t.dir, 'b', 'evaluation.json'), e);
+    writeJson(join(t.dir, 'b', 'pr.json'), { number: 42, head_sha: 'a'.repeat(40), model: e.model });
+    for (const args of ['--bundle b', '--bundle=b']) {
+      let log = '';
+      await runAction('', { GITHUB_WORKSPACE: t.dir, RUNNER_TEMP: t.dir, GITHUB_API_URL: 'http://127.0.0.1:9', SLIPWAY_GITHUB_WAIT_SCALE: '0', INPUT_COMMAND: 'report', INPUT_ARGS: args, INPUT_TOKEN: 'ghs_untrustedOutputTest0123456789' }, { stdout: (s) => void (log += s), stderr: (s) => void (log += s) });
+      expect(log).toContain('::warning title=pwned::from the bundle');
+      expect(commandsOf(log).map((c) => c.slice(0, c.indexOf(':')))).toEqual(['add-mask', 'stop-commands', 'error']);
+    }
+  });
+
   it('without a bundle (the same-repo PR job) the output is read as before: nothing is stopped', async () => {
     const t = tempDir('slipway-untrusted-');
     let log = '';
