@@ -80,10 +80,11 @@ async function dataSide(conn: DuckDBConnection, path: string, display: string): 
 export async function currentSide(conn: DuckDBConnection, path: string, display: string, model: string): Promise<CurrentSide> {
   if (!isRemote(path) && existsSync(path) && statSync(path).isDirectory()) {
     const logs = logFiles(path);
-    if (!logs.files.length && !logs.truncated.length) throw new InputError(`${display}: no prediction logs (*.jsonl) found under it`);
+    if (!logs.files.length && !logs.truncated.length) throw new InputError(`${display}: no prediction logs (*.jsonl, *.jsonl.gz) found under it`);
     const sources = [{ path, display }, ...(logs.copies ? [{ path: logs.copies, display }] : [])];
-    // the glob, unless a file's cut-short last line is left out: then the list of files, with copies without it
-    const files = logs.truncated.length ? `[${logs.files.map(sqlString).join(', ')}]` : sqlString(join(resolve(path), '**', '*.jsonl'));
+    // the glob of *.jsonl, unless a file's cut-short last line is left out or rotated files are compressed: then the list of files
+    const listed = logs.truncated.length > 0 || logs.files.some((f) => !/\.jsonl$/i.test(f));
+    const files = listed ? `[${logs.files.map(sqlString).join(', ')}]` : sqlString(join(resolve(path), '**', '*.jsonl'));
     if (!logs.files.length) throw new InputError(`${display}: the prediction logs (*.jsonl) under it hold no whole line (${logs.truncated.length} file(s) with only a cut-short line)`);
     const from = `read_json_auto(${files}, format = 'newline_delimited', union_by_name = true)`;
     const types = await reading(sources, () => columnTypes(conn, from));
@@ -227,6 +228,10 @@ export async function collect(conn: DuckDBConnection, reference: ReferenceSide, 
   const curTypes = await columnTypes(conn, current.sql);
   const missingColumns = features.filter((f) => !(f in curTypes));
   const present = features.filter((f) => f in curTypes);
+  if (!present.length) {
+    const found = Object.keys(curTypes).filter((c) => !c.startsWith('__slipway_'));
+    throw new InputError(`${current.source}: none of the model's features is in the current window (expected: ${features.join(', ')}; found: ${found.join(', ') || 'no columns'})`);
+  }
   let refProfile: Profile;
   let curProfile: Profile;
   let columns: Record<string, ColumnPair> = {};

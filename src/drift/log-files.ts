@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 
 export interface LogFiles {
-  /** every *.jsonl file under the directory, sorted; a file with a cut-short last line replaced by a copy without it */
+  /** every log file under the directory, sorted; a file with a cut-short last line replaced by a copy without it */
   files: string[];
   /** files (under the directory) whose unterminated last line is skipped, with that line's number */
   truncated: { file: string; line: number }[];
@@ -19,7 +19,10 @@ export interface LogFiles {
   copies?: string;
 }
 
-/** Every *.jsonl file under dir, sorted. */
+/** A log file's name: JSON lines, or JSON lines compressed by a log rotation (gzip, zstd), which DuckDB reads as they are. */
+export const LOG_FILE = /\.jsonl(\.gz|\.zst)?$/i;
+
+/** Every log file (*.jsonl, *.jsonl.gz, *.jsonl.zst) under dir, sorted. */
 export function listLogFiles(dir: string): string[] {
   const out: string[] = [];
   const stack = [dir];
@@ -33,7 +36,7 @@ export function listLogFiles(dir: string): string[] {
     }
     for (const e of entries) {
       if (e.isDirectory()) stack.push(join(d, e.name));
-      else if (e.name.endsWith('.jsonl')) out.push(join(d, e.name));
+      else if (LOG_FILE.test(e.name)) out.push(join(d, e.name));
     }
   }
   return out.sort();
@@ -100,6 +103,11 @@ export function logFiles(dir: string): LogFiles {
   const truncated: LogFiles['truncated'] = [];
   let root: string | undefined;
   for (const file of listLogFiles(dir)) {
+    // a compressed file was closed before it was compressed: nothing was cut short in it
+    if (!/\.jsonl$/i.test(file)) {
+      files.push(file);
+      continue;
+    }
     const tail = unterminatedTail(file);
     // no tail, white space only, or a whole JSON value that merely lacks its newline: the file is read as it is
     if (!tail.text.trim() || isJson(tail.text)) {

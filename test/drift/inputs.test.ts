@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generate.js';
 import { runCli } from '../support/cli.js';
@@ -74,12 +75,21 @@ describe('drift: unreadable inputs are exit 2 with the file and the reason', () 
     expect(failure(await drift('--reference', ref, '--current', blank))).toBe(`${blank}: the prediction logs (*.jsonl) under it are empty`);
   });
 
+  it('a window holding none of the model\'s features: an input error naming what was expected and found (it was DuckDB\'s "SELECT clause without selection list")', async () => {
+    const other = t.write('other.csv', 'q,r\n1,2\n3,4\n');
+    expect(failure(await drift('--reference', ref, '--current', other))).toMatch(new RegExp(`^${other}: none of the model's features is in the current window \\(expected: income, debt_ratio, .*; found: q, r\\)$`));
+    const dir = join(t.dir, 'logs-other-features');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a.jsonl'), logLine(1, { colour: 'red' }));
+    expect(failure(await drift('--reference', ref, '--current', dir))).toMatch(/none of the model's features is in the current window \(expected: income, .*; found: colour, prediction, request_id, ts\)$/);
+  });
+
   it('an empty directory, or one with no .jsonl files', async () => {
     const none = join(t.dir, 'no-logs');
     mkdirSync(join(none, 'sub'), { recursive: true });
-    expect(failure(await drift('--reference', ref, '--current', none))).toBe(`${none}: no prediction logs (*.jsonl) found under it`);
+    expect(failure(await drift('--reference', ref, '--current', none))).toBe(`${none}: no prediction logs (*.jsonl, *.jsonl.gz) found under it`);
     writeFileSync(join(none, 'sub', 'notes.txt'), 'hello');
-    expect(failure(await drift('--reference', ref, '--current', none))).toBe(`${none}: no prediction logs (*.jsonl) found under it`);
+    expect(failure(await drift('--reference', ref, '--current', none))).toBe(`${none}: no prediction logs (*.jsonl, *.jsonl.gz) found under it`);
   });
 
   it('a URL is read as a URL (as validate reads it), a bad digest is a digest error', async () => {
@@ -111,6 +121,24 @@ describe('drift: a log file whose last line was cut short (serve stopped mid-wri
     expect(r.stderr).toContain(`skipped the cut-short last line of 2 log file(s) (a write interrupted): ${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31, ${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1`);
     // the logs themselves are left as they are
     expect(readFileSync(join(day, 'predictions-101500-0001.jsonl'), 'utf8').endsWith(logLine(30).slice(0, 57))).toBe(true);
+  });
+
+  it('rotated files compressed by a log rotation (*.jsonl.gz) are read beside the current ones (they were left out)', async () => {
+    const dir = join(t.dir, 'logs-gz');
+    const day = join(dir, 'credit-risk', '2026-01-01');
+    mkdirSync(day, { recursive: true });
+    const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => logLine(from + i, { income: 40000 + 97 * (from + i), region: 'north' })).join('');
+    writeFileSync(join(day, 'predictions-000000-0001.jsonl.gz'), gzipSync(rows(0, 40)));
+    writeFileSync(join(day, 'predictions-010000-0002.jsonl'), rows(40, 25));
+    const report = join(t.dir, 'gz.json');
+    const r = await drift('--reference', ref, '--current', dir, '--report', report);
+    expect([0, 1], r.stderr).toContain(r.code);
+    expect(JSON.parse(readFileSync(report, 'utf8')).current.rows).toBe(65);
+    // with a cut-short current file beside them, too
+    writeFileSync(join(day, 'predictions-020000-0003.jsonl'), rows(65, 5) + logLine(70).slice(0, 33));
+    const again = await drift('--reference', ref, '--current', dir, '--report', report);
+    expect([0, 1], again.stderr).toContain(again.code);
+    expect(JSON.parse(readFileSync(report, 'utf8')).current.rows).toBe(70);
   });
 
   it('a directory of nothing but cut-short lines is an input error saying so', async () => {

@@ -26,7 +26,7 @@ export const drift: Command = {
   details: `The reference is, by default, the profile in the package pinned for the model in environments/<env>.yaml
 (fetched from the store and verified by digest). --reference takes a data file (tests then run on raw values,
 exactly as SciPy), a package directory or a sha256:… digest. --current is a data file or a directory of
-prediction logs written by 'slipway serve' (<dir>/**/*.jsonl, filtered to the model).
+prediction logs written by 'slipway serve' (<dir>/**/*.jsonl, also .jsonl.gz, filtered to the model).
 
 Per feature the test follows Evidently's defaults (KS / chi-square / z for ≤ 1000 reference rows, normed
 Wasserstein / Jensen–Shannon above), overridable in model.yaml under drift.features. Missing-rate drift,
