@@ -175,6 +175,21 @@ describe('the workflows we ship', () => {
   });
 });
 
+describe('docs/actions.md says what each reusable workflow\'s jobs are granted', () => {
+  const rows = readFileSync(join(REPO, 'docs', 'actions.md'), 'utf8')
+    .split('\n')
+    .map((l) => /^\| `([a-z-]+\.yml)` \| [^|]+ \| ([^|]+) \|/.exec(l))
+    .filter((m): m is RegExpExecArray => !!m);
+
+  it.each(['model-pr.yml', 'report-fork.yml', 'promote.yml', 'drift.yml', 'retrain.yml'])('%s: one step of the table per job, in order, with exactly its permissions', (file) => {
+    const row = rows.find((m) => m[1] === file);
+    expect(row, `docs/actions.md has a row for ${file}`).toBeDefined();
+    const documented = row![2].split(' → ').map((seg) => Object.fromEntries([...seg.matchAll(/`([a-z-]+): (read|write)`/g)].map((m) => [m[1], m[2]])));
+    const actual = Object.values<Json>(load(`${OWN}/${file}`).jobs).map((j) => j.permissions ?? {});
+    expect(documented).toEqual(actual);
+  });
+});
+
 describe("model-pr.yml's verdict", () => {
   /** Runs the verdict job's script as the runner does (bash -e), with the jobs' results. */
   function verdict(results: Record<string, string>): { status: number | null; stdout: string } {
