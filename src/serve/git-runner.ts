@@ -45,18 +45,26 @@ process.on('message', (m) => {
   running.add(child);
   const out = [], err = [];
   let size = 0;
+  // a command that outlives its time (a remote that stalls where git has no timeout of its own) ends with its group
+  let late = false;
+  const timer = m.timeout > 0 ? setTimeout(() => { late = true; try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, m.timeout) : null;
   child.stdout.on('data', (d) => { size += d.length; if (size > MAX) child.kill('SIGKILL'); else out.push(d); });
   child.stderr.on('data', (d) => err.push(d));
-  child.on('error', (e) => { running.delete(child); reply('', { code: e.code, message: e.message }); });
+  child.on('error', (e) => { running.delete(child); clearTimeout(timer); reply('', { code: e.code, message: e.message }); });
   child.on('close', (code, signal) => {
     running.delete(child);
+    clearTimeout(timer);
     const stdout = Buffer.concat(out).toString('utf8');
     if (size > MAX) return reply('', { message: 'its output passed ' + MAX + ' bytes' });
+    if (late) return reply('', { message: 'it did not finish within ' + m.timeout / 1000 + ' s, and was stopped (a remote that accepts the connection and then stalls?)' });
     if (code === 0) return reply(stdout, null);
     reply(stdout, { code: code ?? signal, stderr: Buffer.concat(err).toString('utf8'), message: 'git exited with ' + (code ?? signal) });
   });
 });
 `;
+
+/** The longest a git command of the serving process runs (10 minutes): a first fetch of a large repository included. */
+export const GIT_TIMEOUT_MS = 10 * 60_000;
 
 interface Reply {
   id: number;
@@ -77,8 +85,11 @@ export class GitRunner {
   private seq = 0;
   private closed = false;
 
-  /** Starts the helper now, while this process is small; `run` starts it again after it died. */
-  constructor() {
+  /**
+   * Starts the helper now, while this process is small; `run` starts it again after it died. A command still
+   * running after `timeoutMs` is stopped (0: never): a reconcile that waits on a stalled fetch holds every later one.
+   */
+  constructor(private readonly timeoutMs = GIT_TIMEOUT_MS) {
     this.start();
   }
 
@@ -92,7 +103,7 @@ export class GitRunner {
       // a pending command keeps the process alive; an idle helper does not
       child.channel?.ref();
       try {
-        child.send({ id, args, cwd, env }, (e) => e && this.settle(id, e));
+        child.send({ id, args, cwd, env, timeout: this.timeoutMs }, (e) => e && this.settle(id, e));
       } catch (e) {
         // no channel (the helper could not start): the same failure, now
         this.settle(id, e as Error);

@@ -19,6 +19,16 @@ function isScpLike(repo: string): boolean {
   return /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/.test(repo);
 }
 
+/**
+ * git's HTTP transfers give up after 30 s below 1,000 bytes a second (GIT_HTTP_LOW_SPEED_LIMIT and _TIME; a
+ * user's own setting of either wins): a remote that accepts the connection and then stalls fails the fetch
+ * within a minute, instead of holding this and every later reconcile until GitRunner's timeout.
+ */
+export function stallLimits(env: NodeJS.ProcessEnv): Record<string, string> {
+  if (env.GIT_HTTP_LOW_SPEED_LIMIT !== undefined || env.GIT_HTTP_LOW_SPEED_TIME !== undefined) return {};
+  return { GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME: '30' };
+}
+
 export class GitSource {
   readonly repo: string;
   /** the repository as shown in status and logs: credentials in a URL are masked */

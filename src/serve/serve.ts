@@ -18,7 +18,7 @@ import type { ModelStore } from '../store/types.js';
 import type { GitRun } from '../gitops/git.js';
 import { slotMembers } from './deployment.js';
 import { GitRunner } from './git-runner.js';
-import { GitSource } from './git-source.js';
+import { GitSource, stallLimits } from './git-source.js';
 import { ClientGauge } from './client-gauge.js';
 import { InferenceServer } from './http-server.js';
 import { PredictionLogWriter } from './log-writer.js';
@@ -159,7 +159,7 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
   const cwd = o.cwd ?? process.cwd();
   const { githubToken, githubServerUrl } = readEnv(env);
   const auth = gitAuthEnv(o.repo, githubToken, githubServerUrl, env);
-  const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd, run, auth);
+  const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd, run, { ...stallLimits(env), ...auth });
   if (auth) log(`fetching ${source.display} with the GitHub token (SLIPWAY_GITHUB_TOKEN or GITHUB_TOKEN)`);
   if (source.urlCredential) log('notice: the --repo URL holds a credential, which any user of this machine can read in the process list (this server\'s and git\'s); give a plain https:// URL and the token in SLIPWAY_GITHUB_TOKEN instead (docs/serve.md, Private repositories)');
   const metrics = createMetrics({ defaultMetrics: o.defaultMetrics, loaded: () => reconciler.loaded().map((d) => d.rt) });

@@ -4,11 +4,12 @@
  * Against a real git smart-HTTP server (git http-backend) that refuses requests without the token.
  */
 import { rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitAuthEnv } from '../../src/serve/git-auth.js';
 import { GitRunner } from '../../src/serve/git-runner.js';
-import { GitSource } from '../../src/serve/git-source.js';
+import { GitSource, stallLimits } from '../../src/serve/git-source.js';
 import { startServe } from '../../src/serve/serve.js';
 import { startGitHttp, type GitHttpServer } from '../support/git-http.js';
 import { buildWorld, ENV, git, type World } from './fixtures.js';
@@ -45,6 +46,26 @@ describe('gitAuthEnv', () => {
     expect(gitAuthEnv('https://github.com/acme/gitops.git', undefined, 'https://github.com', {})).toBeUndefined();
     // GitHub Enterprise Server: GITHUB_SERVER_URL names it
     expect(gitAuthEnv('https://ghe.example.com/acme/gitops.git', TOKEN, 'https://ghe.example.com', {})?.GIT_CONFIG_KEY_0).toBe('http.https://ghe.example.com/.extraheader');
+  });
+});
+
+describe('a remote that stalls', () => {
+  it("fails the fetch once git's HTTP transfer stays below the low-speed limit, unless the environment sets its own", async () => {
+    expect(stallLimits({})).toEqual({ GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME: '30' });
+    expect(stallLimits({ GIT_HTTP_LOW_SPEED_TIME: '120' })).toEqual({});
+    // accepts the connection, reads the request, never answers
+    const hole = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hole.address() as AddressInfo).port}/remote.git`;
+      // the limit as stallLimits sets it, over 1 s instead of 30 so that the test is quick
+      const source = new GitSource(url, 'main', join(w.root, 'cache-stall'), w.root, undefined, { ...stallLimits({}), GIT_HTTP_LOW_SPEED_TIME: '1' });
+      const t0 = Date.now();
+      await expect(source.fetch()).rejects.toThrow(/Operation too slow/);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    } finally {
+      hole.close();
+    }
   });
 });
 

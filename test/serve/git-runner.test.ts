@@ -103,6 +103,22 @@ describe('GitRunner', () => {
     await expect(r.run(dir, ['rev-parse', 'HEAD'])).rejects.toThrow(/closed/);
   });
 
+  it('a command still running after its time is stopped with its children, and fails saying so; the helper lives on', async () => {
+    const r = new GitRunner(1500);
+    try {
+      const pidFile = join(dir, 'stall.pid');
+      const t0 = Date.now();
+      const pending = r.run(dir, ['-c', `alias.stall=!echo $$ > ${shellQuote(pidFile)}; exec sleep 60`, 'stall']);
+      const sleeper = await pidFromFile(pidFile);
+      await expect(pending).rejects.toThrow(/^git -c alias\.stall=.* stall failed in .*: it did not finish within 1\.5 s, and was stopped \(a remote that accepts the connection and then stalls\?\)$/);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(await gone(sleeper)).toBe(true);
+      expect((await r.run(dir, ['rev-parse', 'HEAD'])).trim()).toBe(head);
+    } finally {
+      r.close();
+    }
+  });
+
   it('a process that is kept alive by nothing else still sees a pending command fail when the helper dies', () => {
     const script = `import { GitRunner } from ${JSON.stringify(SOURCE)};
       const r = new GitRunner(); const p = r.run(${JSON.stringify(dir)}, ['-c', 'alias.slow=!sleep 5', 'slow']);
