@@ -34,6 +34,11 @@ export function encodeTarget(model: LoadedModel, card: ModelCard, col: FeatureCo
   const str = col instanceof Float64Array ? null : col;
   const miss = missingError(where, col, (i) => (num ? Number.isNaN(num[i]) : str![i] === null));
   if (miss) throw miss;
+  if (num && kind !== 'boolean') {
+    // ±Infinity (a CSV's "inf") is no label: every loss would be infinite, and JSON writes it as null
+    const bad = num.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new InputError(`${where}: data row ${bad + 1} has the target ${num[bad]}; a target must be a finite number`);
+  }
   if (task === 'regression') {
     if (!num) throw new InputError(`${where}: a regression target must be numeric, the contract says ${kind}`);
     return { task, y: num };

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDB, readerSql, sqlString } from '../../src/data/duckdb.js';
 import type { EvaluationReport } from '../../src/evaluate/report-types.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { runCli } from '../support/cli.js';
@@ -89,5 +90,16 @@ describe('regression: builtin linear regression on the credit-risk data (target:
     expect(rep.fairness.sex.metric_difference).toBeGreaterThanOrEqual(0);
     expect(rep.confusion_matrix).toBeUndefined();
     expect(rep.gates.map((g) => [g.name, g.ok])).toEqual([['metrics.rmse', true], ['metrics.r2', true], ['versus_champion.rmse', true]]);
+  });
+
+  it('a target of Infinity (a CSV "inf") is an input error naming its row: mae and rmse would be infinite, written as null', async () => {
+    const test = join(repo, 'models', 'credit-risk', 'data', 'test.parquet');
+    const bad = join(dir, 'inf-target.parquet');
+    const conn = await openDuckDB();
+    await conn.run(`COPY (SELECT * REPLACE (CASE WHEN id = (SELECT min(id) FROM ${readerSql(test)}) THEN 'inf'::DOUBLE ELSE "default" END AS "default") FROM ${readerSql(test)} ORDER BY id) TO ${sqlString(bad)}`);
+    conn.closeSync();
+    const r = await runCli(['evaluate', '--model', 'credit-risk', '--candidate', join(dir, 'reg-cand'), '--data', bad, '--bootstrap', '0'], repo, env);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stderr).toMatch(/inf-target\.parquet: target 'default': data row 1 has the target Infinity; a target must be a finite number\n/);
   });
 });
