@@ -136,7 +136,9 @@ export const actions: ActionSpec[] = [
     title: 'Slipway: report',
     description: 'Post the evaluation as one sticky PR comment, the job summary and a check run whose conclusion is the verdict.',
     command: 'report',
-    extra: { 'working-directory': workingDirectory, token, 'fail-on-check-failure': failOnCheckFailure },
+    // no fail-on-check-failure: slipway report exits 0 whatever the verdict (the check run and the
+    // verdict output carry it), so the input would promise a failed step that never comes
+    extra: { 'working-directory': workingDirectory, token },
     fileDefaults: { out: { file: 'report.md', output: 'markdown', outputDescription: 'Path of the rendered markdown report.' } },
     commandOutputs: {
       verdict: { description: "'pass' or 'fail': the verdict of the gates." },

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { actionSpec } from '../../src/actions/catalog.js';
 import { getBooleanInput, getInput, getMultilineInput, inputEnvName, splitArgs } from '../../src/actions/inputs.js';
 import { invocation, pullRequestFromEvent, runAction } from '../../src/actions/run-action.js';
+import { inputsOf } from '../../src/actions/metadata.js';
 import { workflowCommand } from '../../src/actions/workflow-commands.js';
 import { parseOutputFile, writeJson } from './support.js';
 
@@ -171,6 +172,15 @@ describe('input mistakes name the input and what was expected, before the comman
     expect(missing.code).toBe(2);
     expect(missing.errors[0]).toContain(`input 'working-directory' is '../no such dir' (${join(tmp, '..', 'no such dir')}, relative to the workspace), which cannot be used: no such file or directory`);
     expect(missing.outputs).toEqual({ 'exit-code': '2' });
+  });
+
+  it('report offers no fail-on-check-failure: a failed verdict is exit 0 (the check run carries it), so the input could never fail the step', async () => {
+    const r = await run('report', { evaluation: join(process.cwd(), 'test/fixtures/report/evaluation.json') });
+    expect(r.code).toBe(0);
+    expect(r.outputs).toMatchObject({ verdict: 'fail', 'exit-code': '0' });
+    expect(Object.keys(inputsOf(actionSpec('report')))).not.toContain('fail-on-check-failure');
+    // the actions whose command can exit 1 keep it
+    for (const dir of ['', 'validate-data', 'evaluate', 'drift']) expect(Object.keys(inputsOf(actionSpec(dir))), dir).toContain('fail-on-check-failure');
   });
 
   it('a failure before the command runs still gets its job summary section, as a failed command does', async () => {
