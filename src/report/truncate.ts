@@ -1,6 +1,7 @@
 /**
- * Fitting the report under GitHub's size limits: 65,536 characters for a comment, 65,535 for a
- * check run summary, 1 MiB (bytes) for a job summary. Sections are kept whole and in order; a section that
+ * Fitting the report under GitHub's size limits: 65,536 characters for a comment, 65,535 bytes for a
+ * check run summary (GitHub: 'summary exceeds a maximum bytesize of 65535'), 1 MiB (bytes) for a job
+ * summary. Sections are kept whole and in order; a section that
  * does not fit is left out and named in a note that points to the full report.
  */
 import type { Section } from './render.js';
@@ -15,7 +16,7 @@ export interface Fitted {
   omitted: string[];
 }
 
-/** How a limit is counted: GitHub limits comments and check runs in characters, a step's summary in bytes. */
+/** How a limit is counted: GitHub limits a comment in characters, a check run's summary and a step's summary in bytes. */
 export type Measure = 'characters' | 'utf8-bytes';
 
 /** The size of a text as a limit counts it (UTF-16 units for characters: never fewer than GitHub counts). */

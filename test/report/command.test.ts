@@ -60,6 +60,22 @@ function passingEvaluation(): string {
 }
 
 describe('slipway report on a pull request', () => {
+  it('fits the check run summary to 65,535 bytes, as GitHub counts it: group names in CJK are 3 bytes a character', async () => {
+    const pr = seedPr();
+    const e = JSON.parse(readFileSync(join(FX, 'evaluation.json'), 'utf8'));
+    const row = e.fairness.sex.groups[0];
+    for (let a = 0; a < 7; a++) e.fairness[`region${a}`] = { ...e.fairness.sex, groups: Array.from({ length: 50 }, (_, i) => ({ ...row, group: `${'東京都千代田区'.repeat(14)}${a}-${i}` })) };
+    const f = join(tmp, `cjk-${repo}.json`);
+    writeFileSync(f, JSON.stringify(e));
+    const r = await runCli(['report', '--evaluation', f, '--pr', String(pr), '--sha', HEAD], tmp, env(BOT));
+    expect(r.code, r.stderr).toBe(0);
+    const runs = [...state().checkRuns.values()];
+    expect(runs).toHaveLength(1);
+    expect(Buffer.byteLength(runs[0].output.summary)).toBeLessThanOrEqual(65_535);
+    expect(runs[0].output.summary).toContain("shortened to fit GitHub's 65,535-byte limit");
+    expect(ours(pr)[0].body.length).toBeLessThanOrEqual(65_536);
+  });
+
   it('five runs leave exactly one comment, updated in place, and a check run per run', async () => {
     const pr = seedPr();
     const pass = passingEvaluation();

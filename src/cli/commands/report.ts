@@ -125,7 +125,8 @@ async function runReport(opts: ParsedOptions, _pos: string[], ctx: CommandContex
   }
   const compact = renderSections(input, { maxRows: COMPACT_ROWS });
   const comment = fitSections(marker, compact, COMMENT_LIMIT, where);
-  const checkSummary = fitSections('', compact.slice(1), CHECK_SUMMARY_LIMIT, where);
+  // GitHub counts a check run's summary in bytes ('summary exceeds a maximum bytesize of 65535'), a comment in characters
+  const checkSummary = fitSections('', compact.slice(1), CHECK_SUMMARY_LIMIT, where, 'utf8-bytes');
   const res = await deadline.run(() => publishReport(api, {
     model: e.model,
     ...(loaded.pr !== undefined ? { pr: loaded.pr } : {}),
