@@ -5,6 +5,7 @@ export function ensureDependencies(
   root: string,
   opts?: { cuda?: boolean; env?: NodeJS.ProcessEnv; log?: (message: string) => void },
 ): Promise<'present' | 'cached' | 'installed'>;
+export function npmCommand(platform?: string, execPath?: string): { file: string; pre: string[]; shell: boolean };
 export function loadEntry(root: string, entry: string): Promise<{ run: () => Promise<number> }>;
 export function runAction(entry: string, opts?: { gpu?: boolean }): Promise<void>;
 /** A problem with the runner or the install that the user can act on: the action exits 2. */

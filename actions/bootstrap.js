@@ -61,11 +61,19 @@ export function cacheKey(root, cuda) {
   return `${hash}-${process.platform}-${process.arch}-node${process.versions.modules}-${cuda ? 'cuda12' : 'cpu'}`;
 }
 
-function npmCommand() {
-  // The runner's own Node (externals/node24) ships npm beside it; else npm on PATH.
-  const cli = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
-  if (existsSync(cli)) return { file: process.execPath, pre: [cli] };
-  return { file: process.platform === 'win32' ? 'npm.cmd' : 'npm', pre: [] };
+/**
+ * How to run npm: the npm-cli.js that ships beside this Node (the runner's own on Linux and macOS:
+ * externals/node24/lib/node_modules/npm; a Windows install keeps it in node_modules/ beside
+ * node.exe), run by this Node; else npm on PATH. On Windows that is npm.cmd, which Node spawns
+ * only through a shell (EINVAL without one since Node 18.20.2 and 20.12.2); the arguments are
+ * this file's own fixed words, so the shell parses nothing from outside.
+ */
+export function npmCommand(platform = process.platform, execPath = process.execPath) {
+  const dir = dirname(execPath);
+  for (const cli of [join(dir, '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'), join(dir, 'node_modules', 'npm', 'bin', 'npm-cli.js')]) {
+    if (existsSync(cli)) return { file: execPath, pre: [cli], shell: false };
+  }
+  return platform === 'win32' ? { file: 'npm.cmd', pre: [], shell: true } : { file: 'npm', pre: [], shell: false };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -105,7 +113,7 @@ function install(dir, cuda, log) {
   const npm = npmCommand();
   const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: cuda ? 'cuda12' : 'skip', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
   delete env.INPUT_TOKEN;
-  const run = (args) => execFileSync(npm.file, [...npm.pre, ...args], { cwd: dir, env, stdio: ['ignore', 2, 2] });
+  const run = (args) => execFileSync(npm.file, [...npm.pre, ...args], { cwd: dir, env, stdio: ['ignore', 2, 2], shell: npm.shell });
   const flags = ['--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'];
   try {
     run(['ci', ...flags]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cacheKey, ensureDependencies, loadEntry } from '../../actions/bootstrap.js';
+import { cacheKey, ensureDependencies, loadEntry, npmCommand } from '../../actions/bootstrap.js';
 import { REPO, parseOutputFile, removeDir } from './support.js';
 
 // The first-use install, for real: npm ci runs into RUNNER_TOOL_CACHE and node_modules is linked
@@ -152,6 +152,26 @@ describe('parallel jobs, stale locks and failures', () => {
   it('cuda12 is refused off Linux x64 before anything is installed', async () => {
     if (process.platform === 'linux' && process.arch === 'x64') return; // installing the CUDA provider needs the network
     await expect(ensureDependencies(actionRoot('cuda'), { cuda: true, env: { RUNNER_TOOL_CACHE: join(tmp, 'cuda-cache') }, ...quiet })).rejects.toThrow('cuda12 needs a Linux x64 runner');
+  });
+});
+
+describe('which npm installs', () => {
+  it("the npm beside this Node, run by this Node (the runner's own on Linux)", () => {
+    const npm = npmCommand();
+    expect(npm.file).toBe(process.execPath);
+    expect(npm.pre[0]).toMatch(/npm-cli\.js$/);
+    expect(npm.shell).toBe(false);
+  });
+
+  it("Windows: npm-cli.js in node_modules beside node.exe; else npm.cmd through a shell (Node refuses to spawn a .cmd without one: EINVAL)", () => {
+    const bare = join(tmp, 'win-bare');
+    mkdirSync(bare, { recursive: true });
+    expect(npmCommand('win32', join(bare, 'node.exe'))).toEqual({ file: 'npm.cmd', pre: [], shell: true });
+    expect(npmCommand('linux', join(bare, 'node'))).toEqual({ file: 'npm', pre: [], shell: false });
+    const installed = join(tmp, 'win-installed');
+    mkdirSync(join(installed, 'node_modules', 'npm', 'bin'), { recursive: true });
+    writeFileSync(join(installed, 'node_modules', 'npm', 'bin', 'npm-cli.js'), '');
+    expect(npmCommand('win32', join(installed, 'node.exe'))).toEqual({ file: join(installed, 'node.exe'), pre: [join(installed, 'node_modules', 'npm', 'bin', 'npm-cli.js')], shell: false });
   });
 });
 
