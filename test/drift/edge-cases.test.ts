@@ -92,3 +92,24 @@ describe('drift: a numeric column of a few values, and a window whose values the
     expect(r.report.unseen_categories.b).toMatchObject({ categories: ['z'], share: 1, drifted: true });
   });
 });
+
+describe('drift: a numeric feature whose window holds values that are not numbers', () => {
+  it('a CSV window: its numbers are compared, the others count as missing and are named (it stopped at "Could not convert string")', async () => {
+    const ref = csv('num-ref.csv', repeat(300, (i) => [i / 10, 'x']));
+    const cur = t.write('num-cur.csv', 'a,b,y\n' + repeat(300, (i) => `${i === 5 ? 'n/a' : i === 9 ? '"1,234"' : String(i / 10)},x,0\n`).join(''));
+    const r = await drift(ref, cur);
+    expect(r.code).toBe(0);
+    expect(r.report.features.a).toMatchObject({ test: 'ks', n_cur: 298, drifted: false, note: '2 of 300 values in the window are not numbers (first: "n/a"); counted as missing' });
+    expect(r.report.missing.a).toMatchObject({ cur_rate: 2 / 300, drifted: false });
+  });
+
+  it('JSON lines mixing numbers and strings: numeric strings are numbers, the others missing; enough of them is missing-value drift', async () => {
+    const ref = csv('json-ref.csv', repeat(300, (i) => [i / 10, 'x']));
+    const lines = repeat(300, (i) => JSON.stringify({ a: i < 30 ? 'unknown' : i % 7 === 0 ? String(i / 10) : i / 10, b: 'x', y: 0 }));
+    const cur = t.write('json-cur.jsonl', lines.join('\n') + '\n');
+    const r = await drift(ref, cur);
+    expect(r.report.features.a).toMatchObject({ n_cur: 270, note: '30 of 300 values in the window are not numbers (first: "unknown"); counted as missing' });
+    expect(r.report.missing.a).toMatchObject({ cur_rate: 0.1, drifted: true });
+    expect(r.code).toBe(1);
+  });
+});

@@ -5,6 +5,7 @@ import { bool, filledStr, str } from '../command.js';
 import { dataLocation, openDuckDB } from '../../data/duckdb.js';
 import { reading } from '../../data/read-error.js';
 import { compareColumn, featuresDrifted, type DriftConfig } from '../../drift/assess.js';
+import { numbersAsNumbers } from '../../drift/coerce.js';
 import { assessCollected, collect, currentSide, joinLabels, referenceSide } from '../../drift/load.js';
 import { describeScored, scoredByReference } from '../../drift/log-versions.js';
 import { assessPerformance } from '../../drift/performance.js';
@@ -74,15 +75,17 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     let report: DriftReport;
     try {
       const reference = await referenceSide(conn, { reference: referenceFlag, repoRoot, cwd: ctx.cwd, env, model, store: str(opts, 'store'), processEnv: ctx.env });
-      const current = await currentSide(conn, currentPath, currentFlag, model);
+      const window = await currentSide(conn, currentPath, currentFlag, model);
       const labelsSource = labels ? { path: dataLocation(labels, ctx.cwd), display: labels } : undefined;
-      progress(`reference: ${reference.source}; current: ${current.source}`);
+      progress(`reference: ${reference.source}; current: ${window.source}`);
       // a log file's cut-short last line (serve stopped mid-write) is skipped, not fatal
-      if (current.truncated?.length) progress(`skipped the cut-short last line of ${current.truncated.length} log file(s) (a write interrupted): ${current.truncated.slice(0, 5).map((t) => `${t.file}:${t.line}`).join(', ')}${current.truncated.length > 5 ? ', …' : ''}`);
+      if (window.truncated?.length) progress(`skipped the cut-short last line of ${window.truncated.length} log file(s) (a write interrupted): ${window.truncated.slice(0, 5).map((t) => `${t.file}:${t.line}`).join(', ')}${window.truncated.length > 5 ? ', …' : ''}`);
       const features = reference.kind === 'package' ? reference.card.signature?.features ?? m.features : m.features;
       // a file can still fail past the part read to check it (a bad line deep in a CSV or JSON lines file)
-      const sources = [...(current.sources ?? [{ path: currentPath, display: currentFlag }]), ...(reference.kind === 'data' && reference.path ? [{ path: reference.path, display: reference.source }] : []), ...(labelsSource ? [labelsSource] : [])];
+      const sources = [...(window.sources ?? [{ path: currentPath, display: currentFlag }]), ...(reference.kind === 'data' && reference.path ? [{ path: reference.path, display: reference.source }] : []), ...(labelsSource ? [labelsSource] : [])];
       report = await reading(sources, async () => {
+        // a numeric feature that arrives as text: its numbers read as numbers, the rest as missing
+        const { current, notes: textNotes } = await numbersAsNumbers(conn, reference, window, features);
         // prediction and performance drift read only the rows the reference model scored
         const scored = await scoredByReference(conn, current, reference);
         const scoredNote = scored && describeScored(scored, reference.kind === 'package' ? reference.card.version : undefined);
@@ -91,6 +94,10 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
         const c = await collect(conn, reference, current, features, progress, scoredSide);
         if (c.current.rows === 0) throw new UsageError(`${current.source}: the current window has no rows${current.kind === 'logs' ? ` for model '${model}'` : ''}`);
         const a = await assessCollected(conn, reference, current, c, config, progress);
+        for (const [f, note] of Object.entries(textNotes)) {
+          progress(`${f}: ${note}`);
+          if (a.features[f]) a.features[f].note = a.features[f].note ? `${note}; ${a.features[f].note}` : note;
+        }
         const prediction = c.prediction ? compareColumn('prediction', c.prediction, config.prediction) : null;
         if (prediction && scoredNote) prediction.note = scoredNote;
         let performance = null;
