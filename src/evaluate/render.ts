@@ -25,7 +25,12 @@ function pad(rows: string[][]): string[] {
 function verdict(r: EvaluationReport): string {
   const failed = r.gates.filter((g) => !g.ok);
   if (!r.gates.length) return 'PASS (no gates configured)';
-  return failed.length ? `FAIL: ${failed.length} of ${r.gates.length} gates failed` : `PASS: all ${r.gates.length} gates pass`;
+  // skipped gates (versus_champion on a first deployment) are not counted as passed, as the PR report counts them
+  const skipped = r.gates.filter((g) => g.skipped).length;
+  const counted = r.gates.length - skipped;
+  return failed.length
+    ? `FAIL: ${failed.length} of ${r.gates.length} gates failed`
+    : `PASS: all ${counted} gate${counted === 1 ? '' : 's'} pass${skipped ? ` (${skipped} skipped: no champion)` : ''}`;
 }
 
 function direction(better: boolean | undefined, d: { value: number; ci_low: number; ci_high: number }): string {

@@ -205,6 +205,10 @@ describe('slipway evaluate on a first deployment', () => {
     expect(rep.deltas).toEqual({});
     expect(rep.gates.find((g) => g.name === 'versus_champion.roc_auc')).toMatchObject({ ok: true, skipped: true, observed: null });
     expect(r.stdout).toContain('no champion (first deployment)');
+    // the skipped versus_champion gate is not counted as passed (as the PR report counts it)
+    const skipped = rep.gates.filter((g) => g.skipped).length;
+    expect(skipped).toBeGreaterThan(0);
+    expect(r.stdout).toContain(`verdict: PASS: all ${rep.gates.length - skipped} gates pass (${skipped} skipped: no champion)`);
     expect(r.stderr).toContain('first deployment');
   });
 });
