@@ -3,6 +3,7 @@ import { ConfigError, InputError } from '../errors.js';
 import { checkEnvironment } from '../spec/environment.js';
 import type { EnvironmentModel, EnvironmentSpec, PinnedVersion } from '../spec/types.js';
 import { parseYamlText } from '../spec/yaml-file.js';
+import { detachAliasesInto, keepLayout } from './layout.js';
 import { compareSemver } from './semver.js';
 
 /**
@@ -101,6 +102,8 @@ function setEntryFields(doc: Document, model: string, entry: PinnedVersion): voi
 /** Applies one change to a manifest text. Throws InputError for a refused change, ConfigError if the input is invalid. */
 export function editManifest(text: string, env: string, change: ManifestChange, display = `environments/${env}.yaml`): ManifestEdit {
   const { spec, doc } = readManifest(text, env, display);
+  const reprinted = doc.toString({ lineWidth: 0 });
+  detachAliasesInto(doc, ['models', change.model]);
   const before = entryOf(spec, change.model);
   const notes: string[] = [];
   let action: ManifestEdit['action'];
@@ -160,7 +163,8 @@ export function editManifest(text: string, env: string, change: ManifestChange, 
     }
   }
 
-  const out = unchanged ? text : inLayoutOf(text, doc.toString({ lineWidth: 0 }));
+  // only the lines the edit changed are re-printed; every other byte is the original's
+  const out = unchanged ? text : inLayoutOf(text, keepLayout(text.replace(/^\ufeff/, '').replace(/\r\n/g, '\n'), reprinted, doc.toString({ lineWidth: 0 })));
   let result: EnvironmentSpec;
   try {
     result = readManifest(out, env, display).spec;
