@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pruneLogDays } from './log-retention.js';
 import type { Row, Scalar } from './oip-decode.js';
 import { predictionOf, rowsOf, type Prediction } from './oip-encode.js';
 import type { ModelRuntime, Role } from './deployment.js';
@@ -27,6 +28,10 @@ export interface LogWriterOptions {
   onDrop?: (model: string, n: number) => void;
   onError?: (err: Error) => void;
   now?: () => Date;
+  /** keep the day directories of the last this many days (today included), removing older ones as each day starts; unset: keep all */
+  retentionDays?: number;
+  /** day directories removed (the server's log line) */
+  onPrune?: (paths: string[]) => void;
 }
 
 interface FileState {
@@ -119,6 +124,8 @@ export class PredictionLogWriter {
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** the day retention last ran for */
+  private prunedFor = '';
   written = 0;
   dropped = 0;
 
@@ -207,6 +214,11 @@ export class PredictionLogWriter {
     const now = this.opts.now?.() ?? new Date();
     const iso = now.toISOString();
     const day = iso.slice(0, 10);
+    if (this.opts.retentionDays && day !== this.prunedFor) {
+      // the first write of each day (and after start) removes the days past retention, off the write's path
+      this.prunedFor = day;
+      pruneLogDays(this.dir, this.opts.retentionDays, day).then((paths) => paths.length && this.opts.onPrune?.(paths), (e: Error) => this.opts.onError?.(e));
+    }
     const f = this.files.get(model);
     // a file takes a chunk if it fits, or if it is empty (a single chunk larger than the limit)
     if (f && f.day === day && (f.bytes === 0 || f.bytes + next <= this.maxFileBytes)) return f;

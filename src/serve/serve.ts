@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { readEnv } from '../env.js';
 import { gitAuthEnv } from './git-auth.js';
 import { UsageError } from '../errors.js';
@@ -42,6 +42,8 @@ export interface ServeOptions {
   /** prediction-log directory; none: no logs */
   logs?: string;
   logMaxFileBytes?: number;
+  /** keep the prediction logs of the last this many days (today included); unset: keep all */
+  logRetentionDays?: number;
   maxInflight?: number;
   maxBodyBytes?: number;
   /** how long an inference request's body may take to arrive (408 beyond; default 30 s) */
@@ -164,7 +166,7 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
   if (source.urlCredential) log('notice: the --repo URL holds a credential, which any user of this machine can read in the process list (this server\'s and git\'s); give a plain https:// URL and the token in SLIPWAY_GITHUB_TOKEN instead (docs/serve.md, Private repositories)');
   const metrics = createMetrics({ defaultMetrics: o.defaultMetrics, loaded: () => reconciler.loaded().map((d) => d.rt) });
   const logs = o.logs
-    ? new PredictionLogWriter(o.logs, { maxFileBytes: o.logMaxFileBytes, onDrop: (model, n) => metrics.logDropped.inc({ model }, n), onError: onceAMinute((e) => log(`prediction log: ${e.message} (records not written are dropped and counted in slipway_prediction_log_dropped_total)`)) })
+    ? new PredictionLogWriter(o.logs, { maxFileBytes: o.logMaxFileBytes, retentionDays: o.logRetentionDays, onPrune: (paths) => log(`prediction logs: removed ${paths.length} day director${paths.length === 1 ? 'y' : 'ies'} past --log-retention-days ${o.logRetentionDays} (${paths.map((p) => relative(o.logs!, p)).join(', ')})`), onDrop: (model, n) => metrics.logDropped.inc({ model }, n), onError: onceAMinute((e) => log(`prediction log: ${e.message} (records not written are dropped and counted in slipway_prediction_log_dropped_total)`)) })
     : undefined;
   const stores = new Map<string, ModelStore>();
   const storeFor = (spec: EnvironmentSpec): ModelStore => {

@@ -172,6 +172,14 @@ describe('slipway serve (process)', () => {
       expect(e.code).toBe(2);
       expect(e.stderr).toContain(`--batch-interval expects a duration such as 500us or 1ms (0 to 100ms), got '${bad}'`);
     }
+    for (const [args, message] of [
+      [['--logs', join(w.root, 'logs'), '--log-retention-days', '0'], '--log-retention-days must be between 1 and 36500, got 0'],
+      [['--logs', join(w.root, 'logs'), '--log-retention-days', '30d'], "--log-retention-days expects a whole number, got '30d'"],
+      [['--log-retention-days', '30'], '--log-retention-days needs --logs <dir>: without it no prediction logs are written'],
+    ] as [string[], string][]) {
+      const e = await runCli(['serve', '--env', ENV, ...args], w.root);
+      expect([e.code, e.stderr]).toEqual([2, expect.stringContaining(message)]);
+    }
   });
 
   it('a port it cannot listen on, or a --logs directory it cannot write, is exit 2 with what to do and no stack trace', async () => {

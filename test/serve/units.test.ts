@@ -1,13 +1,14 @@
-/** Pure parts of serve: log writer rotation and redaction, canary hashing, the plan, status, shadow queue. */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+/** Pure parts of serve: log writer rotation, retention and redaction, canary hashing, the plan, status, shadow queue. */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Batcher, loadPacer } from '../../src/serve/batcher.js';
 import { ClientGauge, SETTLED_AFTER_MS } from '../../src/serve/client-gauge.js';
 import { fnv1a, routesToCanary } from '../../src/serve/deployment.js';
 import type { Row } from '../../src/serve/oip-decode.js';
 import { hashValue, predictionLines, PredictionLogWriter, redactRow } from '../../src/serve/log-writer.js';
+import { firstKeptDay } from '../../src/serve/log-retention.js';
 import type { Prediction } from '../../src/serve/oip-encode.js';
 import type { Task } from '../../src/spec/types.js';
 import type { PredictionLogRecord } from '../../src/serve/prediction-log.js';
@@ -45,6 +46,36 @@ describe('prediction log writer', () => {
     const ids = files.flatMap((f) => readFileSync(join(dir, 'm', '2026-01-02', f), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as PredictionLogRecord).request_id));
     expect(ids).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
     expect(w.written).toBe(100);
+  });
+
+  it('with a retention of N days, removes older day directories of every model as a day starts, and nothing else', async () => {
+    const { dir } = tempDir('slipway-logs-');
+    const made = ['m/2025-12-30', 'm/2026-01-01', 'm/2026-01-02', 'gone-model/2025-06-01', 'gone-model/2026-01-01', 'm/not-a-day', 'm/2025-12-31.bak'];
+    for (const d of made) mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, 'm', '2025-12-30', 'predictions-000000-0001.jsonl'), '{}\n');
+    writeFileSync(join(dir, 'README'), 'kept');
+    let now = new Date('2026-01-02T03:04:05Z');
+    const pruned: string[][] = [];
+    const w = new PredictionLogWriter(dir, { retentionDays: 2, now: () => now, onPrune: (p) => pruned.push(p.map((x) => x.slice(dir.length + 1)).sort()) });
+    queue(w, record(0));
+    await w.flush();
+    await vi.waitFor(() => expect(pruned.length).toBe(1));
+    // 2 days kept on 2026-01-02: the 1st and the 2nd
+    expect(pruned[0]).toEqual(['gone-model/2025-06-01', 'm/2025-12-30']);
+    const left = (m: string) => readdirSync(join(dir, m)).sort();
+    expect([left('m'), left('gone-model'), existsSync(join(dir, 'README'))]).toEqual([['2025-12-31.bak', '2026-01-01', '2026-01-02', 'not-a-day'], ['2026-01-01'], true]);
+    // later the same day: no second pass; the next day: the 1st goes
+    queue(w, record(1));
+    await w.flush();
+    now = new Date('2026-01-03T00:00:01Z');
+    queue(w, record(2));
+    await w.close();
+    await vi.waitFor(() => expect(pruned.length).toBe(2));
+    expect(pruned[1]).toEqual(['gone-model/2026-01-01', 'm/2026-01-01']);
+    expect(left('m')).toEqual(['2025-12-31.bak', '2026-01-02', '2026-01-03', 'not-a-day']);
+    expect(firstKeptDay('2026-03-01', 1)).toBe('2026-03-01');
+    expect(firstKeptDay('2026-03-01', 30)).toBe('2026-01-31');
+    expect(firstKeptDay('2024-03-01', 2)).toBe('2024-02-29');
   });
 
   it('keeps every record once, in order, when a flush holds several 64 kB buffers and rotates across them', async () => {

@@ -28,6 +28,13 @@ function microDuration(v: string, name: string): number {
   return ms;
 }
 
+/** --log-retention-days: a whole number of days, and only with --logs. */
+function retentionDays(opts: Parameters<typeof str>[0]): number | undefined {
+  const days = int(opts, 'log-retention-days', 1, 36_500);
+  if (days !== undefined && str(opts, 'logs') === undefined) throw new UsageError('--log-retention-days needs --logs <dir>: without it no prediction logs are written');
+  return days;
+}
+
 export const serve: Command = {
   name: 'serve',
   summary: 'Serve an environment: reconcile environments/<env>.yaml and speak the Open Inference Protocol v2.',
@@ -41,6 +48,7 @@ export const serve: Command = {
     store: { type: 'string', value: '<path|uri>', description: "model store when the manifest names none (else SLIPWAY_STORE, else .slipway/store in the repo)" },
     logs: { type: 'string', value: '<dir>', description: 'write sampled prediction logs (JSON lines) under this directory' },
     'log-max-bytes': { type: 'string', value: '<size>', description: 'rotate a prediction-log file at this size', default: String(DEFAULT_LOG_MAX_FILE_BYTES >> 20) + 'm' },
+    'log-retention-days': { type: 'string', value: '<days>', description: 'remove prediction-log day directories older than this many days, today included (default: keep all)' },
     'max-inflight': { type: 'string', value: '<n>', description: 'inference requests in flight before answering 503 + Retry-After', default: String(DEFAULT_MAX_INFLIGHT) },
     'max-body': { type: 'string', value: '<size>', description: 'largest request body accepted (413 beyond)', default: String(DEFAULT_MAX_BODY_BYTES >> 10) + 'k' },
     'ort-threads': { type: 'string', value: '<n>', description: 'ONNX Runtime intra-op threads per loaded model', default: '1' },
@@ -78,6 +86,7 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
       cwd: ctx.cwd,
       logs: str(opts, 'logs'),
       logMaxFileBytes: bytes(str(opts, 'log-max-bytes'), 'log-max-bytes'),
+      logRetentionDays: retentionDays(opts),
       maxInflight: int(opts, 'max-inflight', 1, 1_000_000),
       maxBodyBytes: bytes(str(opts, 'max-body'), 'max-body'),
       provider,
