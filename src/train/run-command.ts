@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { ExternalError, InputError } from '../errors.js';
+import { LineSplitter } from './output-lines.js';
 
 export interface RunOptions {
   command: string;
@@ -14,6 +15,8 @@ export interface RunOptions {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** aborting cancels the command (SIGTERM, then SIGKILL) */
   signal?: AbortSignal;
+  /** the least time between two progress-bar updates (lines redrawn with \r) passed to onLine (default 10 s) */
+  progressIntervalMs?: number;
 }
 
 export interface RunResult {
@@ -98,32 +101,19 @@ export function runTrainingCommand(o: RunOptions): Promise<RunResult> {
     let timedOut = false;
     let cancelled = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const line = (stream: 'stdout' | 'stderr') => {
-      let buf = '';
-      return {
-        push(chunk: Buffer) {
-          buf += chunk.toString('utf8');
-          let i;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            emit(buf.slice(0, i).replace(/\r$/, ''));
-            buf = buf.slice(i + 1);
-          }
+    const line = (stream: 'stdout' | 'stderr') =>
+      new LineSplitter({
+        progressIntervalMs: o.progressIntervalMs,
+        onLine(l) {
+          tail.push(l);
+          if (tail.length > TAIL) tail.shift();
+          o.onLine?.(l, stream);
         },
-        end() {
-          if (buf) emit(buf);
-          buf = '';
-        },
-      };
-      function emit(l: string) {
-        tail.push(l);
-        if (tail.length > TAIL) tail.shift();
-        o.onLine?.(l, stream);
-      }
-    };
+      });
     const out = line('stdout');
     const err = line('stderr');
-    child.stdout!.on('data', (c: Buffer) => out.push(c));
-    child.stderr!.on('data', (c: Buffer) => err.push(c));
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => out.push(c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => err.push(c));
 
     const terminate = () => {
       if (pid === undefined) return;
