@@ -72,7 +72,11 @@ export function invocation(spec: ActionSpec, env: NodeJS.ProcessEnv): Invocation
       const near = command.startsWith('-') ? undefined : nearest(command, names);
       throw new UsageError(`input 'command' must be a slipway command, got '${command}'${near ? `: did you mean '${near}'?` : ''} (one of: ${names.join(', ')})`);
     }
-    return { argv: [command, ...splitArgs(getInput(env, 'args'))], cwd, files: {}, failOnCheckFailure };
+    const args = splitArgs(getInput(env, 'args'));
+    if (command === 'serve' && !args.some((a) => a === '--help' || a === '-h')) {
+      throw new UsageError("input 'command' is 'serve', which runs a server until it is stopped, so the step would never end (until the job's timeout); run it on a machine, or render the environment for KServe with 'render' (docs/serve.md)");
+    }
+    return { argv: [command, ...args], cwd, files: {}, failOnCheckFailure };
   }
   const argv = [spec.command];
   const files: Record<string, string> = {};

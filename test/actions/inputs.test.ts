@@ -161,6 +161,9 @@ describe('input mistakes name the input and what was expected, before the comman
     expect(r.stdout + r.summary).not.toContain('Usage: slipway');
     expect(() => invocation(actionSpec(''), { INPUT_COMMAND: 'rm -rf /' })).toThrow("got 'rm -rf /' (one of:");
     expect(invocation(actionSpec(''), { INPUT_COMMAND: 'help' }).argv).toEqual(['help']);
+    // serve never ends: a step running it would hold the runner until the job's timeout
+    expect(() => invocation(actionSpec(''), { INPUT_COMMAND: 'serve', INPUT_ARGS: '--env production' })).toThrow("input 'command' is 'serve', which runs a server until it is stopped");
+    expect(invocation(actionSpec(''), { INPUT_COMMAND: 'serve', INPUT_ARGS: '--help' }).argv).toEqual(['serve', '--help']);
   });
 
   it('a working-directory that is a file or missing: exit 2 naming the input and the resolved path', async () => {
