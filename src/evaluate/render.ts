@@ -28,9 +28,9 @@ function verdict(r: EvaluationReport): string {
   // skipped gates (versus_champion on a first deployment) are not counted as passed, as the PR report counts them
   const skipped = r.gates.filter((g) => g.skipped).length;
   const counted = r.gates.length - skipped;
-  return failed.length
-    ? `FAIL: ${failed.length} of ${r.gates.length} gates failed`
-    : `PASS: all ${counted} gate${counted === 1 ? '' : 's'} pass${skipped ? ` (${skipped} skipped: no champion)` : ''}`;
+  if (failed.length) return `FAIL: ${failed.length} of ${r.gates.length} gates failed`;
+  if (counted === 0) return `PASS: no gate applies (${skipped} skipped: no champion)`;
+  return `PASS: all ${counted} gate${counted === 1 ? '' : 's'} pass${skipped ? ` (${skipped} skipped: no champion)` : ''}`;
 }
 
 function direction(better: boolean | undefined, d: { value: number; ci_low: number; ci_high: number }): string {

@@ -55,11 +55,14 @@ export function verdictOf(e: EvaluationReport): { ok: boolean; failed: GateResul
   const failed = e.gates.filter((g) => !g.ok);
   const ok = e.ok && failed.length === 0;
   const counted = e.gates.filter((g) => !g.skipped).length;
+  const skipped = e.gates.length - counted;
   const headline = !e.gates.length
     ? 'no gates configured'
-    : ok
-      ? `all ${counted} gate${counted === 1 ? '' : 's'} pass${e.gates.length > counted ? ` (${e.gates.length - counted} skipped)` : ''}`
-      : `${failed.length} of ${e.gates.length} gate${e.gates.length === 1 ? '' : 's'} failed`;
+    : ok && counted === 0
+      ? `no gate applies (${skipped} skipped: no champion to compare with)`
+      : ok
+        ? `all ${counted} gate${counted === 1 ? '' : 's'} pass${skipped ? ` (${skipped} skipped)` : ''}`
+        : `${failed.length} of ${e.gates.length} gate${e.gates.length === 1 ? '' : 's'} failed`;
   return { ok, failed, headline };
 }
 

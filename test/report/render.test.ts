@@ -6,6 +6,7 @@ import { rocOnGrid } from '../../src/report/charts.js';
 import { md, mermaidLabel, reportMarker } from '../../src/report/escape.js';
 import { arrow, direction, missedBy, num, signed } from '../../src/report/format.js';
 import type { EvaluationReport } from '../../src/evaluate/report-types.js';
+import { renderText } from '../../src/evaluate/render.js';
 
 const FX = 'test/fixtures/report';
 const evaluation = () => loadEvaluation(`${FX}/evaluation.json`);
@@ -314,5 +315,18 @@ describe('an evaluation with the bootstrap off (--bootstrap 0)', () => {
     expect(metrics).toMatch(/\| roc&#95;auc \| [^|]+ \| [^|]+ \| \+0\.0500 \| n\/a \| ▲ no interval \|/);
     expect(out).toContain('the bootstrap was off (`--bootstrap 0`): point deltas only, no confidence intervals.');
     expect(out).not.toContain('from 0 paired bootstrap replicates');
+  });
+});
+
+describe('a first deployment whose only gates compare with the champion', () => {
+  it('says no gate applies, not "all 0 gates pass", in the report and in evaluate\'s summary', () => {
+    const e = evaluation();
+    e.champion = null;
+    e.metrics.champion = null;
+    e.deltas = {};
+    e.gates = [{ name: 'versus_champion.roc_auc', observed: null, threshold: '>= -0.005', ok: true, skipped: true, reason: 'no champion: first deployment' }];
+    e.ok = true;
+    expect(verdictOf(e).headline).toBe('no gate applies (1 skipped: no champion to compare with)');
+    expect(renderText(e)).toContain('verdict: PASS: no gate applies (1 skipped: no champion)');
   });
 });
