@@ -103,6 +103,15 @@ describe('drift: a numeric feature whose window holds values that are not number
     expect(r.report.missing.a).toMatchObject({ cur_rate: 2 / 300, drifted: false });
   });
 
+  it('a reference data file with such a value: the contract declares the feature a number, so both sides compare numbers (it was tested as categories)', async () => {
+    const ref = t.write('num-ref2.csv', 'a,b,y\n' + repeat(300, (i) => `${i === 3 ? '?' : String(i / 10)},x,0\n`).join(''));
+    const cur = csv('num-cur2.csv', repeat(300, (i) => [i / 10, 'x']));
+    const r = await drift(ref, cur);
+    expect(r.report.features.a).toMatchObject({ kind: 'numeric', test: 'ks', n_ref: 299, n_cur: 300, drifted: false, note: '1 of 300 values in the reference are not numbers (first: "?"); counted as missing' });
+    expect(r.report.unseen_categories.a).toBeUndefined();
+    expect(r.code).toBe(0);
+  });
+
   it('JSON lines mixing numbers and strings: numeric strings are numbers, the others missing; enough of them is missing-value drift', async () => {
     const ref = csv('json-ref.csv', repeat(300, (i) => [i / 10, 'x']));
     const lines = repeat(300, (i) => JSON.stringify({ a: i < 30 ? 'unknown' : i % 7 === 0 ? String(i / 10) : i / 10, b: 'x', y: 0 }));

@@ -5,6 +5,7 @@ import { bool, filledStr, str } from '../command.js';
 import { dataLocation, openDuckDB } from '../../data/duckdb.js';
 import { reading } from '../../data/read-error.js';
 import { compareColumn, featuresDrifted, type DriftConfig } from '../../drift/assess.js';
+import { declaredTypes } from '../../data/contract-sql.js';
 import { numbersAsNumbers } from '../../drift/coerce.js';
 import { assessCollected, collect, currentSide, joinLabels, referenceSide } from '../../drift/load.js';
 import { describeScored, scoredByReference } from '../../drift/log-versions.js';
@@ -74,18 +75,19 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     const conn = await openDuckDB({ memoryLimit: '2GB' });
     let report: DriftReport;
     try {
-      const reference = await referenceSide(conn, { reference: referenceFlag, repoRoot, cwd: ctx.cwd, env, model, store: str(opts, 'store'), processEnv: ctx.env });
+      const referenceRead = await referenceSide(conn, { reference: referenceFlag, repoRoot, cwd: ctx.cwd, env, model, store: str(opts, 'store'), processEnv: ctx.env });
       const window = await currentSide(conn, currentPath, currentFlag, model);
       const labelsSource = labels ? { path: dataLocation(labels, ctx.cwd), display: labels } : undefined;
-      progress(`reference: ${reference.source}; current: ${window.source}`);
+      progress(`reference: ${referenceRead.source}; current: ${window.source}`);
       // a log file's cut-short last line (serve stopped mid-write) is skipped, not fatal
       if (window.truncated?.length) progress(`skipped the cut-short last line of ${window.truncated.length} log file(s) (a write interrupted): ${window.truncated.slice(0, 5).map((t) => `${t.file}:${t.line}`).join(', ')}${window.truncated.length > 5 ? ', …' : ''}`);
-      const features = reference.kind === 'package' ? reference.card.signature?.features ?? m.features : m.features;
+      const features = referenceRead.kind === 'package' ? referenceRead.card.signature?.features ?? m.features : m.features;
       // a file can still fail past the part read to check it (a bad line deep in a CSV or JSON lines file)
-      const sources = [...(window.sources ?? [{ path: currentPath, display: currentFlag }]), ...(reference.kind === 'data' && reference.path ? [{ path: reference.path, display: reference.source }] : []), ...(labelsSource ? [labelsSource] : [])];
+      const sources = [...(window.sources ?? [{ path: currentPath, display: currentFlag }]), ...(referenceRead.kind === 'data' && referenceRead.path ? [{ path: referenceRead.path, display: referenceRead.source }] : []), ...(labelsSource ? [labelsSource] : [])];
       report = await reading(sources, async () => {
         // a numeric feature that arrives as text: its numbers read as numbers, the rest as missing
-        const { current, notes: textNotes } = await numbersAsNumbers(conn, reference, window, features);
+        const numeric = features.filter((f) => m.schema.properties[f] && declaredTypes(m.schema.properties[f]).some((t) => t === 'number' || t === 'integer'));
+        const { reference, current, notes: textNotes } = await numbersAsNumbers(conn, referenceRead, window, features, numeric);
         // prediction and performance drift read only the rows the reference model scored
         const scored = await scoredByReference(conn, current, reference);
         const scoredNote = scored && describeScored(scored, reference.kind === 'package' ? reference.card.version : undefined);
