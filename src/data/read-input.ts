@@ -120,11 +120,14 @@ async function csvHeader(path: string, display: string): Promise<{ delim: string
     }
   }
   const names = splitRecord(header, delim).map((n) => n.trim());
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   names.forEach((n, i) => {
     if (n === '') throw new InputError(`${display}:1: column ${i + 1} of the header has no name; expected a header line naming every column`);
-    if (seen.has(n)) throw new InputError(`${display}:1: the header names the column '${n}' twice; column names must be unique`);
-    seen.add(n);
+    const other = seen.get(n.toLowerCase());
+    if (other === n) throw new InputError(`${display}:1: the header names the column '${n}' twice; column names must be unique`);
+    // DuckDB, which reads the file, matches column names regardless of case
+    if (other !== undefined) throw new InputError(`${display}:1: the header names the columns '${other}' and '${n}', which differ only in case; column names must be unique regardless of case (DuckDB reads them as one name)`);
+    seen.set(n.toLowerCase(), n);
   });
   return { delim, names };
 }

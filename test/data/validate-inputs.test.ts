@@ -67,6 +67,16 @@ describe('validate: awkward inputs give a clear error or a correct result, never
     expect(r.stdout).toContain('error   (dataset) rows: expected >= 1 rows; found 0\n');
   });
 
+  it('a header naming a column twice, or two that differ only in case: exit 2 at line 1 (the second crashed: DuckDB matches names regardless of case)', async () => {
+    const twice = await validate('twice.csv', 'a,b,a,y\n1,x,2,0\n');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain("error: " + join(t.dir, 'twice.csv') + ":1: the header names the column 'a' twice; column names must be unique");
+    const cased = await validate('cased.csv', 'a,b,A,y\n1,x,2,0\n');
+    expect(cased.code).toBe(2);
+    expect(cased.stderr).toContain(`error: ${join(t.dir, 'cased.csv')}:1: the header names the columns 'a' and 'A', which differ only in case; column names must be unique regardless of case (DuckDB reads them as one name)`);
+    expect(cased.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
   it('rules counted over all rows (nulls of a required column, an absent column) give the share of rows alone', async () => {
     const r = await validate('nulls.csv', 'a,c,y\n1,0.5,0\n,0.5,1\n3,0.5,0\n4,0.5,1\n');
     expect(r.code).toBe(1);
