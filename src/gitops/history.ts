@@ -149,6 +149,12 @@ function num(v: string | null): number | null {
 export function historyEvents(log: LogCommit[]): HistoryEvent[] {
   const events: HistoryEvent[] = [];
   const eventBySha = new Map<string, HistoryEvent>();
+  // the promotions (and rollbacks) each merge landed: GitHub's "Revert" button on a merged PR reverts the merge
+  const landedBy = new Map<string, HistoryEvent[]>();
+  const revertedEvents = (sha: string): HistoryEvent[] => {
+    const e = eventBySha.get(sha);
+    return e ? [e] : (landedBy.get(sha) ?? []);
+  };
   // oldest first, so reverts find the promotions they revert already turned into events
   for (const c of [...log].reverse()) {
     const model = trailer(c, TRAILER.model);
@@ -195,9 +201,28 @@ export function historyEvents(log: LogCommit[]): HistoryEvent[] {
         rollbackOf: [],
         reverts: null,
       };
-    } else if (reverts && eventBySha.get(reverts)?.kind === 'promote') {
-      // a plain `git revert` of a promotion, made by hand: still a rollback
-      const p = eventBySha.get(reverts)!;
+    } else if (reverts && revertedEvents(reverts)[0]?.kind === 'rollback') {
+      // a plain `git revert` of a rollback (a revert of a revert): the versions it took out are back in service
+      const r = revertedEvents(reverts)[0];
+      const original = r.reverts ? eventBySha.get(r.reverts) : undefined;
+      ev = {
+        ...base,
+        kind: 'promote',
+        environment: r.environment,
+        model: r.model,
+        from: r.to,
+        to: original?.to ?? r.rollbackOf[0] ?? r.from,
+        digest: original?.digest ?? null,
+        weight: original?.weight ?? null,
+        evaluation: original?.evaluation ?? null,
+        approvers: [],
+        rollbackOf: [],
+        reverts,
+      };
+      for (const undone of revertedEvents(reverts)) undone.revertedBy = c.sha;
+    } else if (reverts && revertedEvents(reverts)[0]?.kind === 'promote') {
+      // a plain `git revert` of a promotion (or of the merge of its pull request), made by hand: still a rollback
+      const p = revertedEvents(reverts)[0];
       ev = {
         ...base,
         kind: 'rollback',
@@ -218,6 +243,7 @@ export function historyEvents(log: LogCommit[]): HistoryEvent[] {
       for (const parent of c.parents.slice(1)) {
         const landed = eventBySha.get(parent);
         if (!landed || landed.landedBy !== landed.sha) continue;
+        landedBy.set(c.sha, [...(landedBy.get(c.sha) ?? []), landed]);
         landed.landedBy = c.sha;
         landed.when = c.committer.date;
         landed.pr = pr ?? landed.pr;
@@ -229,10 +255,10 @@ export function historyEvents(log: LogCommit[]): HistoryEvent[] {
     if (ev.kind === 'rollback') {
       // the reverted commits may be outside this log (another path or branch): then the trailers say it all
       for (const sha of revertedShas(c)) {
-        const target = eventBySha.get(sha);
-        if (!target) continue;
-        target.revertedBy = c.sha;
-        if (!ev.rollbackOf.length && target.to) ev.rollbackOf = [target.to];
+        for (const target of revertedEvents(sha)) {
+          target.revertedBy = c.sha;
+          if (!ev.rollbackOf.length && target.to) ev.rollbackOf = [target.to];
+        }
       }
     }
     events.push(ev);
@@ -251,7 +277,8 @@ export async function readHistory(repoRoot: string, options: { env?: string; ref
 /** Versions of `model` recorded as rolled back (in any environment), with the commit that did it. */
 export function rolledBackVersions(events: HistoryEvent[], model: string): Map<string, HistoryEvent> {
   const out = new Map<string, HistoryEvent>();
-  for (const e of events) if (e.kind === 'rollback' && e.model === model) for (const v of e.rollbackOf) if (!out.has(v)) out.set(v, e);
+  // a rollback that was itself reverted put its versions back: they are no longer recorded as rolled back
+  for (const e of events) if (e.kind === 'rollback' && e.model === model && !e.revertedBy) for (const v of e.rollbackOf) if (!out.has(v)) out.set(v, e);
   return out;
 }
 
