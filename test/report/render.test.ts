@@ -330,3 +330,16 @@ describe('a first deployment whose only gates compare with the champion', () => 
     expect(renderText(e)).toContain('verdict: PASS: no gate applies (1 skipped: no champion)');
   });
 });
+
+describe('an interval from fewer replicates than were drawn', () => {
+  it('says on how many of them it rests (the metric was undefined in the others)', () => {
+    const e = evaluation();
+    e.deltas.precision.replicates = 37;
+    const out = renderReport({ evaluation: e });
+    expect(out).toMatch(/\| precision \| [^|]+ \| [^|]+ \| [^|]+ \| \[[^\]]+\] \(37 of 200\) \|/);
+    expect(out).toContain('(k of N): the metric was undefined in the other resamples');
+    // full intervals carry no count
+    expect(out).not.toMatch(/roc&#95;auc \|[^\n]*\(200 of 200\)/);
+    expect(renderReport({ evaluation: evaluation() })).not.toContain('(k of N)');
+  });
+});
