@@ -132,6 +132,8 @@ function metricsSection(e: EvaluationReport, o: Required<RenderOptions>): Sectio
     body = table([['Metric', 'Candidate'], ...shown.map((m) => [md(m, 100), num(e.metrics.candidate[m])])], ['l', 'r']);
   } else {
     const rows = [['Metric', 'Candidate', 'Champion', 'Δ', `${pctCi}% CI`, 'Direction']];
+    /** an interval from fewer replicates than were drawn (the metric was undefined in some resamples) */
+    const partial = (k: number | undefined) => k !== undefined && k > 0 && k < e.bootstrap.samples;
     for (const m of shown) {
       const d = e.deltas[m];
       // a delta without replicates has no interval: its sign is shown, but it is neither better nor worse
@@ -142,12 +144,15 @@ function metricsSection(e: EvaluationReport, o: Required<RenderOptions>): Sectio
         num(e.metrics.candidate[m]),
         num(e.metrics.champion[m]),
         d ? signed(d.value) : 'n/a',
-        d && ci ? `[${signed(d.ci_low)}, ${signed(d.ci_high)}]` : 'n/a',
+        d && ci ? `[${signed(d.ci_low)}, ${signed(d.ci_high)}]${partial(d.replicates) ? ` (${d.replicates!.toLocaleString('en-US')} of ${e.bootstrap.samples.toLocaleString('en-US')})` : ''}` : 'n/a',
         d && dir ? arrow(d.value, dir) : d ? `${d.value > 0 ? '▲' : d.value < 0 ? '▼' : '＝'} no interval` : 'n/a',
       ]);
     }
     body = table(rows, ['l', 'r', 'r', 'r', 'c', 'l']);
     const anyInterval = Object.values(e.deltas).some((d) => d.replicates !== 0);
+    if (shown.some((m) => partial(e.deltas[m]?.replicates))) {
+      body += '\n\n(k of N): the metric was undefined in the other resamples (for example one with no predicted positive), so its interval rests on k replicates.';
+    }
     body += anyInterval
       ? '\n\n▲/▼: sign of candidate − champion; "better"/"worse" only when the whole confidence interval is on one side of zero.'
       : '\n\n▲/▼: sign of candidate − champion; without confidence intervals no change is called an improvement or a regression.';
