@@ -188,6 +188,23 @@ models:
       'models/m/schema.json:4:43: /properties/sex/pattern: invalid regular expression "([": unterminated character class',
     ],
   },
+  {
+    // JSON Schema keywords the contract does not compile to SQL were accepted and never checked: 3 for income
+    // passed `multipleOf: 5`; now each is refused at its line, while annotations and x- extensions stay allowed
+    name: 'data contract: keywords it would not check (multipleOf, const, anyOf, minProperties) are refused',
+    files: {
+      ...model(GOOD_MODEL),
+      'models/m/schema.json':
+        '{\n  "minProperties": 2,\n  "x-owner": "risk",\n  "properties": {\n    "income": { "type": "number", "multipleOf": 5, "title": "yearly income", "x-unit": "EUR", "examples": [1] },\n    "region": { "const": "north", "$comment": "one region" },\n    "debt_ratio": { "anyOf": [{ "type": "number" }] }\n  }\n}\n',
+    },
+    args: ['--model', 'm'],
+    expect: [
+      /^models\/m\/schema\.json:2:3: \/minProperties: unknown field 'minProperties' \(allowed: \$schema, \$id, title, description, .*\)$/,
+      /^models\/m\/schema\.json:5:35: \/properties\/income\/multipleOf: unknown field 'multipleOf' \(allowed: type, minimum, .*\)$/,
+      /^models\/m\/schema\.json:6:17: \/properties\/region\/const: unknown field 'const' \(allowed: type, minimum, .*\)$/,
+      /^models\/m\/schema\.json:7:21: \/properties\/debt_ratio\/anyOf: unknown field 'anyOf' \(allowed: type, minimum, .*\)$/,
+    ],
+  },
 ];
 
 describe('config errors are precise and complete', () => {
