@@ -79,9 +79,21 @@ export async function pushCommit(repoRoot: string, remote: string, sha: string, 
     await git(repoRoot, ['push', ...(leased ? [`--force-with-lease=refs/heads/${branch}:${lease}`] : []), remote, `${force && !leased ? '+' : ''}${sha}:refs/heads/${branch}`]);
     return 'ok';
   } catch (e) {
-    if (/\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|incorrect old value/i.test((e as Error).message)) return 'rejected';
+    const message = (e as Error).message;
+    if (/\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|incorrect old value/i.test(message)) return 'rejected';
+    if (/\[remote rejected\]/.test(message)) throw remoteRefused(remote, branch, message);
     throw e;
   }
+}
+
+/** The remote's hooks or rules refused a push (a protected branch): no retry helps, so say what would. */
+function remoteRefused(remote: string, branch: string, message: string): ExternalError {
+  const said = [...message.matchAll(/\bremote: (.*?)\s*$/gm)].map((m) => m[1]).filter(Boolean);
+  const reason = /\[remote rejected\][^\n]*\(([^)\n]+)\)/.exec(message)?.[1] ?? 'refused';
+  return new ExternalError(
+    `${remote} refused the push to ${branch} (${reason})${said.length ? `: ${said.join(' ').replace(/\.$/, '')}` : ''}. Nothing changed on ${branch}. ` +
+      `If the branch is protected, make the environment 'promotion: pull-request' (a pull request per promotion) or let this identity push to it`,
+  );
 }
 
 /** Moves a local branch from `old` to `sha` atomically (compare-and-swap); false when it had moved. */

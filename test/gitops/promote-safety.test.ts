@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -137,5 +137,24 @@ describe('re-running promote to a pull-request environment', () => {
     // '' leases "does not exist yet"
     expect(await pushCommit(r.a, 'origin', main, 'slipway/promote/production/x-1.0.0', true, '')).toBe('ok');
     expect(await pushCommit(r.a, 'origin', other, 'slipway/promote/production/x-1.0.0', true, '')).toBe('rejected');
+  });
+});
+
+describe('a push the remote refuses', () => {
+  it('a protected branch (a pre-receive hook declines) is exit 2 saying so and what to do, not a retry or git noise', async () => {
+    // the message was git's whole push output ('git push origin <sha>:refs/heads/main failed in …: remote: … ! [remote rejected] …')
+    const r = gitopsRepos();
+    const hook = join(r.remote, 'hooks', 'pre-receive');
+    writeFileSync(hook, '#!/bin/sh\necho "error: GH006: Protected branch update failed for refs/heads/main." >&2\nexit 1\n');
+    chmodSync(hook, 0o755);
+    const before = sh(r.remote, 'rev-parse', 'main').trim();
+    const pkg = writeTestPackage(join(r.root, 'pkg'), 'credit-risk', '1.0.0');
+    const res = await runCli(['promote', '--model', 'credit-risk', '--candidate', pkg, '--env', 'staging'], r.a, { ...env, GITHUB_TOKEN: 'ghp_neverprinted0123456789abcdefghijklmnop' });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(
+      "error: origin refused the push to main (pre-receive hook declined): error: GH006: Protected branch update failed for refs/heads/main. Nothing changed on main. If the branch is protected, make the environment 'promotion: pull-request'",
+    );
+    expect(res.stderr).not.toMatch(/\n\s+at |ghp_|attempt 2/);
+    expect(sh(r.remote, 'rev-parse', 'main').trim()).toBe(before);
   });
 });
