@@ -1,7 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { readEnv, runUrl } from '../env.js';
@@ -22,6 +21,7 @@ import { trainingEnv } from './env-contract.js';
 import { describeHardware, detectHardware } from './hardware.js';
 import { dataDigest, gitState, toolVersions } from './lineage.js';
 import { assertSucceeded, runTrainingCommand } from './run-command.js';
+import { checkProvider, checkWritable, makeStage, silenceWatch } from './preflight.js';
 import { predictionProfile, smokeTest } from './verify.js';
 import { parseJsonFile } from '../spec/json-syntax.js';
 
@@ -49,6 +49,8 @@ export interface TrainOptions {
   /** SIGTERM → SIGKILL grace period for the command */
   graceMs?: number;
   nvidiaSmi?: string;
+  /** while the training command prints nothing, say that it is still running this often (default 5 min) */
+  heartbeatMs?: number;
 }
 
 export interface TrainResult {
@@ -91,11 +93,13 @@ async function commandMetrics(outputDir: string): Promise<Record<string, number>
 }
 
 /** log_loss and accuracy (binary) or rmse and mae (regression) of the predictions on the relation. */
-async function fitMetrics(conn: DuckDBConnection, fromSql: string, model: LoadedModel, p: Float64Array, threshold: number): Promise<Record<string, number>> {
+async function fitMetrics(conn: DuckDBConnection, fromSql: string, source: string, model: LoadedModel, p: Float64Array, threshold: number): Promise<Record<string, number>> {
   const task = model.spec.task;
   if (task === 'multiclass-classification') return {};
-  const y = await readTarget(conn, fromSql, model);
+  // measured, not fitted: a validation set in one class still has a log-loss and an accuracy
+  const y = await readTarget(conn, fromSql, model, { source, forFitting: false });
   const n = y.length;
+  if (n === 0) return {};
   if (task === 'binary-classification') {
     let ll = 0;
     let correct = 0;
@@ -135,6 +139,9 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const validationPath = spec.data.validation ? dataPath(model, spec.data.validation) : undefined;
   assertReadable(trainPath);
   if (validationPath) assertReadable(validationPath);
+  // before anything runs: what would otherwise fail only after training (hours of GPU time later)
+  const provider = await checkProvider(o.provider, o.env);
+  await checkWritable(o.store.uri, o.out);
   const params = spec.train.params ?? {};
   const seed = spec.train.seed ?? 0;
   const startedReal = Date.now();
@@ -150,9 +157,20 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   ]);
   o.log(`hardware: ${describeHardware(hardware)}`);
   o.log(`training data: ${trainRef.uri} (${trainRef.rows} rows${trainRef.digest ? `, ${trainRef.digest.slice(0, 19)}…` : ''})`);
+  if (trainRef.rows === 0) {
+    conn.closeSync();
+    throw new InputError(`${trainRef.uri}: the training data has no rows; nothing was trained`);
+  }
+  if (git.problem) o.log(`notice: the package records no git commit: ${git.problem}`);
   if (git.dirty) o.log('notice: the working tree has uncommitted changes; the package records dirty: true');
 
-  const stage = await mkdtemp(join(tmpdir(), 'slipway-train-'));
+  let stage: string;
+  try {
+    stage = await makeStage();
+  } catch (e) {
+    conn.closeSync();
+    throw e;
+  }
   try {
     const outputDir = join(stage, 'output');
     await mkdir(outputDir);
@@ -162,7 +180,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     if (spec.train.builtin) {
       command = `builtin:${spec.train.builtin}`;
       o.log(`training with the built-in ${spec.train.builtin} (params ${JSON.stringify(params)})`);
-      const r = await trainBuiltin(spec.train.builtin, conn, trainSql, model, params, toolVersions().slipway);
+      const r = await trainBuiltin(spec.train.builtin, conn, trainSql, model, params, toolVersions().slipway, trainRef.uri);
       await writeFile(join(outputDir, MODEL_FILE), r.onnx);
       usedParams = r.params;
       metrics = { iterations: r.fit.iterations };
@@ -171,7 +189,16 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       command = spec.train.command!;
       o.log(`running \`${command}\` in ${relative(repoRoot, model.dir) || '.'} (timeout ${timeoutText})`);
       const childEnv = trainingEnv(o.env, { model, trainData: trainPath, validationData: validationPath, outputDir, params, seed, version: o.version, provider: env.executionProvider });
-      const run = await runTrainingCommand({ command, cwd: model.dir, env: childEnv, timeoutMs, graceMs: o.graceMs, onLine: o.output, signal: o.signal });
+      const watch = silenceWatch(o.log, timeoutText, o.heartbeatMs);
+      const run = await runTrainingCommand({
+        command,
+        cwd: model.dir,
+        env: childEnv,
+        timeoutMs,
+        graceMs: o.graceMs,
+        onLine: (line, stream) => (watch.heard(), o.output?.(line, stream)),
+        signal: o.signal,
+      }).finally(watch.stop);
       assertSucceeded(run, command, timeoutText);
       o.log(`the training command finished in ${(run.durationMs / 1000).toFixed(1)} s`);
       const modelPath = join(outputDir, MODEL_FILE);
@@ -188,7 +215,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
 
     // Verification: loads in ORT, signature matches the contract, smoke inference is sane.
     const modelPath = join(outputDir, MODEL_FILE);
-    const session = await openSession(modelPath, { provider: o.provider, features: model.features, contract: model.schema, task: spec.task, notice: o.log });
+    const session = await openSession(modelPath, { provider, features: model.features, contract: model.schema, task: spec.task, notice: o.log });
     let card: ModelCard;
     try {
       o.log(`verifying model.onnx on ${session.provider.toUpperCase()}: ${session.signature.convention === 'matrix' ? 'one [N, F] input' : 'one input per column'}, output '${session.signature.output}'`);
@@ -203,8 +230,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       const predicted = await predictionProfile(conn, trainSql, session, model);
       const threshold = spec.evaluate?.threshold ?? 0.5;
       const measured = validationPath
-        ? await fitMetrics(conn, readerSql(validationPath), model, (await predictionProfile(conn, readerSql(validationPath), session, model)).predictions, threshold)
-        : await fitMetrics(conn, trainSql, model, predicted.predictions, threshold);
+        ? await fitMetrics(conn, readerSql(validationPath), validationRef!.uri, model, (await predictionProfile(conn, readerSql(validationPath), session, model)).predictions, threshold)
+        : await fitMetrics(conn, trainSql, trainRef.uri, model, predicted.predictions, threshold);
       const runner: Lineage['runner'] = { os: process.platform, arch: process.arch, ...(env.runnerName ? { name: env.runnerName } : {}), ...(runUrl(env) ? { run_url: runUrl(env) } : {}) };
       card = {
         schema_version: 1,

@@ -30,9 +30,10 @@ export function designColumns(p: Preprocessing): string[] {
 /**
  * Fits the preprocessing on the training batch: mean imputation and standardisation for numeric,
  * integer and boolean columns; one-hot encoding for strings over the contract's `enum` when it has
- * one, else the sorted distinct training values.
+ * one, else the sorted distinct training values. A numeric column with no values, or with an infinite
+ * one (a CSV's `inf`), is an InputError naming it: neither has a mean to impute or centre with.
  */
-export function fitPreprocessing(batch: FeatureBatch, features: string[], contract: RowSchema): Preprocessing {
+export function fitPreprocessing(batch: FeatureBatch, features: string[], contract: RowSchema, source = 'the training data'): Preprocessing {
   const numeric: NumericStep[] = [];
   const categorical: CategoricalStep[] = [];
   for (const f of features) {
@@ -48,21 +49,52 @@ export function fitPreprocessing(batch: FeatureBatch, features: string[], contra
     const v = col as Float64Array;
     let n = 0;
     let sum = 0;
-    for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i])) {
+    let infinite = 0;
+    let firstInfinite = -1;
+    for (let i = 0; i < v.length; i++) {
+      if (Number.isNaN(v[i])) continue;
+      if (!Number.isFinite(v[i])) {
+        if (infinite++ === 0) firstInfinite = i;
+        continue;
+      }
       n++;
       sum += v[i];
     }
-    if (n === 0) throw new InputError(`feature '${f}' has no values in the training data`);
-    const mean = sum / n;
+    if (infinite) throw new InputError(`${source}: feature '${f}' holds ${v[firstInfinite]} in ${infinite} row(s) (the first is data row ${firstInfinite + 1}); the built-in trainers need finite numbers (a missing value may be null)`);
+    if (n === 0) throw new InputError(`${source}: feature '${f}' has no values (every row is null); remove it from data.features or fill it in`);
+    // the mean of values up to ±1.8e308 without overflowing their sum
+    const mean = Number.isFinite(sum) ? sum / n : meanScaled(v);
     let ss = 0;
     for (let i = 0; i < v.length; i++) {
       const d = Number.isNaN(v[i]) ? 0 : v[i] - mean;
       ss += d * d;
     }
-    const sd = Math.sqrt(ss / v.length);
+    // population standard deviation; where the squares overflow, scaled by the largest deviation first
+    const sd = Number.isFinite(ss) ? Math.sqrt(ss / v.length) : scaledSd(v, mean);
     numeric.push({ name: f, mean, scale: sd > 0 ? sd : 1 });
   }
   return { numeric, categorical };
+}
+
+/** The mean of the non-null values of `v` when their plain sum overflows: each divided by the count first. */
+function meanScaled(v: Float64Array): number {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i])) n++;
+  let m = 0;
+  for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i])) m += v[i] / n;
+  return m;
+}
+
+/** The population standard deviation of `v` about `mean` for deviations whose squares overflow. */
+function scaledSd(v: Float64Array, mean: number): number {
+  let big = 0;
+  for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i])) big = Math.max(big, Math.abs(v[i] - mean));
+  let ss = 0;
+  for (let i = 0; i < v.length; i++) {
+    const d = Number.isNaN(v[i]) ? 0 : (v[i] - mean) / big;
+    ss += d * d;
+  }
+  return big * Math.sqrt(ss / v.length);
 }
 
 /** The design matrix (row-major N × D) the trainer fits on: exactly what the exported graph computes. */

@@ -32,7 +32,16 @@ function numberParam(params: Record<string, unknown>, name: string, def: number,
  * Fits a built-in model on the training relation and returns its ONNX bytes. Deterministic: the
  * same data and parameters give the same bytes (the seed is recorded but these solvers are exact).
  */
-export async function trainBuiltin(name: BuiltinName, conn: DuckDBConnection, fromSql: string, model: LoadedModel, params: Record<string, unknown>, producerVersion = '0'): Promise<BuiltinResult> {
+export async function trainBuiltin(
+  name: BuiltinName,
+  conn: DuckDBConnection,
+  fromSql: string,
+  model: LoadedModel,
+  params: Record<string, unknown>,
+  producerVersion = '0',
+  /** the training data as messages name it */
+  source = 'the training data',
+): Promise<BuiltinResult> {
   const known = new Set(['l2', 'max_iter']);
   const unknown = Object.keys(params).filter((k) => !known.has(k));
   if (unknown.length) throw new UsageError(`train.params: unknown parameter(s) ${unknown.join(', ')} for builtin ${name} (known: l2, max_iter)`);
@@ -46,8 +55,8 @@ export async function trainBuiltin(name: BuiltinName, conn: DuckDBConnection, fr
   const maxIter = numberParam(params, 'max_iter', 100, (v) => Number.isInteger(v) && v >= 1, 'a whole number >= 1');
 
   const batch = await readFeatureTable(conn, fromSql, model.features, model.schema);
-  const y = await readTarget(conn, fromSql, model);
-  const pre = fitPreprocessing(batch, model.features, model.schema);
+  const y = await readTarget(conn, fromSql, model, { source });
+  const pre = fitPreprocessing(batch, model.features, model.schema, source);
   const { X, D } = designMatrix(batch, pre);
   const fit = name === 'logistic-regression' ? fitLogistic(X, y, batch.rows, D, l2, maxIter) : fitRidge(X, y, batch.rows, D, l2);
   const onnx = exportLinear({

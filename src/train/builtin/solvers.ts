@@ -1,3 +1,5 @@
+import { InputError } from '../../errors.js';
+
 /**
  * Deterministic solvers for the built-in linear models, on a design matrix X (row-major N × D) with
  * an unpenalised intercept. Everything runs in a fixed order in float64, so the same data gives the
@@ -101,7 +103,7 @@ export function fitLogistic(X: Float64Array, y: Float64Array, N: number, D: numb
       H[j * P + j] += l2;
     }
     const step = choleskySolve(H, g, P);
-    if (!step) throw new Error('the Hessian is not positive definite: the features are collinear; use l2 > 0');
+    if (!step) throw new InputError(`Newton's method stopped at step ${it + 1}: the Hessian is not positive definite (the model predicts every training row with certainty, so the classes are separated and l2 = ${l2} is too small to hold the coefficients); raise train.params.l2`);
     let t = 1;
     let next = theta;
     let fn = f;
@@ -152,7 +154,7 @@ export function fitRidge(X: Float64Array, y: Float64Array, N: number, D: number,
     A[a * D + a] += l2;
   }
   const w = D ? choleskySolve(A, b, D) : new Float64Array(0);
-  if (!w) throw new Error('the normal equations are singular: the features are collinear; use l2 > 0');
+  if (!w) throw new InputError(`the normal equations are not positive definite in floating point (collinear features, and l2 = ${l2} too small next to their scale); raise train.params.l2`);
   let intercept = ym;
   for (let j = 0; j < D; j++) intercept -= xm[j] * w[j];
   let sse = 0;

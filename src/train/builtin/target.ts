@@ -3,16 +3,26 @@ import { ConfigError, InputError } from '../../errors.js';
 import { columnKind, readFeatureTable } from '../../model/features.js';
 import type { LoadedModel } from '../../spec/types.js';
 
+export interface TargetOptions {
+  /** the data as messages name it (a path relative to the repository); default 'the training data' */
+  source?: string;
+  /** for fitting: no rows, or a binary target in one class only, is an error (default true) */
+  forFitting?: boolean;
+}
+
 /**
  * The target column as numbers: 0/1 for binary classification (1 = `data.positive_label`, default
  * 1 / true), the value for regression. A missing target is an input error naming how many rows.
  */
-export async function readTarget(conn: DuckDBConnection, fromSql: string, model: LoadedModel): Promise<Float64Array> {
+export async function readTarget(conn: DuckDBConnection, fromSql: string, model: LoadedModel, o: TargetOptions = {}): Promise<Float64Array> {
   const { target, schema } = model;
   const kind = columnKind(schema.properties[target]);
   const batch = await readFeatureTable(conn, fromSql, [target], schema);
   const col = batch.columns[target];
-  const where = `${fromSql}: target '${target}'`;
+  const source = o.source ?? 'the training data';
+  const fitting = o.forFitting ?? true;
+  if (fitting && batch.rows === 0) throw new InputError(`${source}: no rows to train on`);
+  const where = `${source}: target '${target}'`;
   if (model.spec.task === 'regression') {
     if (kind === 'string') throw new InputError(`${where}: a regression target must be numeric, the contract says string`);
     const v = col as Float64Array;
@@ -43,6 +53,6 @@ export async function readTarget(conn: DuckDBConnection, fromSql: string, model:
   }
   if (missing) throw new InputError(`${where}: ${missing} row(s) have no target value`);
   const pos = y.reduce((a, b) => a + b, 0);
-  if (pos === 0 || pos === y.length) throw new InputError(`${where}: every row is in one class (${pos} positive of ${y.length}); a classifier needs both`);
+  if (fitting && (pos === 0 || pos === y.length)) throw new InputError(`${where}: every row is in one class (${pos} positive of ${y.length}); a classifier needs both`);
   return y;
 }
