@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ExternalError, UsageError } from '../errors.js';
 import { readEnv } from '../env.js';
+import { DataType, writeOnnx } from './onnx-writer.js';
 
 export type ProviderChoice = 'auto' | 'cpu' | 'cuda';
 
@@ -93,6 +94,31 @@ export async function createSession(path: string, choice: ProviderChoice, option
   }
   if (reason) noticeCpu(reason, options);
   return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
+}
+
+/**
+ * Before long work (training): throws the error a required CUDA that cannot run gives, so that it comes
+ * before the work and not after it. 'cuda' is tried for real: a one-node model is opened on the CUDA
+ * provider, which needs the provider libraries, the CUDA and cuDNN runtime and a driver with a device.
+ * 'auto' and 'cpu' always pass ('auto' falls back to the CPU with its notice when the model is opened).
+ */
+export async function assertProviderUsable(choice: ProviderChoice, where: string): Promise<void> {
+  if (choice !== 'cuda') return;
+  cudaUnavailable(where, 'cuda');
+  const probe = writeOnnx({
+    name: 'cuda-probe',
+    inputs: [{ name: 'x', type: DataType.FLOAT, shape: [1] }],
+    outputs: [{ name: 'y', type: DataType.FLOAT, shape: [1] }],
+    nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }],
+    initializers: [],
+  });
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(probe, { executionProviders: ['cuda'] });
+  } catch (e) {
+    throw cudaRequired(where, `the CUDA provider could not be created: ${(e as Error).message.split('\n')[0]}`);
+  }
+  await session.release();
 }
 
 /** Resolves 'auto' against SLIPWAY_EXECUTION_PROVIDER (src/env.ts). */

@@ -1,15 +1,25 @@
 import { VERSION } from '../version.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { gitMaybe } from '../gitops/git.js';
+import { git, gitMaybe } from '../gitops/git.js';
 import { isRemote } from '../spec/paths.js';
 import { fileSha256 } from '../store/digest.js';
 
-/** The commit training ran at, and whether the working tree had uncommitted changes. */
-export async function gitState(repoRoot: string): Promise<{ commit: string | null; dirty: boolean; branch: string | null }> {
+/**
+ * The commit training ran at, and whether the working tree had uncommitted changes. `problem` says why
+ * there is no commit: not a repository, no commit yet, or git refusing the checkout (a self-hosted
+ * runner's checkout owned by another user: git's "dubious ownership", with its safe.directory fix).
+ */
+export async function gitState(repoRoot: string): Promise<{ commit: string | null; dirty: boolean; branch: string | null; problem?: string }> {
+  try {
+    await git(repoRoot, ['rev-parse', '--is-inside-work-tree']);
+  } catch (e) {
+    return { commit: null, dirty: false, branch: null, problem: (e as Error).message };
+  }
   const commit = (await gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']))?.trim() || null;
   const status = await gitMaybe(repoRoot, ['status', '--porcelain', '--untracked-files=normal']);
   const branch = (await gitMaybe(repoRoot, ['rev-parse', '--abbrev-ref', 'HEAD']))?.trim() || null;
+  if (!commit) return { commit, dirty: status !== null && status.trim().length > 0, branch: null, problem: 'the repository has no commit yet' };
   return { commit, dirty: status === null ? false : status.trim().length > 0, branch: branch === 'HEAD' ? null : branch };
 }
 
