@@ -50,7 +50,7 @@ export function assessFeatures(columns: Record<string, ColumnPair>, config: Drif
     if (ref.kind === 'categorical' && cur.kind === 'categorical') unseen[name] = unseenCategories(ref, cur, unseenThreshold);
     // a numeric column of a few values is tested like categories, on the reference's values: a value the
     // reference never had is outside that test (it could not be seen at all when the window holds no other)
-    else if (ref.kind === 'numeric' && cur.kind === 'numeric' && ref.values && cur.values && Object.keys(ref.values).length <= FEW_VALUES_MAX) {
+    else if (ref.kind === 'numeric' && cur.kind === 'numeric' && ref.values && cur.values && ref.count > 0 && Object.keys(ref.values).length <= FEW_VALUES_MAX) {
       unseen[name] = unseenCategories({ frequencies: ref.values }, { frequencies: cur.values, count: cur.count }, unseenThreshold);
     }
   }

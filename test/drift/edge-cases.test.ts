@@ -83,6 +83,22 @@ describe('drift: a numeric column of a few values, and a window whose values the
     expect(r.report.features.a.test).toBe('ks');
   });
 
+  it('a reference whose discrete numeric column is all null has no values to call the window\'s unseen (the missing-value check reports it)', async () => {
+    const ref = csv('null-ref.csv', repeat(100, () => [null, 'x']));
+    const cur = csv('null-cur.csv', repeat(100, (i) => [i % 3, 'x']));
+    const r = await drift(ref, cur);
+    expect(r.report.unseen_categories.a).toBeUndefined();
+    expect(r.report.features.a).toMatchObject({ kind: 'numeric', statistic: null, note: 'no finite values in the reference' });
+    expect(r.report.missing.a).toMatchObject({ ref_rate: 1, cur_rate: 0, drifted: true });
+  });
+
+  it('a reference with no rows is an input error (it read as drift in every feature)', async () => {
+    const ref = t.write('empty-ref.csv', 'a,b,y\n');
+    const r = await runCli(['drift', '--model', 'm', '--reference', ref, '--current', csv('any-cur.csv', repeat(10, (i) => [i, 'x']))], t.dir, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: ${ref}: the reference has no rows`);
+  });
+
   it('a categorical window of only unseen categories names why its test has no statistic', async () => {
     const ref = csv('cat-ref.csv', repeat(50, (i) => [i, i % 2 ? 'x' : 'y']));
     const cur = csv('cat-cur.csv', repeat(50, (i) => [i, 'z']));

@@ -94,6 +94,7 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
         if (scoredNote) progress(scoredNote);
         const scoredSide = scored ? (scored.matched ? scored.current : null) : current;
         const c = await collect(conn, reference, current, features, progress, scoredSide);
+        if (c.reference.rows === 0) throw new UsageError(`${reference.source}: the reference has no rows`);
         if (c.current.rows === 0) throw new UsageError(`${current.source}: the current window has no rows${current.kind === 'logs' ? ` for model '${model}'` : ''}`);
         const a = await assessCollected(conn, reference, current, c, config, progress);
         for (const [f, note] of Object.entries(textNotes)) {
