@@ -102,3 +102,22 @@ function binaryTarget(model: LoadedModel, kind: string, num: Float64Array | null
   if (seen.size === 2 && ![...seen.values()].some(Boolean)) throw new InputError(`${where}: neither label (${shown}) is the positive class ${positiveText}; set data.positive_label in model.yaml`);
   return y;
 }
+
+/**
+ * A binary package says which class its probability is of: slipway.json `classes` holds the positive
+ * class it was trained with (train writes [data.positive_label]). Evaluated against another positive
+ * class, every probability would be of the wrong class (ROC AUC 1 − the truth, and so on), so a
+ * mismatch is an input error naming both. Packages without `classes` are taken to predict the positive
+ * class of model.yaml.
+ */
+export function checkPositiveClass(model: LoadedModel, card: ModelCard, role: string, dir: string): void {
+  if (model.spec.task !== 'binary-classification' || card.classes?.length !== 1) return;
+  const kind = columnKind(model.schema.properties[model.target]);
+  const positive = model.spec.data.positive_label ?? (kind === 'boolean' ? true : 1);
+  const trained = card.classes[0];
+  if (String(trained) === String(positive)) return;
+  throw new InputError(
+    `the ${role} package ${dir} predicts the probability of class ${JSON.stringify(trained)} (slipway.json "classes"), but data.positive_label of ${model.file} is ${JSON.stringify(positive)}: ` +
+      'its metrics would be those of the other class. Retrain it with this positive_label (or evaluate with the one it was trained with)',
+  );
+}

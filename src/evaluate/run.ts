@@ -17,7 +17,7 @@ import { fileSha256, packageDigest } from '../store/digest.js';
 import type { ModelStore } from '../store/types.js';
 import { BinaryKernel } from './binary.js';
 import { pairedBootstrap } from './bootstrap.js';
-import { encodeTarget, type Target } from './columns.js';
+import { checkPositiveClass, encodeTarget, type Target } from './columns.js';
 import { evaluateGates } from './gates.js';
 import { groupsFromCodes, intersect, intersectionName, type Groups } from './groups.js';
 import { metricsFor, type MetricValues } from './kernel.js';
@@ -303,6 +303,7 @@ function featuresOf(pkg: ModelPackage, model: LoadedModel): string[] {
 function checkPackage(pkg: ModelPackage, model: LoadedModel, role: string, ref: string): void {
   assertPackageOf(pkg, model.spec.name, ref);
   if (pkg.card.task !== model.spec.task) throw new InputError(`the ${role} package ${pkg.dir} is a ${pkg.card.task} model; ${model.spec.name} is ${model.spec.task}`);
+  checkPositiveClass(model, pkg.card, role, pkg.dir);
 }
 
 async function digestOf(pkg: ModelPackage): Promise<string> {

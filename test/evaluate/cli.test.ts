@@ -243,6 +243,18 @@ describe('slipway evaluate: user mistakes exit 2 with a clear message and no sta
     expect(r.stderr).not.toMatch(/^candidate /m);
   });
 
+  it('a binary package trained for another positive class: its probabilities are of the other class, refused before scoring', async () => {
+    const d = join(dir, 'cand-positive-0');
+    cpSync(candDir, d, { recursive: true });
+    const card = JSON.parse(readFileSync(join(d, 'slipway.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(d, 'slipway.json'), JSON.stringify({ ...card, classes: [0] }, null, 2));
+    await fails(['--candidate', d], /the candidate package \S*cand-positive-0 predicts the probability of class 0 \(slipway\.json "classes"\), but data\.positive_label of \S*model\.yaml is 1: its metrics would be those of the other class/);
+    expect((await evaluate(['--candidate', d])).stderr).not.toMatch(/^scoring /m);
+    // the class it was trained for is fine
+    writeFileSync(join(d, 'slipway.json'), JSON.stringify({ ...card, classes: [1] }, null, 2));
+    expect((await evaluate(['--candidate', d, '--bootstrap', '0'])).code).toBe(0);
+  });
+
   it('a misspelled gate, located in model.yaml', async () => {
     setYaml(['roc_auc: ">= 0.75"', 'roc_acu: ">= 0.75"']);
     try {
