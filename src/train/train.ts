@@ -180,7 +180,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     if (spec.train.builtin) {
       command = `builtin:${spec.train.builtin}`;
       o.log(`training with the built-in ${spec.train.builtin} (params ${JSON.stringify(params)})`);
-      const r = await trainBuiltin(spec.train.builtin, conn, trainSql, model, params, toolVersions().slipway, trainRef.uri);
+      const r = await trainBuiltin(spec.train.builtin, conn, trainSql, model, params, toolVersions().slipway, trainRef.uri, o.log);
       await writeFile(join(outputDir, MODEL_FILE), r.onnx);
       usedParams = r.params;
       metrics = { iterations: r.fit.iterations };

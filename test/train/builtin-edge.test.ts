@@ -5,7 +5,9 @@ import { openDuckDB, readerSql } from '../../src/data/duckdb.js';
 import { readFeatureTable } from '../../src/model/features.js';
 import { openSession } from '../../src/model/session.js';
 import { loadModel } from '../../src/spec/model.js';
+import { assertDesignFits } from '../../src/train/builtin/design.js';
 import { trainBuiltin, type BuiltinName } from '../../src/train/builtin/index.js';
+import { fitLogistic } from '../../src/train/builtin/solvers.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 import { FIXTURES } from './fixtures.js';
@@ -110,5 +112,23 @@ describe('builtin trainers: data they cannot fit is an input error that names th
     expect(small.r.fit.weights[0]).toBeGreaterThan(20);
     expect(close(huge.r.fit.weights[0], small.r.fit.weights[0])).toBe(true);
     huge.predictions.forEach((p, i) => expect(close(p, small.predictions[i]), `row ${i}`).toBe(true));
+  });
+
+  it('a design matrix too large for memory is refused up front, naming the widest string features', () => {
+    const pre = { numeric: [{ name: 'a', mean: 0, scale: 1 }], categorical: [{ name: 'zip', categories: Array.from({ length: 3000 }, (_, i) => `z${i}`) }, { name: 'one', categories: ['x'] }] };
+    expect(() => assertDesignFits(1000, pre, 'models/m/train.csv', 1000 * 3002)).not.toThrow();
+    expect(() => assertDesignFits(1_000_000, pre, 'models/m/train.csv')).toThrow(
+      "models/m/train.csv: the built-in trainer's design matrix would be 1000000 rows × 3002 columns (22.4 GiB; at most 4 GiB), 'zip' having 3000 categories; group rare categories, drop such a feature, sample the rows, or train with a command (train.command)",
+    );
+  });
+
+  it("Newton's method reports each step (for progress lines on long fits)", () => {
+    const X = Float64Array.from([-1, -0.5, 0, 0.5, 1, 1.5]);
+    const y = Float64Array.from([0, 1, 0, 1, 1, 1]);
+    const steps: [number, number][] = [];
+    const fit = fitLogistic(X, y, 6, 1, 1, 100, 1e-10, (step, objective) => steps.push([step, objective]));
+    expect(steps.map((s) => s[0])).toEqual(Array.from({ length: fit.iterations }, (_, i) => i + 1));
+    expect(steps.at(-1)![1]).toBe(fit.objective);
+    for (let i = 1; i < steps.length; i++) expect(steps[i][1]).toBeLessThanOrEqual(steps[i - 1][1]);
   });
 });

@@ -97,6 +97,26 @@ function scaledSd(v: Float64Array, mean: number): number {
   return big * Math.sqrt(ss / v.length);
 }
 
+/** The most entries the dense design matrix may have: 2^29 doubles, 4 GiB. */
+export const DESIGN_LIMIT = 2 ** 29;
+
+/**
+ * Throws an InputError when the design matrix of `rows` rows would have more than `limit` entries (it is
+ * dense: one column per category of every string feature), naming the string features with the most
+ * categories; a larger one would end the process out of memory, or take hours in the solver.
+ */
+export function assertDesignFits(rows: number, p: Preprocessing, source: string, limit = DESIGN_LIMIT): void {
+  const D = designColumns(p).length;
+  if (rows * D <= limit) return;
+  const widest = [...p.categorical].sort((a, b) => b.categories.length - a.categories.length).slice(0, 3).filter((c) => c.categories.length > 1);
+  const gib = (rows * D * 8) / 2 ** 30;
+  throw new InputError(
+    `${source}: the built-in trainer's design matrix would be ${rows} rows × ${D} columns (${gib.toFixed(1)} GiB; at most ${(limit * 8) / 2 ** 30} GiB)` +
+      (widest.length ? `, ${widest.map((c) => `'${c.name}' having ${c.categories.length} categories`).join(', ')}` : '') +
+      '; group rare categories, drop such a feature, sample the rows, or train with a command (train.command)',
+  );
+}
+
 /** The design matrix (row-major N × D) the trainer fits on: exactly what the exported graph computes. */
 export function designMatrix(batch: FeatureBatch, p: Preprocessing): { X: Float64Array; D: number } {
   const N = batch.rows;

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { UsageError } from '../../errors.js';
 import { readFeatureTable } from '../../model/features.js';
 import type { LoadedModel } from '../../spec/types.js';
-import { designColumns, designMatrix, fitPreprocessing } from './design.js';
+import { assertDesignFits, designColumns, designMatrix, fitPreprocessing } from './design.js';
 import { exportLinear, refuseOutputName } from './export.js';
 import { fitLogistic, fitRidge, type LinearFit } from './solvers.js';
 import { readTarget } from './target.js';
@@ -41,6 +41,8 @@ export async function trainBuiltin(
   producerVersion = '0',
   /** the training data as messages name it */
   source = 'the training data',
+  /** progress lines (the design's size, Newton steps at most every 5 s) */
+  log?: (line: string) => void,
 ): Promise<BuiltinResult> {
   const known = new Set(['l2', 'max_iter']);
   const unknown = Object.keys(params).filter((k) => !known.has(k));
@@ -57,8 +59,18 @@ export async function trainBuiltin(
   const batch = await readFeatureTable(conn, fromSql, model.features, model.schema);
   const y = await readTarget(conn, fromSql, model, { source });
   const pre = fitPreprocessing(batch, model.features, model.schema, source);
+  assertDesignFits(batch.rows, pre, source);
   const { X, D } = designMatrix(batch, pre);
-  const fit = name === 'logistic-regression' ? fitLogistic(X, y, batch.rows, D, l2, maxIter) : fitRidge(X, y, batch.rows, D, l2);
+  log?.(`design: ${batch.rows} rows × ${D} columns (${pre.numeric.length} numeric, ${D - pre.numeric.length} category indicators)`);
+  const started = Date.now();
+  let said = started;
+  const onStep = (step: number, objective: number) => {
+    const now = Date.now();
+    if (now - said < 5000) return;
+    said = now;
+    log?.(`Newton step ${step} of at most ${maxIter}: objective ${objective.toPrecision(8)} (${((now - started) / 1000).toFixed(1)} s)`);
+  };
+  const fit = name === 'logistic-regression' ? fitLogistic(X, y, batch.rows, D, l2, maxIter, undefined, onStep) : fitRidge(X, y, batch.rows, D, l2);
   const onnx = exportLinear({
     name: model.spec.name,
     kind,

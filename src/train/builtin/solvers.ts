@@ -58,7 +58,17 @@ function sigmoid(z: number): number {
  * (scikit-learn's LogisticRegression with C = 1 / l2; the intercept is not penalised) by Newton's
  * method with step halving. y holds 0/1.
  */
-export function fitLogistic(X: Float64Array, y: Float64Array, N: number, D: number, l2: number, maxIter = 100, tol = 1e-10): LinearFit {
+export function fitLogistic(
+  X: Float64Array,
+  y: Float64Array,
+  N: number,
+  D: number,
+  l2: number,
+  maxIter = 100,
+  tol = 1e-10,
+  /** after each Newton step: its number (from 1) and the objective */
+  onStep?: (step: number, objective: number) => void,
+): LinearFit {
   const P = D + 1; // last parameter is the intercept
   let theta = new Float64Array(P);
   const objective = (t: Float64Array): number => {
@@ -116,6 +126,7 @@ export function fitLogistic(X: Float64Array, y: Float64Array, N: number, D: numb
     const maxStep = step.reduce((m, v) => Math.max(m, Math.abs(v * t)), 0);
     theta = next;
     f = fn;
+    onStep?.(it + 1, f);
     if (maxStep < tol) {
       converged = true;
       it++;
