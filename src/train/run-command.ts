@@ -165,7 +165,9 @@ export function assertSucceeded(r: RunResult, command: string, timeout?: string)
   if (r.timedOut) throw new ExternalError(`the training command timed out after ${timeout ?? `${r.durationMs} ms`} and was stopped: ${command}${tail}`);
   if (r.cancelled) throw new ExternalError(`the training command was cancelled: ${command}`);
   if (r.exitCode !== 0) {
-    const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
+    // SIGKILL that Slipway did not send (no timeout, no cancel) is most often the kernel's OOM killer; exit 137 is a shell's report of it
+    const oom = r.signal === 'SIGKILL' || r.exitCode === 137 ? " (a SIGKILL that no one sent by hand is most often the kernel's out-of-memory killer: see `dmesg` or the runner's memory, and lower the batch size)" : '';
+    const how = (r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`) + oom;
     throw new InputError(`the training command ${how}: ${command}${tail}`);
   }
 }

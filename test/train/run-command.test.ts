@@ -58,4 +58,14 @@ describe('runTrainingCommand', () => {
     expect(r.exitCode).toBe(0);
     expect(alive(await pidFromFile(pidFile))).toBe(false);
   });
+
+  it('a command killed by SIGKILL (no timeout, no cancel) points at the out-of-memory killer', async () => {
+    const r = await runTrainingCommand({ command: 'echo "allocating"; kill -KILL $$', cwd: dir, env: process.env });
+    expect(r.signal).toBe('SIGKILL');
+    expect(() => assertSucceeded(r, 'python train.py')).toThrow(/^the training command was killed by SIGKILL \(a SIGKILL that no one sent by hand is most often the kernel's out-of-memory killer: see `dmesg` or the runner's memory, and lower the batch size\): python train\.py\nlast output:\n {2}allocating$/);
+    // a shell between slipway and the killed process reports it as exit code 137
+    const s = await runTrainingCommand({ command: 'sh -c \'kill -KILL $$\'', cwd: dir, env: process.env });
+    expect(s.exitCode).toBe(137);
+    expect(() => assertSucceeded(s, 'x')).toThrow(/exited with code 137 \(a SIGKILL that no one sent by hand is most often the kernel's out-of-memory killer/);
+  });
 });
