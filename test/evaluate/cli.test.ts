@@ -255,6 +255,13 @@ describe('slipway evaluate: user mistakes exit 2 with a clear message and no sta
     expect((await evaluate(['--candidate', d, '--bootstrap', '0'])).code).toBe(0);
   });
 
+  it('a --report that is a directory, or the --data file itself: refused before anything is scored', async () => {
+    await fails(['--candidate', candDir, '--report', dir], new RegExp(`--report ${dir} is a directory; expected the JSON file to write`));
+    const data = join(repo, 'models', 'credit-risk', 'data', 'test.parquet');
+    await fails(['--candidate', candDir, '--data', data, '--report', 'models/credit-risk/data/test.parquet'], /--report models\/credit-risk\/data\/test\.parquet is the --data file; the report would overwrite the test data/);
+    expect((await evaluate(['--candidate', candDir, '--report', dir])).stderr).not.toMatch(/^candidate /m);
+  });
+
   it('a misspelled gate, located in model.yaml', async () => {
     setYaml(['roc_auc: ">= 0.75"', 'roc_acu: ">= 0.75"']);
     try {

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { int, str } from '../command.js';
 import { renderMarkdown, renderText } from '../../evaluate/render.js';
@@ -31,6 +32,14 @@ export const evaluate: Command = {
     const bootstrapSamples = int(opts, 'bootstrap', 0, 100_000);
     const bootstrapProblem = bootstrapSamplesProblem(bootstrapSamples ?? 0);
     if (bootstrapProblem) throw new UsageError(`--bootstrap ${bootstrapProblem}`);
+    // checked before the evaluation, which can take minutes: the report must have somewhere to go
+    const reportFile = str(opts, 'report');
+    if (reportFile) {
+      const target = resolve(ctx.cwd, reportFile);
+      if (existsSync(target) && statSync(target).isDirectory()) throw new UsageError(`--report ${reportFile} is a directory; expected the JSON file to write (e.g. ${join(reportFile, 'eval.json')})`);
+      const data = str(opts, 'data');
+      if (data && resolve(ctx.cwd, data) === target) throw new UsageError(`--report ${reportFile} is the --data file; the report would overwrite the test data: write it elsewhere`);
+    }
     const repoRoot = findRepoRoot(ctx.cwd);
     const store = openStore(storeLocation(str(opts, 'store'), ctx.env), repoRoot);
     const report = await runEvaluation({
