@@ -303,7 +303,9 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
   }
   // rules whose min/max screen failed were counted with the examples; those that were not violated after all go
   for (const p of pending) if (p.v.count < 0) setCount(p.v, p.counted ?? 0, p.basis);
-  const located = pending.filter((p) => p.v.count > 0 || p.v.rule === 'rows' || p.v.rule === 'unknown_column').map((p) => p.v);
+  // an absent required column or an unknown one is a fault of the file even when it has no rows
+  const absent = (v: Violation) => v.rule === 'required' && v.column !== null && types[v.column] === undefined;
+  const located = pending.filter((p) => p.v.count > 0 || p.v.rule === 'rows' || p.v.rule === 'unknown_column' || absent(p.v)).map((p) => p.v);
   const order = (v: Violation) => (v.severity === 'error' ? 0 : 1);
   located.sort((a, b) => order(a) - order(b));
   const report: ValidationReport = {

@@ -86,6 +86,13 @@ describe('validate: awkward inputs give a clear error or a correct result, never
     expect(md.summary).toContain('| ❌ | a | `required` | a value (the column is required and not nullable) | 1 | — | 25.0% | 2 |');
   });
 
+  it('a header and no rows, without a required column: the absent column fails all the same (it passed: 0 rows violate nothing)', async () => {
+    const r = await validate('header-missing.csv', 'a,c,y\n');
+    expect(r.code).toBe(1);
+    expect(counts(r.report)).toEqual({ '(dataset)/rows': 0, 'b/required': 0 });
+    expect(r.report!.violations.find((v) => v.column === 'b')).toMatchObject({ rule: 'required', expected: 'the column to be present', severity: 'error' });
+  });
+
   it('another delimiter (semicolon, tab) is taken from the header; the counts are right', async () => {
     const semi = await validate('semi.csv', 'a;b;c;y\n1;x;0.5;0\n-2;q;;1\n');
     expect(semi.code).toBe(1);
