@@ -78,18 +78,25 @@ export function assertReadable(path: string): void {
 
 /**
  * What a local file's first bytes say it is, where its name says otherwise: a Parquet file named .csv, a
- * gzip or zstd stream without .gz or .zst. DuckDB reads by the name and would report a symptom instead (a
+ * gzip or zstd stream without .gz or .zst, JSON lines named .csv. DuckDB reads by the name and would report a symptom instead (a
  * quote never closed, a header that is not UTF-8).
  */
 function contentNameMismatch(path: string): string | undefined {
-  const head = Buffer.alloc(4);
+  const buf = Buffer.alloc(64);
   const fd = openSync(path, 'r');
+  let got: number;
   try {
-    if (readSync(fd, head, 0, 4, 0) < 4) return undefined;
+    got = readSync(fd, buf, 0, 64, 0);
   } finally {
     closeSync(fd);
   }
   const name = basename(path);
+  // a JSON object where a CSV header is expected: a CSV column name never starts with '{'
+  if (/\.(csv|tsv|txt)$/i.test(name) && /^(\uFEFF)?\s*\{\s*("|\})/.test(buf.subarray(0, got).toString('utf8'))) {
+    return `JSON lines, though its name ends in ${extname(name)} (it begins with '{'); expected a name that says its format (${name.replace(/\.[^.]*$/, '.jsonl')})`;
+  }
+  if (got < 4) return undefined;
+  const head = buf.subarray(0, 4);
   if (head.toString('latin1') === 'PAR1' && !/\.(parquet|pq)$/i.test(name)) {
     return `a Parquet file, though its name does not end in .parquet; expected a name that says its format (${name.replace(/(\.(csv|tsv|txt|jsonl|ndjson|json))?(\.(gz|zst))?$/i, '') + '.parquet'})`;
   }

@@ -87,6 +87,9 @@ describe('read errors: each format says what is wrong with the file, in user ter
     expect(failure(await validate('packed.csv'))).toBe('packed.csv: gzip-compressed, though its name does not end in .gz; expected a name that says so (packed.csv.gz)');
     writeFileSync(join(t.dir, 'packed.jsonl'), Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(16)]));
     expect(failure(await validate('packed.jsonl'))).toBe('packed.jsonl: zstd-compressed, though its name does not end in .zst; expected a name that says so (packed.jsonl.zst)');
+    // JSON lines named .csv: read as a CSV, its first object was the header and validate passed it with 0 rows
+    writeFileSync(join(t.dir, 'records.csv'), '{"a": 1, "y": 0}\n{"a": 2, "y": 1}\n');
+    expect(failure(await validate('records.csv'))).toBe("records.csv: JSON lines, though its name ends in .csv (it begins with '{'); expected a name that says its format (records.jsonl)");
     // drift reads its files the same way
     const d = await runCli(['drift', '--model', 'm', '--reference', 'p2.parquet', '--current', 'packed.csv'], t.dir, env);
     expect(failure(d)).toBe('packed.csv: gzip-compressed, though its name does not end in .gz; expected a name that says so (packed.csv.gz)');
