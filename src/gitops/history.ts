@@ -145,6 +145,33 @@ function num(v: string | null): number | null {
   return v !== null && /^\d+$/.test(v) ? Number(v) : null;
 }
 
+const NAME = '[a-z0-9][a-z0-9-]{0,62}';
+const VERSION = '(?:none|\\d+\\.\\d+\\.\\d+(?:-[0-9A-Za-z.-]+)?)';
+const PR_SUFFIX = '(?: \\(#\\d+\\))?';
+const PROMOTE_SUBJECT = new RegExp(`^(promote|rollback)\\((${NAME})\\): (${NAME}) (${VERSION}) -> (${VERSION})(?: \\(canary (\\d+)%\\))?${PR_SUFFIX}$`);
+const CANARY_OUT_SUBJECT = new RegExp(`^rollback\\((${NAME})\\): (${NAME}) canary (${VERSION}(?:, ${VERSION})*) out, (${VERSION}) stays${PR_SUFFIX}$`);
+
+/**
+ * A Slipway commit squash-merged with GitHub's "pull request title" (or "title and description") commit
+ * message keeps its subject but loses its trailers: the subject says what they said, but the digest.
+ */
+function withSubjectTrailers(c: LogCommit): LogCommit {
+  if (trailer(c, TRAILER.model)) return c;
+  const m = PROMOTE_SUBJECT.exec(c.subject);
+  if (m) {
+    const [, kind, env, model, from, to, weight] = m;
+    const t: Record<string, string[]> = { [TRAILER.model]: [model], [TRAILER.environment]: [env], [TRAILER.version]: [to], [TRAILER.from]: [from] };
+    if (weight) t[TRAILER.weight] = [weight];
+    if (kind === 'rollback' && from !== 'none') t[TRAILER.rollbackOf] = [from];
+    return { ...c, trailers: { ...c.trailers, ...t } };
+  }
+  const k = CANARY_OUT_SUBJECT.exec(c.subject);
+  if (!k) return c;
+  const [, env, model, out, stays] = k;
+  const t = { [TRAILER.model]: [model], [TRAILER.environment]: [env], [TRAILER.version]: [stays], [TRAILER.from]: [stays], [TRAILER.rollbackOf]: out.split(', ') };
+  return { ...c, trailers: { ...c.trailers, ...t } };
+}
+
 /** Turns the log into promotion and rollback events, newest first: merges enrich the promotions they landed. */
 export function historyEvents(log: LogCommit[]): HistoryEvent[] {
   const events: HistoryEvent[] = [];
@@ -156,7 +183,8 @@ export function historyEvents(log: LogCommit[]): HistoryEvent[] {
     return e ? [e] : (landedBy.get(sha) ?? []);
   };
   // oldest first, so reverts find the promotions they revert already turned into events
-  for (const c of [...log].reverse()) {
+  for (const logged of [...log].reverse()) {
+    const c = withSubjectTrailers(logged);
     const model = trailer(c, TRAILER.model);
     const reverts = revertedSha(c);
     const explicitRollback = trailers(c, TRAILER.rollbackOf);

@@ -61,4 +61,33 @@ describe('audit and rollback read reverts made outside Slipway', () => {
     expect(res.message?.headline).toBe('rollback(staging): m 1.1.0 -> 1.0.0');
     expect(pinned(r.remote, 'staging')).toEqual({ version: '1.0.0', digest: digest('a') });
   });
+
+  it("promotion and rollback PRs squash-merged with GitHub's 'pull request title' message (no trailers) are still events", async () => {
+    // the squash commit holds only 'promote(production): m 1.0.0 -> 1.1.0 (#8)': audit showed nothing,
+    // 'slipway rollback' found no promotion, and a version rolled back that way was promoted again
+    const r = gitopsRepos();
+    const squash = (n: number, branch: string) => {
+      sh(r.a, 'fetch', '--quiet', 'origin');
+      const subject = sh(r.a, 'log', '-1', '--format=%s', `origin/${branch}`).trim();
+      sh(r.a, 'merge', '--quiet', '--squash', `origin/${branch}`);
+      sh(r.a, 'commit', '--quiet', '-m', `${subject} (#${n})`);
+      sh(r.a, 'push', '--quiet', 'origin', 'main');
+    };
+    await promoteToEnvironment(target(r.a), { env: 'production', model: 'm', version: '1.0.0', digest: digest('a') });
+    squash(7, 'slipway/promote/production/m-1.0.0');
+    await promoteToEnvironment(target(r.a), { env: 'production', model: 'm', version: '1.1.0', digest: digest('b'), weight: 10 });
+    squash(8, 'slipway/promote/production/m-1.1.0');
+    expect(auditRows(await readHistory(r.a, { env: 'production' }))).toMatchObject([
+      { kind: 'canary', model: 'm', from: '1.0.0', to: '1.1.0', weight: 10, pr: 8, digest: null },
+      { kind: 'promote', model: 'm', from: 'none', to: '1.0.0', pr: 7 },
+    ]);
+
+    const rb = await rollbackInEnvironment(target(r.a), { env: 'production', model: 'm' });
+    expect(rb.message?.headline).toBe('rollback(production): m canary 1.1.0 out, 1.0.0 stays');
+    squash(9, rb.branch);
+    expect(pinned(r.remote, 'production')).toEqual({ version: '1.0.0', digest: digest('a') });
+    const events = await readHistory(r.a, { env: 'production' });
+    expect(auditRows(events)[0]).toMatchObject({ kind: 'rollback', from: '1.0.0', to: '1.0.0', rollback_of: ['1.1.0'], pr: 9 });
+    await expect(promoteToEnvironment(target(r.a), { env: 'production', model: 'm', version: '1.1.0', digest: digest('b') })).rejects.toThrow(/refusing to promote m 1\.1\.0: it was rolled back/);
+  });
 });
