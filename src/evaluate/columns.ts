@@ -48,6 +48,8 @@ export function encodeTarget(model: LoadedModel, card: ModelCard, col: FeatureCo
   const y = new Int32Array(n);
   if (classes.length) {
     if (classes.length !== width) throw new InputError(`${where}: the package lists ${classes.length} classes but the model outputs ${width} probabilities`);
+    const twice = classes.find((c, k) => classes.indexOf(c) !== k);
+    if (twice !== undefined) throw new InputError(`${where}: the package lists class ${JSON.stringify(twice)} twice in "classes" (${classes.map((c) => JSON.stringify(c)).join(', ')}); each output column must be a different class`);
     const index = new Map(classes.map((c, k) => [c, k]));
     const unknown = new Set<string>();
     for (let i = 0; i < n; i++) {

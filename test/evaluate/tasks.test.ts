@@ -1,8 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDB, readerSql, sqlString } from '../../src/data/duckdb.js';
 import type { EvaluationReport } from '../../src/evaluate/report-types.js';
+import { synthesizePackage } from '../../src/package/read.js';
+import { loadModel } from '../../src/spec/model.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
@@ -58,6 +60,18 @@ describe('multiclass: a bare ONNX softmax model (probabilities = softmax(x0, x1,
     expect(rep.fairness.grp.groups[0].selection_rate).toBeNull();
     expect(rep.fairness.grp.demographic_parity_ratio).toBeNull();
     expect(rep.gates.map((g) => [g.name, g.ok])).toEqual([['metrics.accuracy', true], ['metrics.log_loss', true]]);
+  });
+
+  it('a package whose "classes" name a class twice is an input error (the labels would map to the last column of that name)', async () => {
+    const pkg = join(dir, 'mc-dup');
+    mkdirSync(pkg, { recursive: true });
+    copyFileSync(join(FIXTURES, 'matrix_multiclass.onnx'), join(pkg, 'model.onnx'));
+    const { card } = await synthesizePackage(join(pkg, 'model.onnx'), await loadModel(repo, 'three'));
+    delete card.synthesized;
+    writeFileSync(join(pkg, 'slipway.json'), JSON.stringify({ ...card, version: '1.0.0', classes: [0, 1, '0'] }, null, 2));
+    const r = await runCli(['evaluate', '--model', 'three', '--candidate', pkg, '--against', 'staging', '--bootstrap', '0'], repo, env);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stderr).toMatch(/target 'label': the package lists class "0" twice in "classes" \("0", "1", "0"\); each output column must be a different class\n/);
   });
 });
 
