@@ -46,8 +46,9 @@ function firstRecord(text: string): string {
   return text;
 }
 
-function splitRecord(rec: string, delim: string): string[] {
-  const out: string[] = [];
+/** The fields of one record; `malformed` is the 1-based field with text after its closing quote (RFC 4180 has none). */
+function splitRecord(rec: string, delim: string): string[] & { malformed?: number } {
+  const out: string[] & { malformed?: number } = [];
   let cur = '';
   let inQuote = false;
   for (let i = 0; i < rec.length; i++) {
@@ -56,8 +57,11 @@ function splitRecord(rec: string, delim: string): string[] {
       if (c === '"' && rec[i + 1] === '"') {
         cur += '"';
         i++;
-      } else if (c === '"') inQuote = false;
-      else cur += c;
+      } else if (c === '"') {
+        inQuote = false;
+        const next = rec[i + 1];
+        if (next !== undefined && next !== delim && !'\r\n \t'.includes(next) && out.malformed === undefined) out.malformed = out.length + 1;
+      } else cur += c;
     } else if (c === '"') inQuote = true;
     else if (c === delim) {
       out.push(cur);
@@ -119,7 +123,10 @@ async function csvHeader(path: string, display: string): Promise<{ delim: string
       delim = d;
     }
   }
-  const names = splitRecord(header, delim).map((n) => n.trim());
+  const fields = splitRecord(header, delim);
+  // DuckDB reads no row at all after such a header, without an error
+  if (fields.malformed !== undefined) throw new InputError(`${display}:1: column ${fields.malformed} of the header has text after its closing quote; expected a quoted name to end at the delimiter ("a ""quoted"" name")`);
+  const names = fields.map((n) => n.trim());
   const seen = new Map<string, string>();
   names.forEach((n, i) => {
     if (n === '') throw new InputError(`${display}:1: column ${i + 1} of the header has no name; expected a header line naming every column`);

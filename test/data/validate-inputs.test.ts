@@ -93,6 +93,15 @@ describe('validate: awkward inputs give a clear error or a correct result, never
     expect(r.report!.violations.find((v) => v.column === 'b')).toMatchObject({ rule: 'required', expected: 'the column to be present', severity: 'error' });
   });
 
+  it('a header with text after a closing quote: exit 2 at line 1 (DuckDB read no row after it, without an error)', async () => {
+    const r = await validate('bad-header.csv', 'a,"b"x,c,y\n1,x,0.5,0\n2,y,0.5,1\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: ${join(t.dir, 'bad-header.csv')}:1: column 2 of the header has text after its closing quote; expected a quoted name to end at the delimiter ("a ""quoted"" name")`);
+    // a space after the closing quote is read as DuckDB reads it: the rows are all there
+    const spaced = await validate('spaced-header.csv', 'a,"b" ,c,y\n1,x,0.5,0\n2,y,0.5,1\n');
+    expect(spaced.report).toMatchObject({ rows: 2 });
+  });
+
   it('another delimiter (semicolon, tab) is taken from the header; the counts are right', async () => {
     const semi = await validate('semi.csv', 'a;b;c;y\n1;x;0.5;0\n-2;q;;1\n');
     expect(semi.code).toBe(1);
