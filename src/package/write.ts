@@ -93,10 +93,44 @@ export async function writePackage(dir: string, model: { bytes: Uint8Array } | {
     await writeFile(join(tmp, CARD_FILE), serializeCard(card));
     // checked again just before the old one goes: the directory may have changed while the package was built
     await assertReplaceable(dest, label);
-    await rm(dest, { recursive: true, force: true });
-    await rename(tmp, dest);
+    await swapIn(tmp, dest);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
   return dest;
+}
+
+/**
+ * Renames the finished package to `dest`, the earlier one first renamed aside (and removed only after): `dest`
+ * is never without a whole package for longer than between two renames, and a failure leaves the earlier one.
+ * Another writer's package landing in between is set aside the same way (the last one wins; none fails).
+ */
+async function swapIn(tmp: string, dest: string): Promise<void> {
+  const aside = join(dirname(dest), `.${basename(dest)}.old-${randomBytes(6).toString('hex')}`);
+  let moved = false;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rename(dest, aside);
+        moved = true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+      try {
+        await rename(tmp, dest);
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 5) {
+          if (moved) await rename(aside, dest).catch(() => undefined);
+          moved = false;
+          throw e;
+        }
+        await rm(aside, { recursive: true, force: true });
+        moved = false;
+      }
+    }
+  } finally {
+    if (moved) await rm(aside, { recursive: true, force: true });
+  }
 }
