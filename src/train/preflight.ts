@@ -56,8 +56,7 @@ export async function checkWritable(storeUri: string, out: string | undefined): 
 }
 
 /** The training run's temporary directory, or an InputError that says how to choose another. */
-export async function makeStage(): Promise<string> {
-  const base = tmpdir();
+export async function makeStage(base = tmpdir()): Promise<string> {
   try {
     return await mkdtemp(join(base, 'slipway-train-'));
   } catch (e) {

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, SlipwayError, UsageError } from '../errors.js';
 import { readEnv, runUrl } from '../env.js';
 import { assertReadable, openDuckDB, readerSql } from '../data/duckdb.js';
 import { attachSketches, profileRelation, requireColumns } from '../data/profile.js';
@@ -166,11 +166,14 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
 
   let stage: string;
   try {
-    stage = await makeStage();
+    stage = await makeStage(o.env.TMPDIR || undefined);
   } catch (e) {
     conn.closeSync();
     throw e;
   }
+  /** the model.onnx a training command wrote: kept (not removed with the stage) when anything after the command fails */
+  let written: string | undefined;
+  let keep = false;
   try {
     const outputDir = join(stage, 'output');
     await mkdir(outputDir);
@@ -208,6 +211,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
           `the training command exited successfully but wrote no model: expected $SLIPWAY_OUTPUT_DIR/model.onnx (${modelPath})${wrote.length ? `; it wrote ${wrote.join(', ')}` : '; the output directory is empty'}`,
         );
       }
+      written = modelPath;
       metrics = await commandMetrics(outputDir);
     }
     const finished = clock();
@@ -271,9 +275,16 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     if (o.out) path = await writePackage(o.out, { path: modelPath }, card, '--out');
     else path = await o.store.get(digest);
     return { digest, version: o.version, path, card };
+  } catch (e) {
+    if (written && e instanceof SlipwayError) {
+      // hours of training are not thrown away with the temporary directory: the model stays for a look or a fix
+      keep = true;
+      e.message = `${e.message.split(written).join('model.onnx')}\nthe model.onnx the training command wrote is kept for inspection: ${written}`;
+    }
+    throw e;
   } finally {
     conn.closeSync();
-    await rm(stage, { recursive: true, force: true });
+    if (!keep) await rm(stage, { recursive: true, force: true });
   }
 }
 

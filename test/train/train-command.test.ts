@@ -1,5 +1,5 @@
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDB, readerSql } from '../../src/data/duckdb.js';
 import { readPackage } from '../../src/package/read.js';
@@ -10,8 +10,10 @@ import { shellQuote } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 import { FIXTURES, writeGoldenModel } from './fixtures.js';
 
-const env = { ...process.env, SLIPWAY_EXECUTION_PROVIDER: 'cpu', GITHUB_ACTIONS: '', SLIPWAY_STORE: '', GITHUB_TOKEN: 'ghp_secretsecretsecretsecret1234' };
 const { dir: repo } = tempDir('slipway-train-cmd-');
+// the runs' temporary directories (a model that fails verification is kept there) go with the test's own
+mkdirSync(join(repo, 'tmp'));
+const env = { ...process.env, SLIPWAY_EXECUTION_PROVIDER: 'cpu', GITHUB_ACTIONS: '', SLIPWAY_STORE: '', GITHUB_TOKEN: 'ghp_secretsecretsecretsecret1234', TMPDIR: join(repo, 'tmp') };
 
 function model(name: string, command: string, extra = ''): string {
   const dir = writeGoldenModel(repo, { name, train: `command: ${JSON.stringify(command)}\ntimeout: 20s\nseed: 42\nparams: { epochs: 3, lr: 0.1 }`, extra });
@@ -97,6 +99,19 @@ describe('slipway train running a training command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/model\.onnx: the model's signature does not match the data contract:\n {2}- input 'X' takes 3 features per row but the contract has 7/);
     expect(r.stdout).toBe('');
+  });
+
+  it('a model that fails verification is kept for inspection, and the error names it as model.onnx, not a temporary path', async () => {
+    model('cmd-kept', `echo "epoch 20 done"; cp ${shellQuote(join(FIXTURES, 'matrix_multiclass.onnx'))} "$SLIPWAY_OUTPUT_DIR/model.onnx"; echo '{"val_auc": 0.7}' > "$SLIPWAY_OUTPUT_DIR/metrics.json"`);
+    const r = await runCli(['train', '--model', 'cmd-kept'], repo, env);
+    expect(r.code).toBe(2);
+    const error = r.stderr.slice(r.stderr.indexOf('error: '));
+    expect(error).toMatch(/^error: model\.onnx: the model's signature does not match the data contract:\n/);
+    const kept = /\nthe model\.onnx the training command wrote is kept for inspection: (\S+model\.onnx)\n/.exec(error)?.[1];
+    expect(kept).toBeDefined();
+    expect(readFileSync(kept!).equals(readFileSync(join(FIXTURES, 'matrix_multiclass.onnx')))).toBe(true);
+    expect(kept!.startsWith(join(repo, 'tmp', 'slipway-train-'))).toBe(true);
+    expect(existsSync(join(dirname(kept!), 'metrics.json'))).toBe(true);
   });
 
   it('a model giving non-finite outputs fails the smoke test (exit 1)', async () => {
