@@ -62,6 +62,13 @@ describe('manifest edits keep the hand-written layout', () => {
     expect(e.text.split('\n')[18]).toBe("    uri: 'file://.slipway/store'");
   });
 
+  it('removing an entry whose anchor others alias (a rollback to before the first promotion) keeps their values', () => {
+    const e = editManifest(HAND, 'production', { kind: 'set', model: 'credit-risk', entry: null });
+    const models = readManifest(e.text, 'production').spec.models!;
+    expect(Object.keys(models)).toEqual(['fraud', 'churn']);
+    expect([models.fraud.uri, models.churn.uri]).toEqual(['file://.slipway/store', 'file://.slipway/store']);
+  });
+
   it('a canary is inserted beside its entry and a completed one removed, every other line kept', () => {
     // (churn indented as the printer does: new lines in a block written at 6 spaces re-print the block's lines)
     const hand = HAND.replace(/^ {6}/gm, '    ');
