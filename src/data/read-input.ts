@@ -208,6 +208,7 @@ export async function openInput(conn: DuckDBConnection, path: string, display = 
   if (fmt === 'parquet') {
     const base = `read_parquet(${p})`;
     const columns = await describe(conn, base, source);
+    assertNoCaseTwins(columns, display, 'the file has the columns');
     const reader = (opts: { rowNumbers?: boolean } = {}) =>
       opts.rowNumbers ? `(SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) FROM read_parquet(${p}, file_row_number = true))` : base;
     return { path, display, format: 'parquet', columns, reader };
@@ -215,11 +216,26 @@ export async function openInput(conn: DuckDBConnection, path: string, display = 
   // JSON lines: every column read as JSON so each value keeps its own JSON type (a column mixing numbers
   // and strings is judged value by value, as a JSON Schema validator would).
   const detected = await describe(conn, `read_json_auto(${p}, format = 'newline_delimited')`, source);
+  assertNoCaseTwins(detected, display, 'the records hold the keys');
   const columns = detected.map((c) => ({ name: c.name, type: 'JSON' }));
   const cols = structLiteral(columns.map((c) => [c.name, 'JSON']));
   const fn = `read_json(${p}, format = 'newline_delimited', columns = ${cols})`;
   const reader = (opts: { rowNumbers?: boolean } = {}) => (opts.rowNumbers ? `(SELECT row_number() OVER () AS __row, * FROM ${fn})` : fn);
   return { path, display, format: 'json', columns, reader };
+}
+
+/**
+ * DuckDB matches column names regardless of case: of two names that differ only in case (a, A), it reads
+ * the second as `A_1`, which validate would report as an unknown column beside a missing `A`.
+ */
+function assertNoCaseTwins(columns: InputColumn[], display: string, what: string): void {
+  const names = new Set(columns.map((c) => c.name));
+  for (const c of columns) {
+    const m = /^(.+)_\d+$/.exec(c.name);
+    if (!m || names.has(m[1])) continue;
+    const twin = columns.find((o) => o.name !== c.name && o.name.toLowerCase() === m[1].toLowerCase());
+    if (twin) throw new InputError(`${display}: ${what} '${twin.name}' and '${m[1]}', which differ only in case; column names must be unique regardless of case (DuckDB reads them as one name)`);
+  }
 }
 
 async function describe(conn: DuckDBConnection, fromSql: string, source: DataSource): Promise<InputColumn[]> {

@@ -75,6 +75,10 @@ describe('validate: awkward inputs give a clear error or a correct result, never
     expect(cased.code).toBe(2);
     expect(cased.stderr).toContain(`error: ${join(t.dir, 'cased.csv')}:1: the header names the columns 'a' and 'A', which differ only in case; column names must be unique regardless of case (DuckDB reads them as one name)`);
     expect(cased.stderr).not.toMatch(/internal error|\n\s+at /);
+    // JSON lines: DuckDB read the second key as 'B_1', reported as an unknown column
+    const json = await validate('cased.jsonl', '{"a": 1, "b": "x", "B": "y", "y": 0}\n');
+    expect(json.code).toBe(2);
+    expect(json.stderr).toContain(`error: ${join(t.dir, 'cased.jsonl')}: the records hold the keys 'b' and 'B', which differ only in case; column names must be unique regardless of case (DuckDB reads them as one name)`);
   });
 
   it('rules counted over all rows (nulls of a required column, an absent column) give the share of rows alone', async () => {
