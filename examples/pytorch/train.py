@@ -120,7 +120,10 @@ os.remove(net_path)
 nodes, inits = [], []
 inputs = [helper.make_tensor_value_info(f, TensorProto.STRING if f in categorical else TensorProto.FLOAT, ["N", 1]) for f in features]
 nodes.append(helper.make_node("Concat", numeric, ["num_raw"], axis=1))
-nodes.append(helper.make_node("Identity", ["num_raw"], ["num"]))
+# a missing value (Slipway feeds null as NaN) becomes 0, as fillna(0.0) made it in training
+nodes.append(helper.make_node("IsNaN", ["num_raw"], ["num_missing"]))
+nodes.append(helper.make_node("Where", ["num_missing", "num_fill", "num_raw"], ["num"]))
+inits.append(helper.make_tensor("num_fill", TensorProto.FLOAT, [], [0.0]))
 hots = []
 for c in categorical:
     k = len(categories[c])

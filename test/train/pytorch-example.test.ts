@@ -3,7 +3,10 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generate.js';
+import { batchFromRows } from '../../src/model/features.js';
+import { openSession } from '../../src/model/session.js';
 import { readPackage } from '../../src/package/read.js';
+import type { RowSchema } from '../../src/spec/types.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -38,5 +41,12 @@ describe.skipIf(!!torchMissing)('examples/pytorch through slipway train', () => 
     expect(Object.keys(card.reference.columns)).toEqual(expect.arrayContaining(['income', 'region', 'sex', 'age_band']));
     expect(card.metrics!.accuracy).toBeGreaterThan(0.6);
     expect(card.prediction_reference?.kind).toBe('numeric');
+    // a missing number (null → NaN) is filled as training's fillna(0.0) filled it: a probability, not NaN
+    const schema = JSON.parse(readFileSync(join(model, 'schema.json'), 'utf8')) as RowSchema;
+    const session = await openSession(join(repo, 'pkg', 'model.onnx'), { provider: 'cpu', features: card.signature.features, contract: schema, task: 'binary-classification' });
+    const rows = [Object.fromEntries(card.signature.features.map((f) => [f, schema.properties[f].enum?.[0] ?? (schema.properties[f].type === 'boolean' ? false : 1)]))];
+    const p = await session.predict(batchFromRows([{ ...rows[0], income: null }, rows[0]], card.signature.features, schema));
+    await session.close();
+    expect(Number.isFinite(p.values[0]) && Number.isFinite(p.values[1])).toBe(true);
   }, 120_000);
 });
