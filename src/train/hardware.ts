@@ -16,16 +16,25 @@ export function parseNvidiaSmi(text: string): GpuInfo[] {
     .filter((g) => g.name);
 }
 
-function nvidiaSmi(bin: string): Promise<string | null> {
+/** nvidia-smi's GPU list; null without GPUs to report: not installed (silently), or failing (then `notice` says why). */
+function nvidiaSmi(bin: string, notice?: (line: string) => void): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile(bin, ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader,nounits'], { timeout: 10_000 }, (err, stdout) => resolve(err ? null : stdout));
+    execFile(bin, ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader,nounits'], { timeout: 10_000 }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        // e.g. "Failed to initialize NVML: Driver/library version mismatch" after a driver update without a reboot
+        const why = `${stdout}\n${stderr}`.split('\n').map((l) => l.trim()).find(Boolean) ?? (err.killed ? 'it did not answer within 10 s' : err.message);
+        notice?.(`notice: nvidia-smi failed (${why}); the package records no GPU`);
+      }
+      resolve(null);
+    });
   });
 }
 
 /** The machine training ran on: GPUs from nvidia-smi when it is present, the CPU model and cores always. */
-export async function detectHardware(options: { nvidiaSmi?: string } = {}): Promise<Hardware> {
+export async function detectHardware(options: { nvidiaSmi?: string; notice?: (line: string) => void } = {}): Promise<Hardware> {
   const info = cpus();
-  const out = await nvidiaSmi(options.nvidiaSmi ?? 'nvidia-smi');
+  const out = await nvidiaSmi(options.nvidiaSmi ?? 'nvidia-smi', options.notice);
   return {
     cpu: { model: info[0]?.model?.trim() || 'unknown', cores: typeof availableParallelism === 'function' ? availableParallelism() : info.length },
     gpus: out ? parseNvidiaSmi(out) : [],

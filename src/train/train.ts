@@ -150,7 +150,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const conn = await openDuckDB();
   const trainSql = readerSql(trainPath);
   const [hardware, git, trainRef, validationRef] = await Promise.all([
-    detectHardware({ nvidiaSmi: o.nvidiaSmi }),
+    detectHardware({ nvidiaSmi: o.nvidiaSmi, notice: o.log }),
     gitState(repoRoot),
     dataRef(conn, repoRoot, trainPath, { feature: model.features, target: [model.target], sensitive: model.sensitive }),
     validationPath ? dataRef(conn, repoRoot, validationPath, { feature: model.features, target: [model.target] }) : Promise.resolve(undefined),

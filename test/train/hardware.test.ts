@@ -27,6 +27,18 @@ describe('hardware', () => {
     expect(describeHardware(none)).toMatch(/cores; no GPU$/);
   });
 
+  it('an nvidia-smi that fails (a driver/library mismatch) is a notice with its reason, not a silent "no GPU"', async () => {
+    const broken = write('bin/broken/nvidia-smi', '#!/bin/sh\necho "Failed to initialize NVML: Driver/library version mismatch"\nexit 18\n');
+    chmodSync(broken, 0o755);
+    const lines: string[] = [];
+    const h = await detectHardware({ nvidiaSmi: broken, notice: (l) => lines.push(l) });
+    expect(h.gpus).toEqual([]);
+    expect(lines).toEqual(['notice: nvidia-smi failed (Failed to initialize NVML: Driver/library version mismatch); the package records no GPU']);
+    // not installed at all: nothing to say
+    await detectHardware({ nvidiaSmi: '/nonexistent/nvidia-smi', notice: (l) => lines.push(l) });
+    expect(lines.length).toBe(1);
+  });
+
   it('skips the artifact upload with a notice when the runtime token is missing', async () => {
     const lines: string[] = [];
     expect(await uploadPackageArtifact('m-1.0.0', '/nonexistent', { GITHUB_ACTIONS: 'true' }, (l) => lines.push(l))).toEqual({ uploaded: false });
