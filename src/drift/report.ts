@@ -68,6 +68,8 @@ export function renderMarkdown(r: DriftReport): string {
     lines.push('');
   }
   lines.push(`Reference: ${cell(r.reference.source)} (${r.reference.rows} rows). Current window: ${cell(r.current.source)} (${r.current.rows} rows).`, '');
+  const skipped = r.current.skipped_lines ?? [];
+  if (skipped.length) lines.push(`Skipped the cut-short last line of ${skipped.length} log file(s) (a write interrupted): ${skipped.slice(0, 5).map((x) => `\`${cell(x)}\``).join(', ')}${skipped.length > 5 ? ', …' : ''}.`, '');
   lines.push('| feature | verdict | test | statistic | drift if | p-value | n ref | n cur | basis |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [name, f] of Object.entries(r.features)) lines.push(featureRow(name, f));
   if (r.prediction) lines.push(featureRow('(prediction)', r.prediction));
