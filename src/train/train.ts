@@ -24,6 +24,7 @@ import { assertSucceeded, runTrainingCommand } from './run-command.js';
 import { checkProvider, checkWritable, makeStage, silenceWatch } from './preflight.js';
 import { predictionProfile, smokeTest } from './verify.js';
 import { parseJsonFile } from '../spec/json-syntax.js';
+import { fileSystemError } from '../fs/fs-error.js';
 
 export const DEFAULT_TIMEOUT = '6h';
 
@@ -276,12 +277,13 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     else path = await o.store.get(digest);
     return { digest, version: o.version, path, card };
   } catch (e) {
-    if (written && e instanceof SlipwayError) {
-      // hours of training are not thrown away with the temporary directory: the model stays for a look or a fix
-      keep = true;
-      e.message = `${e.message.split(written).join('model.onnx')}\nthe model.onnx the training command wrote is kept for inspection: ${written}`;
-    }
-    throw e;
+    if (!written) throw e;
+    // hours of training are not thrown away with the temporary directory: the model stays for a look or a fix
+    keep = true;
+    // a refused write (a full disk at the store) as the CLI would show it, so that the note below survives
+    const err = e instanceof SlipwayError ? e : (fileSystemError(e) ?? e);
+    if (err instanceof Error) err.message = `${err.message.split(written).join('model.onnx')}\nthe model.onnx the training command wrote is kept for inspection: ${written}`;
+    throw err;
   } finally {
     conn.closeSync();
     if (!keep) await rm(stage, { recursive: true, force: true });

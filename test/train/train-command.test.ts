@@ -114,6 +114,15 @@ describe('slipway train running a training command', () => {
     expect(existsSync(join(dirname(kept!), 'metrics.json'))).toBe(true);
   });
 
+  it('a store write that fails after training (the path became a file meanwhile) keeps the model and says so', async () => {
+    const blocked = join(repo, 'blocked-store');
+    model('cmd-store-gone', `cp prebuilt.onnx "$SLIPWAY_OUTPUT_DIR/model.onnx"; touch ${shellQuote(blocked)}`);
+    const r = await runCli(['train', '--model', 'cmd-store-gone', '--store', blocked], repo, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`error: cannot create the directory ${blocked}/sha256: a part of the path is a file, not a directory \\(ENOTDIR\\)\nthe model\\.onnx the training command wrote is kept for inspection: \\S+/model\\.onnx\n`));
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
   it('a model giving non-finite outputs fails the smoke test (exit 1)', async () => {
     // Log of a negative feature value gives NaN for some rows: verification must catch it
     const { DataType, writeOnnx } = await import('../../src/model/onnx-writer.js');
