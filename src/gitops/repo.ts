@@ -90,10 +90,10 @@ export async function pushCommit(repoRoot: string, remote: string, sha: string, 
 function remoteRefused(remote: string, branch: string, message: string): ExternalError {
   const said = [...message.matchAll(/\bremote: (.*?)\s*$/gm)].map((m) => m[1]).filter(Boolean);
   const reason = /\[remote rejected\][^\n]*\(([^)\n]+)\)/.exec(message)?.[1] ?? 'refused';
-  return new ExternalError(
-    `${remote} refused the push to ${branch} (${reason})${said.length ? `: ${said.join(' ').replace(/\.$/, '')}` : ''}. Nothing changed on ${branch}. ` +
-      `If the branch is protected, make the environment 'promotion: pull-request' (a pull request per promotion) or let this identity push to it`,
-  );
+  const remedy = branch.startsWith('slipway/')
+    ? `A rule or hook refuses pushes to ${branch}: let this identity create and update slipway/* branches`
+    : `If the branch is protected, make the environment 'promotion: pull-request' (a pull request per promotion) or let this identity push to it`;
+  return new ExternalError(`${remote} refused the push to ${branch} (${reason})${said.length ? `: ${said.join(' ').replace(/\.$/, '')}` : ''}. Nothing changed on ${branch}. ${remedy}`);
 }
 
 /** Moves a local branch from `old` to `sha` atomically (compare-and-swap); false when it had moved. */

@@ -156,5 +156,10 @@ describe('a push the remote refuses', () => {
     );
     expect(res.stderr).not.toMatch(/\n\s+at |ghp_|attempt 2/);
     expect(sh(r.remote, 'rev-parse', 'main').trim()).toBe(before);
+    // a pull-request environment's promotion branch refused: the remedy is about that branch, not 'pull-request'
+    const pr = await runCli(['promote', '--model', 'credit-risk', '--candidate', pkg, '--env', 'production'], r.a, env);
+    expect(pr.code).toBe(2);
+    expect(pr.stderr).toContain(`refused the push to ${BRANCH} (pre-receive hook declined)`);
+    expect(pr.stderr).toContain(`A rule or hook refuses pushes to ${BRANCH}: let this identity create and update slipway/* branches`);
   });
 });
