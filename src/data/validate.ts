@@ -271,7 +271,7 @@ async function run(conn: DuckDBConnection, input: Input, o: ValidateOptions, sta
       where: `${input.format === 'csv' && types[c] !== 'VARCHAR' ? `TRY_CAST(${q} AS ${types[c]})` : q} IN ${dupSet}`,
       basis: 'nonnull',
       own: true,
-      explain: (ex) => `${c}: ${show(ex[c])} appears more than once (${n(d.groups)} values are repeated)`,
+      explain: (ex) => `${c}: ${show(ex[c])} appears more than once (${n(d.groups) === 1 ? '1 value is' : `${n(d.groups)} values are`} repeated)`,
     });
   }
 

@@ -43,8 +43,10 @@ describe('validate: unique on number columns', () => {
     const r = await validate(t.write('dup.csv', CSV));
     expect(r.code).toBe(1);
     expect(unique(r.report, 'k')).toMatchObject({ count: 2, examples: [{ row: 1 }, { row: 3 }] });
-    expect(unique(r.report, 'k')!.examples[0].message).toBe('k: 1 appears more than once (1 values are repeated)');
+    expect(unique(r.report, 'k')!.examples[0].message).toBe('k: 1 appears more than once (1 value is repeated)');
     expect(unique(r.report, 'z')).toMatchObject({ count: 2, examples: [{ row: 2, value: '1.5' }, { row: 4, value: '1.50' }] });
+    const two = await validate(t.write('dup2.csv', 'k,z,s,y\n1,,a,0\n1,,b,1\n2,,c,0\n2,,d,1\n'));
+    expect(unique(two.report, 'k')!.examples[0].message).toBe('k: 1 appears more than once (2 values are repeated)');
     expect(unique(r.report, 's')).toBeUndefined();
   });
 
