@@ -88,6 +88,16 @@ describe('drift on prediction logs of several model versions', () => {
     expect(r.code).toBe(0);
   });
 
+  it("--labels are joined to the reference version's predictions only: the canary's rows are not scored against the card", async () => {
+    const logs = join(t.dir, 'logs-canary');
+    const labels = t.write('labels.csv', 'id,y\n' + Array.from({ length: 400 }, (_, i) => `r${i < 300 ? '1.0.0' : '1.1.0'}-${i},${i % 2}`).join('\n') + '\n');
+    const report = join(t.dir, 'labels-report.json');
+    const r = await runCli(['drift', '--model', 'm', '--reference', pkg, '--current', logs, '--labels', labels, '--report', report], t.dir, env);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(JSON.parse(readFileSync(report, 'utf8')).performance).toMatchObject({ metric: 'roc_auc', n: 300 });
+    expect(r.stderr).toContain('100 label(s) matched no logged prediction of the reference version');
+  });
+
   it('a window with no row of the reference version measures no prediction drift, and says so', async () => {
     const logs = join(t.dir, 'logs-other');
     mkdirSync(join(logs, 'm', '2026-01-02'), { recursive: true });

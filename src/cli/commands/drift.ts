@@ -113,7 +113,7 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
           progress(`joining labels from ${labelsSource.display}`);
           const card = reference.kind === 'package' ? reference.card : undefined;
           const j = await joinLabels(conn, scoredSide, labelsSource, m.spec.data.id ?? 'id', m.target, m.spec.task === 'regression' ? undefined : m.spec.data.positive_label ?? 1);
-          if (j.unmatched > 0) progress(`${j.unmatched} label(s) matched no logged prediction`);
+          if (j.unmatched > 0) progress(`${j.unmatched} label(s) matched no logged prediction${scored?.others.length ? ' of the reference version' : ''}`);
           performance = assessPerformance(m.spec.task, j.predictions, j.labels, { metrics: card?.metrics, decisionThreshold: card?.threshold, maxDrop: config.performance_max_drop });
         }
         const fd = featuresDrifted(a, config);
