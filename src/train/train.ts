@@ -232,10 +232,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       o.log('profiling the training data and the model\'s predictions (reference for drift checks)');
       const reference = await profileRelation(conn, trainSql, [...model.features, ...model.sensitive], { kinds });
       await attachSketches(conn, trainSql, reference);
-      const predicted = await predictionProfile(conn, trainSql, session, model);
+      const predicted = await predictionProfile(conn, trainSql, session, model, undefined, trainRef.uri);
       const threshold = spec.evaluate?.threshold ?? 0.5;
       const measured = validationPath
-        ? await fitMetrics(conn, readerSql(validationPath), validationRef!.uri, model, (await predictionProfile(conn, readerSql(validationPath), session, model)).predictions, threshold)
+        ? await fitMetrics(conn, readerSql(validationPath), validationRef!.uri, model, (await predictionProfile(conn, readerSql(validationPath), session, model, undefined, validationRef!.uri)).predictions, threshold)
         : await fitMetrics(conn, trainSql, trainRef.uri, model, predicted.predictions, threshold);
       const runner: Lineage['runner'] = { os: process.platform, arch: process.arch, ...(env.runnerName ? { name: env.runnerName } : {}), ...(runUrl(env) ? { run_url: runUrl(env) } : {}) };
       card = {

@@ -38,21 +38,51 @@ export async function smokeTest(session: ModelSession, batch: FeatureBatch, mode
   return p;
 }
 
+/** Whether one output value is acceptable: finite, and a probability for a classifier. */
+function outputOk(v: number, task: LoadedModel['spec']['task']): boolean {
+  return Number.isFinite(v) && (task === 'regression' || (v >= -1e-6 && v <= 1 + 1e-6));
+}
+
 /**
  * Scores every training row (in batches) and profiles the outputs: P(class 1) for binary, the
  * value for regression (numeric); the most probable class index for multiclass (categorical).
  */
-export async function predictionProfile(conn: DuckDBConnection, fromSql: string, session: ModelSession, model: LoadedModel, batchSize = 65536): Promise<{ profile: ColumnProfile; predictions: Float64Array; width: number }> {
+export async function predictionProfile(
+  conn: DuckDBConnection,
+  fromSql: string,
+  session: ModelSession,
+  model: LoadedModel,
+  batchSize = 65536,
+  /** the data as messages name it */
+  source = 'the training data',
+): Promise<{ profile: ColumnProfile; predictions: Float64Array; width: number }> {
   const table = '__slipway_predictions';
   const multiclass = model.spec.task === 'multiclass-classification';
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} (prediction ${multiclass ? 'VARCHAR' : 'DOUBLE'})`);
   const appender = await conn.createAppender(table);
   const parts: Float64Array[] = [];
   let width = 1;
+  // every row, not only the smoke test's: a null the graph does not handle gives NaN wherever it first occurs
+  const bad = { rows: 0, first: '', value: 0 };
+  let offset = 0;
   for await (const batch of readFeatureBatches(conn, fromSql, model.features, model.schema, batchSize)) {
     const p = await session.predict(batch);
     width = p.width;
     parts.push(p.values);
+    for (let i = 0; i < batch.rows; i++) {
+      let k = 0;
+      while (k < p.width && outputOk(p.values[i * p.width + k], model.spec.task)) k++;
+      if (k === p.width) continue;
+      if (bad.rows++ === 0) {
+        bad.value = p.values[i * p.width + k];
+        const nulls = model.features.filter((f) => {
+          const v = batch.columns[f][i];
+          return v === null || (typeof v === 'number' && Number.isNaN(v));
+        });
+        bad.first = `data row ${offset + i + 1}${nulls.length ? ` (${nulls.map((f) => `${f}: null`).join(', ')})` : ''}`;
+      }
+    }
+    offset += batch.rows;
     for (let i = 0; i < batch.rows; i++) {
       if (multiclass) {
         let best = 0;
@@ -63,6 +93,10 @@ export async function predictionProfile(conn: DuckDBConnection, fromSql: string,
     }
   }
   appender.closeSync();
+  if (bad.rows) {
+    const expected = model.spec.task === 'regression' ? 'finite outputs' : 'finite probabilities within [0, 1]';
+    throw new CheckFailedError(`scoring ${source} (${offset} rows): ${bad.rows} row(s) give ${Number.isFinite(bad.value) ? 'values such as ' : ''}${bad.value}, the first ${bad.first}; expected ${expected}`);
+  }
   const profile = (await profileRelation(conn, table, ['prediction'])).columns.prediction;
   await conn.run(`DROP TABLE ${table}`);
   const n = parts.reduce((s, x) => s + x.length, 0);
