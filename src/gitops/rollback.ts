@@ -38,6 +38,8 @@ function inService(e: EnvironmentModel | null | undefined): string[] {
 export async function rollbackInEnvironment(target: GitOpsTarget, req: RollbackRequest): Promise<GitOpsResult & { reverted: HistoryEvent | null }> {
   const path = manifestPath(req.env);
   let reverted: HistoryEvent | null = null;
+  // what the first attempt set out to revert: a retry (the branch moved) must revert the same promotion
+  let intended: HistoryEvent | null = null;
   const result = await landEdit(target, req.env, async (text, head) => {
     const current = readManifest(text, req.env, path).spec.models?.[req.model] ?? null;
     if (!current) throw new InputError(`${req.model} is not pinned in ${path}: nothing to roll back`);
@@ -66,6 +68,14 @@ export async function rollbackInEnvironment(target: GitOpsTarget, req: RollbackR
     } else {
       const promo = lastPromotion(events, req.model, req.env);
       if (!promo) throw new InputError(`no promotion of ${req.model} in ${req.env} to roll back (see 'slipway audit --env ${req.env}')`);
+      if (intended && intended.sha !== promo.sha) {
+        const says = (e: HistoryEvent) => `${e.from ?? 'none'} -> ${e.to ?? 'none'} (${e.sha.slice(0, 7)})`;
+        throw new InputError(
+          `${req.env} changed while rolling back: the last promotion of ${req.model} is now ${says(promo)}, not ${says(intended)}; nothing was changed. ` +
+            `Run the rollback again if ${promo.to ?? 'none'} is what should be taken out (or --to a version)`,
+        );
+      }
+      intended = promo;
       reverted = promo;
       // a completed canary (or a canary re-weighted) entered with earlier promotions of the same version:
       // the rollback takes the version out, so it reverts back to before the first of them
