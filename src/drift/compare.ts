@@ -128,8 +128,9 @@ function zOnCounts(values: string[] | ArrayLike<number>, ref: ArrayLike<number>,
 }
 
 /** Both sides have values, yet a test on the reference's cells found none of the window's there. */
-function noCommonCells(statistic: number | null): { note?: string } {
-  return statistic === null ? { note: "none of the window's values is one the reference has (see unseen categories)" } : {};
+function noCommonCells(statistic: number | null, before?: string): { note?: string } {
+  const note = "none of the window's values is one the reference has (see unseen categories)";
+  return statistic === null ? { note: before ? `${before}; ${note}` : note } : {};
 }
 
 function decide(test: TestName, statistic: number | null, threshold: number): boolean {
@@ -237,13 +238,13 @@ export function compareCategorical(ref: CategoricalProfile, cur: CategoricalProf
   const keys = [...new Set([...Object.keys(ref.frequencies), ...Object.keys(cur.frequencies)])].sort();
   const a = keys.map((k) => ref.frequencies[k] ?? 0);
   const b = keys.map((k) => cur.frequencies[k] ?? 0);
-  const { test, threshold } = resolveTest('categorical', ref.count, keys.length, spec);
-  const base = { test, threshold, n_ref: ref.count, n_cur: cur.count, kind: 'categorical' as const, basis: 'values' as const };
+  const { test, threshold, note } = resolveTest('categorical', ref.count, keys.length, spec);
+  const base = { test, threshold, n_ref: ref.count, n_cur: cur.count, kind: 'categorical' as const, basis: 'values' as const, ...(note ? { note } : {}) };
   if (ref.count === 0 || cur.count === 0) {
     return { ...base, statistic: null, p_value: null, drifted: false, note: `no values in the ${ref.count === 0 ? 'reference' : 'current window'}` };
   }
   const { statistic, pValue } = onCounts(test, a, b, keys.length <= 2 ? keys : null);
-  return { ...base, statistic, p_value: pValue, drifted: decide(test, statistic, threshold), severity: psiSeverity(test, statistic), ...noCommonCells(statistic) };
+  return { ...base, statistic, p_value: pValue, drifted: decide(test, statistic, threshold), severity: psiSeverity(test, statistic), ...noCommonCells(statistic, base.note) };
 }
 
 export interface MissingDrift {

@@ -62,6 +62,8 @@ export interface ResolvedTest {
   threshold: number;
   /** true when model.yaml chose the test (not auto) */
   configured: boolean;
+  /** why the test model.yaml chose is not the one run */
+  note?: string;
 }
 
 /** The test and threshold for a column: model.yaml's entry for the feature, else its `default` entry, else auto. */
@@ -71,7 +73,8 @@ export function resolveTest(kind: ColumnKind, nRef: number, nValues: number | un
   if (!TESTS[test].kinds.includes(kind)) {
     // a numeric-only test asked for a categorical column: fall back to the default for its kind
     const fallback = defaultTest(kind, nRef, nValues);
-    return { test: fallback, threshold: TESTS[fallback].threshold, configured: false };
+    const note = `${test} is a test of numeric columns and this one is ${kind}: ${fallback} at its default threshold instead`;
+    return { test: fallback, threshold: TESTS[fallback].threshold, configured: false, note };
   }
   return { test, threshold: spec?.threshold ?? TESTS[test].threshold, configured };
 }
@@ -88,6 +91,10 @@ export function checkDriftSpec(file: string, features: Record<string, DriftTestS
     }
     if (spec.threshold !== undefined && spec.test && spec.test !== 'auto' && TESTS[spec.test as TestName]?.gate === 'p_value' && spec.threshold >= 1) {
       issues.push({ file, path: `/drift/features/${name}/threshold`, message: `a p-value threshold must be below 1, got ${spec.threshold}` });
+    }
+    // a threshold no distance can reach would pass every window, disjoint ones included
+    if (spec.threshold !== undefined && spec.test === 'jensenshannon' && spec.threshold > 1) {
+      issues.push({ file, path: `/drift/features/${name}/threshold`, message: `the Jensen–Shannon distance (base 2) is at most 1, so a threshold of ${spec.threshold} is never reached` });
     }
   }
   if (issues.length) throw new ConfigError(issues);

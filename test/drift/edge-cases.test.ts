@@ -138,3 +138,25 @@ describe('drift: a numeric feature whose window holds values that are not number
     expect(r.code).toBe(1);
   });
 });
+
+describe('drift: tests chosen in model.yaml that cannot do what they say', () => {
+  const withDrift = (name: string, drift: string) => {
+    t.write(`models/${name}/model.yaml`, readFileSync(join(t.dir, 'models/m/model.yaml'), 'utf8').replace('name: m', `name: ${name}`) + drift);
+    t.write(`models/${name}/schema.json`, readFileSync(join(t.dir, 'models/m/schema.json'), 'utf8'));
+  };
+
+  it('a Jensen–Shannon threshold above 1 is a configuration error at its line (disjoint windows passed it)', async () => {
+    withDrift('js', 'drift:\n  features:\n    b: { test: jensenshannon, threshold: 1.5 }\n');
+    const r = await runCli(['drift', '--model', 'js', '--reference', csv('js-ref.csv', [[1, 'x']]), '--current', csv('js-cur.csv', [[1, 'y']])], t.dir, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: models/js/model.yaml:14:42: /drift/features/b/threshold: the Jensen–Shannon distance (base 2) is at most 1, so a threshold of 1.5 is never reached');
+  });
+
+  it('a numeric test asked for a categorical column says which test ran instead, and why', async () => {
+    withDrift('ks', 'drift:\n  features:\n    b: { test: ks, threshold: 0.01 }\n');
+    const report = join(t.dir, 'ks-report.json');
+    const r = await runCli(['drift', '--model', 'ks', '--reference', csv('ks-ref.csv', repeat(100, (i) => [i, i % 2 ? 'x' : 'y'])), '--current', csv('ks-cur.csv', repeat(100, (i) => [i, i % 3 ? 'x' : 'y'])), '--report', report], t.dir, env);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(JSON.parse(readFileSync(report, 'utf8')).features.b).toMatchObject({ test: 'z', threshold: 0.05, note: 'ks is a test of numeric columns and this one is categorical: z at its default threshold instead' });
+  });
+});
