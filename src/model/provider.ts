@@ -4,6 +4,7 @@
  * back to the CPU with one notice per process; 'cuda' makes its absence an error.
  */
 import * as ort from 'onnxruntime-node';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -97,28 +98,44 @@ export async function createSession(path: string, choice: ProviderChoice, option
 }
 
 /**
- * Before long work (training): throws the error a required CUDA that cannot run gives, so that it comes
- * before the work and not after it. 'cuda' is tried for real: a one-node model is opened on the CUDA
- * provider, which needs the provider libraries, the CUDA and cuDNN runtime and a driver with a device.
- * 'auto' and 'cpu' always pass ('auto' falls back to the CPU with its notice when the model is opened).
+ * Opens a one-node model on the CUDA provider in a child process: null when it opens, else the reason.
+ * A child, so that the CUDA context it makes (a few hundred MB of GPU memory) is not held by this process
+ * while the training command runs.
  */
-export async function assertProviderUsable(choice: ProviderChoice, where: string): Promise<void> {
-  if (choice !== 'cuda') return;
-  cudaUnavailable(where, 'cuda');
-  const probe = writeOnnx({
+export function probeCuda(timeoutMs = 120_000): Promise<string | null> {
+  const model = writeOnnx({
     name: 'cuda-probe',
     inputs: [{ name: 'x', type: DataType.FLOAT, shape: [1] }],
     outputs: [{ name: 'y', type: DataType.FLOAT, shape: [1] }],
     nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }],
     initializers: [],
   });
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(probe, { executionProviders: ['cuda'] });
-  } catch (e) {
-    throw cudaRequired(where, `the CUDA provider could not be created: ${(e as Error).message.split('\n')[0]}`);
-  }
-  await session.release();
+  const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
+  // the reason goes to stdout after a marker: ONNX Runtime logs its own lines to stderr
+  const script =
+    `const ort = require(${JSON.stringify(ortPath)});` +
+    `ort.InferenceSession.create(Buffer.from(${JSON.stringify(Buffer.from(model).toString('base64'))}, 'base64'), { executionProviders: ['cuda'] })` +
+    `.then((s) => s.release()).then(() => process.exit(0), (e) => { process.stdout.write('SLIPWAY_PROBE:' + String((e && e.message) || e).split('\\n')[0]); process.exit(3); });`;
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['-e', script], { timeout: timeoutMs }, (err, stdout) => {
+      if (!err) return resolve(null);
+      const at = stdout.indexOf('SLIPWAY_PROBE:');
+      resolve(at >= 0 ? stdout.slice(at + 'SLIPWAY_PROBE:'.length).trim() : err.killed ? `it did not open within ${timeoutMs / 1000} s` : err.message.split('\n')[0]);
+    });
+  });
+}
+
+/**
+ * Before long work (training): throws the error a required CUDA that cannot run gives, so that it comes
+ * before the work and not after it. 'cuda' is tried for real (probeCuda): it needs the provider libraries,
+ * the CUDA and cuDNN runtime and a driver with a device. 'auto' and 'cpu' always pass ('auto' falls back
+ * to the CPU with its notice when the model is opened).
+ */
+export async function assertProviderUsable(choice: ProviderChoice, where: string): Promise<void> {
+  if (choice !== 'cuda') return;
+  cudaUnavailable(where, 'cuda');
+  const problem = await probeCuda();
+  if (problem !== null) throw cudaRequired(where, `the CUDA provider could not be created: ${problem}`);
 }
 
 /** Resolves 'auto' against SLIPWAY_EXECUTION_PROVIDER (src/env.ts). */

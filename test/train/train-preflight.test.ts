@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDB, readerSql } from '../../src/data/duckdb.js';
-import { cudaLibraryDir } from '../../src/model/provider.js';
+import { cudaLibraryDir, probeCuda } from '../../src/model/provider.js';
 import { loadModel } from '../../src/spec/model.js';
 import { openStore } from '../../src/store/open.js';
 import { trainBuiltin } from '../../src/train/builtin/index.js';
@@ -48,6 +48,12 @@ describe('slipway train: checks before the training command runs', () => {
     expect(g.code).toBe(2);
     expect(g.stderr).toContain("execution provider must be auto, cpu or cuda, got 'gpu' (SLIPWAY_EXECUTION_PROVIDER)");
     expect(existsSync(join(dir, 'ran.txt'))).toBe(false);
+  });
+
+  it.skipIf(cudaLibraryDir() !== null)("the CUDA probe runs in a child process (its CUDA context is not held while training runs) and brings back ONNX Runtime's reason", async () => {
+    const reason = await probeCuda();
+    expect(reason).toMatch(/cuda/i);
+    expect(reason).not.toContain('\n');
   });
 
   it('a model store that cannot be written is exit 2 before training', async () => {
