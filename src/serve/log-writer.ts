@@ -184,6 +184,9 @@ export class PredictionLogWriter {
         this.dropped += lost;
         this.opts.onDrop?.(model, lost);
         this.opts.onError?.(e as Error);
+        // a write cut short (a full disk) may have left part of a line: the next lines go to a new file, so that
+        // it stays the last line of its file, which drift skips, rather than one in the middle, which it refuses
+        this.files.delete(model);
       } finally {
         this.chunkPool.give(chunks.owned);
       }

@@ -78,6 +78,30 @@ describe('prediction log writer', () => {
     expect(firstKeptDay('2024-03-01', 2)).toBe('2024-02-29');
   });
 
+  it('after a write fails, the next lines go to a new file, not after what the failed write may have left', async () => {
+    const { dir } = tempDir('slipway-logs-');
+    const errors: string[] = [];
+    const w = new PredictionLogWriter(dir, { now: () => new Date('2026-01-02T03:04:05Z'), onError: (e) => errors.push(e.message) });
+    queue(w, record(0));
+    await w.flush();
+    const day = join(dir, 'm', '2026-01-02');
+    const [first] = readdirSync(day);
+    // the file becomes something that cannot be appended to, for one flush
+    rmSync(join(day, first));
+    mkdirSync(join(day, first));
+    queue(w, record(1));
+    await w.flush();
+    expect([errors.length, w.dropped]).toEqual([1, 1]);
+    rmSync(join(day, first), { recursive: true });
+    writeFileSync(join(day, first), '{"partial":');
+    queue(w, record(2));
+    await w.close();
+    const files = readdirSync(day).sort();
+    expect(files.length).toBe(2);
+    expect(readFileSync(join(day, first), 'utf8')).toBe('{"partial":');
+    expect((JSON.parse(readFileSync(join(day, files[1]), 'utf8')) as PredictionLogRecord).request_id).toBe('r2');
+  });
+
   it('keeps every record once, in order, when a flush holds several 64 kB buffers and rotates across them', async () => {
     const { dir } = tempDir('slipway-logs-');
     const w = new PredictionLogWriter(dir, { maxFileBytes: 100_000, flushMs: 60_000, now: () => new Date('2026-01-02T03:04:05Z') });
