@@ -21,7 +21,7 @@ const PACKAGE_FILES = new Set([CARD_FILE, MODEL_FILE]);
  * and nothing but slipway.json and model.onnx). A file, a symbolic link or any other directory is
  * never replaced.
  */
-export async function replaceProblem(dest: string): Promise<string | undefined> {
+export async function replaceProblem(dest: string, retries = 20): Promise<string | undefined> {
   const st = await lstat(dest).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return null;
     throw e;
@@ -29,15 +29,30 @@ export async function replaceProblem(dest: string): Promise<string | undefined> 
   if (!st) return undefined;
   if (st.isSymbolicLink()) return 'it is a symbolic link';
   if (!st.isDirectory()) return 'it is an existing file, not a package directory';
-  const entries = (await readdir(dest)).sort();
+  // another writer's package may be swapped in (the earlier one renamed aside) while this looks: look again
+  const vanished = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
+  let entries: string[];
+  try {
+    entries = (await readdir(dest)).sort();
+  } catch (e) {
+    if (vanished(e)) return retries > 0 ? replaceProblem(dest, retries - 1) : undefined;
+    throw e;
+  }
   if (entries.length === 0) return undefined;
   const unexpected = entries.filter((e) => !PACKAGE_FILES.has(e));
   const listed = (names: string[]) => names.slice(0, 5).join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
   if (unexpected.length) return `the directory holds ${listed(unexpected)}, which a package does not (a package is ${MODEL_FILE} + ${CARD_FILE} only)`;
   if (!entries.includes(CARD_FILE)) return `the directory holds ${MODEL_FILE} but no ${CARD_FILE}: it is not a package written by slipway train`;
+  let text: string;
+  try {
+    text = await readFile(join(dest, CARD_FILE), 'utf8');
+  } catch (e) {
+    if (vanished(e)) return retries > 0 ? replaceProblem(dest, retries - 1) : undefined;
+    text = '';
+  }
   let card: unknown;
   try {
-    card = JSON.parse(await readFile(join(dest, CARD_FILE), 'utf8'));
+    card = JSON.parse(text);
   } catch {
     card = undefined;
   }
@@ -121,7 +136,7 @@ async function swapIn(tmp: string, dest: string): Promise<void> {
         return;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 5) {
+        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 20) {
           if (moved) await rename(aside, dest).catch(() => undefined);
           moved = false;
           throw e;

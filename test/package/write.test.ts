@@ -24,15 +24,18 @@ describe('writePackage replaces only an earlier package', () => {
   it('concurrent writers of one directory all succeed and leave one whole package, never a missing one', async () => {
     // the earlier package was removed and then the new one renamed in: a second writer's package landing in
     // between made the rename fail with a raw ENOTEMPTY, after the earlier package was already gone
-    const dest = join(dir, 'race', 'pkg');
-    await writePackage(dest, { bytes: Buffer.from('v0') }, card('1.0.0'));
+    // (and a writer checking the directory while another swapped its package in read it as missing or not a package)
     const versions = ['1.1.0', '1.2.0', '1.3.0', '1.4.0', '1.5.0', '1.6.0'];
     const cards = versions.map(card);
-    const results = await Promise.allSettled(versions.map((v, i) => writePackage(dest, { bytes: Buffer.from(`model ${v}`) }, cards[i])));
-    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
-    const pkg = await readPackage(dest);
-    expect(readFileSync(join(dest, 'model.onnx'), 'utf8')).toBe(`model ${pkg.card.version}`);
-    expect(readdirSync(join(dir, 'race'))).toEqual(['pkg']); // nothing set aside is left behind
+    for (let round = 0; round < 10; round++) {
+      const dest = join(dir, `race-${round}`, 'pkg');
+      await writePackage(dest, { bytes: Buffer.from('v0') }, card('1.0.0'));
+      const results = await Promise.allSettled(versions.map((v, i) => writePackage(dest, { bytes: Buffer.from(`model ${v}`) }, cards[i])));
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      const pkg = await readPackage(dest);
+      expect(readFileSync(join(dest, 'model.onnx'), 'utf8')).toBe(`model ${pkg.card.version}`);
+      expect(readdirSync(join(dir, `race-${round}`))).toEqual(['pkg']); // nothing set aside is left behind
+    }
   });
 
   it('refuses a file or a directory of other files with a UsageError, and leaves them as they were', async () => {
