@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { modelYaml } from '../support/config-repo.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -9,21 +10,7 @@ import { tempDir } from '../support/tmp.js';
  * with a numeric feature `a` and a categorical feature `b`.
  */
 const t = tempDir('slipway-drift-edges-');
-t.write(
-  'models/m/model.yaml',
-  `apiVersion: slipway/v1
-kind: Model
-name: m
-task: binary-classification
-data:
-  schema: schema.json
-  train: data/train.csv
-  test: data/test.csv
-  target: y
-train:
-  builtin: logistic-regression
-`,
-);
+t.write('models/m/model.yaml', modelYaml('y'));
 t.write(
   'models/m/schema.json',
   JSON.stringify({

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { profileCategories, profileNumbers } from '../../src/drift/profile-values.js';
 import { runCli } from '../support/cli.js';
+import { modelYaml } from '../support/config-repo.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -11,21 +12,7 @@ import { tempDir } from '../support/tmp.js';
  * never another version's. Real DuckDB reads the logs; the package's profiles are made by the profiler.
  */
 const t = tempDir('slipway-drift-versions-');
-t.write(
-  'models/m/model.yaml',
-  `apiVersion: slipway/v1
-kind: Model
-name: m
-task: binary-classification
-data:
-  schema: schema.json
-  train: data/train.csv
-  test: data/test.csv
-  target: y
-train:
-  builtin: logistic-regression
-`,
-);
+t.write('models/m/model.yaml', modelYaml('y'));
 t.write('models/m/schema.json', JSON.stringify({ type: 'object', required: ['a', 'b', 'y'], properties: { a: { type: 'number' }, b: { type: 'string' }, y: { type: 'integer' } } }));
 const env = { ...process.env, GITHUB_TOKEN: '', SLIPWAY_GITHUB_TOKEN: '', GITHUB_ACTIONS: '', SLIPWAY_STORE: '' };
 

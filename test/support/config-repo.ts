@@ -2,8 +2,9 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './tmp.js';
 
-/** A valid model.yaml for a model 'm' on the credit-risk contract: what the config tests vary. */
-export const GOOD_MODEL = `apiVersion: slipway/v1
+/** A model.yaml for a model 'm' with the built-in logistic regression: `target`, and `sensitive` columns when given. */
+export function modelYaml(target: string, sensitive?: string[]): string {
+  return `apiVersion: slipway/v1
 kind: Model
 name: m
 task: binary-classification
@@ -11,11 +12,14 @@ data:
   schema: schema.json
   train: data/train.csv
   test: data/test.csv
-  target: default
-  sensitive: [sex]
-train:
+  target: ${target}
+${sensitive ? `  sensitive: [${sensitive.join(', ')}]\n` : ''}train:
   builtin: logistic-regression
 `;
+}
+
+/** A valid model.yaml for a model 'm' on the credit-risk contract: what the config tests vary. */
+export const GOOD_MODEL = modelYaml('default', ['sex']);
 
 /**
  * A temporary repository with models/m/schema.json (the credit-risk contract), GOOD_MODEL as
