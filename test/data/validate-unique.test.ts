@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openDuckDB, sqlString } from '../../src/data/duckdb.js';
 import type { ValidationReport } from '../../src/data/validation-types.js';
 import { runCli } from '../support/cli.js';
+import { modelYaml } from '../support/config-repo.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -12,10 +13,7 @@ import { tempDir } from '../support/tmp.js';
  * error, DuckDB refusing to compare VARCHAR with BIGINT).
  */
 const t = tempDir('slipway-validate-unique-');
-t.write(
-  'models/m/model.yaml',
-  ['apiVersion: slipway/v1', 'kind: Model', 'name: m', 'task: binary-classification', 'data:', '  schema: schema.json', '  train: data/train.csv', '  test: data/test.csv', '  target: y', 'train:', '  builtin: logistic-regression', ''].join('\n'),
-);
+t.write('models/m/model.yaml', modelYaml('y'));
 t.write(
   'models/m/schema.json',
   JSON.stringify({
