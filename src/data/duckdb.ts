@@ -38,7 +38,14 @@ let spill: string | undefined;
 export function spillDir(): string {
   if (!spill) {
     const dir = (spill = join(tmpdir(), `slipway-duckdb-spill-${process.pid}`));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    process.once('exit', () => {
+      // a cleanup at exit never throws: a TMPDIR that is a file (ENOTDIR) was already reported by what failed
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        /* nothing to remove */
+      }
+    });
   }
   return spill;
 }

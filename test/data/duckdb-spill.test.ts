@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -28,4 +28,14 @@ describe('openDuckDB spilling', () => {
     expect(existsSync(join(cwd, '.tmp'))).toBe(false);
     expect(existsSync(dir)).toBe(false);
   }, 60_000);
+
+  it('its cleanup at exit never throws: a TMPDIR that is a file leaves the exit code and stderr to what ran', () => {
+    const t = tempDir('slipway-spill-file-');
+    const file = t.write('not-a-dir', '');
+    // set once the module is loaded: tsx itself keeps its cache under the temporary directory
+    const script = `import { spillDir } from ${JSON.stringify(join(process.cwd(), 'src', 'data', 'duckdb.ts'))}; process.env.TMPDIR = ${JSON.stringify(file)}; spillDir(); console.log('done');`;
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const r = spawnSync(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, 'done', '']);
+  });
 });
