@@ -75,6 +75,10 @@ function isJsonName(display: string): boolean {
 export function parseYamlText(text: string, display: string): ParsedYaml {
   // a UTF-8 byte order mark, as Windows editors write one: not part of the text (JSON.parse would refuse it)
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // UTF-16 (PowerShell's `>` and Out-File write it) read as UTF-8: a NUL between characters, its byte order mark as two U+FFFD
+  if (src.includes('\u0000') || src.startsWith('\ufffd\ufffd')) {
+    throw new ConfigError([{ file: display, line: 1, column: 1, path: '', message: 'the file is UTF-16 (as PowerShell writes with > or Out-File); save it as UTF-8' }]);
+  }
   const json = isJsonName(display);
   if (json && src.trim() !== '') {
     let failure: unknown;

@@ -36,6 +36,15 @@ describe('a broken .json file says invalid JSON, at the byte where it stops bein
     expect(issuesOf(() => parseYamlText('{"a": 1, "a": 2}', 'models/m/schema.json@0123abcd'))[0]).toMatch(/^models\/m\/schema\.json@0123abcd:1:10: \(root\): invalid JSON: Map keys must be unique/);
   });
 
+  it('a UTF-16 file (PowerShell writes one with > or Out-File) is named as such, not as a wrong type or odd characters', () => {
+    // the bytes PowerShell writes, read as UTF-8 as every reader does: with the byte order mark, and without it
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('models:\r\n  m: {version: 1.0.0}\r\n', 'utf16le')]).toString('utf8');
+    const be = Buffer.from('name: m\n', 'utf16le').swap16().toString('utf8');
+    for (const [text, name] of [[le, 'environments/staging.yaml'], [be, 'model.yaml'], [Buffer.from('{"a": 1}', 'utf16le').toString('utf8'), 'schema.json']]) {
+      expect(issuesOf(() => parseYamlText(text, name))).toEqual([`${name}:1:1: (root): the file is UTF-16 (as PowerShell writes with > or Out-File); save it as UTF-8`]);
+    }
+  });
+
   it('a UTF-8 byte order mark (as Windows editors write) is read past in JSON and YAML alike, and errors keep their positions', () => {
     const bom = '\ufeff';
     expect(parseYamlText(`${bom}{"properties": {"a": {"type": "integer"}}}`, 'schema.json').value).toEqual({ properties: { a: { type: 'integer' } } });
