@@ -55,6 +55,15 @@ export class IntegrityError extends SlipwayError {}
 /** Something we depend on (git, GitHub, a store) failed in a way the user must act on. */
 export class ExternalError extends SlipwayError {}
 
+/** Work stopped by a signal (Ctrl-C, a cancelled job): the shell's exit code for it, 128 + the signal's number (130, 143). */
+export class CancelledError extends SlipwayError {
+  override readonly exitCode: number;
+  constructor(message: string, signal: NodeJS.Signals) {
+    super(message);
+    this.exitCode = 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : signal === 'SIGHUP' ? 1 : 0);
+  }
+}
+
 /** A check ran and failed: gate, drift, contract. Exit 1. */
 export class CheckFailedError extends SlipwayError {
   override readonly exitCode: number = EXIT_CHECK_FAILED;

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDuckDB, readerSql } from '../../src/data/duckdb.js';
 import { readPackage } from '../../src/package/read.js';
 import { loadModel } from '../../src/spec/model.js';
@@ -91,6 +91,21 @@ describe('slipway train running a training command', () => {
     const r = await runCli(['train', '--model', 'cmd-slow', '--timeout', '500ms'], repo, env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/the training command timed out after 500ms and was stopped: sleep 30/);
+  });
+
+  it("Ctrl-C (or a cancelled job) stops the command and exits with the shell's code for the signal, 130 or 143", async () => {
+    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const marker = join(repo, `started-${sig}`);
+      model(`cmd-cancel-${sig.toLowerCase()}`, `touch ${shellQuote(marker)}; sleep 30`);
+      const run = runCli(['train', '--model', `cmd-cancel-${sig.toLowerCase()}`], repo, env);
+      await vi.waitFor(() => expect(existsSync(marker)).toBe(true), { timeout: 15_000 });
+      // the listeners the command registered, as the signal would call them (a real one would reach the test runner too)
+      process.emit(sig, sig);
+      const r = await run;
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stderr).toContain(`received ${sig}: stopping the training command`);
+      expect(r.stderr).toMatch(new RegExp(`the training command was cancelled: .*sleep 30 \\(stopped by ${sig}\\)`));
+    }
   });
 
   it('a model whose signature does not match the contract is refused before packaging', async () => {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { str } from '../command.js';
-import { UsageError } from '../../errors.js';
+import { CancelledError, UsageError } from '../../errors.js';
 import { nextVersion } from '../../gitops/versions.js';
 import { semverProblem } from '../../gitops/semver.js';
 import type { ProviderChoice } from '../../model/session.js';
@@ -47,8 +47,10 @@ Outputs (in GitHub Actions): digest, version, path.`,
 
     // Cancelling slipway (Ctrl-C, or Actions cancelling the job) cancels the training command cleanly.
     const controller = new AbortController();
+    let received: NodeJS.Signals | undefined;
     const cancel = (sig: NodeJS.Signals) => {
       log(`received ${sig}: stopping the training command`);
+      received ??= sig;
       controller.abort();
     };
     process.on('SIGINT', cancel);
@@ -70,6 +72,10 @@ Outputs (in GitHub Actions): digest, version, path.`,
         output: (line) => ctx.stderr(`  | ${line}\n`),
         signal: controller.signal,
       });
+    } catch (e) {
+      // stopped on purpose: the shell's code for the signal (130 for Ctrl-C), not a usage error
+      if (received) throw new CancelledError(`${(e as Error).message} (stopped by ${received})`, received);
+      throw e;
     } finally {
       process.off('SIGINT', cancel);
       process.off('SIGTERM', cancel);
