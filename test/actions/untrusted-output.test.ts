@@ -31,12 +31,13 @@ function commandsOf(log: string): string[] {
   return out;
 }
 
-async function reportBundle(edit: (e: Record<string, Record<string, unknown>>) => void) {
+async function reportBundle(edit: (e: Record<string, Record<string, unknown>>) => void, files: Record<string, unknown> = {}) {
   const t = tempDir('slipway-untrusted-');
   const e = JSON.parse(readFileSync(FIXTURE, 'utf8'));
   edit(e);
   const bundle = join(t.dir, 'bundle');
   writeJson(join(bundle, 'evaluation.json'), e);
+  for (const [name, value] of Object.entries(files)) writeJson(join(bundle, name), value);
   writeJson(join(bundle, 'pr.json'), { number: 42, head_sha: 'a'.repeat(40), model: e.model });
   const env: NodeJS.ProcessEnv = { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: t.dir, RUNNER_TEMP: t.dir, GITHUB_REPOSITORY: 'acme/risk', GITHUB_API_URL: 'http://127.0.0.1:9', INPUT_BUNDLE: bundle, INPUT_TOKEN: 'ghs_untrustedOutputTest0123456789', SLIPWAY_GITHUB_WAIT_SCALE: '0' };
   let log = '';
@@ -45,24 +46,26 @@ async function reportBundle(edit: (e: Record<string, Record<string, unknown>>) =
 }
 
 describe('report --bundle through the action: the bundle cannot issue workflow commands', () => {
-  it('a candidate version carrying command lines is printed, and the runner reads none of them', async () => {
+  it('a candidate version carrying command lines is refused by the schema: none of it reaches the log', async () => {
     const r = await reportBundle((e) => void (e.candidate.version = `1.1.0${INJECTED}`));
-    expect(r.log).toContain('::warning title=pwned::from the bundle'); // shown in the log, as text
+    expect(r.code).toBe(2);
+    expect(r.log).not.toContain('pwned');
     const commands = commandsOf(r.log);
     expect(commands.map((c) => c.slice(0, c.indexOf(':')))).toEqual(['add-mask', 'stop-commands', 'error']);
     expect(commands[0]).toBe('add-mask: ghs_untrustedOutputTest0123456789');
     expect(commands[1]).toMatch(/^stop-commands: [0-9a-f]{32}$/);
-    expect(commands[2]).toMatch(/^error: GitHub API/); // the action's own annotation, after the resume
-    expect(r.code).toBe(2);
+    expect(commands[2]).toMatch(/^error: bundle evaluation\.json does not match .*%0A {2}bundle evaluation\.json: \/candidate\/version: must match pattern/); // the action's own annotation, after the resume
   });
 
-  it('an error message that quotes a bundle value (on stderr) is held back the same way', async () => {
-    const r = await reportBundle((e) => void (e.champion.name = `fraud${INJECTED}`));
+  it('an error message that quotes a bundle value (on stderr) is printed, and the runner reads none of its lines', async () => {
+    // the card's version is quoted when it is not the candidate's
+    const card = { ...JSON.parse(readFileSync(resolve('test/fixtures/report/card.json'), 'utf8')), version: `1.0.0${INJECTED}` };
+    const r = await reportBundle(() => {}, { 'card.json': card });
     expect(r.code).toBe(2);
-    expect(r.log).toContain('::warning title=pwned::from the bundle');
+    expect(r.log).toContain('::warning title=pwned::from the bundle'); // shown in the log, as text
     const commands = commandsOf(r.log);
     expect(commands.map((c) => c.slice(0, c.indexOf(':')))).toEqual(['add-mask', 'stop-commands', 'error']);
-    expect(commands[2]).toMatch(/^error: bundle evaluation\.json: \/champion\/name: is 'fraud%0A::warning/); // escaped: one annotation
+    expect(commands[2]).toMatch(/^error: .*card\.json is for version 1\.0\.0%0A::warning/); // escaped: one annotation
   });
 
   it('the umbrella action running report --bundle is held back the same way', async () => {
@@ -74,7 +77,7 @@ describe('report --bundle through the action: the bundle cannot issue workflow c
     for (const args of ['--bundle b', '--bundle=b']) {
       let log = '';
       await runAction('', { GITHUB_WORKSPACE: t.dir, RUNNER_TEMP: t.dir, GITHUB_API_URL: 'http://127.0.0.1:9', SLIPWAY_GITHUB_WAIT_SCALE: '0', INPUT_COMMAND: 'report', INPUT_ARGS: args, INPUT_TOKEN: 'ghs_untrustedOutputTest0123456789' }, { stdout: (s) => void (log += s), stderr: (s) => void (log += s) });
-      expect(log).toContain('::warning title=pwned::from the bundle');
+      expect(log).not.toContain('pwned');
       expect(commandsOf(log).map((c) => c.slice(0, c.indexOf(':')))).toEqual(['add-mask', 'stop-commands', 'error']);
     }
   });

@@ -305,6 +305,8 @@ describe('slipway report --bundle (fork PRs through workflow_run)', () => {
       ['marker spoofing model name', bundle('marker', { pr: { model: 'credit-risk -->' }, evaluation: (e) => Object.assign(e, { model: 'credit-risk --> <!-- slipway:report model=other' }) }), /\/model: must match pattern/],
       ['model mismatch', bundle('mismatch', { pr: { model: 'other' } }), /pr\.json names model 'other' but evaluation\.json is about 'credit-risk'/],
       ['card of another version', bundle('cardv', { files: { 'card.json': JSON.stringify({ ...JSON.parse(readFileSync(join(FX, 'card.json'), 'utf8')), version: '1.0.0' }) } }), /card\.json is for version 1\.0\.0, but evaluation\.json judged candidate 1\.1\.0/],
+      ['command lines in the version', bundle('version', { evaluation: (e) => Object.assign(e, { candidate: { ...(e.candidate as object), version: '1.1.0\n::add-mask::x' } }) }), /bundle evaluation\.json: \/candidate\/version: must match pattern/],
+      ['a digest that is not one', bundle('digest', { evaluation: (e) => Object.assign(e, { candidate: { ...(e.candidate as object), digest: 'sha256:<img src=x>' } }) }), /bundle evaluation\.json: \/candidate\/digest: must match pattern/],
       ['champion of another model', bundle('champ', { evaluation: (e) => Object.assign(e, { champion: { ...(e.champion as object), name: 'fraud' } }) }), /bundle evaluation\.json: \/champion\/name: is 'fraud'/],
       ['extra file', bundle('extra', { files: { 'run.sh': 'curl evil | sh' } }), /unexpected entries "run\.sh"/],
       ['not JSON', bundle('json', { files: { 'validation.json': '{"ok": tru' } }), /bundle validation\.json:1:11: not valid JSON: the text ends before the JSON value does/],
@@ -330,12 +332,9 @@ describe('slipway report --bundle (fork PRs through workflow_run)', () => {
       pr: { number: pr },
       evaluation: (e) => {
         (e.gates as { name: string }[])[0].name = evil;
-        (e.candidate as { version: string }).version = '<b>1.1</b>@acme/admins';
         (e.data as { uri: string }).uri = evil;
         (e.fairness as Record<string, { groups: { group: string }[] }>).sex.groups[0].group = evil;
       },
-      // the card must be the candidate's version (a bundle's card of another version is refused)
-      files: { 'card.json': JSON.stringify({ ...JSON.parse(readFileSync(join(FX, 'card.json'), 'utf8')), version: '<b>1.1</b>@acme/admins' }) },
     });
     const r = await runCli(['report', '--bundle', dir], tmp, wrEnv(workflowRun([pr])));
     expect(r.stderr).toBe('');
