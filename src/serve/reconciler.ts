@@ -14,6 +14,7 @@ import type { ModelStore } from '../store/types.js';
 import { Deployed, slotMembers, type Role, type Slot, type ModelRuntime } from './deployment.js';
 import type { GitSource } from './git-source.js';
 import { nearest } from '../cli/args-problem.js';
+import { environmentsIn } from '../spec/environment-checks.js';
 import { computeStatus, roleSetOf, sameRoles, type ModelRecord, type RoleSet, type ServeStatus } from './status.js';
 
 /** Loads one pinned version (verified, opened, warmed up and smoke-tested) or throws why not. */
@@ -48,7 +49,7 @@ export function planModel(desired: RoleSet, loaded: RoleSet | null, failedBefore
 
 /** What a missing manifest's message offers: the environments the commit has, and the nearest to the one asked for. */
 function otherEnvironments(asked: string, files: string[]): string {
-  const names = files.filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length));
+  const names = environmentsIn(files);
   if (!names.length) return '; it has no environments/*.yaml';
   const near = nearest(asked, names);
   return `; its environments: ${names.join(', ')}${near ? ` (did you mean --env ${near}?)` : ''}`;

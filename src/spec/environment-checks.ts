@@ -78,11 +78,16 @@ export function environmentNames(repoRoot: string): string[] {
   const dir = join(repoRoot, 'environments');
   if (!existsSync(dir)) return [];
   try {
-    return readdirSync(dir)
-      .filter((n) => n.endsWith('.yaml') && !n.startsWith('.'))
-      .map((n) => n.slice(0, -'.yaml'.length))
-      .sort();
+    return environmentsIn(readdirSync(dir));
   } catch {
     return [];
   }
+}
+
+/** The environments that the entries of an environments/ directory (on disk or at a commit) are the manifests of, sorted. */
+export function environmentsIn(entries: string[]): string[] {
+  return entries
+    .filter((n) => n.endsWith('.yaml') && !n.startsWith('.'))
+    .map((n) => n.slice(0, -'.yaml'.length))
+    .sort();
 }
