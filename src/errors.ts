@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+
 /**
  * The typed error hierarchy. Every error a user can cause is a SlipwayError: the CLI prints its
  * message (no stack trace) and exits with its exit code. Anything else is a bug and gets a stack.
@@ -60,7 +62,7 @@ export class CancelledError extends SlipwayError {
   override readonly exitCode: number;
   constructor(message: string, signal: NodeJS.Signals) {
     super(message);
-    this.exitCode = 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : signal === 'SIGHUP' ? 1 : 0);
+    this.exitCode = 128 + (constants.signals[signal] ?? 0);
   }
 }
 
