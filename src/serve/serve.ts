@@ -159,7 +159,7 @@ interface Parts {
 function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string, run: GitRun): Parts {
   const env = o.env ?? process.env;
   const cwd = o.cwd ?? process.cwd();
-  const { githubToken, githubServerUrl } = readEnv(env);
+  const { githubToken, githubServerUrl, webhookSecret } = readEnv(env);
   const auth = gitAuthEnv(o.repo, githubToken, githubServerUrl, env);
   const source = new GitSource(o.repo, o.branch, join(cacheDir, 'git'), cwd, run, { ...stallLimits(env), ...auth });
   if (auth) log(`fetching ${source.display} with the GitHub token (SLIPWAY_GITHUB_TOKEN or GITHUB_TOKEN)`);
@@ -189,7 +189,7 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
       for (const d of slotMembers(after)) metrics.modelInfo.set({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(after!, d) }, 1);
     },
   });
-  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, bodyTimeoutMs: o.bodyTimeoutMs, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? readEnv(env).webhookSecret });
+  const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, bodyTimeoutMs: o.bodyTimeoutMs, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? webhookSecret });
   return { source, metrics, logs, reconciler, http, spare };
 }
 
