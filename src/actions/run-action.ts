@@ -101,7 +101,9 @@ export function invocation(spec: ActionSpec, env: NodeJS.ProcessEnv): Invocation
       if (pr !== undefined) values.push(String(pr));
     }
     if (fileDefault && values[0]) files[fileDefault.output] = resolve(cwd, values[0]);
-    for (const v of values) argv.push(`--${name}`, v);
+    // an input's value is always the flag's value: one that starts with a dash goes as --flag=value,
+    // which the CLI reads literally (after --flag alone it would be taken for a flag and refused)
+    for (const v of values) argv.push(...(v.startsWith('-') ? [`--${name}=${v}`] : [`--${name}`, v]));
   }
   return { argv, cwd, files, failOnCheckFailure };
 }

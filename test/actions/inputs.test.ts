@@ -186,6 +186,21 @@ describe('input mistakes name the input and what was expected, before the comman
     for (const dir of ['', 'validate-data', 'evaluate', 'drift']) expect(Object.keys(inputsOf(actionSpec(dir))), dir).toContain('fail-on-check-failure');
   });
 
+  it('an input whose value starts with a dash is that flag\'s value (--flag=value), never a flag of its own', async () => {
+    const evaluation = join(process.cwd(), 'test/fixtures/report/evaluation.json');
+    const r = await run('report', { evaluation, out: '-report.md' });
+    expect(r.errors).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.outputs.markdown).toBe(join(tmp, '-report.md'));
+    expect(readFileSync(join(tmp, '-report.md'), 'utf8')).toContain('<!-- slipway:report model=');
+    // a value that looks like a flag is checked as the value it is, not run as the flag
+    const help = await run('validate-data', { model: '--help' });
+    expect(help.code).toBe(2);
+    expect(help.errors[0]).toContain('invalid model name "--help"');
+    expect(help.stdout).not.toContain('Usage: slipway');
+    expect(invocation(actionSpec('evaluate'), { INPUT_MODEL: 'm', INPUT_CANDIDATE: '-pkg', INPUT_REPORT: 'r.json' }).argv).toEqual(['evaluate', '--model', 'm', '--candidate=-pkg', '--report', 'r.json']);
+  });
+
   it('a failure before the command runs still gets its job summary section, as a failed command does', async () => {
     const r = await run('train', { model: 'credit-risk', gpu: 'rocm' });
     expect(r.code).toBe(2);
