@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { cp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError, IntegrityError } from '../errors.js';
+import { removeStaleTemps, syncPath, syncTree } from '../fs/durable.js';
+import { fileSystemReason } from '../fs/fs-error.js';
+import { makeDir } from '../fs/make-dir.js';
 import { assertDigest, packageDigest } from './digest.js';
 import type { ModelStore } from './types.js';
 
-/** The default store: a directory, `<root>/sha256/<hex>/`. Writes go to a temp dir and are renamed in. */
+/** What a write into the store leaves in its root while it runs (and a killed one after): see put. */
+const TEMPORARY = /^\.(tmp|trash|download)-[0-9a-f]{12}$/;
+
+/** Errors of a write that are about where it goes, whichever path the OS named (cp names its source). */
+const DESTINATION_FULL = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
+/**
+ * The default store: a directory, `<root>/sha256/<hex>/`. Writes go to a temp dir, flushed to the disk, and
+ * are renamed in: an object is whole or absent, also after a crash or a power loss.
+ */
 export class FileStore implements ModelStore {
   readonly root: string;
   readonly uri: string;
@@ -24,13 +36,21 @@ export class FileStore implements ModelStore {
     const digest = await packageDigest(dir);
     const dest = this.objectDir(digest);
     if (await this.verifies(dest, digest)) return digest;
-    await mkdir(join(this.root, 'sha256'), { recursive: true });
+    await makeDir(join(this.root, 'sha256'));
+    // what a put killed midway left (its temp copy, an object set aside): removed once an hour untouched
+    await removeStaleTemps(this.root, TEMPORARY);
     const tmp = join(this.root, `.tmp-${randomBytes(6).toString('hex')}`);
     try {
       await cp(dir, tmp, { recursive: true, errorOnExist: true, verbatimSymlinks: true });
       const copied = await packageDigest(tmp);
       if (copied !== digest) throw new IntegrityError(`${dir} changed while it was being stored (${digest} became ${copied})`);
+      // on the disk before its name says it is there: a promotion pins the digest right after
+      await syncTree(tmp);
       await this.moveIn(tmp, dest, digest);
+      await syncPath(join(this.root, 'sha256'));
+    } catch (e) {
+      if (!DESTINATION_FULL.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      throw new InputError(`cannot store ${dir} in the store ${this.root}: ${fileSystemReason(e)}; nothing was stored`, { cause: e });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

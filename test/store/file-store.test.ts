@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, IntegrityError } from '../../src/errors.js';
@@ -6,6 +6,7 @@ import { FileStore } from '../../src/store/file-store.js';
 import { openStore, storeLocation } from '../../src/store/open.js';
 import { packageDigest } from '../../src/store/digest.js';
 import { tempDir } from '../support/tmp.js';
+import { canMountTmpfs, withFullDisk } from '../fs/full-disk.js';
 
 function makePackage(t: ReturnType<typeof tempDir>, name: string, onnx = 'fake-onnx-bytes'): string {
   t.write(`${name}/model.onnx`, onnx);
@@ -71,6 +72,38 @@ describe('FileStore', () => {
       expect(reads.length).toBe(24);
       expect(readdirSync(join(t.dir, `store-${round}`)).filter((n) => n.startsWith('.'))).toEqual([]);
     }
+  });
+
+  it.skipIf(!canMountTmpfs)('a full disk is an input error naming the store, not the package copied; nothing is left in the store', async () => {
+    // cp's ENOSPC names its source: the CLI said "cannot copy to <the package's model.onnx>"
+    const t = tempDir();
+    const pkg = makePackage(t, 'pkg', 'x'.repeat(2 << 20));
+    await withFullDisk(async (disk) => {
+      const store = new FileStore(join(disk, 'store'));
+      const e = await store.put(pkg).then(() => null, (err: unknown) => err);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toBe(`cannot store ${pkg} in the store ${join(disk, 'store')}: no space left on the device (ENOSPC); nothing was stored`);
+      expect(readdirSync(join(disk, 'store'))).toEqual(['sha256']);
+      expect(readdirSync(join(disk, 'store', 'sha256'))).toEqual([]);
+    });
+  });
+
+  it('removes what a killed put left in the store once it is an hour untouched; a copy still being written stays', async () => {
+    // a put killed (SIGKILL) between its copy and the rename left .tmp-<hex>/ in the store root, never removed
+    const t = tempDir();
+    const root = join(t.dir, 'store');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    const aged = (p: string) => utimesSync(p, old, old);
+    for (const name of ['.tmp-0123456789ab', '.trash-0123456789ab', '.download-0123456789ab']) {
+      aged(t.write(`store/${name}/model.onnx`, 'half'));
+      aged(join(root, name));
+    }
+    // another put's copy: its directory is old, the file in it is being written now
+    t.write('store/.tmp-aaaaaaaaaaaa/model.onnx', 'being written');
+    aged(join(root, '.tmp-aaaaaaaaaaaa'));
+    const digest = await new FileStore(root).put(makePackage(t, 'pkg'));
+    expect(readdirSync(root).sort()).toEqual(['.tmp-aaaaaaaaaaaa', 'sha256']);
+    expect(await new FileStore(root).list()).toEqual([digest]);
   });
 
   it('an absent digest and a malformed digest are clear input errors', async () => {
