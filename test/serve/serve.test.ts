@@ -76,6 +76,9 @@ describe('serve: reconcile from git and answer OIP v2', () => {
     // requesting one output returns only it
     const only = await infer({ ...tensorRequest([applicant(0)]), outputs: [{ name: 'label' }] });
     expect((only.body as { outputs: { name: string }[] }).outputs.map((o) => o.name)).toEqual(['label']);
+    // an empty list asks for no particular output: every one comes back (as from Triton and KServe)
+    const all = await infer({ ...tensorRequest([applicant(0)]), outputs: [] });
+    expect((all.body as { outputs: { name: string }[] }).outputs.map((o) => o.name)).toEqual(['probability', 'label']);
   });
 
   it('rejects malformed requests with 400 and a precise message', async () => {
