@@ -53,7 +53,27 @@ function byDigest(digest: string, prefix: string): string {
   return `${prefix.replace(/\/+$/, '')}/sha256/${digest.slice('sha256:'.length)}`;
 }
 
+/**
+ * What KServe's admission webhook accepts as an InferenceService name (a DNS-1035 label: it becomes the
+ * host name of the service). Slipway's names may also start with a digit or end with a dash.
+ */
+export const ISVC_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A Kubernetes label value (names here are at most 63 characters already): a letter or digit at each end. */
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+/** Names that would render resources the API server or KServe refuses at apply time, refused here instead. */
+function checkNames(spec: EnvironmentSpec, file: string): void {
+  if (!LABEL_VALUE.test(spec.name)) throw new UsageError(`${file}: name '${spec.name}' cannot be the value of the label slipway.dev/environment: Kubernetes needs a letter or digit at each end of a label value; rename the environment`);
+  const bad = Object.keys(spec.models ?? {}).filter((m) => !ISVC_NAME.test(m));
+  if (bad.length === 0) return;
+  throw new UsageError(
+    `${file}: ${bad.map((m) => `models.${m}`).join(', ')}: KServe refuses ${bad.length === 1 ? 'this name' : 'these names'} for an InferenceService, which must start with a lower-case letter and end with a letter or digit (${ISVC_NAME.source}); rename ${bad.length === 1 ? 'the model' : 'them'} to render for KServe`,
+  );
+}
+
 export function renderKServe(spec: EnvironmentSpec, o: RenderOptions): InferenceService[] {
+  checkNames(spec, o.file);
   return Object.entries(spec.models ?? {})
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([model, m]) => {

@@ -31,7 +31,9 @@ function checkResource(r: unknown): string[] {
   if (!validate(r)) errors.push(...(validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`));
   const res = r as { apiVersion: string; kind: string; metadata: { name: string }; spec: { predictor: { canaryTrafficPercent?: number } } };
   if (res.apiVersion !== 'serving.kserve.io/v1beta1' || res.kind !== 'InferenceService') errors.push('not an InferenceService');
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(res.metadata?.name ?? '')) errors.push('invalid metadata.name');
+  // KServe's admission webhook (a DNS-1035 label), and Kubernetes' rule for label values
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(res.metadata?.name ?? '') || res.metadata.name.length > 63) errors.push('invalid metadata.name');
+  for (const v of Object.values((res.metadata as { labels?: Record<string, string> }).labels ?? {})) if (!/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(v) || v.length > 63) errors.push(`invalid label value '${v}'`);
   const c = res.spec?.predictor?.canaryTrafficPercent;
   if (c !== undefined && !(Number.isInteger(c) && c >= 0 && c <= 100)) errors.push(`canaryTrafficPercent ${c} is not in 0..100`);
   return errors;
@@ -81,6 +83,25 @@ describe.skipIf(!present)('render kserve', () => {
     expect(credit.spec.predictor.canaryTrafficPercent).toBe(10);
     expect(credit.spec.predictor.model.storageUri).toBe('s3://models/credit-risk/1.5.0');
     expect(credit.metadata).toMatchObject({ namespace: 'ml', annotations: { 'slipway.dev/version': '1.4.0', 'slipway.dev/canary-version': '1.5.0', 'slipway.dev/digest': D1 } });
+  });
+
+  it('refuses model and environment names that KServe or Kubernetes would refuse at apply time, naming them (exit 2)', async () => {
+    const pins = (names: string[]) => `models:\n${names.map((n) => `  ${n}: { version: 1.4.0, digest: ${D1}, uri: s3://models/${n} }\n`).join('')}`;
+    // valid Slipway names all: lower-case, digits, dashes
+    const bad = await runCli(['render', 'kserve', '--env', 'production'], repo(pins(['credit-risk', '2fa-fraud', 'churn-'])));
+    expect([bad.code, bad.stdout]).toEqual([2, '']);
+    expect(bad.stderr).toBe(
+      "error: environments/production.yaml: models.2fa-fraud, models.churn-: KServe refuses these names for an InferenceService, which must start with a lower-case letter and end with a letter or digit (^[a-z]([-a-z0-9]*[a-z0-9])?$); rename them to render for KServe\n",
+    );
+    const t = tempDir('slipway-render-');
+    t.write('environments/prod-.yaml', `apiVersion: slipway/v1\nkind: Environment\nname: prod-\npromotion: push\n${pins(['credit-risk'])}`);
+    const env = await runCli(['render', 'kserve', '--env', 'prod-'], t.dir);
+    expect([env.code, env.stderr]).toEqual([2, "error: environments/prod-.yaml: name 'prod-' cannot be the value of the label slipway.dev/environment: Kubernetes needs a letter or digit at each end of a label value; rename the environment\n"]);
+    // the longest Slipway name (63) is a valid one
+    const long = `m${'0'.repeat(62)}`;
+    const ok = await runCli(['render', 'kserve', '--env', 'production'], repo(pins([long])));
+    expect(ok.code).toBe(0);
+    expect(checkResource(parse(ok.stdout))).toEqual([]);
   });
 
   it('writes one file per model with --out <dir>, all of them with --out <file.yaml>, and refuses pins KServe cannot download', async () => {
