@@ -11,8 +11,11 @@ export function registerSecret(value: string | undefined): void {
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join('***');
-  // Authorization headers and tokens that look like GitHub tokens, even if not registered.
-  out = out.replace(/(authorization["']?\s*[:=]\s*["']?)(?:token|bearer)?\s*[^\s"',}]+/gi, '$1***');
+  // Authorization headers (the credential after the scheme: token, bearer or basic, as git's
+  // http.extraheader carries a base64 user:token), and tokens that look like GitHub tokens, even if not registered.
+  out = out.replace(/(authorization["']?\s*[:=]\s*["']?(?:(?:token|bearer|basic)\s+)?)[^\s"',}]+/gi, '$1***');
   out = out.replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, '***');
+  // the password of a URL's user information (https://user:password@host/…)
+  out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]+@/gi, '$1***@');
   return out;
 }

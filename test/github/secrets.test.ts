@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { redact, registerSecret } from '../../src/secrets.js';
+
+// redact() is the last filter before a message is printed or stored (error lines, API errors, git's
+// stderr): what it misses reaches job logs, comments and reports.
+
+describe('redact', () => {
+  it('hides a registered secret wherever it appears, and GitHub-shaped tokens that were never registered', () => {
+    registerSecret('s3cr3t-value');
+    expect(redact('x s3cr3t-value y s3cr3t-value')).toBe('x *** y ***');
+    expect(redact('token ghs_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123 and github_pat_11ABCDEFG0123456789_abcdefghij')).toBe('token *** and ***');
+  });
+
+  it('hides the credential of an Authorization header after its scheme: token, bearer and basic (git http.extraheader)', () => {
+    const basic = Buffer.from('x-access-token:not-registered-token').toString('base64');
+    expect(redact(`git -c http.https://github.com/.extraheader=AUTHORIZATION: basic ${basic} fetch failed`)).toBe('git -c http.https://github.com/.extraheader=AUTHORIZATION: basic *** fetch failed');
+    expect(redact('Authorization: Bearer abc.def.ghi')).toBe('Authorization: Bearer ***');
+    expect(redact('{"authorization":"token abc123"}')).toBe('{"authorization":"token ***"}');
+    expect(redact('authorization=abc123')).toBe('authorization=***');
+  });
+
+  it("hides the password of a URL's user information, and leaves URLs without one alone", () => {
+    expect(redact("fatal: unable to access 'https://deploy:hunter2-long@git.example.com:8443/acme/risk.git/': 403")).toBe(
+      "fatal: unable to access 'https://deploy:***@git.example.com:8443/acme/risk.git/': 403",
+    );
+    expect(redact('https://x-access-token:v1.0123456789abcdef@github.com/acme/risk')).toBe('https://x-access-token:***@github.com/acme/risk');
+    for (const plain of ['git@github.com:acme/risk.git', 'ssh://git@github.com:22/acme/risk', 'https://github.com/acme/risk/actions/runs/1', 'see https://host:8080/x@y', 'uses: acme/x@v1']) {
+      expect(redact(plain)).toBe(plain);
+    }
+  });
+});
