@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
+import { escapeRegExp, removeStaleTemps, syncPath, syncTree } from '../fs/durable.js';
+import { fileSystemReason } from '../fs/fs-error.js';
 import { realPathAsFar } from '../fs/real-path.js';
 import { resolveInside } from '../spec/paths.js';
 import { displayPath } from '../spec/yaml-file.js';
@@ -91,24 +93,34 @@ export async function assertOutDir(dest: string, opts: { repoRoot: string; store
   await assertReplaceable(dest, label, opts.cwd);
 }
 
+/** Errors of a write that are about where it goes, whichever path the OS named (copyFile names its source). */
+const DESTINATION_FULL = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
 /**
- * Writes a package directory (model.onnx + slipway.json) atomically: into a temporary sibling,
- * then renamed into place, replacing an earlier package at `dir`. Refuses (UsageError, nothing
- * touched) to replace anything else: see replaceProblem.
+ * Writes a package directory (model.onnx + slipway.json) atomically and durably: into a temporary sibling,
+ * flushed to the disk, then renamed into place, replacing an earlier package at `dir`. Refuses (UsageError,
+ * nothing touched) to replace anything else: see replaceProblem. The siblings a killed write left
+ * (`.<name>.tmp-<hex>`, `.<name>.old-<hex>`) are removed once an hour untouched.
  */
 export async function writePackage(dir: string, model: { bytes: Uint8Array } | { path: string }, card: ModelCard, label?: string): Promise<string> {
   const dest = resolve(dir);
   await assertReplaceable(dest, label);
   await mkdir(dirname(dest), { recursive: true });
+  await removeStaleTemps(dirname(dest), new RegExp(`^\\.${escapeRegExp(basename(dest))}\\.(tmp|old)-[0-9a-f]{12}$`));
   const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${randomBytes(6).toString('hex')}`);
-  await mkdir(tmp);
   try {
+    await mkdir(tmp);
     if ('bytes' in model) await writeFile(join(tmp, MODEL_FILE), model.bytes);
     else await copyFile(model.path, join(tmp, MODEL_FILE));
     await writeFile(join(tmp, CARD_FILE), serializeCard(card));
+    await syncTree(tmp);
     // checked again just before the old one goes: the directory may have changed while the package was built
     await assertReplaceable(dest, label);
     await swapIn(tmp, dest);
+    await syncPath(dirname(dest));
+  } catch (e) {
+    if (!DESTINATION_FULL.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    throw new InputError(`cannot write the package ${displayPath(dest)}: ${fileSystemReason(e)}; nothing there was replaced`, { cause: e });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -1,12 +1,13 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
+import { InputError, UsageError } from '../../src/errors.js';
 import type { ModelCard } from '../../src/package/card.js';
 import { readPackage } from '../../src/package/read.js';
 import { replaceProblem, writePackage } from '../../src/package/write.js';
 import { writeTestPackage } from '../gitops/package.js';
 import { tempDir } from '../support/tmp.js';
+import { canMountTmpfs, withFullDisk } from '../fs/full-disk.js';
 
 const { dir } = tempDir('slipway-write-pkg-');
 const card = (version: string): ModelCard => JSON.parse(readFileSync(join(writeTestPackage(join(dir, `src-${version}`), 'm', version), 'slipway.json'), 'utf8')) as ModelCard;
@@ -19,6 +20,35 @@ describe('writePackage replaces only an earlier package', () => {
     expect((await readPackage(dest)).card.version).toBe('1.1.0');
     expect(readFileSync(join(dest, 'model.onnx'), 'utf8')).toBe('two');
     expect(readdirSync(join(dir, 'new'))).toEqual(['pkg']); // no temporary sibling left
+  });
+
+  it.skipIf(!canMountTmpfs)('a full disk is an input error naming the package directory; the earlier package stays whole', async () => {
+    // ENOSPC from write(2) names no file: 'slipway train --out' on a full disk ended in "internal error (a bug in slipway…)"
+    await withFullDisk(async (disk) => {
+      const dest = join(disk, 'pkg');
+      await writePackage(dest, { bytes: Buffer.from('one') }, card('1.0.0'));
+      const e = await writePackage(dest, { bytes: Buffer.alloc(2 << 20, 1) }, card('1.1.0')).then(() => null, (err: unknown) => err);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toBe(`cannot write the package ${dest}: no space left on the device (ENOSPC); nothing there was replaced`);
+      expect((await readPackage(dest)).card.version).toBe('1.0.0');
+      expect(readFileSync(join(dest, 'model.onnx'), 'utf8')).toBe('one');
+      expect(readdirSync(disk)).toEqual(['pkg']);
+    });
+  });
+
+  it('removes the temporary siblings a killed write left once they are an hour untouched, and only those', async () => {
+    // a write killed before its rename left .pkg.tmp-<hex>/ (or, between the two renames, .pkg.old-<hex>/) forever
+    const parent = join(dir, 'killed');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    for (const name of ['.pkg.tmp-0123456789ab', '.pkg.old-0123456789ab', '.other.tmp-0123456789ab']) {
+      mkdirSync(join(parent, name), { recursive: true });
+      writeFileSync(join(parent, name, 'model.onnx'), 'half');
+      utimesSync(join(parent, name, 'model.onnx'), old, old);
+      utimesSync(join(parent, name), old, old);
+    }
+    mkdirSync(join(parent, '.pkg.tmp-aaaaaaaaaaaa')); // another writer's, now
+    await writePackage(join(parent, 'pkg'), { bytes: Buffer.from('one') }, card('1.0.0'));
+    expect(readdirSync(parent).sort()).toEqual(['.other.tmp-0123456789ab', '.pkg.tmp-aaaaaaaaaaaa', 'pkg']);
   });
 
   it('concurrent writers of one directory all succeed and leave one whole package, never a missing one', async () => {
