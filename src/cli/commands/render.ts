@@ -32,6 +32,11 @@ Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve-slipwa
     const namespace = str(opts, 'namespace');
     if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace '${namespace}' is not a valid Kubernetes namespace name`);
     const resources = renderKServe(spec, { namespace, storagePrefix: str(opts, 'storage-prefix'), file: displayPath(file, ctx.cwd) });
+    // what the YAML cannot say: how KServe will route a canary, and what has no place in it
+    for (const [model, m] of Object.entries(spec.models ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+      if (m.canary) ctx.stderr(`render: ${model}: canary ${m.canary.version} is the model, at canaryTrafficPercent ${m.canary.weight}; KServe splits against the revision it last rolled out at 100 %, so on a new InferenceService, or in RawDeployment mode (no canaries), ${m.canary.version} takes all the traffic\n`);
+      if (m.shadow) ctx.stderr(`render: ${model}: shadow ${m.shadow.version} is not rendered (KServe has no shadow)\n`);
+    }
     const out = str(opts, 'out')!;
     const documents = () => resources.map((r) => stringify(r, { lineWidth: 0 })).join('---\n');
     if (out === '-') {
