@@ -4,7 +4,7 @@ export type CheckConclusion = 'success' | 'failure' | 'neutral' | 'cancelled' | 
 
 export interface CheckOutput {
   title: string;
-  /** markdown, at most 65,535 characters */
+  /** markdown, at most 65,535 bytes (UTF-8); longer is cut with a note */
   summary: string;
   text?: string;
 }
@@ -19,13 +19,24 @@ export interface CheckRunInput {
   output?: CheckOutput;
 }
 
-/** GitHub's limit on a check run's output.summary and output.text. */
+/** GitHub's limit on a check run's output.summary and output.text, in UTF-8 bytes ('summary exceeds a maximum bytesize of 65535'). */
 export const MAX_CHECK_TEXT = 65_535;
+
+const TRUNCATED = '\n\n… (truncated)';
+
+/** `s` cut to at most `max` UTF-8 bytes with a note, at a character boundary; as it is when it fits. */
+export function cutToBytes(s: string, max: number): string {
+  const buf = Buffer.from(s, 'utf8');
+  if (buf.length <= max) return s;
+  let end = max - Buffer.byteLength(TRUNCATED);
+  // never end inside a character: back up to the first byte of the one that does not fit
+  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString('utf8') + TRUNCATED;
+}
 
 function outputOf(o: CheckOutput | undefined) {
   if (!o) return undefined;
-  const cut = (s: string) => (s.length > MAX_CHECK_TEXT ? s.slice(0, MAX_CHECK_TEXT - 40) + '\n\n… (truncated)' : s);
-  return { title: o.title.slice(0, 1000), summary: cut(o.summary), ...(o.text !== undefined ? { text: cut(o.text) } : {}) };
+  return { title: o.title.slice(0, 1000).replace(/[\ud800-\udbff]$/, ''), summary: cutToBytes(o.summary, MAX_CHECK_TEXT), ...(o.text !== undefined ? { text: cutToBytes(o.text, MAX_CHECK_TEXT) } : {}) };
 }
 
 export async function createCheckRun(gh: RepoClient, input: CheckRunInput): Promise<{ id: number; url: string }> {

@@ -120,6 +120,27 @@ describe('check runs, issues, dispatch', () => {
     expect(gh.violations).toEqual([]);
   });
 
+  it("cuts a check run's summary and text to GitHub's 65,535 bytes (UTF-8, not characters), at a character boundary", async () => {
+    const api = createGitHubApi(client(), { owner: 'acme', repo: 'risk' });
+    // 30,000 characters of 3 bytes (≥) and 4 bytes (an emoji, two UTF-16 units): under 65,535 characters, far over in bytes
+    const summary = '≥'.repeat(30_000);
+    const text = '🔴'.repeat(20_000);
+    const { id } = await api.createCheckRun({ name: 'slipway/credit-risk', headSha: 'c'.repeat(40), conclusion: 'failure', output: { title: `${'t'.repeat(999)}🔴`, summary, text } });
+    const sent = gh.calls('POST', '/repos/{owner}/{repo}/check-runs').at(-1)!.body as { output: { title: string; summary: string; text: string } };
+    for (const field of [sent.output.summary, sent.output.text]) {
+      expect(Buffer.byteLength(field, 'utf8')).toBeLessThanOrEqual(65_535);
+      expect(Buffer.byteLength(field, 'utf8')).toBeGreaterThan(65_000);
+      expect(field).toMatch(/\n\n… \(truncated\)$/);
+      expect(field).not.toContain('\ufffd'); // no character cut in half
+    }
+    expect(sent.output.summary.startsWith('≥'.repeat(21_000))).toBe(true);
+    expect(sent.output.title).toBe('t'.repeat(999)); // not half an emoji
+    expect(gh.repo('acme', 'risk').checkRuns.get(id).conclusion).toBe('failure');
+    // what fits is sent as it is
+    await api.updateCheckRun(id, { output: { title: 'ok', summary: '≥'.repeat(21_845) } });
+    expect((gh.calls('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}').at(-1)!.body as { output: { summary: string } }).output.summary).toBe('≥'.repeat(21_845));
+  });
+
   it('a token without checks: write gets a 403 with a hint, not a retry storm', async () => {
     const api = createGitHubApi(client(BOT), { owner: 'acme', repo: 'risk' });
     const err = await api.createCheckRun({ name: 'x', headSha: 'b'.repeat(40), conclusion: 'success' }).catch((e) => e);
