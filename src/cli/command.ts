@@ -66,9 +66,20 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { opts: ParsedOp
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     throw new UsageError(`slipway ${cmd.name}: ${argsProblem(e, cmd.options)}\nRun 'slipway ${cmd.name} --help' for the flags.`);
+  }
+  // a value flag given twice is a mistake, not "the last one wins": `--env staging … --env production` must not promote to production
+  const given = new Map<string, string[]>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || t.value === undefined || cmd.options[t.name]?.multiple) continue;
+    given.set(t.name, [...(given.get(t.name) ?? []), t.value]);
+  }
+  for (const [name, values] of given) {
+    if (values.length > 1) {
+      throw new UsageError(`slipway ${cmd.name}: --${name} is given more than once (${values.map((v) => `'${v}'`).join(', ')}); it takes one value.\nRun 'slipway ${cmd.name} --help' for the flags.`);
+    }
   }
   const opts: ParsedOptions = { ...parsed.values } as ParsedOptions;
   if (opts.help) return { opts, positionals: parsed.positionals, help: true };

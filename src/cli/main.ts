@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeOutput } from './outputs.js';
 import { commands } from './registry.js';
-import { helpText, parseCommandArgs, type CommandContext } from './command.js';
+import { helpText, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { nearest } from './args-problem.js';
 import { SlipwayError, UsageError, EXIT_USAGE } from '../errors.js';
 import { fileSystemError } from '../fs/fs-error.js';
@@ -39,11 +39,24 @@ export function defaultContext(env: NodeJS.ProcessEnv = process.env): CommandCon
   };
 }
 
+/** The command called `name`; an unknown one is a usage error naming the nearest command (a typo). */
+function commandNamed(name: string): Command {
+  const cmd = commands.find((c) => c.name === name);
+  if (cmd) return cmd;
+  const near = nearest(name, commands.map((c) => c.name));
+  throw new UsageError(`slipway: unknown command '${name}'${near ? `: did you mean 'slipway ${near}'?` : '.'}\n\n${topHelp()}`);
+}
+
 /** Runs the CLI; returns the exit code. Never throws for user mistakes. */
 export async function main(argv: string[], ctx: CommandContext = defaultContext()): Promise<number> {
   const [name, ...rest] = argv;
   try {
     if (!name || name === '--help' || name === '-h' || name === 'help') {
+      // `slipway help <command>` (and `slipway --help <command>`) is that command's --help
+      if (name && rest.length) {
+        ctx.stdout(helpText(commandNamed(rest[0])));
+        return 0;
+      }
       ctx.stdout(topHelp());
       return name ? 0 : EXIT_USAGE;
     }
@@ -51,11 +64,7 @@ export async function main(argv: string[], ctx: CommandContext = defaultContext(
       ctx.stdout(`${VERSION}\n`);
       return 0;
     }
-    const cmd = commands.find((c) => c.name === name);
-    if (!cmd) {
-      const near = nearest(name, commands.map((c) => c.name));
-      throw new UsageError(`slipway: unknown command '${name}'${near ? `: did you mean 'slipway ${near}'?` : '.'}\n\n${topHelp()}`);
-    }
+    const cmd = commandNamed(name);
     const { opts, positionals, help } = parseCommandArgs(cmd, rest);
     if (help) {
       ctx.stdout(helpText(cmd));

@@ -55,6 +55,29 @@ describe('slipway CLI', () => {
     }
   });
 
+  it("'slipway help <command>' and 'slipway --help <command>' print that command's help; an unknown one is exit 2 with the nearest", async () => {
+    for (const argv of [['help', 'validate'], ['--help', 'validate'], ['-h', 'validate']]) {
+      const r = await runCli(argv);
+      expect([r.code, r.stdout], argv.join(' ')).toEqual([0, (await runCli(['validate', '--help'])).stdout]);
+    }
+    const typo = await runCli(['help', 'valdate']);
+    expect([typo.code, typo.stdout]).toEqual([2, '']);
+    expect(typo.stderr).toContain("error: slipway: unknown command 'valdate': did you mean 'slipway validate'?\n");
+  });
+
+  it('a value flag given twice is exit 2 naming both values, not the last one silently winning; a repeatable flag may repeat', async () => {
+    const r = await runCli(['audit', '--env', 'staging', '--env=production']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      2,
+      '',
+      "error: slipway audit: --env is given more than once ('staging', 'production'); it takes one value.\nRun 'slipway audit --help' for the flags.\n",
+    ]);
+    // --approver is repeatable: the command gets past the flags (to the unknown environment)
+    const approvers = await runCli(['promote', '--model', 'credit-risk', '--candidate', 'sha256:' + '0'.repeat(64), '--env', 'nowhere', '--approver', 'a', '--approver', 'b']);
+    expect(approvers.code).toBe(2);
+    expect(approvers.stderr).toContain("environment 'nowhere' not found");
+  });
+
   it('no arguments prints usage and exits 2', () => {
     const r = spawnSync(process.execPath, ['bin/slipway.js'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
