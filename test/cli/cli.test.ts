@@ -78,6 +78,11 @@ describe('slipway CLI', () => {
     expect(approvers.stderr).toContain("environment 'nowhere' not found");
   });
 
+  it("serve --provider with a bad value names the flag, not SLIPWAY_EXECUTION_PROVIDER", async () => {
+    const r = await runCli(['serve', '--env', 'production', '--provider', 'tpu'], process.cwd(), { ...process.env, SLIPWAY_EXECUTION_PROVIDER: undefined });
+    expect([r.code, r.stderr]).toEqual([2, "error: --provider expects auto, cpu or cuda, got 'tpu'\n"]);
+  });
+
   it('no arguments prints usage and exits 2', () => {
     const r = spawnSync(process.execPath, ['bin/slipway.js'], { encoding: 'utf8' });
     expect(r.status).toBe(2);

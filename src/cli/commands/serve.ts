@@ -70,7 +70,10 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
     const grace = parseDuration(str(opts, 'shutdown-grace')!);
     if (grace === undefined) throw new UsageError(`--shutdown-grace expects a duration such as 30s, got '${str(opts, 'shutdown-grace')}'`);
     if (grace > MAX_DURATION_MS) throw new UsageError(`--shutdown-grace '${str(opts, 'shutdown-grace')}' is too long: at most ${MAX_DURATION_TEXT}`);
-    const provider = providerChoice(str(opts, 'provider') as 'auto' | 'cpu' | 'cuda', ctx.env);
+    const requested = str(opts, 'provider')!;
+    // the flag is checked here, so that a bad one is named as the flag (providerChoice's message names SLIPWAY_EXECUTION_PROVIDER)
+    if (!['auto', 'cpu', 'cuda'].includes(requested)) throw new UsageError(`--provider expects auto, cpu or cuda, got '${requested}'`);
+    const provider = providerChoice(requested as 'auto' | 'cpu' | 'cuda', ctx.env);
     const inference = str(opts, 'inference') as InferenceMode;
     if (!INFERENCE_MODES.includes(inference)) throw new UsageError(`--inference expects ${INFERENCE_MODES.join(', ')}, got '${inference}'`);
     const log = (line: string) => ctx.stderr(`[serve] ${line}\n`);
