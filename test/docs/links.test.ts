@@ -39,7 +39,8 @@ function problem(from: string, target: string): string | null {
 
 describe('links in the user docs', () => {
   it.each(DOCS)('%s: every relative link names a file (and a heading) of the repository', (doc) => {
-    const links = [...prose(readFileSync(join(REPO, doc), 'utf8')).matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+    // inline code is not a link either: docs/serve.md's pattern `^[a-z]([-a-z0-9]*[a-z0-9])?$` read as one
+    const links = [...prose(readFileSync(join(REPO, doc), 'utf8')).replace(/`[^`\n]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
     const relativeLinks = links.filter((l) => !/^[a-z][a-z0-9+.-]*:/i.test(l));
     expect(relativeLinks.map((l) => problem(doc, l)).filter(Boolean)).toEqual([]);
   });
