@@ -96,10 +96,49 @@ function remoteRefused(remote: string, branch: string, message: string): Externa
   return new ExternalError(`${remote} refused the push to ${branch} (${reason})${said.length ? `: ${said.join(' ').replace(/\.$/, '')}` : ''}. Nothing changed on ${branch}. ${remedy}`);
 }
 
-/** Moves a local branch from `old` to `sha` atomically (compare-and-swap); false when it had moved. */
+/**
+ * A git lock (`<ref>.lock`, `index.lock`) that stayed taken: git creates one for each update and removes it
+ * after, so one that stays is another git process's at work, or a git process killed before it finished
+ * left it and it never goes by itself. Not a branch that moved: retrying the promotion cannot help.
+ */
+export class GitLockError extends ExternalError {}
+
+/** The lock file a git command failed to create because it exists, from its error; null for any other failure. */
+export function heldLock(e: unknown): string | null {
+  return /Unable to create '([^']+\.lock)': File exists/.exec((e as Error | null)?.message ?? '')?.[1] ?? null;
+}
+
+/** How long (ms) to wait before each retry of a git command that found a lock taken (3.5 s in all). */
+const LOCK_WAITS = [50, 100, 200, 400, 800, 1000, 1000];
+
+/** Runs `f` (a git command), again while a lock it needs is taken; a lock taken throughout is a GitLockError saying what to do. */
+export async function retryWhileLocked<T>(what: string, f: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await f();
+    } catch (e) {
+      const lock = heldLock(e);
+      if (!lock) throw e;
+      if (attempt >= LOCK_WAITS.length) {
+        throw new GitLockError(
+          `could not ${what}: git's lock ${lock} exists. Another git process is working in the repository, or one was stopped before it finished and left the lock behind; if no git process is running, remove ${lock} and run the command again. Nothing was changed.`,
+          { cause: e },
+        );
+      }
+      await new Promise((r) => setTimeout(r, LOCK_WAITS[attempt]));
+    }
+  }
+}
+
+/** Moves a local branch from `old` to `sha` atomically (compare-and-swap); false when it had moved, GitLockError when its lock stays taken. */
 export async function casBranch(repoRoot: string, branch: string, sha: string, old: string | null): Promise<boolean> {
-  const r = await gitMaybe(repoRoot, ['update-ref', '-m', 'slipway', `refs/heads/${branch}`, sha, old ?? '0'.repeat(40)]);
-  return r !== null;
+  try {
+    await retryWhileLocked(`update the branch ${branch}`, () => git(repoRoot, ['update-ref', '-m', 'slipway', `refs/heads/${branch}`, sha, old ?? '0'.repeat(40)]));
+    return true;
+  } catch (e) {
+    if (e instanceof GitLockError) throw e;
+    return false;
+  }
 }
 
 /**

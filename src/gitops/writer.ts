@@ -1,6 +1,6 @@
 import { ExternalError } from '../errors.js';
-import { casBranch, commitFiles, currentBranch, fetchBranch, pushCommit, readAt, revParse, syncLocalBranch } from './repo.js';
-import { git, gitMaybe } from './git.js';
+import { casBranch, commitFiles, currentBranch, fetchBranch, GitLockError, pushCommit, readAt, retryWhileLocked, revParse, syncLocalBranch } from './repo.js';
+import { git } from './git.js';
 
 /** A commit message: the headline (subject) and the body (with the trailers as its last paragraph). */
 export interface CommitMessage {
@@ -73,7 +73,11 @@ export class GitCliWriter implements BranchWriter {
       // on the branch: a fast-forward merge moves it and updates the working tree, never over local changes
       const head = await revParse(this.repoRoot, 'HEAD');
       if (head !== parent) return 'stale';
-      const merged = await gitMaybe(this.repoRoot, ['merge', '--ff-only', '--quiet', sha]);
+      // a lock left by a killed git is said as such, not taken for local changes
+      const merged = await retryWhileLocked(`update your checkout of ${branch}`, () => git(this.repoRoot, ['merge', '--ff-only', '--quiet', sha])).catch((e: unknown) => {
+        if (e instanceof GitLockError) throw e;
+        return null;
+      });
       if (merged === null) {
         const now = await revParse(this.repoRoot, 'HEAD');
         if (now !== parent) return 'stale';

@@ -1,0 +1,46 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { promoteToEnvironment, type GitOpsTarget } from '../../src/gitops/promote.js';
+import { GitLockError } from '../../src/gitops/repo.js';
+import { GitCliWriter } from '../../src/gitops/writer.js';
+import { digest, gitopsRepos, sh } from './repos.js';
+
+const local = (repo: string, branch = 'main'): GitOpsTarget => ({ repoRoot: repo, branch, writer: new GitCliWriter(repo, null) });
+const request = { env: 'staging', model: 'credit-risk', version: '1.0.0', digest: digest('a') };
+
+describe("a git lock left by a killed git process", () => {
+  // git creates refs/heads/<branch>.lock and index.lock for each update; a git killed mid-update leaves its
+  // lock, and every later update fails. Slipway read that as "the branch kept moving" (5 retries, then
+  // 'run the command again', which failed the same way) or, on the checked-out branch, as local changes
+  it.each([
+    ['the branch checked out, its ref locked', 'main', '.git/refs/heads/main.lock'],
+    ['the branch checked out, the index locked', 'main', '.git/index.lock'],
+    ['another branch, its ref locked', 'envs', '.git/refs/heads/envs.lock'],
+  ])('%s: a clear error naming the lock and what to do, nothing changed; the next run after its removal lands', async (_, branch, lockFile) => {
+    const r = gitopsRepos();
+    if (branch !== 'main') sh(r.a, 'branch', branch);
+    const before = sh(r.a, 'rev-parse', branch).trim();
+    const lock = join(r.a, lockFile);
+    writeFileSync(lock, '');
+    const e = await promoteToEnvironment(local(r.a, branch), request).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(GitLockError);
+    expect((e as Error).message).toContain(`git's lock ${lock} exists`);
+    expect((e as Error).message).toContain(`if no git process is running, remove ${lock} and run the command again. Nothing was changed.`);
+    expect(sh(r.a, 'rev-parse', branch).trim()).toBe(before);
+    rmSync(lock);
+    const res = await promoteToEnvironment(local(r.a, branch), request);
+    expect(sh(r.a, 'rev-parse', branch).trim()).toBe(res.commit);
+  });
+
+  it('a lock another git process holds for a moment is waited for', async () => {
+    const r = gitopsRepos();
+    const lock = join(r.a, '.git/refs/heads/envs.lock');
+    sh(r.a, 'branch', 'envs');
+    writeFileSync(lock, '');
+    setTimeout(() => rmSync(lock), 300);
+    const res = await promoteToEnvironment(local(r.a, 'envs'), request);
+    expect(res.attempts).toBe(1);
+    expect(sh(r.a, 'rev-parse', 'envs').trim()).toBe(res.commit);
+  });
+});
