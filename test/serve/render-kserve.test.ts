@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
@@ -107,6 +107,26 @@ describe.skipIf(!present)('render kserve', () => {
     const ok = await runCli(['render', 'kserve', '--env', 'production'], repo(pins([long])));
     expect(ok.code).toBe(0);
     expect(checkResource(parse(ok.stdout))).toEqual([]);
+  });
+
+  it('--out <dir> mirrors the manifest: the file of a model no longer pinned is removed, nothing else there', async () => {
+    const two = `models:\n  credit-risk: { version: 1.4.0, digest: ${D1}, uri: s3://m/a }\n  churn: { version: 2.0.0, digest: ${D2}, uri: s3://m/b }\n`;
+    const dir = repo(two);
+    expect((await runCli(['render', 'kserve', '--env', 'production', '--out', 'deploy'], dir)).code).toBe(0);
+    // beside the renders: files of others, which stay whatever they hold
+    const keep: Record<string, string> = {
+      'kustomization.yaml': 'resources: [churn.yaml, credit-risk.yaml]\n',
+      'staging-churn.yaml': readFileSync(join(dir, 'deploy', 'churn.yaml'), 'utf8').replace('slipway.dev/environment: production', 'slipway.dev/environment: staging'),
+      'hand-made.yaml': readFileSync(join(dir, 'deploy', 'churn.yaml'), 'utf8').replace('managed-by: slipway', 'managed-by: helm'),
+      'broken.yaml': 'kind: [',
+      'notes.txt': 'kind: InferenceService\n',
+    };
+    for (const [name, text] of Object.entries(keep)) writeFileSync(join(dir, 'deploy', name), text);
+    writeFileSync(join(dir, 'environments', 'production.yaml'), readFileSync(join(dir, 'environments', 'production.yaml'), 'utf8').replace(/ {2}churn:.*\n/, ''));
+    const r = await runCli(['render', 'kserve', '--env', 'production', '--out', 'deploy'], dir);
+    expect([r.code, r.stderr]).toEqual([0, "wrote deploy/credit-risk.yaml\nremoved deploy/churn.yaml (model 'churn' is no longer in environments/production.yaml)\n"]);
+    expect(readdirSync(join(dir, 'deploy')).sort()).toEqual(['broken.yaml', 'credit-risk.yaml', 'hand-made.yaml', 'kustomization.yaml', 'notes.txt', 'staging-churn.yaml']);
+    for (const [name, text] of Object.entries(keep)) expect(readFileSync(join(dir, 'deploy', name), 'utf8')).toBe(text);
   });
 
   it('writes one file per model with --out <dir>, all of them with --out <file.yaml>, and refuses pins KServe cannot download', async () => {

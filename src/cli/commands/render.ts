@@ -1,5 +1,6 @@
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { Command } from '../command.js';
 import { str } from '../command.js';
 import { UsageError } from '../../errors.js';
@@ -17,7 +18,7 @@ export const render: Command = {
   positionals: 'kserve',
   options: {
     env: { type: 'string', value: '<env>', description: 'environment', required: true },
-    out: { type: 'string', value: '<dir|file.yaml|->', description: "where to write the manifests: a directory (one <model>.yaml each), one .yaml/.yml file (all of them, as YAML documents), or '-' for stdout", default: '-' },
+    out: { type: 'string', value: '<dir|file.yaml|->', description: "where to write the manifests: a directory (one <model>.yaml each; a model's file from an earlier render is removed once it is no longer pinned), one .yaml/.yml file (all of them, as YAML documents), or '-' for stdout", default: '-' },
     namespace: { type: 'string', value: '<ns>', description: 'Kubernetes namespace of the resources' },
     'storage-prefix': { type: 'string', value: '<uri>', description: 'where packages are mirrored by digest (s3://bucket/models → s3://bucket/models/sha256/<hex>), for pins without a KServe-readable uri' },
   },
@@ -52,12 +53,40 @@ Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve-slipwa
     }
     const dir = resolve(ctx.cwd, out);
     await makeDir(dir);
+    const written = new Set<string>();
     for (const r of resources) {
       const path = join(dir, `${r.metadata.name}.yaml`);
       await writeFileAtomic(path, stringify(r, { lineWidth: 0 }));
+      written.add(`${r.metadata.name}.yaml`);
       ctx.stderr(`wrote ${displayPath(path, ctx.cwd)}\n`);
+    }
+    // the directory mirrors the manifest: a model no longer pinned must not stay deployed by Argo CD or Flux
+    for (const { name, model } of await staleRenders(dir, written, spec.name)) {
+      await rm(join(dir, name));
+      ctx.stderr(`removed ${displayPath(join(dir, name), ctx.cwd)} (model '${model}' is no longer in ${displayPath(file, ctx.cwd)})\n`);
     }
     if (resources.length === 0) ctx.stderr(`render: environment '${env}' pins no models; nothing written\n`);
     return 0;
   },
 };
+
+/**
+ * The files of a directory that an earlier render of this environment wrote and this one did not: a YAML file
+ * holding one InferenceService labelled as Slipway's for the environment. Anything else there is left alone.
+ */
+async function staleRenders(dir: string, written: Set<string>, environment: string): Promise<{ name: string; model: string }[]> {
+  const stale: { name: string; model: string }[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    if (written.has(name) || !/\.ya?ml$/.test(name)) continue;
+    let doc: unknown;
+    try {
+      doc = parse(await readFile(join(dir, name), 'utf8'));
+    } catch {
+      continue; // not YAML, not a file: not ours
+    }
+    const r = doc as { kind?: unknown; metadata?: { labels?: Record<string, unknown> } } | null;
+    const labels = r?.metadata?.labels;
+    if (r?.kind === 'InferenceService' && labels?.['app.kubernetes.io/managed-by'] === 'slipway' && labels['slipway.dev/environment'] === environment) stale.push({ name, model: String(labels['slipway.dev/model']) });
+  }
+  return stale;
+}
