@@ -25,7 +25,10 @@ export function driftIssueBody(report: DriftReport, env: string, runUrl?: string
   let md = renderMarkdown(report);
   const tail = `\n${runUrl ? `Run: ${runUrl}\n\n` : ''}<sub>Opened and updated by \`slipway drift\`; it closes itself when a later check finds no drift.</sub>\n${driftMarker(report.model, env)}\n`;
   if (md.length + tail.length > ISSUE_BODY_MAX) {
-    md = md.slice(0, ISSUE_BODY_MAX - tail.length - 200) + `\n\n… truncated: the full report is in the job summary${runUrl ? ' of the run below' : ''}.\n`;
+    // whole lines only: a cut inside a table row breaks the table, inside 🔴 leaves half a character
+    const note = `\n… truncated: the full report is in the job summary${runUrl ? ' of the run below' : ''}.\n`;
+    const end = md.lastIndexOf('\n', ISSUE_BODY_MAX - tail.length - note.length - 1);
+    md = md.slice(0, end + 1) + note;
   }
   return md + tail;
 }

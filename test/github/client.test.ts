@@ -6,6 +6,9 @@ import { createGitHub, githubFromEnv, GitHubError, parseRepository, type GitHub 
 import { createGitHubApi } from '../../src/github/api.js';
 import { readEnv } from '../../src/env.js';
 import { commentObject } from '../support/github/state.js';
+import { driftMarker, syncDriftIssue } from '../../src/github/drift-issue.js';
+import type { DriftReport } from '../../src/drift/report.js';
+import type { FeatureDrift } from '../../src/drift/compare.js';
 
 const TOKEN = 'ghp_testTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 const OTHER = 'ghp_otherTokenBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
@@ -190,6 +193,37 @@ describe('check runs, issues, dispatch', () => {
     const api = createGitHubApi(client(), { owner: 'acme', repo: 'risk' });
     await api.dispatchWorkflow('retrain.yml', 'main', { model: 'credit-risk', window: '2024-01-01..2024-02-01' });
     expect(gh.repo('acme', 'risk').dispatches).toEqual([{ workflow_id: 'retrain.yml', ref: 'main', inputs: { model: 'credit-risk', window: '2024-01-01..2024-02-01' } }]);
+    expect(gh.violations).toEqual([]);
+  });
+});
+
+describe('the drift issue', () => {
+  /** A drifted report whose markdown is over GitHub's issue body limit: one long table row per feature. */
+  function bigReport(features: number): DriftReport {
+    const f = (i: number): FeatureDrift => ({ test: 'psi', statistic: 0.3, threshold: 0.2, p_value: 0.001, drifted: i % 2 === 0, n_ref: 1000, n_cur: 1000, kind: 'numeric', basis: 'bins' });
+    const names = Array.from({ length: features }, (_, i) => `feature_${String(i).padStart(4, '0')}_${'x'.repeat(i % 37)}`);
+    return {
+      drifted: true, model: 'credit-risk', env: 'production',
+      reference: { kind: 'package', source: 'credit-risk@1.4.0', rows: 1000 }, current: { kind: 'data', source: 'window.parquet', rows: 1000 },
+      features: Object.fromEntries(names.map((n, i) => [n, f(i)])), drifted_features: names.filter((_, i) => i % 2 === 0), share_of_drifted_features: 0.5,
+      prediction: null, performance: null, missing: {}, unseen_categories: {}, missing_columns: [], reasons: ['many features drifted'], generated_at: '2026-01-01T00:00:00Z',
+    };
+  }
+
+  it('a report over the issue body limit is cut at a whole line, under 65,536 characters, with the note and the marker', async () => {
+    const repo = gh.repo('acme', 'drift-big');
+    const res = await syncDriftIssue({ octokit: client(), owner: 'acme', repo: 'drift-big' }, bigReport(1500), { env: 'production', runUrl: 'https://github.com/acme/drift-big/actions/runs/7' });
+    expect(res.action).toBe('created');
+    const body: string = repo.issues.get(res.issue!.number).body;
+    expect(body.length).toBeLessThanOrEqual(65_536);
+    expect(body.length).toBeGreaterThan(60_000);
+    expect(body).toContain('\n\n… truncated: the full report is in the job summary of the run below.\n');
+    expect(body.endsWith(`${driftMarker('credit-risk', 'production')}\n`)).toBe(true);
+    // every table row that is there is whole (no row cut in the middle, no half of a 🔴)
+    const rows = body.split('\n').filter((l) => l.startsWith('| feature_'));
+    expect(rows.length).toBeGreaterThan(100);
+    for (const row of rows) expect(row).toMatch(/^\| feature_\d{4}_x* \| (🔴 drift|🟢 ok) \| psi \| .* \| bins \|$/);
+    expect(body).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
     expect(gh.violations).toEqual([]);
   });
 });
