@@ -62,9 +62,15 @@ function field(h: Buffer, start: number, len: number): string {
   return s.subarray(0, end < 0 ? len : end).toString('utf8');
 }
 
-/** Extracts regular files from a tar archive into `dest` (which must exist and be empty). */
+/**
+ * Extracts regular files from a tar archive into `dest` (which must exist and be empty). An entry named twice,
+ * or a file where another entry needs a directory, is refused by name: one archive, one reading of it.
+ */
 export async function untar(archive: Buffer, dest: string, what = 'archive'): Promise<string[]> {
   const names: string[] = [];
+  // the files extracted, and the directories they made
+  const files = new Set<string>();
+  const dirs = new Set<string>();
   let off = 0;
   while (off + BLOCK <= archive.length) {
     const h = archive.subarray(off, off + BLOCK);
@@ -91,6 +97,15 @@ export async function untar(archive: Buffer, dest: string, what = 'archive'): Pr
     if (!clean || clean.startsWith('/') || clean.split('/').some((s) => s === '..' || s === '') || !target || target === dest) {
       throw new InputError(`${what}: refusing unsafe path ${JSON.stringify(name)}`);
     }
+    if (files.has(clean)) throw new InputError(`${what}: ${JSON.stringify(clean)} appears twice in the archive; a package names each file once`);
+    if (dirs.has(clean)) throw new InputError(`${what}: ${JSON.stringify(clean)} is a file, and also a directory of other entries in the archive`);
+    const parts = clean.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/');
+      if (files.has(parent)) throw new InputError(`${what}: ${JSON.stringify(clean)} lies under ${JSON.stringify(parent)}, which is a file in the archive`);
+      dirs.add(parent);
+    }
+    files.add(clean);
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, archive.subarray(off, off + size), { flag: 'wx' });
     names.push(clean);
