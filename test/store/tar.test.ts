@@ -17,7 +17,7 @@ describe('untar refuses an archive that names a path twice', () => {
   // a duplicate entry (or a file where a later entry needs a directory) failed on the second write with a raw
   // EEXIST, which the CLI showed as "cannot open <cache>/.download-<hex>/model.onnx: it exists, and is not a
   // directory": neither the asset nor what is wrong with it
-  it.each([
+  it.each<[string, Record<string, string>[], string]>([
     ['the same file twice', [{ 'model.onnx': 'one' }, { 'model.onnx': 'two' }], 'asset x.tar: "model.onnx" appears twice in the archive; a package names each file once'],
     ['a file under a file', [{ a: 'file' }, { 'a/b': 'under it' }], 'asset x.tar: "a/b" lies under "a", which is a file in the archive'],
     ['a file where a directory was', [{ 'a/b': 'under it' }, { a: 'file' }], 'asset x.tar: "a" is a file, and also a directory of other entries in the archive'],
