@@ -103,6 +103,22 @@ describe('sticky comments', () => {
     expect(gh.violations).toEqual([]);
   });
 
+  it("leaves alone a comment by the same identity that only quotes the marker (another workflow's, as github-actions[bot])", async () => {
+    const pr = seedPr();
+    const marker = '<!-- slipway:report model=quoted -->';
+    const o = client();
+    // e.g. a welcome workflow that echoes the PR description, which holds the marker
+    const other = `Thanks for the PR! You wrote:\n> retrain ${marker}`;
+    await o.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'acme', repo: 'risk', issue_number: pr.number, body: other });
+    const api = createGitHubApi(o, { owner: 'acme', repo: 'risk' });
+    const first = await api.stickyComment(pr.number, marker, `${marker}\nreport 1`);
+    const second = await api.stickyComment(pr.number, marker, `${marker}\nreport 2`);
+    expect([first.action, second.action, second.deleted]).toEqual(['created', 'updated', []]);
+    expect(gh.repo('acme', 'risk').commentsOf(pr.number).map((c) => c.body)).toEqual([other, `${marker}\nreport 2`]);
+    await expect(api.stickyComment(pr.number, marker, `report\n${marker}`)).rejects.toThrow('must start with its marker');
+    expect(gh.violations).toEqual([]);
+  });
+
   it('acts as github-actions[bot] with an installation token (GET /user is 403 there)', async () => {
     const pr = seedPr();
     const api = createGitHubApi(client(BOT), { owner: 'acme', repo: 'risk' });
