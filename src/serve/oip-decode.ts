@@ -105,13 +105,14 @@ function flatten(data: unknown[], shape: readonly number[], datatype: Datatype, 
   return out;
 }
 
+/** One element checked against its datatype. A null passes whatever the datatype: the caller says whether its column is nullable. */
 function checkElement(v: unknown, datatype: Datatype, at: () => string): Scalar {
   if (datatype === 'BYTES') {
-    if (typeof v === 'string') return v;
+    if (typeof v === 'string' || v === null) return v;
     throw new BadRequest(`${at()}: expected a string for datatype BYTES, got ${describe(v)}`);
   }
   if (datatype === 'BOOL') {
-    if (typeof v === 'boolean') return v;
+    if (typeof v === 'boolean' || v === null) return v;
     throw new BadRequest(`${at()}: expected true or false for datatype BOOL, got ${describe(v)}`);
   }
   if (typeof v !== 'number') {
@@ -350,14 +351,16 @@ function decodeJsonRows(inp: OipRequestInput, ctx: DecodeContext): Row[] {
   const where = `inputs[0] (${inp.name})`;
   if (inp.datatype !== 'BYTES') throw new BadRequest(`${where}.datatype: JSON rows (content_type "json") must be BYTES, got ${inp.datatype}`);
   if (inp.shape.length > 2 || (inp.shape.length === 2 && inp.shape[1] !== 1)) throw new BadRequest(`${where}.shape: expected [N] or [N, 1] for JSON rows, got ${JSON.stringify(inp.shape)}`);
-  const values = flatten(inp.data, inp.shape, 'BYTES', where) as string[];
+  const values = flatten(inp.data, inp.shape, 'BYTES', where) as (string | null)[];
+  const none = values.indexOf(null);
+  if (none !== -1) throw new BadRequest(`${where}.data[${none}]: expected a string (one row as JSON text), got null`);
   if (values.length !== inp.shape[0]) throw new BadRequest(`${where}: shape ${JSON.stringify(inp.shape)} holds ${inp.shape[0]} elements but data has ${values.length}`);
   if (values.length === 0) throw new BadRequest('inputs: the request holds no rows (first dimension is 0)');
   const { allowed } = nameSets(ctx);
   return values.map((text, i) => {
     let row: unknown;
     try {
-      row = JSON.parse(text);
+      row = JSON.parse(text!);
     } catch (e) {
       throw new BadRequest(`${where}.data[${i}]: not valid JSON (${(e as Error).message})`);
     }

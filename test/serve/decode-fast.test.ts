@@ -59,6 +59,28 @@ describe('decodeFast (the hot path)', () => {
     expect(() => decodeRequest(rows, ctx)).toThrow('inputs[0] (rows).data[0].income: a number beyond ±1.7976931348623157e308 (read as Infinity) is out of range (finite values within ±1.7976931348623157e308)');
   });
 
+  it('a null in a nullable column is read as null whatever its datatype (BYTES and BOOL too, as JSON rows read it), refused by name in any other', () => {
+    const nullable = structuredClone(ctx);
+    for (const c of ['region', 'has_cosigner']) nullable.contract.properties[c] = { ...nullable.contract.properties[c], type: [nullable.contract.properties[c].type as string, 'null'] };
+    expect(nullable.contract.properties.employment_years.type).toEqual(['number', 'null']);
+    const body = tensorRequest([applicant(0), applicant(1)]) as { inputs: { name: string; data: unknown[] }[] };
+    for (const i of body.inputs) if (['region', 'has_cosigner', 'employment_years'].includes(i.name)) i.data[1] = null;
+    const rows = decodeRequest(body, nullable).rows;
+    expect([rows[1].region, rows[1].has_cosigner, rows[1].employment_years]).toEqual([null, null, null]);
+    expect(rows[0].region).toBe('north');
+    // the same rows as the JSON rows form gives them
+    const asJson = jsonRowsRequest([applicant(0), { ...applicant(1), region: null, has_cosigner: null, employment_years: null }]);
+    expect(decodeRequest(asJson, nullable).rows).toEqual(rows);
+    // where the contract has no null: the column named
+    const strict = tensorRequest([applicant(0)]) as { inputs: { name: string; data: unknown[] }[] };
+    strict.inputs.find((i) => i.name === 'purpose')!.data[0] = null;
+    expect(() => decodeRequest(strict, nullable)).toThrow("inputs[10] (purpose).data[0]: column 'purpose' is not nullable in the data contract, got null");
+    // JSON rows are text: a null row is not one
+    const nullRow = jsonRowsRequest([applicant(0)]) as { inputs: { data: unknown[] }[] };
+    nullRow.inputs[0].data[0] = null;
+    expect(() => decodeRequest(nullRow, nullable)).toThrow('inputs[0] (rows).data[0]: expected a string (one row as JSON text), got null');
+  });
+
   it('on 3,000 seeded mutations: never accepts what decodeFull rejects, and agrees where it accepts', () => {
     let accepted = 0;
     let rejected = 0;
