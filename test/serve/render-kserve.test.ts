@@ -147,5 +147,11 @@ describe.skipIf(!present)('render kserve', () => {
     const none = repo(`models:\n  credit-risk: { version: 1.4.0, digest: ${D1} }\n`);
     expect((await runCli(['render', 'kserve', '--env', 'production'], none)).stderr).toMatch(/models\.credit-risk has no uri; give --storage-prefix/);
     expect((await runCli(['render', 'helm', '--env', 'production'], none)).stderr).toMatch(/expected the target 'kserve'/);
+    // an empty --out is not the working directory
+    const empty = await runCli(['render', 'kserve', '--env', 'production', '--out', '', '--storage-prefix', 's3://m'], none);
+    expect([empty.code, empty.stderr]).toEqual([2, `error: --out: expected a directory, a .yaml file or '-' (stdout), got ""\n`]);
+    expect(readdirSync(none).sort()).toEqual(['environments']);
+    const ns = await runCli(['render', 'kserve', '--env', 'production', '--namespace', 'ML_team', '--storage-prefix', 's3://m'], none);
+    expect([ns.code, ns.stderr]).toEqual([2, "error: --namespace 'ML_team' is not a valid Kubernetes namespace name: lower-case letters, digits and '-', at most 63, with a letter or digit at each end\n"]);
   });
 });

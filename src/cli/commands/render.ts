@@ -27,18 +27,20 @@ storageUri from the pin's uri (or --storage-prefix + digest), canaryTrafficPerce
 Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve-slipway-render-kserve.`,
   async run(opts, positionals, ctx) {
     if (positionals.length !== 1 || positionals[0] !== 'kserve') throw new UsageError(`slipway render: expected the target 'kserve' (slipway render kserve --env <env>), got ${positionals.length ? `'${positionals.join(' ')}'` : 'nothing'}`);
+    const out = str(opts, 'out')!;
+    // an empty value would resolve to the working directory and write there
+    if (out.trim() === '') throw new UsageError(`--out: expected a directory, a .yaml file or '-' (stdout), got ${JSON.stringify(out)}`);
     const env = assertName('environment', str(opts, 'env')!);
     const root = findRepoRoot(ctx.cwd);
     const { spec, file } = await loadEnvironment(root, env);
     const namespace = str(opts, 'namespace');
-    if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace '${namespace}' is not a valid Kubernetes namespace name`);
+    if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace '${namespace}' is not a valid Kubernetes namespace name: lower-case letters, digits and '-', at most 63, with a letter or digit at each end`);
     const resources = renderKServe(spec, { namespace, storagePrefix: str(opts, 'storage-prefix'), file: displayPath(file, ctx.cwd) });
     // what the YAML cannot say: how KServe will route a canary, and what has no place in it
     for (const [model, m] of Object.entries(spec.models ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
       if (m.canary) ctx.stderr(`render: ${model}: canary ${m.canary.version} is the model, at canaryTrafficPercent ${m.canary.weight}; KServe splits against the revision it last rolled out at 100 %, so on a new InferenceService, or in RawDeployment mode (no canaries), ${m.canary.version} takes all the traffic\n`);
       if (m.shadow) ctx.stderr(`render: ${model}: shadow ${m.shadow.version} is not rendered (KServe has no shadow)\n`);
     }
-    const out = str(opts, 'out')!;
     const documents = () => resources.map((r) => stringify(r, { lineWidth: 0 })).join('---\n');
     if (out === '-') {
       ctx.stdout(documents());
