@@ -109,6 +109,21 @@ async function withLock(lockDir, isDone, log, fn) {
   }
 }
 
+/**
+ * The tokens a job can hold. onnxruntime-node's install script is third-party code and needs none
+ * of them: with ACTIONS_RUNTIME_TOKEN it could write the repository's Actions cache, with the others
+ * use the API. (npm runs with --ignore-scripts, so no package's code runs in it; it keeps what an
+ * .npmrc may refer to.)
+ */
+export const WITHHELD_FROM_INSTALL_SCRIPT = ['INPUT_TOKEN', 'GITHUB_TOKEN', 'GH_TOKEN', 'SLIPWAY_GITHUB_TOKEN', 'ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+
+/** The environment of a dependency's install script: `env` less the job's tokens. */
+export function installScriptEnv(env) {
+  const out = { ...env };
+  for (const k of WITHHELD_FROM_INSTALL_SCRIPT) delete out[k];
+  return out;
+}
+
 function install(dir, cuda, log) {
   const npm = npmCommand();
   const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: cuda ? 'cuda12' : 'skip', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
@@ -131,7 +146,7 @@ function install(dir, cuda, log) {
     // --ignore-scripts skipped onnxruntime-node's postinstall; run it for the CUDA 12 provider only.
     log('installing the CUDA 12 execution provider of onnxruntime-node');
     try {
-      execFileSync(process.execPath, [join('script', 'install.js')], { cwd: join(dir, 'node_modules', 'onnxruntime-node'), env, stdio: ['ignore', 2, 2] });
+      execFileSync(process.execPath, [join('script', 'install.js')], { cwd: join(dir, 'node_modules', 'onnxruntime-node'), env: installScriptEnv(env), stdio: ['ignore', 2, 2] });
     } catch (e) {
       throw new SetupError(`installing the CUDA 12 provider of onnxruntime-node failed (${e?.message ?? e}); its output is above`, { cause: e });
     }

@@ -149,6 +149,37 @@ describe('parallel jobs, stale locks and failures', () => {
     expect(existsSync(join(root, 'node_modules'))).toBe(false);
   });
 
+  it("cuda12: onnxruntime-node's install script (third-party code) runs without the job's tokens", async () => {
+    if (!(process.platform === 'linux' && process.arch === 'x64')) return; // cuda12 is Linux x64 only
+    // a stand-in onnxruntime-node whose install script records its environment and "installs" the provider
+    const script = [
+      "import { mkdirSync, writeFileSync } from 'node:fs';",
+      "writeFileSync(process.env.SLIPWAY_TEST_ENV_DUMP, JSON.stringify(Object.keys(process.env)));",
+      "mkdirSync('bin/napi-v6/linux/x64', { recursive: true });",
+      "writeFileSync('bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so', '');",
+    ].join('\n');
+    mkdirSync(join(tmp, 'fake-ort', 'script'), { recursive: true });
+    const ortUrl = gitRepo(join(tmp, 'fake-ort'), { 'package.json': JSON.stringify({ name: 'onnxruntime-node', version: '1.0.0', type: 'module' }), 'script/install.js': script });
+    const seed = join(tmp, 'seed-ort');
+    mkdirSync(seed);
+    writeFileSync(join(seed, 'package.json'), pkgJson({ 'onnxruntime-node': ortUrl }));
+    execFileSync(process.execPath, [join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'), 'install', '--package-lock-only', '--ignore-scripts', '--offline', '--no-audit', '--no-fund'], { cwd: seed, stdio: 'ignore' });
+    const root = actionRoot('cuda-tokens', readFileSync(join(seed, 'package-lock.json'), 'utf8'), { 'onnxruntime-node': ortUrl });
+    const dump = join(tmp, 'ort-install-env.json');
+    const tokens = ['INPUT_TOKEN', 'GITHUB_TOKEN', 'GH_TOKEN', 'SLIPWAY_GITHUB_TOKEN', 'ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+    for (const k of tokens) vi.stubEnv(k, `secret-${k}`);
+    vi.stubEnv('SLIPWAY_TEST_ENV_DUMP', dump);
+    try {
+      expect(await ensureDependencies(root, { cuda: true, env: { RUNNER_TOOL_CACHE: join(tmp, 'cuda-cache') }, ...quiet })).toBe('installed');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    const seen = JSON.parse(readFileSync(dump, 'utf8')) as string[];
+    expect(seen).toContain('ONNXRUNTIME_NODE_INSTALL');
+    expect(seen).toContain('PATH');
+    expect(seen.filter((k) => tokens.includes(k))).toEqual([]);
+  });
+
   it('cuda12 is refused off Linux x64 before anything is installed', async () => {
     if (process.platform === 'linux' && process.arch === 'x64') return; // installing the CUDA provider needs the network
     await expect(ensureDependencies(actionRoot('cuda'), { cuda: true, env: { RUNNER_TOOL_CACHE: join(tmp, 'cuda-cache') }, ...quiet })).rejects.toThrow('cuda12 needs a Linux x64 runner');
