@@ -1,7 +1,7 @@
 import { InputError, IntegrityError } from '../errors.js';
 import type { ModelCard } from '../package/card.js';
 import { assertPackageOf } from '../package/card.js';
-import { resolvePackage } from '../package/read.js';
+import { readPackage, resolvePackage } from '../package/read.js';
 import { verifyModelLoads } from '../package/verify.js';
 import { packageDigest } from '../store/digest.js';
 import type { ModelStore } from '../store/types.js';
@@ -17,15 +17,20 @@ export interface Candidate {
 /**
  * Resolves `--candidate` (a package directory or a `sha256:…` digest in the source store) and checks
  * it can be promoted as `model`: a real package built by `slipway train`, with a semantic version, whose
- * model.onnx ONNX Runtime loads with the inputs and output its card names.
+ * model.onnx ONNX Runtime loads with the inputs and output its card names. The card and the model are
+ * read between two digests of the directory, which must agree: a package replaced meanwhile (a 'slipway
+ * train --out' into the same directory) is refused, never answered as one package's card with another's digest.
  */
 export async function resolveCandidate(ref: string, model: string, opts: { source: ModelStore; repoRoot: string; cwd: string }): Promise<Candidate> {
-  const pkg = await resolvePackage(ref, { store: opts.source, repoRoot: opts.repoRoot, cwd: opts.cwd });
-  if (pkg.synthesized) throw new InputError(`${ref}: a bare model file cannot be promoted; promote a package built by 'slipway train' (model.onnx + slipway.json)`);
+  const found = await resolvePackage(ref, { store: opts.source, repoRoot: opts.repoRoot, cwd: opts.cwd });
+  if (found.synthesized) throw new InputError(`${ref}: a bare model file cannot be promoted; promote a package built by 'slipway train' (model.onnx + slipway.json)`);
+  const digest = await packageDigest(found.dir);
+  if (found.digest && found.digest !== digest) throw new IntegrityError(`${ref}: the package hashes to ${digest}, not ${found.digest}; refusing to promote it`);
+  const pkg = await readPackage(found.dir);
   assertPackageOf(pkg, model, ref);
-  const digest = await packageDigest(pkg.dir);
-  if (pkg.digest && pkg.digest !== digest) throw new IntegrityError(`${ref}: the package hashes to ${digest}, not ${pkg.digest}; refusing to promote it`);
   await verifyModelLoads(pkg, ref);
+  const after = await packageDigest(found.dir);
+  if (after !== digest) throw new IntegrityError(`${ref}: the package changed while it was read (${digest} became ${after}); is something writing it? Run the command again once it is written`);
   return { dir: pkg.dir, card: pkg.card, digest, modelPath: pkg.modelPath };
 }
 
