@@ -334,14 +334,19 @@ function decodeMatrix(inp: OipRequestInput, ctx: DecodeContext): Row[] {
   const values = flatten(inp.data, inp.shape, inp.datatype as Datatype, where);
   if (values.length !== n * f) throw new BadRequest(`${where}: shape ${JSON.stringify(inp.shape)} holds ${n * f} elements but data has ${values.length}`);
   if (n === 0) throw new BadRequest('inputs: the request holds no rows (first dimension is 0)');
-  for (const col of ctx.features) {
+  const nullable = ctx.features.map((col) => {
     const types = columnTypes(ctx.contract, col);
     if (!types.has('number') && !types.has('integer')) throw new BadRequest(`${where}: feature '${col}' is not numeric in the data contract, so a matrix input cannot carry it; send one input per column`);
-  }
+    return types.has('null');
+  });
   const rows: Row[] = new Array(n);
   for (let r = 0; r < n; r++) {
     const row: Row = {};
-    for (let c = 0; c < f; c++) row[ctx.features[c]] = values[r * f + c];
+    for (let c = 0; c < f; c++) {
+      const v = values[r * f + c];
+      if (v === null && !nullable[c]) throw new BadRequest(`${where}.data: row ${r}, feature '${ctx.features[c]}' (column ${c}): not nullable in the data contract, got null`);
+      row[ctx.features[c]] = v;
+    }
     rows[r] = row;
   }
   return rows;

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeFast, decodeFull, decodeRequest } from '../../src/serve/oip-decode.js';
 import { applicant, CONTENT_TYPE_OK, CONTENT_TYPE_REFUSED, contentTyped, IN_RANGE, jsonRowsRequest, OUT_OF_RANGE, tensorRequest, tensorText } from './client.js';
 import { ctx, full, mutate, rng } from './mutations.js';
+import type { DecodeContext } from '../../src/serve/oip-columns.js';
+import type { RowSchema } from '../../src/spec/types.js';
 
 describe('decodeFast (the hot path)', () => {
   it('decodes the common request as decodeFull does', () => {
@@ -79,6 +81,14 @@ describe('decodeFast (the hot path)', () => {
     const nullRow = jsonRowsRequest([applicant(0)]) as { inputs: { data: unknown[] }[] };
     nullRow.inputs[0].data[0] = null;
     expect(() => decodeRequest(nullRow, nullable)).toThrow('inputs[0] (rows).data[0]: expected a string (one row as JSON text), got null');
+  });
+
+  it('a [N, F] matrix: a null is read as null only in a nullable feature, refused by name in the others (it reached the model as NaN)', () => {
+    const numeric: DecodeContext = { features: ['a', 'b'], extra: [], contract: { type: 'object', properties: { a: { type: 'number' }, b: { type: ['number', 'null'] } } } as RowSchema };
+    const matrix = (data: unknown[]) => ({ inputs: [{ name: 'x', shape: [2, 2], datatype: 'FP64', data }] });
+    expect(decodeRequest(matrix([1, null, 3, 4]), numeric).rows).toEqual([{ a: 1, b: null }, { a: 3, b: 4 }]);
+    expect(() => decodeRequest(matrix([1, 2, null, 4]), numeric)).toThrow("inputs[0] (x).data: row 1, feature 'a' (column 0): not nullable in the data contract, got null");
+    expect(() => decodeRequest({ inputs: [{ name: 'x', shape: [2, 2], datatype: 'FP64', data: [[1, 2], [null, 4]] }] }, numeric)).toThrow("row 1, feature 'a' (column 0): not nullable");
   });
 
   it('on 3,000 seeded mutations: never accepts what decodeFull rejects, and agrees where it accepts', () => {
