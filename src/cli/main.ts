@@ -26,10 +26,28 @@ function topHelp(): string {
   ].join('\n');
 }
 
+/**
+ * Writes to `stream` until its reader goes away (`slipway audit --json | head`): then the rest is dropped and the
+ * command finishes its work with its own exit code. Unheard, the EPIPE was an uncaught 'error' event: a stack
+ * trace and exit 1, which reads as a failed check (and a promotion cut short by the pager it was piped to).
+ */
+function writerTo(stream: NodeJS.WriteStream): (text: string) => void {
+  let gone = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    gone = true;
+  });
+  return (text) => {
+    if (!gone && !stream.destroyed) stream.write(text);
+  };
+}
+let processOutput: { stdout: (text: string) => void; stderr: (text: string) => void } | undefined;
+
 export function defaultContext(env: NodeJS.ProcessEnv = process.env): CommandContext {
+  processOutput ??= { stdout: writerTo(process.stdout), stderr: writerTo(process.stderr) };
   return {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: processOutput.stdout,
+    stderr: processOutput.stderr,
     cwd: process.cwd(),
     env,
     setOutput: (name, value) => writeOutput(env.GITHUB_OUTPUT, name, value),

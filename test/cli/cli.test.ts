@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../src/cli/registry.js';
 import { runCli } from '../support/cli.js';
@@ -81,6 +81,18 @@ describe('slipway CLI', () => {
   it("serve --provider with a bad value names the flag, not SLIPWAY_EXECUTION_PROVIDER", async () => {
     const r = await runCli(['serve', '--env', 'production', '--provider', 'tpu'], process.cwd(), { ...process.env, SLIPWAY_EXECUTION_PROVIDER: undefined });
     expect([r.code, r.stderr]).toEqual([2, "error: --provider expects auto, cpu or cuda, got 'tpu'\n"]);
+  });
+
+  it('a reader that goes away (slipway check | head) ends no command: no stack trace, the exit code is the command\'s', async () => {
+    for (const argv of [['--help'], ['check']]) {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // closed before the first write: every write meets EPIPE
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      // it was an uncaught 'error' event: exit 1 (a failed check) with Node's stack trace
+      expect([code, stderr], argv.join(' ')).toEqual([0, '']);
+    }
   });
 
   it('no arguments prints usage and exits 2', () => {
