@@ -8,6 +8,9 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 4) secrets.add(value);
 }
 
+/** Query parameters that carry a credential: pre-signed URLs (S3, GCS, Azure SAS) and API tokens. */
+const QUERY_CREDENTIALS = ['X-Amz-Signature', 'X-Amz-Security-Token', 'X-Amz-Credential', 'X-Goog-Signature', 'X-Goog-Credential', 'sig', 'access_token', 'token'];
+
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join('***');
@@ -17,5 +20,7 @@ export function redact(text: string): string {
   out = out.replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, '***');
   // the password of a URL's user information (https://user:password@host/…)
   out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]+@/gi, '$1***@');
+  // the credentials of a pre-signed URL's query (S3, GCS, an Azure SAS) and tokens passed in one
+  out = out.replace(new RegExp(`([?&](?:${QUERY_CREDENTIALS.join('|')})=)[^\\s&#"'<>|)\\]\`]+`, 'gi'), '$1***');
   return out;
 }

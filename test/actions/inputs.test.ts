@@ -201,6 +201,15 @@ describe('input mistakes name the input and what was expected, before the comman
     expect(invocation(actionSpec('evaluate'), { INPUT_MODEL: 'm', INPUT_CANDIDATE: '-pkg', INPUT_REPORT: 'r.json' }).argv).toEqual(['evaluate', '--model', 'm', '--candidate=-pkg', '--report', 'r.json']);
   });
 
+  it("the command line the step prints holds no credential of a pre-signed data URL (the job log may be public)", async () => {
+    const url = 'https://bucket.s3.amazonaws.com/window.parquet?X-Amz-Credential=AKIAEXAMPLE%2F20260101&X-Amz-Signature=deadbeefcafe0123&X-Amz-Expires=900';
+    const r = await run('validate-data', { model: 'no-such-model', data: url });
+    expect(r.code).toBe(2);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('slipway validate '));
+    expect(line).toContain('--data "https://bucket.s3.amazonaws.com/window.parquet?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Expires=900"');
+    expect(r.stdout + r.stderr + r.summary).not.toMatch(/AKIAEXAMPLE|deadbeefcafe0123/);
+  });
+
   it('a failure before the command runs still gets its job summary section, as a failed command does', async () => {
     const r = await run('train', { model: 'credit-risk', gpu: 'rocm' });
     expect(r.code).toBe(2);

@@ -28,4 +28,13 @@ describe('redact', () => {
       expect(redact(plain)).toBe(plain);
     }
   });
+
+  it("hides the credentials in a pre-signed URL's query (S3, GCS, Azure SAS) and a token passed as a query parameter", () => {
+    expect(redact('https://b.s3.amazonaws.com/w.parquet?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20260101&X-Amz-Signature=0a1b2c&X-Amz-Expires=3600')).toBe(
+      'https://b.s3.amazonaws.com/w.parquet?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Expires=3600',
+    );
+    expect(redact('https://acct.blob.core.windows.net/c/w.parquet?sv=2022-11-02&sig=AbC%3D&se=2026')).toBe('https://acct.blob.core.windows.net/c/w.parquet?sv=2022-11-02&sig=***&se=2026');
+    expect(redact('`https://h.example/x.csv?token=abc123`')).toBe('`https://h.example/x.csv?token=***`');
+    for (const plain of ['a token=abc in prose', 'https://h.example/x?tokens=1&page=2', 'https://h.example/x?signature=none']) expect(redact(plain)).toBe(plain);
+  });
 });
