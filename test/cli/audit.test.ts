@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
@@ -74,6 +75,9 @@ describe('audit of names that are not there', () => {
     }
     const json = await runCli(['audit', '--env', 'staging', '--model', 'fresh', '--json'], dir, env);
     expect(JSON.parse(json.stdout)).toEqual({ environment: 'staging', events: [] });
+    // --help and docs/promote.md describe that shape (the help said "one object per event", which is JSON lines)
+    expect((await runCli(['audit', '--help'])).stdout).toMatch(/^ +--json +print JSON: \{environment, events: \[…\]\}, the events newest first$/m);
+    expect(readFileSync('docs/promote.md', 'utf8').replace(/\s+/g, ' ')).toContain('`{"environment": "<env>", "events": []}` with `--json`');
     const found = await runCli(['audit', '--env', 'staging', '--model', 'credit-risk'], dir, env);
     expect(found.stdout).toContain('Audit of environments/staging.yaml (1 event, newest first)');
   });

@@ -46,7 +46,7 @@ export const audit: Command = {
     env: { type: 'string', value: '<env>', description: 'environment', required: true },
     model: { type: 'string', value: '<name>', description: 'only this model' },
     ref: { type: 'string', value: '<rev>', description: 'read the history reachable from this revision', default: 'HEAD' },
-    json: { type: 'boolean', description: 'print JSON (one object per event, newest first)' },
+    json: { type: 'boolean', description: 'print JSON: {environment, events: […]}, the events newest first' },
   },
   details: [
     'Reads environments/<env>.yaml history with ONE `git log` (custom format + trailers): when it took',
