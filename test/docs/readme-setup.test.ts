@@ -40,4 +40,9 @@ describe("the README's set-up commands", () => {
     const unskipped = lines.filter((l, i) => /\bnpm ci\b/.test(l) && !lines.slice(0, i + 1).some((p) => /(^|\s)(export )?ONNXRUNTIME_NODE_INSTALL=skip\b/.test(p)));
     expect(unskipped).toEqual([]);
   });
+
+  it("say how to make the example model's data, which is not committed (a fresh clone's 'slipway validate --model credit-risk' finds no file)", () => {
+    expect(read('.gitignore').split('\n')).toContain('models/*/data/');
+    expect(read('README.md').replace(/\s+/g, ' ')).toContain('`npx slipway generate --model credit-risk`');
+  });
 });
