@@ -127,6 +127,13 @@ describe.skipIf(!present)('render kserve', () => {
     expect([r.code, r.stderr]).toEqual([0, "wrote deploy/credit-risk.yaml\nremoved deploy/churn.yaml (model 'churn' is no longer in environments/production.yaml)\n"]);
     expect(readdirSync(join(dir, 'deploy')).sort()).toEqual(['broken.yaml', 'credit-risk.yaml', 'hand-made.yaml', 'kustomization.yaml', 'notes.txt', 'staging-churn.yaml']);
     for (const [name, text] of Object.entries(keep)) expect(readFileSync(join(dir, 'deploy', name), 'utf8')).toBe(text);
+    // another environment's render of the same model is not overwritten: one directory per environment
+    writeFileSync(join(dir, 'environments', 'staging.yaml'), readFileSync(join(dir, 'environments', 'production.yaml'), 'utf8').replace('name: production', 'name: staging'));
+    const before = readFileSync(join(dir, 'deploy', 'credit-risk.yaml'), 'utf8');
+    const clash = await runCli(['render', 'kserve', '--env', 'staging', '--out', 'deploy'], dir);
+    expect([clash.code, clash.stderr]).toEqual([2, "error: deploy/credit-risk.yaml holds the InferenceService of environment 'production', which this render of 'staging' would overwrite; render each environment into a directory of its own\n"]);
+    expect(readFileSync(join(dir, 'deploy', 'credit-risk.yaml'), 'utf8')).toBe(before);
+    expect((await runCli(['render', 'kserve', '--env', 'staging', '--out', 'deploy-staging'], dir)).code).toBe(0);
   });
 
   it('writes one file per model with --out <dir>, all of them with --out <file.yaml>, and refuses pins KServe cannot download', async () => {

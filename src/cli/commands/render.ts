@@ -55,6 +55,12 @@ Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve-slipwa
     }
     const dir = resolve(ctx.cwd, out);
     await makeDir(dir);
+    // one directory per environment: the files are named by model alone, so another environment's would be overwritten
+    for (const r of resources) {
+      const path = join(dir, `${r.metadata.name}.yaml`);
+      const other = (await renderedBy(path))?.environment;
+      if (other !== undefined && other !== spec.name) throw new UsageError(`${displayPath(path, ctx.cwd)} holds the InferenceService of environment '${other}', which this render of '${spec.name}' would overwrite; render each environment into a directory of its own`);
+    }
     const written = new Set<string>();
     for (const r of resources) {
       const path = join(dir, `${r.metadata.name}.yaml`);
@@ -72,6 +78,20 @@ Commit the output where Argo CD or Flux watches. See docs/serve.md#kserve-slipwa
   },
 };
 
+/** The environment and model of a file that render wrote (one InferenceService labelled as Slipway's), else undefined. */
+async function renderedBy(path: string): Promise<{ environment: string; model: string } | undefined> {
+  let doc: unknown;
+  try {
+    doc = parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined; // absent, not YAML, not a file: not ours
+  }
+  const r = doc as { kind?: unknown; metadata?: { labels?: Record<string, unknown> } } | null;
+  const labels = r?.metadata?.labels;
+  if (r?.kind !== 'InferenceService' || labels?.['app.kubernetes.io/managed-by'] !== 'slipway' || typeof labels['slipway.dev/environment'] !== 'string') return undefined;
+  return { environment: labels['slipway.dev/environment'], model: String(labels['slipway.dev/model']) };
+}
+
 /**
  * The files of a directory that an earlier render of this environment wrote and this one did not: a YAML file
  * holding one InferenceService labelled as Slipway's for the environment. Anything else there is left alone.
@@ -80,15 +100,8 @@ async function staleRenders(dir: string, written: Set<string>, environment: stri
   const stale: { name: string; model: string }[] = [];
   for (const name of (await readdir(dir)).sort()) {
     if (written.has(name) || !/\.ya?ml$/.test(name)) continue;
-    let doc: unknown;
-    try {
-      doc = parse(await readFile(join(dir, name), 'utf8'));
-    } catch {
-      continue; // not YAML, not a file: not ours
-    }
-    const r = doc as { kind?: unknown; metadata?: { labels?: Record<string, unknown> } } | null;
-    const labels = r?.metadata?.labels;
-    if (r?.kind === 'InferenceService' && labels?.['app.kubernetes.io/managed-by'] === 'slipway' && labels['slipway.dev/environment'] === environment) stale.push({ name, model: String(labels['slipway.dev/model']) });
+    const by = await renderedBy(join(dir, name));
+    if (by?.environment === environment) stale.push({ name, model: by.model });
   }
   return stale;
 }
