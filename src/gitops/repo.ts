@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, normalize } from 'node:path';
 import { ExternalError } from '../errors.js';
 import { git, gitMaybe } from './git.js';
 
@@ -67,35 +67,6 @@ export async function commitFiles(repoRoot: string, parent: string, files: Recor
   }
 }
 
-export type PushResult = 'ok' | 'rejected';
-
-/**
- * Pushes `sha` to `branch` on `remote`: 'rejected' when the branch moved on (not a fast-forward). A forced
- * push with `lease` (the expected head; '' for "must not exist") is rejected unless the remote branch is that.
- */
-export async function pushCommit(repoRoot: string, remote: string, sha: string, branch: string, force = false, lease?: string): Promise<PushResult> {
-  try {
-    const leased = force && lease !== undefined;
-    await git(repoRoot, ['push', ...(leased ? [`--force-with-lease=refs/heads/${branch}:${lease}`] : []), remote, `${force && !leased ? '+' : ''}${sha}:refs/heads/${branch}`]);
-    return 'ok';
-  } catch (e) {
-    const message = (e as Error).message;
-    if (/\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|incorrect old value/i.test(message)) return 'rejected';
-    if (/\[remote rejected\]/.test(message)) throw remoteRefused(remote, branch, message);
-    throw e;
-  }
-}
-
-/** The remote's hooks or rules refused a push (a protected branch): no retry helps, so say what would. */
-function remoteRefused(remote: string, branch: string, message: string): ExternalError {
-  const said = [...message.matchAll(/\bremote: (.*?)\s*$/gm)].map((m) => m[1]).filter(Boolean);
-  const reason = /\[remote rejected\][^\n]*\(([^)\n]+)\)/.exec(message)?.[1] ?? 'refused';
-  const remedy = branch.startsWith('slipway/')
-    ? `A rule or hook refuses pushes to ${branch}: let this identity create and update slipway/* branches`
-    : `If the branch is protected, make the environment 'promotion: pull-request' (a pull request per promotion) or let this identity push to it`;
-  return new ExternalError(`${remote} refused the push to ${branch} (${reason})${said.length ? `: ${said.join(' ').replace(/\.$/, '')}` : ''}. Nothing changed on ${branch}. ${remedy}`);
-}
-
 /**
  * A git lock (`<ref>.lock`, `index.lock`) that stayed taken: git creates one for each update and removes it
  * after, so one that stays is another git process's at work, or a git process killed before it finished
@@ -105,7 +76,8 @@ export class GitLockError extends ExternalError {}
 
 /** The lock file a git command failed to create because it exists, from its error; null for any other failure. */
 export function heldLock(e: unknown): string | null {
-  return /Unable to create '([^']+\.lock)': File exists/.exec((e as Error | null)?.message ?? '')?.[1] ?? null;
+  const lock = /Unable to create '([^']+\.lock)': File exists/.exec((e as Error | null)?.message ?? '')?.[1];
+  return lock ? normalize(lock) : null;
 }
 
 /** How long (ms) to wait before each retry of a git command that found a lock taken (3.5 s in all). */
@@ -128,6 +100,37 @@ export async function retryWhileLocked<T>(what: string, f: () => Promise<T>): Pr
       await new Promise((r) => setTimeout(r, LOCK_WAITS[attempt]));
     }
   }
+}
+
+export type PushResult = 'ok' | 'rejected';
+
+/**
+ * Pushes `sha` to `branch` on `remote`: 'rejected' when the branch moved on (not a fast-forward). A forced
+ * push with `lease` (the expected head; '' for "must not exist") is rejected unless the remote branch is that.
+ */
+export async function pushCommit(repoRoot: string, remote: string, sha: string, branch: string, force = false, lease?: string): Promise<PushResult> {
+  try {
+    const leased = force && lease !== undefined;
+    // a lock the remote's git left (a bare repository on a path or a server of one's own) is not a branch that moved
+    await retryWhileLocked(`push to ${branch} in ${remote}`, () => git(repoRoot, ['push', ...(leased ? [`--force-with-lease=refs/heads/${branch}:${lease}`] : []), remote, `${force && !leased ? '+' : ''}${sha}:refs/heads/${branch}`]));
+    return 'ok';
+  } catch (e) {
+    if (e instanceof GitLockError) throw e;
+    const message = (e as Error).message;
+    if (/\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|incorrect old value/i.test(message)) return 'rejected';
+    if (/\[remote rejected\]/.test(message)) throw remoteRefused(remote, branch, message);
+    throw e;
+  }
+}
+
+/** The remote's hooks or rules refused a push (a protected branch): no retry helps, so say what would. */
+function remoteRefused(remote: string, branch: string, message: string): ExternalError {
+  const said = [...message.matchAll(/\bremote: (.*?)\s*$/gm)].map((m) => m[1]).filter(Boolean);
+  const reason = /\[remote rejected\][^\n]*\(([^)\n]+)\)/.exec(message)?.[1] ?? 'refused';
+  const remedy = branch.startsWith('slipway/')
+    ? `A rule or hook refuses pushes to ${branch}: let this identity create and update slipway/* branches`
+    : `If the branch is protected, make the environment 'promotion: pull-request' (a pull request per promotion) or let this identity push to it`;
+  return new ExternalError(`${remote} refused the push to ${branch} (${reason})${said.length ? `: ${said.join(' ').replace(/\.$/, '')}` : ''}. Nothing changed on ${branch}. ${remedy}`);
 }
 
 /** Moves a local branch from `old` to `sha` atomically (compare-and-swap); false when it had moved, GitLockError when its lock stays taken. */

@@ -44,3 +44,22 @@ describe("a git lock left by a killed git process", () => {
     expect(sh(r.a, 'rev-parse', 'envs').trim()).toBe(res.commit);
   });
 });
+
+describe('a git lock left in the remote', () => {
+  it('a push the remote refuses for its lock is a clear error naming it, not a branch that kept moving', async () => {
+    // the remote's "[remote rejected] main -> main (failed to update ref)" matched the patterns of a lost race
+    const r = gitopsRepos();
+    const before = sh(r.remote, 'rev-parse', 'main').trim();
+    const lock = join(r.remote, 'refs/heads/main.lock');
+    writeFileSync(lock, '');
+    const target: GitOpsTarget = { repoRoot: r.a, branch: 'main', writer: new GitCliWriter(r.a, 'origin') };
+    const e = await promoteToEnvironment(target, request).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(GitLockError);
+    expect((e as Error).message).toMatch(/^could not push to main in origin: git's lock (.*) exists\./);
+    expect((e as Error).message).toContain(`remove ${lock} and run the command again. Nothing was changed.`);
+    expect(sh(r.remote, 'rev-parse', 'main').trim()).toBe(before);
+    rmSync(lock);
+    const res = await promoteToEnvironment(target, request);
+    expect(sh(r.remote, 'rev-parse', 'main').trim()).toBe(res.commit);
+  });
+});
