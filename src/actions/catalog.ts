@@ -40,7 +40,8 @@ export interface ActionSpec {
   /** fill --pr from the pull_request event when the input is empty */
   prFromEvent?: string;
   /**
-   * An input that names untrusted content (report: the fork PR's bundle). When it is given, the
+   * An input that names untrusted content (report: the fork PR's bundle). When it is given, or
+   * when the job runs on workflow_run or pull_request_target (its files came from another run), the
    * runner reads no workflow commands from the command's output (::stop-commands::), so that text
    * from that content cannot add a mask, stop commands or fake an annotation in a job that writes.
    */

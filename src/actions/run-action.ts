@@ -117,6 +117,19 @@ export function untrustedFlagGiven(argv: string[]): boolean {
   return !!flag && argv.slice(1).some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
 }
 
+/** Events whose jobs hold a write token while what they read may come from a pull request (another run's artifacts, a fork's head). */
+const PRIVILEGED_EVENTS = ['workflow_run', 'pull_request_target'];
+
+/**
+ * Whether the command's output is held back from the runner (::stop-commands::): with untrusted
+ * content named (untrustedFlagGiven), or when a command that takes such content (report) runs in a
+ * privileged event, where every file it reads (an evaluation, a package) came from another run.
+ */
+export function outputUntrusted(argv: string[], env: NodeJS.ProcessEnv): boolean {
+  if (untrustedFlagGiven(argv)) return true;
+  return PRIVILEGED_EVENTS.includes(env.GITHUB_EVENT_NAME ?? '') && !!actions.find((a) => a.command === argv[0])?.untrustedInput;
+}
+
 /** The first `error:` lines the CLI printed, for the annotation. */
 function errorMessage(stderr: string): string {
   const lines = stderr.split('\n');
@@ -218,7 +231,7 @@ export async function runAction(dir: string, env: NodeJS.ProcessEnv = process.en
   // With untrusted content in play, the command's output is not read for workflow commands: its
   // stderr joins stdout (one stream, so nothing overtakes the resume line) between
   // ::stop-commands:: and a resume token the content cannot guess.
-  const guard = untrustedFlagGiven(inv.argv) ? randomBytes(16).toString('hex') : undefined;
+  const guard = outputUntrusted(inv.argv, env) ? randomBytes(16).toString('hex') : undefined;
   const ctx: CommandContext = {
     ...base,
     setOutput: (name, value) => {

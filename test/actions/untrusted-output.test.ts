@@ -82,6 +82,26 @@ describe('report --bundle through the action: the bundle cannot issue workflow c
     }
   });
 
+  it('in a workflow_run or pull_request_target job, report without a bundle is held back too: its files came from another run', async () => {
+    // a package artifact whose card version carries command lines, quoted by the mismatch error
+    const t = tempDir('slipway-untrusted-');
+    const card = { ...JSON.parse(readFileSync(resolve('test/fixtures/report/card.json'), 'utf8')), version: `1.0.0${INJECTED}` };
+    writeJson(join(t.dir, 'pkg', 'slipway.json'), card);
+    for (const event of ['workflow_run', 'pull_request_target']) {
+      let log = '';
+      const code = await runAction('report', { GITHUB_WORKSPACE: t.dir, RUNNER_TEMP: t.dir, GITHUB_EVENT_NAME: event, INPUT_EVALUATION: FIXTURE, INPUT_PACKAGE: join(t.dir, 'pkg') }, { stdout: (s) => void (log += s), stderr: (s) => void (log += s) });
+      expect(code).toBe(2);
+      expect(log).toContain('::warning title=pwned::from the bundle'); // shown, as text
+      const commands = commandsOf(log);
+      expect(commands.map((c) => c.slice(0, c.indexOf(':'))), event).toEqual(['stop-commands', 'error']);
+      expect(commands[1]).toMatch(/^error: .*is credit-risk 1\.0\.0%0A::warning/);
+    }
+    // the umbrella action running another command there is not held back (nothing it reads is a report's input)
+    let other = '';
+    await runAction('', { GITHUB_WORKSPACE: t.dir, RUNNER_TEMP: t.dir, GITHUB_EVENT_NAME: 'workflow_run', INPUT_COMMAND: 'check', INPUT_ARGS: '--model nope' }, { stdout: (s) => void (other += s), stderr: (s) => void (other += s) });
+    expect(other).not.toContain('::stop-commands::');
+  });
+
   it('without a bundle (the same-repo PR job) the output is read as before: nothing is stopped', async () => {
     const t = tempDir('slipway-untrusted-');
     let log = '';
