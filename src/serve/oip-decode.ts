@@ -225,7 +225,9 @@ export function decodeFast(body: unknown, ctx: DecodeContext): DecodedRequest | 
   const inputs = body.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0) return undefined;
   let outputs: string[] | undefined;
-  if (body.outputs !== undefined) {
+  // an empty list asks for every output, as absent `outputs` does (Triton and KServe read it so): decided here, where
+  // `outputs` is present at all, not on the encoder's every answer
+  if (body.outputs !== undefined && !(Array.isArray(body.outputs) && body.outputs.length === 0)) {
     if (!Array.isArray(body.outputs)) return undefined;
     outputs = new Array<string>(body.outputs.length);
     for (let i = 0; i < body.outputs.length; i++) {
@@ -274,7 +276,7 @@ export function decodeRequest(body: unknown, ctx: DecodeContext): DecodedRequest
 /** The general decoder: every request form, and the precise message for every malformed request. */
 export function decodeFull(body: unknown, ctx: DecodeContext): DecodedRequest {
   const req = parseRequest(body);
-  const outputs = req.outputs?.map((o) => o.name);
+  const outputs = req.outputs?.length ? req.outputs.map((o) => o.name) : undefined;
   const reqType = requestContentType(req);
   let jsonInput = -1;
   for (let i = 0; i < req.inputs.length; i++) if (inputContentType(req.inputs[i], i) === 'json') jsonInput = i;

@@ -44,16 +44,7 @@ export function checkRequestedOutputs(requested: string[] | undefined, task: Tas
   for (const r of requested) if (!known.includes(r)) throw new BadRequest(`outputs: unknown output '${r}'; this ${task} model has ${known.join(', ')}`);
 }
 
-/**
- * The outputs a request listed, or undefined for every output: when `outputs` is absent, and when it is an
- * empty list, which Triton and KServe also answer with every output (an answer with none would be of no use).
- */
-function selection(requested: string[] | undefined): string[] | undefined {
-  return requested?.length ? requested : undefined;
-}
-
-export function encodeOutputs(p: Prediction, task: Task, threshold: number, selected?: string[]): OipOutput[] {
-  const requested = selection(selected);
+export function encodeOutputs(p: Prediction, task: Task, threshold: number, requested?: string[]): OipOutput[] {
   const n = rowsOf(p);
   const out: OipOutput[] = [];
   const want = (name: string) => !requested || requested.includes(name);
@@ -91,9 +82,8 @@ function num(v: number): string {
  * `JSON.stringify(encodeOutputs(...))` without building the objects: the common binary-classification
  * answer is written as text directly (the single-row hot path); other tasks go through encodeOutputs.
  */
-export function encodeOutputsJson(p: Prediction, task: Task, threshold: number, selected?: string[]): string {
-  if (task !== 'binary-classification') return JSON.stringify(encodeOutputs(p, task, threshold, selected));
-  const requested = selection(selected);
+export function encodeOutputsJson(p: Prediction, task: Task, threshold: number, requested?: string[]): string {
+  if (task !== 'binary-classification') return JSON.stringify(encodeOutputs(p, task, threshold, requested));
   const n = rowsOf(p);
   if (n === 1 && !requested) {
     // one row, every output: one string, no intermediate parts

@@ -83,6 +83,15 @@ describe('decodeFast (the hot path)', () => {
     expect(() => decodeRequest(nullRow, nullable)).toThrow('inputs[0] (rows).data[0]: expected a string (one row as JSON text), got null');
   });
 
+  it('an empty outputs list asks for every output, as an absent one does (Triton and KServe read it so), in either decoder', () => {
+    const body = { ...tensorRequest([applicant(0)]), outputs: [] };
+    expect(decodeFast(body, ctx)!.outputs).toBeUndefined();
+    expect(decodeFull(body, ctx).outputs).toBeUndefined();
+    expect(decodeFull(jsonRowsRequest([applicant(0)]), ctx).outputs).toBeUndefined();
+    expect(decodeFull({ ...jsonRowsRequest([applicant(0)]), outputs: [] }, ctx).outputs).toBeUndefined();
+    expect(decodeFast({ ...tensorRequest([applicant(0)]), outputs: [{ name: 'label' }] }, ctx)!.outputs).toEqual(['label']);
+  });
+
   it('a [N, F] matrix: a null is read as null only in a nullable feature, refused by name in the others (it reached the model as NaN)', () => {
     const numeric: DecodeContext = { features: ['a', 'b'], extra: [], contract: { type: 'object', properties: { a: { type: 'number' }, b: { type: ['number', 'null'] } } } as RowSchema };
     const matrix = (data: unknown[]) => ({ inputs: [{ name: 'x', shape: [2, 2], datatype: 'FP64', data }] });

@@ -417,14 +417,6 @@ describe('encodeOutputsJson (the hot-path answer text)', () => {
     }
     expect(JSON.parse(encodeOutputsJson({ values: Float64Array.of(0.6, 0.4), width: 1 }, 'binary-classification', 0.5))[1].data).toEqual([1, 0]);
   });
-
-  it('answers an empty outputs list with every output, as Triton and KServe do, not with none', () => {
-    const names = (json: string) => (JSON.parse(json) as { name: string }[]).map((o) => o.name);
-    expect(names(encodeOutputsJson({ values: Float64Array.of(0.6), width: 1 }, 'binary-classification', 0.5, []))).toEqual(['probability', 'label']);
-    expect(names(encodeOutputsJson({ values: Float64Array.of(0.6, 0.3), width: 1 }, 'binary-classification', 0.5, []))).toEqual(['probability', 'label']);
-    expect(names(encodeOutputsJson({ values: Float64Array.of(0.1, 0.9), width: 2 }, 'multiclass-classification', 0.5, []))).toEqual(['probabilities', 'label']);
-    expect(names(encodeOutputsJson({ values: Float64Array.of(2.5), width: 1 }, 'regression', 0.5, []))).toEqual(['value']);
-  });
 });
 
 describe('where inference runs (--inference)', () => {
