@@ -17,15 +17,22 @@ export async function fileSha256(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Every regular file under dir, as sorted posix paths. Links and special files are refused. */
+/**
+ * Every regular file under dir, as sorted posix paths. Links and special files are refused, and so are names
+ * with control characters: the digest's listing is one `<hex>  <path>` per line, and a name holding a newline
+ * could spell another package's lines (two packages, one digest).
+ */
 export async function packageFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   async function walk(d: string): Promise<void> {
     for (const entry of await readdir(d, { withFileTypes: true })) {
       const abs = join(d, entry.name);
+      const rel = relative(dir, abs).split(sep).join('/');
+      // eslint-disable-next-line no-control-regex
+      if (/[\u0000-\u001f\u007f]/.test(entry.name)) throw new InputError(`${JSON.stringify(rel)} in ${dir}: a model package's file names may not hold control characters (a newline, a tab, …)`);
       const st = await lstat(abs);
       if (st.isDirectory()) await walk(abs);
-      else if (st.isFile()) out.push(relative(dir, abs).split(sep).join('/'));
+      else if (st.isFile()) out.push(rel);
       else throw new InputError(`${abs}: a model package holds only regular files (found a link or special file)`);
     }
   }

@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, IntegrityError } from '../../src/errors.js';
@@ -112,6 +113,18 @@ describe('FileStore', () => {
     await expect(store.get(`sha256:${'0'.repeat(64)}`)).rejects.toThrow(/is not in the store/);
     await expect(store.get('sha256:../../etc')).rejects.toThrow(InputError);
     await expect(store.get('sha256:../../etc')).rejects.toThrow(/invalid digest/);
+  });
+
+  it('refuses file names with control characters: a newline in a name could give two packages one digest', async () => {
+    // the digest hashes '<hex>  <path>' lines: {a: X, b: Y} and {"a\n<sha256 of Y>  b": X} listed the same
+    const t = tempDir();
+    t.write('one/a', 'X');
+    t.write('one/b', 'Y');
+    const hexY = createHash('sha256').update('Y').digest('hex');
+    t.write(`two/a\n${hexY}  b`, 'X');
+    await packageDigest(join(t.dir, 'one'));
+    await expect(packageDigest(join(t.dir, 'two'))).rejects.toThrow(InputError);
+    await expect(packageDigest(join(t.dir, 'two'))).rejects.toThrow(`${JSON.stringify(`a\n${hexY}  b`)} in ${join(t.dir, 'two')}: a model package's file names may not hold control characters (a newline, a tab, …)`);
   });
 
   it('refuses packages containing links (no escaping the package through a symlink)', async () => {
