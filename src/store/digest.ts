@@ -47,7 +47,14 @@ export async function packageFiles(dir: string): Promise<string[]> {
 export async function packageDigest(dir: string): Promise<string> {
   const files = await packageFiles(dir);
   if (files.length === 0) throw new InputError(`${dir}: empty package directory`);
+  const listing: [string, string][] = [];
+  for (const f of files) listing.push([f, await fileSha256(join(dir, f))]);
+  return listingDigest(listing);
+}
+
+/** The package digest of files given as [posix path, sha256 hex of the contents] (packageDigest without a directory: an archive's entries). */
+export function listingDigest(files: [path: string, hex: string][]): string {
   const h = createHash('sha256');
-  for (const f of files) h.update(`${await fileSha256(join(dir, f))}  ${f}\n`);
+  for (const [f, hex] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) h.update(`${hex}  ${f}\n`);
   return `sha256:${h.digest('hex')}`;
 }

@@ -5,10 +5,10 @@ import { ExternalError, InputError, IntegrityError, UsageError } from '../errors
 import { readEnv } from '../env.js';
 import { call, createGitHub, pagesOf, toGitHubError, type RepoClient } from '../github/client.js';
 import { CARD_FILE } from '../package/card.js';
-import { assertDigest, packageDigest, packageFiles } from './digest.js';
+import { assertDigest, listingDigest, packageDigest, packageFiles } from './digest.js';
 import { FileStore } from './file-store.js';
 import { registerStoreBackend } from './open.js';
-import { tarDirectory, untar } from './tar.js';
+import { tarDirectory, tarEntries, untar } from './tar.js';
 import type { ModelStore } from './types.js';
 
 /**
@@ -143,6 +143,9 @@ export class GitHubReleaseStore implements ModelStore {
     // an upload cut short (the publisher died mid-upload) leaves an asset that is not 'uploaded' and blocks the name
     if (mine) await this.deleteAsset(mine, 'an unfinished upload');
     const bytes = await tarDirectory(dir);
+    // the asset's name says its digest: the bytes sent must be that package (it may have changed since it was hashed)
+    const sent = listingDigest(tarEntries(bytes).map((e) => [e.name, createHash('sha256').update(e.data).digest('hex')]));
+    if (sent !== digest) throw new IntegrityError(`${dir} changed while it was being published (${digest} became ${sent}); nothing was uploaded: run the command again once the package is written`);
     this.opts.log?.(`uploading ${name} (${bytes.length} bytes) to release ${tag}`);
     try {
       await this.gh().octokit.request({ method: 'POST', url: release.upload_url, name, headers: { 'content-type': 'application/x-tar', 'content-length': bytes.length }, data: bytes });

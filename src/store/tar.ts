@@ -62,13 +62,20 @@ function field(h: Buffer, start: number, len: number): string {
   return s.subarray(0, end < 0 ? len : end).toString('utf8');
 }
 
+export interface TarEntry {
+  /** the posix path inside the package (a leading ./ dropped) */
+  name: string;
+  data: Buffer;
+}
+
 /**
- * Extracts regular files from a tar archive into `dest` (which must exist and be empty). An entry named twice,
- * or a file where another entry needs a directory, is refused by name: one archive, one reading of it.
+ * The regular files of a tar archive, checked: header checksums, sizes within the archive, names that stay
+ * inside (no absolute path, no `..`), no links or devices. An entry named twice, or a file where another
+ * entry needs a directory, is refused by name: one archive, one reading of it.
  */
-export async function untar(archive: Buffer, dest: string, what = 'archive'): Promise<string[]> {
-  const names: string[] = [];
-  // the files extracted, and the directories they made
+export function tarEntries(archive: Buffer, what = 'archive'): TarEntry[] {
+  const entries: TarEntry[] = [];
+  // the files listed, and the directories they need
   const files = new Set<string>();
   const dirs = new Set<string>();
   let off = 0;
@@ -93,8 +100,7 @@ export async function untar(archive: Buffer, dest: string, what = 'archive'): Pr
     }
     if (type !== '0') throw new InputError(`${what}: ${name} is not a regular file (tar type '${type}'); packages hold only regular files`);
     const clean = name.replace(/^\.\//, '');
-    const target = resolveInside(dest, dest, clean);
-    if (!clean || clean.startsWith('/') || clean.split('/').some((s) => s === '..' || s === '') || !target || target === dest) {
+    if (!clean || clean.startsWith('/') || clean.split('/').some((s) => s === '..' || s === '' || s === '.')) {
       throw new InputError(`${what}: refusing unsafe path ${JSON.stringify(name)}`);
     }
     if (files.has(clean)) throw new InputError(`${what}: ${JSON.stringify(clean)} appears twice in the archive; a package names each file once`);
@@ -106,11 +112,21 @@ export async function untar(archive: Buffer, dest: string, what = 'archive'): Pr
       dirs.add(parent);
     }
     files.add(clean);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, archive.subarray(off, off + size), { flag: 'wx' });
-    names.push(clean);
+    entries.push({ name: clean, data: archive.subarray(off, off + size) });
     off += Math.ceil(size / BLOCK) * BLOCK;
   }
-  if (!names.length) throw new InputError(`${what}: empty archive`);
-  return names;
+  if (!entries.length) throw new InputError(`${what}: empty archive`);
+  return entries;
+}
+
+/** Extracts the regular files of a tar archive (tarEntries) into `dest`, which must exist and be empty. */
+export async function untar(archive: Buffer, dest: string, what = 'archive'): Promise<string[]> {
+  const entries = tarEntries(archive, what);
+  for (const { name, data } of entries) {
+    const target = resolveInside(dest, dest, name);
+    if (!target || target === dest) throw new InputError(`${what}: refusing unsafe path ${JSON.stringify(name)}`);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, data, { flag: 'wx' });
+  }
+  return entries.map((e) => e.name);
 }

@@ -17,6 +17,11 @@ import { gitopsRepos, sh } from './repos.js';
 import { writeTestPackage } from './package.js';
 
 const TOKEN = 'ghp_releasestoretoken0123456789';
+
+/** Rewrites the package's model file (another 'slipway train --out' landing). */
+function writePackageFile(pkg: string): void {
+  writeFileSync(join(pkg, 'model.onnx'), Buffer.concat([readFileSync(join(pkg, 'model.onnx')), Buffer.from('x')]));
+}
 let gh: GitHubTestServer;
 beforeAll(async () => {
   gh = await GitHubTestServer.start();
@@ -100,6 +105,28 @@ describe('github-release:// store', () => {
     expect(now.map((x) => x.meta.state)).toEqual(['uploaded']);
     expect(await packageDigest(await store('partial').get(d))).toBe(d);
     expect(gh.violations).toEqual([]);
+  });
+
+  it('a package that changes between its digest and its upload is refused, and no asset names the wrong bytes', async () => {
+    // the digest (the asset's name) was computed before the tar was read: a package rewritten in between was
+    // uploaded under the old digest, every download of it failed to verify, and the next put of the same
+    // package found the asset 'uploaded' and never replaced it
+    const pkg = writeTestPackage(join(tmp.dir, 'p-changing'), 'credit-risk', '4.0.0');
+    const d = await packageDigest(pkg);
+    const octokit = createGitHub({ token: TOKEN, apiUrl: gh.apiUrl, waitScale: 0.001 });
+    const s = new GitHubReleaseStore('github-release://acme/changing', {
+      cacheDir: join(tmp.dir, `cache-${++n}`),
+      // the first API call comes after the digest and before the tar: the package is rewritten there
+      client: () => {
+        writePackageFile(pkg);
+        return { octokit, owner: 'acme', repo: 'changing' };
+      },
+    });
+    await expect(s.put(pkg)).rejects.toThrow(IntegrityError);
+    await expect(s.put(pkg)).resolves.toBe(await packageDigest(pkg));
+    const names = [...gh.repo('acme', 'changing').assets.values()].map((a) => a.meta.name);
+    expect(names).toEqual([`credit-risk-4.0.0-sha256-${(await packageDigest(pkg)).slice(7)}.tar`]);
+    expect(names.some((x) => x.includes(d.slice(7)))).toBe(false);
   });
 
   it('a package larger than a release asset can be (2 GiB) is refused before anything is read or sent', async () => {
