@@ -41,7 +41,7 @@ export function storageUriFor(model: string, role: string, pin: PinnedVersion, o
       if (o.storagePrefix) return byDigest(pin.digest, o.storagePrefix);
       throw new UsageError(`${o.file}: models.${model}${role === 'primary' ? '' : '.' + role}.uri '${pin.uri}' is not a location KServe can download (${KSERVE_SCHEMES.map((s) => s + '://').join(', ')}); give --storage-prefix <uri> where packages are mirrored by digest`);
     }
-    return pin.uri;
+    return lowerScheme(pin.uri);
   }
   if (o.storagePrefix) return byDigest(pin.digest, o.storagePrefix);
   throw new UsageError(`${o.file}: models.${model}${role === 'primary' ? '' : '.' + role} has no uri; give --storage-prefix <uri> where packages are mirrored by digest (<prefix>/sha256/<hex>)`);
@@ -50,7 +50,15 @@ export function storageUriFor(model: string, role: string, pin: PinnedVersion, o
 function byDigest(digest: string, prefix: string): string {
   const scheme = uriScheme(prefix);
   if (!scheme || !KSERVE_SCHEMES.includes(scheme)) throw new UsageError(`--storage-prefix '${prefix}' is not a location KServe can download (${KSERVE_SCHEMES.map((s) => s + '://').join(', ')})`);
-  return `${prefix.replace(/\/+$/, '')}/sha256/${digest.slice('sha256:'.length)}`;
+  return `${lowerScheme(prefix).replace(/\/+$/, '')}/sha256/${digest.slice('sha256:'.length)}`;
+}
+
+/**
+ * The URI with its scheme in lower case, which means the same (RFC 3986 §3.1) and is what KServe matches:
+ * its webhook and storage initializer compare prefixes (`s3://`) as written, so `S3://b/m` is refused at apply.
+ */
+function lowerScheme(uri: string): string {
+  return uri.replace(/^[a-z][a-z0-9+.-]*:\/\//i, (scheme) => scheme.toLowerCase());
 }
 
 /**

@@ -90,6 +90,14 @@ describe.skipIf(!present)('render kserve', () => {
     expect(credit.metadata).toMatchObject({ namespace: 'ml', annotations: { 'slipway.dev/version': '1.4.0', 'slipway.dev/canary-version': '1.5.0', 'slipway.dev/digest': D1 } });
   });
 
+  it("writes a URI's scheme in lower case, as KServe matches it (S3://b is refused at apply, s3://b is the same place)", async () => {
+    const dir = repo(`models:\n  credit-risk: { version: 1.4.0, digest: ${D1}, uri: "S3://Models/Credit-Risk/1.4.0" }\n  churn: { version: 2.0.0, digest: ${D2} }\n`);
+    const r = await runCli(['render', 'kserve', '--env', 'production', '--storage-prefix', 'GS://Mirror/Slipway'], dir);
+    expect(r.code).toBe(0);
+    const uris = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { spec: { predictor: { model: { storageUri: string } } } }).spec.predictor.model.storageUri);
+    expect(uris).toEqual([`gs://Mirror/Slipway/sha256/${'b'.repeat(64)}`, 's3://Models/Credit-Risk/1.4.0']);
+  });
+
   it('refuses model and environment names that KServe or Kubernetes would refuse at apply time, naming them (exit 2)', async () => {
     const pins = (names: string[]) => `models:\n${names.map((n) => `  ${n}: { version: 1.4.0, digest: ${D1}, uri: s3://models/${n} }\n`).join('')}`;
     // valid Slipway names all: lower-case, digits, dashes
