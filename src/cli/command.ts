@@ -12,6 +12,8 @@ export interface OptionSpec {
   /** placeholder shown in help, e.g. `<name>` */
   value?: string;
   required?: boolean;
+  /** what a value must be, in words, for the message when one is given blank (default: the `value` placeholder) */
+  expected?: string;
 }
 
 export interface CommandContext {
@@ -75,6 +77,13 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { opts: ParsedOp
   for (const t of parsed.tokens) {
     if (t.kind !== 'option' || t.value === undefined || cmd.options[t.name]?.multiple) continue;
     given.set(t.name, [...(given.get(t.name) ?? []), t.value]);
+  }
+  // a blank value of a flag with no default is not "left out": `--report "$UNSET"` would write no report, `--model ''` filter nothing.
+  // (a required flag says it is required; a flag with a default has its value checked by the command)
+  for (const t of parsed.tokens) {
+    const o = t.kind === 'option' ? cmd.options[t.name] : undefined;
+    if (t.kind !== 'option' || !o || o.type !== 'string' || o.required || o.default !== undefined || t.value?.trim() !== '') continue;
+    throw new UsageError(`--${t.name} is empty: expected ${o.expected ?? o.value ?? 'a value'}`);
   }
   for (const [name, values] of given) {
     if (values.length > 1) {

@@ -78,6 +78,21 @@ describe('slipway CLI', () => {
     expect(approvers.stderr).toContain("environment 'nowhere' not found");
   });
 
+  it("a blank value of a flag with no default is exit 2, not the flag left out (no report written, no filter applied)", async () => {
+    const cases: [string[], string][] = [
+      [['audit', '--env', 'production', '--model', ''], '--model is empty: expected <name>'],
+      [['check', '--model=  '], '--model is empty: expected <name>'],
+      [['validate', '--model', 'credit-risk', '--report='], '--report is empty: expected <file.json>'],
+      [['report', '--evaluation', 'test/fixtures/report/evaluation.json', '--out', ''], '--out is empty: expected <file.md>'],
+      [['promote', '--model', 'credit-risk', '--candidate', 'x', '--env', 'staging', '--approver', 'a', '--approver', ''], '--approver is empty: expected <who>'],
+      [['validate', '--model', 'credit-risk', '--data', ''], '--data is empty: expected a data file path or URL (leave the flag out to validate data.train and data.test)'],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await runCli(argv);
+      expect([r.code, r.stdout, r.stderr], argv.join(' ')).toEqual([2, '', `error: ${message}\n`]);
+    }
+  });
+
   it("serve --provider with a bad value names the flag, not SLIPWAY_EXECUTION_PROVIDER", async () => {
     const r = await runCli(['serve', '--env', 'production', '--provider', 'tpu'], process.cwd(), { ...process.env, SLIPWAY_EXECUTION_PROVIDER: undefined });
     expect([r.code, r.stderr]).toEqual([2, "error: --provider expects auto, cpu or cuda, got 'tpu'\n"]);

@@ -78,7 +78,7 @@ Exit codes: 0 the contract holds, 1 it is violated, 2 bad input or config.
 See docs/validate.md.`,
   options: {
     model: { type: 'string', value: '<name>', description: 'model under models/<name>/', required: true },
-    data: { type: 'string', value: '<path|url>', description: 'CSV, Parquet or JSON lines file to check (default: data.train and data.test of model.yaml)' },
+    data: { type: 'string', value: '<path|url>', description: 'CSV, Parquet or JSON lines file to check (default: data.train and data.test of model.yaml)', expected: 'a data file path or URL (leave the flag out to validate data.train and data.test)' },
     report: { type: 'string', value: '<file.json>', description: 'write the JSON report here' },
     env: { type: 'string', value: '<env>', description: 'environment whose pinned model gives the reference for schema drift', default: 'production' },
     store: { type: 'string', value: '<path|url>', description: 'model store (default: SLIPWAY_STORE or .slipway/store)' },
