@@ -35,7 +35,8 @@ export async function revParse(repoRoot: string, ref: string): Promise<string | 
 export async function fetchBranch(repoRoot: string, remote: string, branch: string): Promise<string | null> {
   const ls = await git(repoRoot, ['ls-remote', '--heads', remote, `refs/heads/${branch}`]);
   if (!ls.trim()) return null;
-  await git(repoRoot, ['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`]);
+  // another git in this clone (a second promote, a fetch of one's own) holds the tracking ref's lock for a moment
+  await retryWhileLocked(`fetch ${branch} from ${remote}`, () => git(repoRoot, ['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`]));
   return revParse(repoRoot, `refs/remotes/${remote}/${branch}`);
 }
 

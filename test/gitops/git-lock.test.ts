@@ -63,3 +63,27 @@ describe('a git lock left in the remote', () => {
     expect(sh(r.remote, 'rev-parse', 'main').trim()).toBe(res.commit);
   });
 });
+
+describe('a lock on the remote-tracking branch', () => {
+  it('is waited for while another git holds it, and named when it stays', async () => {
+    // the fetch that reads the environment branch failed at once when a concurrent fetch in the clone held the lock
+    const r = gitopsRepos();
+    const target: GitOpsTarget = { repoRoot: r.a, branch: 'main', writer: new GitCliWriter(r.a, 'origin') };
+    // the remote moves on (another clone's promotion) before each: the fetch has a tracking ref to update
+    const fromB = (model: string) => promoteToEnvironment({ repoRoot: r.b, branch: 'main', writer: new GitCliWriter(r.b, 'origin') }, { ...request, model });
+    await fromB('fraud');
+    const lock = join(r.a, '.git/refs/remotes/origin/main.lock');
+    writeFileSync(lock, '');
+    setTimeout(() => rmSync(lock), 300);
+    const res = await promoteToEnvironment(target, request);
+    expect(sh(r.remote, 'rev-parse', 'main').trim()).toBe(res.commit);
+    const other = await fromB('churn');
+    writeFileSync(lock, '');
+    const e = await promoteToEnvironment(target, { ...request, version: '1.1.0', digest: digest('b') }).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(GitLockError);
+    expect((e as Error).message).toBe(
+      `could not fetch main from origin: git's lock ${lock} exists. Another git process is working in the repository, or one was stopped before it finished and left the lock behind; if no git process is running, remove ${lock} and run the command again. Nothing was changed.`,
+    );
+    expect(sh(r.remote, 'rev-parse', 'main').trim()).toBe(other.commit);
+  });
+});
