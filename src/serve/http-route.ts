@@ -63,9 +63,9 @@ export function noRoute(method: string, path: string, models: Iterable<string>, 
 /** The longest request id accepted (in UTF-16 units): an id is echoed in a header, where clients cap the size. */
 export const MAX_ID_LENGTH = 1024;
 
-/** A request id from the body, or a 400 when it is too long to echo. */
-export function checkedId(id: string | undefined): string | undefined {
-  if (id !== undefined && id.length > MAX_ID_LENGTH) throw new BadRequest(`id: at most ${MAX_ID_LENGTH} characters, got ${id.length}`);
+/** A request id from the body (or from the header `where` names), or a 400 when it is too long to echo. */
+export function checkedId(id: string | undefined, where = 'id'): string | undefined {
+  if (id !== undefined && id.length > MAX_ID_LENGTH) throw new BadRequest(`${where}: at most ${MAX_ID_LENGTH} characters, got ${id.length}`);
   return id;
 }
 

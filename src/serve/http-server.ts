@@ -272,7 +272,7 @@ export class InferenceServer {
       }
       const slot = this.o.reconciler.slots.get(model);
       const headerId = req.headers['x-request-id'];
-      const fallbackId = typeof headerId === 'string' && headerId ? headerId : undefined;
+      const fallbackId = typeof headerId === 'string' && headerId ? checkedId(headerId, 'the x-request-id header') : undefined;
       // who answers, when the body's id cannot change it (a version in the URL, or no canary)
       const direct = slot ? (version !== undefined ? pickDeployment(slot, undefined, version) : slot.canary ? null : { deployed: slot.primary, role: 'primary' as Role }) : null;
       // logging a request needs its rows here: decided up front, once per request

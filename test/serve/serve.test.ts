@@ -84,6 +84,8 @@ describe('serve: reconcile from git and answer OIP v2', () => {
   it('rejects malformed requests with 400 and a precise message', async () => {
     const cases: [unknown, RegExp][] = [
       ['{"inputs": [', /^malformed JSON body at line 1, column 13: the text ends before the JSON value does$/],
+      ['', /^the request body is empty: expected a JSON object/],
+      [Buffer.from('\ufeff{"inputs": []}'), /^malformed JSON body: it starts with a byte order mark \(EF BB BF\)/],
       ['{"inputs": [{"name": "income", "shape": [1],\n "datatype": "FP64", "data": [NaN]}]}', /^malformed JSON body at line 2, column 31: unexpected 'N': NaN and Infinity are not JSON .*send null for a missing value$/],
       [{ id: 3, inputs: [] }, /^id: expected a string, got number 3/],
       [{}, /^inputs: required field is missing/],
@@ -138,6 +140,9 @@ describe('serve: reconcile from git and answer OIP v2', () => {
     }
     const long = await infer(tensorRequest([applicant(0)], 'x'.repeat(1025)));
     expect([long.status, (long.body as { error: string }).error]).toEqual([400, 'id: at most 1024 characters, got 1025']);
+    // the header's id is echoed as the body's is, so it has the same limit
+    const longHeader = await infer(tensorRequest([applicant(0)]), undefined, { 'x-request-id': 'x'.repeat(1025) });
+    expect([longHeader.status, (longHeader.body as { error: string }).error]).toEqual([400, 'the x-request-id header: at most 1024 characters, got 1025']);
     const rows = tensorRequest([applicant(0), applicant(1)]) as { inputs: { name: string; shape: number[]; data: unknown[] }[] };
     rows.inputs[1].shape = [1];
     rows.inputs[1].data = [0.1];
