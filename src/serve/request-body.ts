@@ -87,6 +87,8 @@ export function parseBody(raw: Buffer, binaryHeader?: string | string[]): unknow
     return JSON.parse(text) as unknown;
   } catch (e) {
     if (binaryHeader !== undefined) throw new BadRequest(`${BINARY_UNSUPPORTED} (the request has an Inference-Header-Content-Length header)`);
+    if (text.trim() === '') throw new BadRequest('the request body is empty: expected a JSON object ({"inputs": [...]})');
+    if (text.charCodeAt(0) === 0xfeff) throw new BadRequest('malformed JSON body: it starts with a byte order mark (EF BB BF), which JSON does not allow; send the body without it');
     const at = jsonSyntaxError(text, e);
     throw new BadRequest(at ? `malformed JSON body at line ${at.line}, column ${at.column}: ${at.message}` : `malformed JSON body: ${(e as Error).message}`);
   }
