@@ -2,14 +2,29 @@
  * Escaping for text that goes into markdown: every string that came from a report file (model and
  * metric names, groups, URIs, messages, example values) passes through here, so a report cannot
  * inject HTML, links, images, mentions, issue references, table cells or a fake Slipway marker.
+ * Credentials are redacted here too (a data URI may be a pre-signed URL or carry user:password):
+ * before escaping, since once `:`, `_` and `&` are entities the patterns of redact() no longer match.
  */
+import { redact } from '../secrets.js';
 
 const SPECIAL = /[&<>"'`\\|*_[\](){}#!~@:$]/g;
 
+/** How far past the cap redact() reads: a credential that starts before the cap and ends within this still matches. */
+const REDACT_MARGIN = 512;
+
+/** `n`, or `n - 1` where cutting at `n` would split a surrogate pair. */
+function cutPoint(t: string, n: number): number {
+  const c = t.charCodeAt(n - 1);
+  return c >= 0xd800 && c <= 0xdbff ? n - 1 : n;
+}
+
 /**
- * The text with markdown and HTML neutralised: one line, at most `max` characters before escaping
- * (never cutting a surrogate pair in half). `$` is escaped too: GitHub renders `$…$` as LaTeX math, so an
- * income band like "$0-$50k" would come out as italic math, and `$\color{…}…$` could restyle text.
+ * The text with credentials redacted and markdown and HTML neutralised: one line, at most `max`
+ * characters before escaping (never cutting a surrogate pair in half). Redaction comes after the
+ * invisible characters are gone (a zero-width space inside a token would hide it from the patterns)
+ * and before the cut (a password cut short before its `@` would no longer look like one).
+ * `$` is escaped too: GitHub renders `$…$` as LaTeX math, so an income band like "$0-$50k" would
+ * come out as italic math, and `$\color{…}…$` could restyle text.
  */
 function escapeText(value: unknown, max: number): string {
   let t = String(value ?? '');
@@ -18,12 +33,11 @@ function escapeText(value: unknown, max: number): string {
   t = t.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
   // bidi overrides and zero-width characters can disguise text
   t = t.replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '');
-  if (t.length > max) {
-    let cut = max - 1;
-    const c = t.charCodeAt(cut - 1);
-    if (c >= 0xd800 && c <= 0xdbff) cut--;
-    t = t.slice(0, cut) + '…';
-  }
+  // redact() reads a bounded prefix: its URL pattern takes quadratic time on a long run like "a.a.a.…",
+  // and a window value can be as long as a client makes it
+  if (t.length > max + REDACT_MARGIN) t = t.slice(0, cutPoint(t, max + REDACT_MARGIN));
+  t = redact(t);
+  if (t.length > max) t = t.slice(0, cutPoint(t, max - 1)) + '…';
   t = t.replace(SPECIAL, (c) => `&#${c.charCodeAt(0)};`);
   // bare www. autolinks
   return t.replace(/www\./gi, (m) => m.slice(0, 3) + '&#46;');

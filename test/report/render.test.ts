@@ -3,7 +3,8 @@ import { loadCard, loadEvaluation, loadValidation } from '../../src/report/input
 import { renderReport, renderSections, verdictOf, type ReportInput } from '../../src/report/render.js';
 import { fitSections, COMMENT_LIMIT } from '../../src/report/truncate.js';
 import { rocOnGrid } from '../../src/report/charts.js';
-import { md, mermaidLabel, reportMarker } from '../../src/report/escape.js';
+import { code, md, mermaidLabel, reportMarker } from '../../src/report/escape.js';
+import { registerSecret } from '../../src/secrets.js';
 import { arrow, direction, missedBy, num, signed } from '../../src/report/format.js';
 import type { EvaluationReport } from '../../src/evaluate/report-types.js';
 import { renderText } from '../../src/evaluate/render.js';
@@ -255,6 +256,35 @@ describe('untrusted strings cannot inject markup', () => {
     const card = full(evaluation()).card!;
     card.lineage.command = 'pip install pkg@1.2 && python train.py --issue #4';
     expect(renderReport({ evaluation: evaluation(), card })).toContain('<code>pip install pkg&#64;1.2 &#38;&#38; python train.py --issue &#35;4</code>');
+  });
+
+  it('credentials in a data URI, a command or a message are redacted before escaping, never reaching a comment', () => {
+    registerSecret('reg1stered-s3cret-value');
+    const e = evaluation();
+    e.data.uri = 'https://risk-data.s3.amazonaws.com/test.parquet?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20260101&X-Amz-Signature=f00dfacecafe1234';
+    e.warnings = ['could not read https://ci-user:hunter2-passw0rd@data.example/test.csv with ghp_abcdefghijklmnopqrstuvwxyz0123456789 (reg1stered-s3cret-value)'];
+    const inp = full(e);
+    inp.card!.lineage.command = 'python train.py --data https://svc:tr41n-p4ss@data.example/train.csv';
+    inp.card!.lineage.data.train = { ...inp.card!.lineage.data.train!, uri: 'https://acct.blob.core.windows.net/c/train.parquet?sv=2024-01-01&sig=AzureSasSignature%3D' };
+    const out = renderReport(inp);
+    for (const secret of ['f00dfacecafe1234', 'AKIAEXAMPLE', 'hunter2-passw0rd', 'ghp_abcdefghij', 'reg1stered-s3cret', 'tr41n-p4ss', 'AzureSasSignature']) expect(out).not.toContain(secret);
+    // what is left is still escaped, and says where the credential was
+    expect(out).toContain('X-Amz-Signature=&#42;&#42;&#42;');
+    expect(out).toContain('ci-user&#58;&#42;&#42;&#42;&#64;&#8203;data.example');
+    // a password cut short by the length cap is redacted before the cut, not shown in part
+    expect(code(`https://u:${'p'.repeat(300)}@host/x`, 40)).toBe('<code>https&#58;//u&#58;&#42;&#42;&#42;&#64;host/x</code>');
+    expect(md(`https://u:${'p'.repeat(300)}@host/x`, 20)).not.toContain('pp');
+  });
+
+  it('redaction costs little: 20,000 table cells escape in well under a second, and a huge value is not read whole', () => {
+    const cells = Array.from({ length: 20_000 }, (_, i) => `group ${i} @team https://example.com/p?i=${i} ${'x'.repeat(i % 80)}`);
+    const t0 = performance.now();
+    for (const c of cells) md(c, 100);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // redaction reads a bounded prefix: its URL pattern is quadratic on a run like "a.a.a.…" (100 KB here: seconds whole)
+    const t1 = performance.now();
+    expect(md('a.'.repeat(50_000), 60)).toBe('a.'.repeat(29) + 'a…');
+    expect(performance.now() - t1).toBeLessThan(300);
   });
 
   it('a long value is cut without splitting a surrogate pair', () => {
