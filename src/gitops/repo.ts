@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { ExternalError } from '../errors.js';
+import { withPath } from '../fs/durable.js';
 import { git, gitMaybe } from './git.js';
 
 /**
@@ -180,7 +181,8 @@ export async function mergeText(current: string, base: string, other: string): P
   const dir = await mkdtemp(join(tmpdir(), 'slipway-merge-'));
   try {
     const [c, b, o] = ['current', 'base', 'other'].map((n) => join(dir, n));
-    await Promise.all([writeFile(c, current), writeFile(b, base), writeFile(o, other)]);
+    // a full temporary directory is said with its path (write(2)'s ENOSPC names none: an "internal error" otherwise)
+    await Promise.all(([[c, current], [b, base], [o, other]] as const).map(([p, text]) => writeFile(p, text).catch((e: unknown) => Promise.reject(withPath(e, p)))));
     return await new Promise((resolve, reject) => {
       execFile('git', ['merge-file', '-p', '-L', 'current', '-L', 'base', '-L', 'other', c, b, o], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
         const code = err ? (err as NodeJS.ErrnoException & { code?: number | string }).code : 0;
