@@ -190,8 +190,11 @@ function message(e: ErrorObject, value: unknown, source?: string): string {
       return `expected ${JSON.stringify(p.allowedValue)}, got ${describe(value)}`;
     case 'pattern':
       return `expected ${desc ?? `a value matching ${String(p.pattern)}`}, got ${describe(value)}`;
-    case 'propertyNames':
-      return `invalid name '${String(p.propertyName)}'`;
+    case 'propertyNames': {
+      const rule = (e.parentSchema as { propertyNames?: { pattern?: string; description?: string } } | undefined)?.propertyNames;
+      const wanted = rule?.description ?? (rule?.pattern ? `a name matching ${rule.pattern}` : undefined);
+      return `invalid name '${String(p.propertyName)}'${wanted ? `: expected ${wanted}` : ''}`;
+    }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':

@@ -174,7 +174,13 @@ models:
     name: 'environment: invalid model name as a key',
     files: env('apiVersion: slipway/v1\nkind: Environment\nname: prod\npromotion: push\nmodels:\n  ../evil:\n    version: 1.0.0\n    digest: sha256:' + 'b'.repeat(64) + '\n'),
     args: ['--env', 'prod'],
-    expect: ["environments/prod.yaml:6:3: /models/../evil: invalid name '../evil'"],
+    expect: ["environments/prod.yaml:6:3: /models/../evil: invalid name '../evil': expected a model name: lower-case letters, digits and dashes (at most 63, starting with a letter or digit)"],
+  },
+  {
+    name: 'model: a gate on a metric name that is no metric name',
+    files: model(GOOD_MODEL + 'gates:\n  metrics:\n    ROC-AUC: ">= 0.7"\n'),
+    args: ['--model', 'm'],
+    expect: ["models/m/model.yaml:15:5: /gates/metrics/ROC-AUC: invalid name 'ROC-AUC': expected a metric name: lower-case letters, digits and underscores, starting with a letter"],
   },
   {
     name: 'data contract: unknown column type and a bad regular expression',
