@@ -4,8 +4,8 @@ import { writeOutput } from './outputs.js';
 import { commands } from './registry.js';
 import { helpText, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { nearest } from './args-problem.js';
-import { SlipwayError, UsageError, EXIT_USAGE } from '../errors.js';
-import { fileSystemError } from '../fs/fs-error.js';
+import { InputError, SlipwayError, UsageError, EXIT_USAGE } from '../errors.js';
+import { fileSystemError, fileSystemReason } from '../fs/fs-error.js';
 import { redact } from '../secrets.js';
 import { VERSION } from '../version.js';
 
@@ -43,6 +43,17 @@ function writerTo(stream: NodeJS.WriteStream): (text: string) => void {
 }
 let processOutput: { stdout: (text: string) => void; stderr: (text: string) => void } | undefined;
 
+/** A write to a file the runner names in `variable`: one that fails says which variable named it (the path alone says nothing of where it came from). */
+function toRunnerFile(variable: string, file: string | undefined, write: () => void): void {
+  try {
+    write();
+  } catch (e) {
+    const why = fileSystemReason(e);
+    if (!why) throw e;
+    throw new InputError(`${variable} is '${file}', which cannot be written: ${why}. GitHub Actions sets it to a file of the job; outside Actions, unset it`);
+  }
+}
+
 export function defaultContext(env: NodeJS.ProcessEnv = process.env): CommandContext {
   processOutput ??= { stdout: writerTo(process.stdout), stderr: writerTo(process.stderr) };
   return {
@@ -50,9 +61,10 @@ export function defaultContext(env: NodeJS.ProcessEnv = process.env): CommandCon
     stderr: processOutput.stderr,
     cwd: process.cwd(),
     env,
-    setOutput: (name, value) => writeOutput(env.GITHUB_OUTPUT, name, value),
+    setOutput: (name, value) => toRunnerFile('GITHUB_OUTPUT', env.GITHUB_OUTPUT, () => writeOutput(env.GITHUB_OUTPUT, name, value)),
     appendSummary: (md) => {
-      if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, md.endsWith('\n') ? md : md + '\n');
+      const file = env.GITHUB_STEP_SUMMARY;
+      if (file) toRunnerFile('GITHUB_STEP_SUMMARY', file, () => appendFileSync(file, md.endsWith('\n') ? md : md + '\n'));
     },
   };
 }

@@ -1,4 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../src/cli/registry.js';
 import { runCli } from '../support/cli.js';
@@ -107,6 +110,22 @@ describe('slipway CLI', () => {
       const code = await new Promise<number | null>((done) => child.on('close', done));
       // it was an uncaught 'error' event: exit 1 (a failed check) with Node's stack trace
       expect([code, stderr], argv.join(' ')).toEqual([0, '']);
+    }
+  });
+
+  it('a GITHUB_STEP_SUMMARY or GITHUB_OUTPUT that cannot be written is exit 2 naming the variable, not only a path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
+    try {
+      // a job's own variables (tests run in Actions too) stay out of it
+      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GITHUB_')));
+      const report = ['report', '--evaluation', 'test/fixtures/report/evaluation.json'];
+      for (const [variable, argv] of [['GITHUB_STEP_SUMMARY', ['audit', '--env', 'production']], ['GITHUB_OUTPUT', report]] as const) {
+        const file = join(dir, 'no-such-dir', 'file');
+        const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...argv], { encoding: 'utf8', env: { ...base, [variable]: file } });
+        expect([r.status, r.stderr], variable).toEqual([2, `error: ${variable} is '${file}', which cannot be written: no such file or directory (ENOENT). GitHub Actions sets it to a file of the job; outside Actions, unset it\n`]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
