@@ -38,6 +38,9 @@ const VERBS: Record<string, string> = {
   chmod: 'change the mode of',
 };
 
+/** Refusals that are about where a write goes, never what it reads. */
+const FULL = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
 /** A temporary sibling of an atomic write (`<file>.tmp-<hex>`) named as the file the user gave. */
 const shown = (p: string) => p.replace(/\.tmp-[0-9a-f]+$/, '');
 
@@ -52,7 +55,13 @@ export function fileSystemError(e: unknown): InputError | null {
   const err = e as NodeJS.ErrnoException & { dest?: string };
   const reason = fileSystemReason(e);
   if (!reason || typeof err.syscall !== 'string' || typeof err.path !== 'string') return null;
+  const dest = typeof err.dest === 'string' ? err.dest : null;
+  // a copy names its source first: a full or read-only disk is about the copy, anything else may be either side
+  if (err.syscall === 'copyfile' && dest) {
+    const what = FULL.has(err.code ?? '') ? `copy to ${shown(dest)}` : `copy ${shown(err.path)} to ${shown(dest)}`;
+    return new InputError(`cannot ${what}: ${reason}`, { cause: e });
+  }
   // a rename's failure is about where it was going
-  const path = err.syscall === 'rename' && typeof err.dest === 'string' ? err.dest : err.path;
+  const path = err.syscall === 'rename' && dest ? dest : err.path;
   return new InputError(`cannot ${VERBS[err.syscall] ?? err.syscall} ${shown(path)}: ${reason}`, { cause: e });
 }

@@ -1,11 +1,12 @@
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { fileSystemError } from '../../src/fs/fs-error.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
+import { canMountTmpfs, withFullDisk } from './full-disk.js';
 
 /** The error `f` throws. */
 async function thrown(f: () => unknown): Promise<unknown> {
@@ -18,6 +19,18 @@ async function thrown(f: () => unknown): Promise<unknown> {
 }
 
 describe('fileSystemError', () => {
+  it.skipIf(!canMountTmpfs)('a copy onto a full disk names where it was copying to, not the file it read', async () => {
+    // copyFile's error names its source first: 'cannot copy to <the source>' for a full destination
+    const t = tempDir('slipway-fserr-');
+    const src = t.write('model.onnx', 'x'.repeat(2 << 20));
+    await withFullDisk(async (disk) => {
+      const e = await thrown(() => copyFile(src, join(disk, 'model.onnx')));
+      expect(fileSystemError(e)?.message).toBe(`cannot copy to ${join(disk, 'model.onnx')}: no space left on the device (ENOSPC)`);
+    });
+    const missing = await thrown(() => copyFile(join(t.dir, 'nope'), join(t.dir, 'out')));
+    expect(fileSystemError(missing)?.message).toBe(`cannot copy ${join(t.dir, 'nope')} to ${join(t.dir, 'out')}: no such file or directory (ENOENT)`);
+  });
+
   it("names the path and the OS's reason for real refusals; a rename names where it was going, without a temporary suffix", async () => {
     const { dir } = tempDir('slipway-fserr-');
     mkdirSync(join(dir, 'out.csv'));
