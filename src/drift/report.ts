@@ -1,10 +1,13 @@
 /**
  * The drift report: the JSON written by `slipway drift --report` and the markdown for the job summary
- * and the drift issue. Pure.
+ * and the drift issue. Pure. Feature names, category values, notes, reasons and sources come from the
+ * data and the prediction logs (anyone who can call the model can put a value there), so every one
+ * is escaped as the PR report's are (report/escape.ts): no mention, link, image, HTML or extra cell.
  */
 import type { FeatureDrift, MissingDrift, UnseenDrift } from './compare.js';
 import type { PerformanceDrift } from './performance.js';
 import { TESTS } from './tests.js';
+import { code, md } from '../report/escape.js';
 
 export interface DriftReport {
   drifted: boolean;
@@ -48,28 +51,24 @@ function pct(v: number): string {
   return `${(v * 100).toFixed(2)}%`;
 }
 
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
 function featureRow(name: string, f: FeatureDrift): string {
   const gate = TESTS[f.test].gate === 'p_value' ? '<' : '≥';
   // a sketch's certified interval, where it is wider than the printed digits
   const bounds = f.bounds && fmt(f.bounds[0]) !== fmt(f.bounds[1]) ? ` (${fmt(f.bounds[0])}–${fmt(f.bounds[1])})` : '';
-  const note = f.note ? ` ⚠️ ${cell(f.note)}` : '';
-  return `| ${cell(name)} | ${f.drifted ? '🔴 drift' : '🟢 ok'} | ${f.test} | ${fmt(f.statistic)}${bounds} | ${gate} ${f.threshold} | ${fmt(f.p_value)} | ${f.n_ref} | ${f.n_cur} | ${f.basis}${note} |`;
+  const note = f.note ? ` ⚠️ ${md(f.note, 300)}` : '';
+  return `| ${md(name, 100)} | ${f.drifted ? '🔴 drift' : '🟢 ok'} | ${f.test} | ${fmt(f.statistic)}${bounds} | ${gate} ${f.threshold} | ${fmt(f.p_value)} | ${f.n_ref} | ${f.n_cur} | ${f.basis}${note} |`;
 }
 
 export function renderMarkdown(r: DriftReport): string {
   const lines: string[] = [];
-  lines.push(`## ${r.drifted ? '🔴 Drift detected' : '🟢 No drift'}: ${cell(r.model)}${r.env ? ` in ${cell(r.env)}` : ''}`, '');
+  lines.push(`## ${r.drifted ? '🔴 Drift detected' : '🟢 No drift'}: ${md(r.model, 100)}${r.env ? ` in ${md(r.env, 100)}` : ''}`, '');
   if (r.reasons.length) {
-    for (const x of r.reasons) lines.push(`- ${cell(x)}`);
+    for (const x of r.reasons) lines.push(`- ${md(x, 1000)}`);
     lines.push('');
   }
-  lines.push(`Reference: ${cell(r.reference.source)} (${r.reference.rows} rows). Current window: ${cell(r.current.source)} (${r.current.rows} rows).`, '');
+  lines.push(`Reference: ${code(r.reference.source, 200)} (${r.reference.rows} rows). Current window: ${code(r.current.source, 200)} (${r.current.rows} rows).`, '');
   const skipped = r.current.skipped_lines ?? [];
-  if (skipped.length) lines.push(`Skipped the cut-short last line of ${skipped.length} log file(s) (a write interrupted): ${skipped.slice(0, 5).map((x) => `\`${cell(x)}\``).join(', ')}${skipped.length > 5 ? ', …' : ''}.`, '');
+  if (skipped.length) lines.push(`Skipped the cut-short last line of ${skipped.length} log file(s) (a write interrupted): ${skipped.slice(0, 5).map((x) => code(x, 200)).join(', ')}${skipped.length > 5 ? ', …' : ''}.`, '');
   lines.push('| feature | verdict | test | statistic | drift if | p-value | n ref | n cur | basis |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [name, f] of Object.entries(r.features)) lines.push(featureRow(name, f));
   if (r.prediction) lines.push(featureRow('(prediction)', r.prediction));
@@ -77,13 +76,13 @@ export function renderMarkdown(r: DriftReport): string {
   const miss = Object.entries(r.missing).filter(([, m]) => m.ref_rate > 0 || m.cur_rate > 0);
   if (miss.length) {
     lines.push('**Missing values**', '', '| feature | reference | current | change | drift if | verdict |', '| --- | --- | --- | --- | --- | --- |');
-    for (const [f, m] of miss) lines.push(`| ${cell(f)} | ${pct(m.ref_rate)} | ${pct(m.cur_rate)} | ${m.difference >= 0 ? '+' : ''}${pct(m.difference)} | > ${pct(m.threshold)} | ${m.drifted ? '🔴' : '🟢'} |`);
+    for (const [f, m] of miss) lines.push(`| ${md(f, 100)} | ${pct(m.ref_rate)} | ${pct(m.cur_rate)} | ${m.difference >= 0 ? '+' : ''}${pct(m.difference)} | > ${pct(m.threshold)} | ${m.drifted ? '🔴' : '🟢'} |`);
     lines.push('');
   }
   const unseen = Object.entries(r.unseen_categories).filter(([, u]) => u.count > 0);
   if (unseen.length) {
     lines.push('**Unseen categories**', '', '| feature | share of rows | categories | verdict |', '| --- | --- | --- | --- |');
-    for (const [f, u] of unseen) lines.push(`| ${cell(f)} | ${pct(u.share)} | ${cell(u.categories.join(', '))} | ${u.drifted ? '🔴' : '🟢'} |`);
+    for (const [f, u] of unseen) lines.push(`| ${md(f, 100)} | ${pct(u.share)} | ${u.categories.map((c) => md(c, 60)).join(', ')} | ${u.drifted ? '🔴' : '🟢'} |`);
     lines.push('');
   }
   if (r.performance) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generate.js';
+import { code } from '../../src/report/escape.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -119,7 +120,7 @@ describe('drift: a log file whose last line was cut short (serve stopped mid-wri
     expect(j.current.rows).toBe(30 + 20 + 6);
     expect(j.current.skipped_lines).toEqual([`${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31`, `${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1`]);
     expect(r.stderr).toContain(`skipped the cut-short last line of 2 log file(s) (a write interrupted): ${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31, ${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1`);
-    expect(r.stdout).toContain(`Skipped the cut-short last line of 2 log file(s) (a write interrupted): \`${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31\`, \`${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1\`.`);
+    expect(r.stdout).toContain(`Skipped the cut-short last line of 2 log file(s) (a write interrupted): ${code(`${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31`, 200)}, ${code(`${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1`, 200)}.`);
     // the logs themselves are left as they are
     expect(readFileSync(join(day, 'predictions-101500-0001.jsonl'), 'utf8').endsWith(logLine(30).slice(0, 57))).toBe(true);
   });
