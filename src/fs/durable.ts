@@ -11,9 +11,19 @@ import { join } from 'node:path';
 /** How long a temporary must have gone untouched before it counts as left by a process that died (1 hour). */
 export const STALE_TEMP_MS = 60 * 60 * 1000;
 
-/** Flushes a file or a directory to the disk (a directory: the entries renamed into it). */
+/**
+ * Flushes a file or a directory to the disk (a directory: the entries renamed into it). Best effort where it
+ * cannot be opened to flush (a directory this user may write to but not list, mode -wx): the write itself
+ * is done, and reporting it failed would be wrong.
+ */
 export async function syncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    if (['EACCES', 'EPERM', 'EISDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return;
+    throw e;
+  }
   try {
     await fh.sync();
   } catch (e) {

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/fs/atomic.js';
@@ -34,5 +35,31 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(t.dir).sort()).toEqual(['report.json', 'report.json.tmp-aaaaaaaaaaaa', 'summary.md.tmp-0123456789ab']);
     expect(existsSync(stale)).toBe(false);
     expect(readFileSync(join(t.dir, 'report.json'), 'utf8')).toBe('{}\n');
+  });
+});
+
+const canDropRoot = process.getuid?.() === 0 && (() => {
+  try {
+    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('writeFileAtomic in a directory this user may write to but not list', () => {
+  it.skipIf(!canDropRoot)('writes the file and succeeds: the directory is flushed where it can be opened, and only there', async () => {
+    // the directory's fsync opened it for reading: in a -wx directory the file was written and the write reported failed
+    const t = tempDir('slipway-atomic-');
+    chmodSync(t.dir, 0o755);
+    const dir = join(t.dir, 'drop');
+    mkdirSync(dir, { mode: 0o333 });
+    chmodSync(dir, 0o333);
+    chownSync(dir, 65534, 65534);
+    const script = join(t.dir, 'write.mts');
+    writeFileSync(script, `import { writeFileAtomic } from ${JSON.stringify(join(process.cwd(), 'src/fs/atomic.ts'))};\nawait writeFileAtomic(${JSON.stringify(join(dir, 'x.json'))}, '{}\\n');\n`);
+    chmodSync(script, 0o644);
+    execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', script], { cwd: process.cwd(), stdio: 'pipe' });
+    expect(readFileSync(join(dir, 'x.json'), 'utf8')).toBe('{}\n');
   });
 });
