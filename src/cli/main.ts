@@ -73,6 +73,12 @@ export function defaultContext(env: NodeJS.ProcessEnv = process.env): CommandCon
 function commandNamed(name: string): Command {
   const cmd = commands.find((c) => c.name === name);
   if (cmd) return cmd;
+  if (name.startsWith('-')) {
+    // a mistyped --version or --help, or a command's flag given before the command
+    const near = nearest(name.replace(/^-+/, '').toLowerCase(), ['help', 'version']);
+    const hint = near ? `did you mean 'slipway --${near}'?` : `a command's flags come after it: slipway <command> ${name}`;
+    throw new UsageError(`slipway: unknown flag '${name}': ${hint}\n\n${topHelp()}`);
+  }
   const near = nearest(name, commands.map((c) => c.name));
   throw new UsageError(`slipway: unknown command '${name}'${near ? `: did you mean 'slipway ${near}'?` : '.'}\n\n${topHelp()}`);
 }

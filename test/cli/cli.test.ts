@@ -33,6 +33,11 @@ describe('slipway CLI', () => {
     expect(r.stderr).toContain("unknown command 'launch'.\n");
     expect((await runCli(['promte'])).stderr).toContain("error: slipway: unknown command 'promte': did you mean 'slipway promote'?\n");
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    // a flag before any command is slipway's own (mistyped) or a command's given too early; it was an "unknown command" with no hint
+    const first = async (argv: string[]) => (await runCli(argv)).stderr.split('\n')[0];
+    expect(await first(['--verison'])).toBe("error: slipway: unknown flag '--verison': did you mean 'slipway --version'?");
+    expect(await first(['-V'])).toBe("error: slipway: unknown flag '-V': did you mean 'slipway --version'?");
+    expect(await first(['--env', 'production', 'audit'])).toBe("error: slipway: unknown flag '--env': a command's flags come after it: slipway <command> --env");
   });
 
   it('an unknown flag and a missing required flag exit 2 and point at --help', async () => {
