@@ -9,7 +9,26 @@ function runOr404(req: GhRequest): Json {
   return r;
 }
 
+/**
+ * GitHub counts a check run's summary and text in UTF-8 bytes, whatever the OpenAPI description says
+ * ("Maximum length: 65535 characters"): 30,000 CJK characters are refused with
+ * 'summary exceeds a maximum bytesize of 65535'. The title is counted in characters.
+ */
+function checkOutputLimits(output: Json | undefined): void {
+  if (!output) return;
+  for (const f of ['summary', 'text'] as const) {
+    if (typeof output[f] === 'string' && Buffer.byteLength(output[f], 'utf8') > 65535) {
+      throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'CheckRun', code: 'custom', field: f, message: `${f} exceeds a maximum bytesize of 65535` }] });
+    }
+  }
+  if (typeof output.title === 'string' && output.title.length > 1000) {
+    throw new HttpError(422, 'Invalid request.', { errors: [`Only 1000 characters are allowed; ${output.title.length} were supplied.`] });
+  }
+}
+
+/** Applies a create or update; the output's limits are checked before anything changes. */
 function apply(run: Json, b: Json): void {
+  checkOutputLimits(b.output);
   for (const k of ['name', 'head_sha', 'details_url', 'external_id', 'started_at'] as const) if (b[k] !== undefined) run[k] = b[k];
   if (b.status !== undefined) run.status = b.status;
   if (b.conclusion !== undefined) {
@@ -33,11 +52,6 @@ function apply(run: Json, b: Json): void {
 export function registerCheckHandlers(s: GitHubTestServer): void {
   s.route('POST', '/repos/{owner}/{repo}/check-runs', (req) => {
     const b = req.body;
-    for (const [f, max] of [['summary', 65535], ['text', 65535], ['title', 1000]] as const) {
-      if (b.output?.[f] && String(b.output[f]).length > max) {
-        throw new HttpError(422, 'Invalid request.', { errors: [`Only ${max} characters are allowed; ${String(b.output[f]).length} were supplied.`] });
-      }
-    }
     const id = newId();
     const run = example('check-run');
     Object.assign(run, {

@@ -15,6 +15,17 @@ function commentOr404(req: GhRequest): Json {
   return c;
 }
 
+/**
+ * GitHub refuses an issue or comment body over 65,536 characters ('body is too long (maximum is 65536
+ * characters)'; the OpenAPI description gives no maxLength). GitHub counts characters; UTF-16 units,
+ * counted here, are never fewer, so a body this accepts GitHub accepts too.
+ */
+function checkBody(resource: 'Issue' | 'IssueComment', body: unknown): void {
+  if (typeof body === 'string' && body.length > 65536) {
+    throw new HttpError(422, 'Validation Failed', { errors: [{ resource, code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }] });
+  }
+}
+
 function since(req: GhRequest, items: Json[]): Json[] {
   const s = req.query.get('since');
   return s ? items.filter((c) => c.updated_at >= s) : items;
@@ -41,6 +52,7 @@ export function registerIssueHandlers(s: GitHubTestServer): void {
   });
   s.route('POST', '/repos/{owner}/{repo}/issues', (req) => {
     const b = req.body;
+    checkBody('Issue', b.body);
     const labels = (b.labels ?? []).map((l: Json) => (typeof l === 'string' ? l : l.name));
     return { status: 201, body: createIssue(req.repo, req.user, { title: String(b.title), body: b.body ?? null, labels }) };
   });
@@ -48,6 +60,7 @@ export function registerIssueHandlers(s: GitHubTestServer): void {
   s.route('PATCH', '/repos/{owner}/{repo}/issues/{issue_number}', (req) => {
     const issue = issueOr404(req);
     const b = req.body ?? {};
+    checkBody('Issue', b.body);
     if (b.title !== undefined) issue.title = String(b.title);
     if (b.body !== undefined) issue.body = b.body;
     if (b.labels !== undefined) issue.labels = b.labels.map((l: Json) => labelObject(req.repo, typeof l === 'string' ? l : l.name));
@@ -69,7 +82,7 @@ export function registerIssueHandlers(s: GitHubTestServer): void {
     const issue = issueOr404(req);
     if (issue.locked) throw new HttpError(403, 'Unable to create comment because issue is locked.');
     const body = String(req.body.body);
-    if (body.length > 65536) throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }] });
+    checkBody('IssueComment', body);
     const c = commentObject(req.repo, issue.number, req.user, body);
     req.repo.comments.set(c.id, c);
     issue.comments++;
@@ -81,7 +94,7 @@ export function registerIssueHandlers(s: GitHubTestServer): void {
     const c = commentOr404(req);
     if (c.user.login !== req.user.login) throw new HttpError(403, 'You must be the author of this comment to edit it.');
     const body = String(req.body.body);
-    if (body.length > 65536) throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }] });
+    checkBody('IssueComment', body);
     c.body = body;
     c.updated_at = now();
     return { status: 200, body: c };
