@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { ExternalError } from '../errors.js';
-import { withPath } from '../fs/durable.js';
+import { removeStaleTemps, withPath } from '../fs/durable.js';
 import { git, gitMaybe } from './git.js';
 
 /**
@@ -48,8 +48,13 @@ export async function readAt(repoRoot: string, commit: string, path: string): Pr
   return git(repoRoot, ['cat-file', 'blob', `${commit}:${path}`]);
 }
 
+/** What commitFiles and mergeText leave in the temporary directory while they run. */
+const STALE_TEMPORARY = /^slipway-(index-[0-9a-f]{16}|merge-[A-Za-z0-9]{6})$/;
+
 /** Creates a commit on top of `parent` that sets (or deletes, with null) the given files, as `identity` (GIT_AUTHOR_*, GIT_COMMITTER_*) where given. Returns its sha. */
 export async function commitFiles(repoRoot: string, parent: string, files: Record<string, string | null>, message: string, identity: Record<string, string> = {}): Promise<string> {
+  // the temporary indexes and merge directories of runs killed midway (SIGKILL, a cancelled job): an hour untouched
+  await removeStaleTemps(tmpdir(), STALE_TEMPORARY);
   const index = join(tmpdir(), `slipway-index-${randomBytes(8).toString('hex')}`);
   const env = { GIT_INDEX_FILE: index };
   try {
