@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExternalError, InputError, IntegrityError, UsageError } from '../errors.js';
 import { readEnv } from '../env.js';
+import { fileSystemReason } from '../fs/fs-error.js';
 import { call, createGitHub, pagesOf, toGitHubError, type RepoClient } from '../github/client.js';
 import { CARD_FILE } from '../package/card.js';
 import { assertDigest, listingDigest, packageDigest, packageFiles } from './digest.js';
@@ -54,6 +55,9 @@ interface Release {
   upload_url: string;
   assets: Asset[];
 }
+
+/** Refusals of a write that are about the disk it goes to. */
+const DESTINATION_FULL = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
 
 const ASSET = /-sha256-([0-9a-f]{64})\.tar$/;
 
@@ -209,14 +213,19 @@ export class GitHubReleaseStore implements ModelStore {
     if (asset.digest && asset.digest !== `sha256:${createHash('sha256').update(bytes).digest('hex')}`) {
       throw new IntegrityError(`the download of ${asset.name} does not match the digest GitHub recorded for it (${asset.digest}); refusing to use it`);
     }
-    await mkdir(this.opts.cacheDir, { recursive: true });
     const tmp = join(this.opts.cacheDir, `.download-${randomBytes(6).toString('hex')}`);
     try {
+      await mkdir(this.opts.cacheDir, { recursive: true });
       await mkdir(tmp);
       await untar(bytes, tmp, `${this.uri} asset ${asset.name}`);
       const actual = await packageDigest(tmp);
       if (actual !== digest) throw new IntegrityError(`package ${digest} downloaded from ${this.uri} (${asset.name}) hashes to ${actual}; refusing to use it`);
       await this.cache.put(tmp);
+    } catch (e) {
+      // a full cache disk: said as such (write(2)'s ENOSPC names no file; the cache's own message names the temporary copy)
+      const errno = ((e as NodeJS.ErrnoException).code ? e : (e as Error).cause) as NodeJS.ErrnoException | undefined;
+      if (!DESTINATION_FULL.has(errno?.code ?? '')) throw e;
+      throw new InputError(`cannot download ${asset.name} from ${this.uri} into the cache ${this.opts.cacheDir}: ${fileSystemReason(errno)}`, { cause: e });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

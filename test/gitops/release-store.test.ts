@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, IntegrityError } from '../../src/errors.js';
@@ -12,6 +12,7 @@ import { tarDirectory, untar } from '../../src/store/tar.js';
 import { readManifest } from '../../src/gitops/manifest.js';
 import { GitHubTestServer } from '../support/github/server.js';
 import { tempDir } from '../support/tmp.js';
+import { canMountTmpfs, withFullDisk } from '../fs/full-disk.js';
 import { runCli } from '../support/cli.js';
 import { gitopsRepos, sh } from './repos.js';
 import { writeTestPackage } from './package.js';
@@ -127,6 +128,23 @@ describe('github-release:// store', () => {
     const names = [...gh.repo('acme', 'changing').assets.values()].map((a) => a.meta.name);
     expect(names).toEqual([`credit-risk-4.0.0-sha256-${(await packageDigest(pkg)).slice(7)}.tar`]);
     expect(names.some((x) => x.includes(d.slice(7)))).toBe(false);
+  });
+
+  it.skipIf(!canMountTmpfs)('a download into a full cache disk is an input error naming the asset and the cache, and leaves nothing there', async () => {
+    // untar's write(2) failed with an ENOSPC that named no file: 'internal error (a bug in slipway…)'
+    const pkg = writeTestPackage(join(tmp.dir, 'p-full'), 'credit-risk', '5.0.0');
+    writeFileSync(join(pkg, 'slipway.json'), readFileSync(join(pkg, 'slipway.json'), 'utf8').replace('"default"', `"${'d'.repeat(1 << 20)}"`));
+    const d = await store('full').put(pkg);
+    await withFullDisk(async (disk) => {
+      const fresh = new GitHubReleaseStore('github-release://acme/full', {
+        cacheDir: join(disk, 'cache'),
+        client: { octokit: createGitHub({ token: TOKEN, apiUrl: gh.apiUrl, waitScale: 0.001 }), owner: 'acme', repo: 'full' },
+      });
+      const e = await fresh.get(d).then(() => null, (err: unknown) => err);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toBe(`cannot download credit-risk-5.0.0-${d.replace(':', '-')}.tar from github-release://acme/full into the cache ${join(disk, 'cache')}: no space left on the device (ENOSPC)`);
+      expect(readdirSync(join(disk, 'cache'))).toEqual([]);
+    });
   });
 
   it('a package larger than a release asset can be (2 GiB) is refused before anything is read or sent', async () => {
