@@ -72,26 +72,9 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { opts: ParsedOp
   } catch (e) {
     throw new UsageError(`slipway ${cmd.name}: ${argsProblem(e, cmd.options)}\nRun 'slipway ${cmd.name} --help' for the flags.`);
   }
-  // a value flag given twice is a mistake, not "the last one wins": `--env staging … --env production` must not promote to production
-  const given = new Map<string, string[]>();
-  for (const t of parsed.tokens) {
-    if (t.kind !== 'option' || t.value === undefined || cmd.options[t.name]?.multiple) continue;
-    given.set(t.name, [...(given.get(t.name) ?? []), t.value]);
-  }
-  // a blank value of a flag with no default is not "left out": `--report "$UNSET"` would write no report, `--model ''` filter nothing.
-  // (a required flag says it is required; a flag with a default has its value checked by the command)
-  for (const t of parsed.tokens) {
-    const o = t.kind === 'option' ? cmd.options[t.name] : undefined;
-    if (t.kind !== 'option' || !o || o.type !== 'string' || o.required || o.default !== undefined || t.value?.trim() !== '') continue;
-    throw new UsageError(`--${t.name} is empty: expected ${o.expected ?? o.value ?? 'a value'}`);
-  }
-  for (const [name, values] of given) {
-    if (values.length > 1) {
-      throw new UsageError(`slipway ${cmd.name}: --${name} is given more than once (${values.map((v) => `'${v}'`).join(', ')}); it takes one value.\nRun 'slipway ${cmd.name} --help' for the flags.`);
-    }
-  }
   const opts: ParsedOptions = { ...parsed.values } as ParsedOptions;
   if (opts.help) return { opts, positionals: parsed.positionals, help: true };
+  checkTokens(cmd, parsed.tokens);
   for (const [name, o] of Object.entries(cmd.options)) {
     if (opts[name] === undefined && o.default !== undefined) opts[name] = o.default;
     if (o.required && (opts[name] === undefined || opts[name] === '')) {
@@ -102,6 +85,28 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { opts: ParsedOp
     throw new UsageError(`slipway ${cmd.name}: unexpected argument '${parsed.positionals[0]}'.\nRun 'slipway ${cmd.name} --help' for the flags.`);
   }
   return { opts, positionals: parsed.positionals, help: false };
+}
+
+/** What parseArgs lets through: a value flag given twice, a blank value of a flag with no default. */
+function checkTokens(cmd: Command, tokens: ReturnType<typeof parseArgs>['tokens'] = []): void {
+  // a value flag given twice is a mistake, not "the last one wins": `--env staging … --env production` must not promote to production
+  const given = new Map<string, string[]>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.value === undefined || cmd.options[t.name]?.multiple) continue;
+    given.set(t.name, [...(given.get(t.name) ?? []), t.value]);
+  }
+  for (const [name, values] of given) {
+    if (values.length > 1) {
+      throw new UsageError(`slipway ${cmd.name}: --${name} is given more than once (${values.map((v) => `'${v}'`).join(', ')}); it takes one value.\nRun 'slipway ${cmd.name} --help' for the flags.`);
+    }
+  }
+  // a blank value of a flag with no default is not "left out": `--report "$UNSET"` would write no report, `--model ''` filter nothing.
+  // (a required flag says it is required; a flag with a default has its value checked by the command)
+  for (const t of tokens) {
+    const o = t.kind === 'option' ? cmd.options[t.name] : undefined;
+    if (t.kind !== 'option' || !o || o.type !== 'string' || o.required || o.default !== undefined || t.value?.trim() !== '') continue;
+    throw new UsageError(`--${t.name} is empty: expected ${o.expected ?? o.value ?? 'a value'}`);
+  }
 }
 
 /** Typed getters so commands do not cast. */

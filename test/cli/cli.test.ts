@@ -99,6 +99,9 @@ describe('slipway CLI', () => {
       const r = await runCli(argv);
       expect([r.code, r.stdout, r.stderr], argv.join(' ')).toEqual([2, '', `error: ${message}\n`]);
     }
+    // asking for help still gets it
+    const help = await runCli(['audit', '--env', 'a', '--env', 'b', '--model', '', '--help']);
+    expect([help.code, help.stdout]).toEqual([0, (await runCli(['audit', '--help'])).stdout]);
   });
 
   it("serve --provider with a bad value names the flag, not SLIPWAY_EXECUTION_PROVIDER", async () => {
