@@ -124,6 +124,13 @@ describe('drift: a numeric feature whose window holds values that are not number
     expect(r.report.missing.a).toMatchObject({ cur_rate: 0.1, drifted: true });
     expect(r.code).toBe(1);
   });
+
+  it('the value the note shows is cut to 60 characters: it came from the window, and is printed and kept in the report', async () => {
+    const ref = csv('long-ref.csv', repeat(300, (i) => [i / 10, 'x']));
+    const lines = repeat(300, (i) => JSON.stringify({ a: i === 0 ? 'é'.repeat(58) + '😀'.repeat(50_000) : i / 10, b: 'x', y: 0 }));
+    const r = await drift(ref, t.write('long-cur.jsonl', lines.join('\n') + '\n'));
+    expect(r.report.features.a.note).toBe(`1 of 300 values in the window are not numbers (first: "${'é'.repeat(58)}…"); counted as missing`);
+  });
 });
 
 describe('drift: tests chosen in model.yaml that cannot do what they say', () => {

@@ -53,8 +53,12 @@ describe('the drift markdown escapes what came from the data', () => {
       unseen_categories: { [s]: { categories: EVIL, count: 50, share: 0.5, threshold: 0.01, drifted: true } },
       missing_columns: [], reasons: [`unseen categories in region: 50.00% of rows (${EVIL.join(', ')})`], generated_at: '2026-01-01T00:00:00Z',
     };
+    report.unseen_categories.region = { categories: ['x\r::warning title=Fake::pwned', 'y\u2028z'], count: 5, share: 0.05, threshold: 0.01, drifted: true };
     const out = renderMarkdown(report);
     expectInert(out);
+    // printed to the job's log too: no value starts a line the runner would read as a workflow command
+    expect(out.split(/\r\n|\r|\n/).filter((l) => /^\s*::/.test(l))).toEqual([]);
+    expect(out).not.toMatch(/\r|\u2028/);
     expect(out).not.toContain('hunter2');
     // each category is escaped on its own (and capped), and still reads the same once rendered
     expect(decode(out)).toContain('@\u200bacme/security-team, <img src=https://evil.example/p.png>, [win](https://evil.example/prize)');
