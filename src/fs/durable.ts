@@ -1,5 +1,5 @@
 import { lstat, open, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 
 /**
  * Durability and crash leftovers for the writes that must survive: a rename makes a write atomic, but only
@@ -91,4 +91,20 @@ export function withPath(e: unknown, path: string, syscall = 'write'): unknown {
     err.syscall ??= syscall;
   }
   return e;
+}
+
+/** Refusals of a write that are about the disk it goes to, whichever path the OS named (a copy names its source). */
+const DISK_REFUSALS = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
+/**
+ * Whether `e` is the OS refusing a write into `dir` (a temporary directory a writer made, or the place it
+ * writes to): a full, quota-bound or read-only disk, or any refusal of a path at or under `dir` (no permission
+ * there). Writers name what they were writing instead of their temporary's path.
+ */
+export function refusedWithin(e: unknown, dir: string): boolean {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof err.code !== 'string') return false;
+  if (DISK_REFUSALS.has(err.code)) return true;
+  const inside = (p: string) => p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+  return typeof err.path === 'string' && inside(err.path);
 }

@@ -3,7 +3,7 @@ import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, UsageError } from '../errors.js';
-import { escapeRegExp, removeStaleTemps, syncPath, syncTree } from '../fs/durable.js';
+import { escapeRegExp, refusedWithin, removeStaleTemps, syncPath, syncTree } from '../fs/durable.js';
 import { fileSystemReason } from '../fs/fs-error.js';
 import { realPathAsFar } from '../fs/real-path.js';
 import { resolveInside } from '../spec/paths.js';
@@ -93,9 +93,6 @@ export async function assertOutDir(dest: string, opts: { repoRoot: string; store
   await assertReplaceable(dest, label, opts.cwd);
 }
 
-/** Errors of a write that are about where it goes, whichever path the OS named (copyFile names its source). */
-const DESTINATION_FULL = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
-
 /**
  * Writes a package directory (model.onnx + slipway.json) atomically and durably: into a temporary sibling,
  * flushed to the disk, then renamed into place, replacing an earlier package at `dir`. Refuses (UsageError,
@@ -119,7 +116,8 @@ export async function writePackage(dir: string, model: { bytes: Uint8Array } | {
     await swapIn(tmp, dest);
     await syncPath(dirname(dest));
   } catch (e) {
-    if (!DESTINATION_FULL.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    // a full or read-only disk, or no permission beside the package: said of the package, not of the temporary
+    if (!refusedWithin(e, tmp) || !fileSystemReason(e)) throw e;
     throw new InputError(`cannot write the package ${displayPath(dest)}: ${fileSystemReason(e)}; nothing there was replaced`, { cause: e });
   } finally {
     await rm(tmp, { recursive: true, force: true });

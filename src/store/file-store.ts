@@ -3,7 +3,7 @@ import { cp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError, IntegrityError } from '../errors.js';
-import { removeStaleTemps, syncPath, syncTree } from '../fs/durable.js';
+import { refusedWithin, removeStaleTemps, syncPath, syncTree } from '../fs/durable.js';
 import { fileSystemReason } from '../fs/fs-error.js';
 import { makeDir } from '../fs/make-dir.js';
 import { assertDigest, packageDigest } from './digest.js';
@@ -11,9 +11,6 @@ import type { ModelStore } from './types.js';
 
 /** What a write into the store leaves in its root while it runs (and a killed one after): see put. */
 const TEMPORARY = /^\.(tmp|trash|download)-[0-9a-f]{12}$/;
-
-/** Errors of a write that are about where it goes, whichever path the OS named (cp names its source). */
-const DESTINATION_FULL = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
 
 /**
  * The default store: a directory, `<root>/sha256/<hex>/`. Writes go to a temp dir, flushed to the disk, and
@@ -49,7 +46,8 @@ export class FileStore implements ModelStore {
       await this.moveIn(tmp, dest, digest);
       await syncPath(join(this.root, 'sha256'));
     } catch (e) {
-      if (!DESTINATION_FULL.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      // a full or read-only disk, or no permission in the store: said of the store, not of the temporary copy
+      if (!refusedWithin(e, this.root) || !fileSystemReason(e)) throw e;
       throw new InputError(`cannot store ${dir} in the store ${this.root}: ${fileSystemReason(e)}; nothing was stored`, { cause: e });
     } finally {
       await rm(tmp, { recursive: true, force: true });

@@ -31,3 +31,28 @@ export async function withFullDisk<T>(f: (dir: string) => Promise<T>): Promise<T
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Whether `chattr +i` works here (root, on a file system with attributes: ext4, not tmpfs): even root may not write in an immutable directory. */
+export const canMakeImmutable: boolean = (() => {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-immutable-'));
+  try {
+    execFileSync('chattr', ['+i', dir], { stdio: 'ignore' });
+    execFileSync('chattr', ['-i', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
+
+/** Runs `f` with `dir` immutable (EPERM for any entry made or removed in it, also for root), then makes it writable again. */
+export async function withImmutable<T>(dir: string, f: () => Promise<T>): Promise<T> {
+  execFileSync('chattr', ['+i', dir], { stdio: 'ignore' });
+  try {
+    return await f();
+  } finally {
+    execFileSync('chattr', ['-i', dir], { stdio: 'ignore' });
+  }
+}

@@ -7,7 +7,7 @@ import { readPackage } from '../../src/package/read.js';
 import { replaceProblem, writePackage } from '../../src/package/write.js';
 import { writeTestPackage } from '../gitops/package.js';
 import { tempDir } from '../support/tmp.js';
-import { canMountTmpfs, withFullDisk } from '../fs/full-disk.js';
+import { canMakeImmutable, canMountTmpfs, withFullDisk, withImmutable } from '../fs/full-disk.js';
 
 const { dir } = tempDir('slipway-write-pkg-');
 const card = (version: string): ModelCard => JSON.parse(readFileSync(join(writeTestPackage(join(dir, `src-${version}`), 'm', version), 'slipway.json'), 'utf8')) as ModelCard;
@@ -34,6 +34,18 @@ describe('writePackage replaces only an earlier package', () => {
       expect(readFileSync(join(dest, 'model.onnx'), 'utf8')).toBe('one');
       expect(readdirSync(disk)).toEqual(['pkg']);
     });
+  });
+
+  it.skipIf(!canMakeImmutable)('a directory this process may not write in is an input error naming the package, not its hidden temporary', async () => {
+    // mkdir of the temporary sibling failed: 'cannot create the directory <parent>/.pkg: operation not permitted'
+    const parent = join(dir, 'locked');
+    mkdirSync(parent, { recursive: true });
+    await withImmutable(parent, async () => {
+      const e = await writePackage(join(parent, 'pkg'), { bytes: Buffer.from('one') }, card('1.0.0')).then(() => null, (err: unknown) => err);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toBe(`cannot write the package ${join(parent, 'pkg')}: operation not permitted (EPERM); nothing there was replaced`);
+    });
+    expect(readdirSync(parent)).toEqual([]);
   });
 
   it('removes the temporary siblings a killed write left once they are an hour untouched, and only those', async () => {

@@ -7,7 +7,7 @@ import { FileStore } from '../../src/store/file-store.js';
 import { openStore, storeLocation } from '../../src/store/open.js';
 import { packageDigest } from '../../src/store/digest.js';
 import { tempDir } from '../support/tmp.js';
-import { canMountTmpfs, withFullDisk } from '../fs/full-disk.js';
+import { canMakeImmutable, canMountTmpfs, withFullDisk, withImmutable } from '../fs/full-disk.js';
 
 function makePackage(t: ReturnType<typeof tempDir>, name: string, onnx = 'fake-onnx-bytes'): string {
   t.write(`${name}/model.onnx`, onnx);
@@ -86,6 +86,19 @@ describe('FileStore', () => {
       expect((e as Error).message).toBe(`cannot store ${pkg} in the store ${join(disk, 'store')}: no space left on the device (ENOSPC); nothing was stored`);
       expect(readdirSync(join(disk, 'store'))).toEqual(['sha256']);
       expect(readdirSync(join(disk, 'store', 'sha256'))).toEqual([]);
+    });
+  });
+
+  it.skipIf(!canMakeImmutable)('a store this process may not write in is an input error naming the store, not its temporary copy', async () => {
+    // cp's mkdir of the temporary copy failed: 'cannot create the directory <store>/: operation not permitted'
+    const t = tempDir();
+    const pkg = makePackage(t, 'pkg');
+    const root = join(t.dir, 'store');
+    t.write('store/sha256/.keep', '');
+    await withImmutable(root, async () => {
+      const e = await new FileStore(root).put(pkg).then(() => null, (err: unknown) => err);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toBe(`cannot store ${pkg} in the store ${root}: operation not permitted (EPERM); nothing was stored`);
     });
   });
 
