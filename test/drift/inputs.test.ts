@@ -93,6 +93,19 @@ describe('drift: unreadable inputs are exit 2 with the file and the reason', () 
     expect(failure(await drift('--reference', ref, '--current', none))).toBe(`${none}: no prediction logs (*.jsonl, *.jsonl.gz) found under it`);
   });
 
+  it('a log file or directory whose name holds a newline: exit 2 naming it quoted, and no line of the log is a workflow command', async () => {
+    for (const [sub, name] of [['names-file', 'predictions-1\n::warning title=Fake::all clear.jsonl'], ['names-dir', '2026-01-01\r::add-mask::x']] as const) {
+      const dir = join(t.dir, sub);
+      const parent = sub === 'names-dir' ? join(dir, 'credit-risk', name) : join(dir, 'credit-risk');
+      mkdirSync(parent, { recursive: true });
+      writeFileSync(join(dir, 'credit-risk', 'ok.jsonl'), logLine(1) + logLine(2));
+      writeFileSync(sub === 'names-dir' ? join(parent, 'a.jsonl') : join(parent, name), logLine(3) + logLine(4).slice(0, 30));
+      const r = await drift('--reference', ref, '--current', dir);
+      expect(failure(r)).toBe(`${dir}/credit-risk: the name ${JSON.stringify(name)} holds a control character (a newline?); prediction logs are named as 'slipway serve' names them: rename or remove it`);
+      expect(r.stderr.split(/\r\n|\r|\n/).filter((l) => /^\s*::/.test(l))).toEqual([]);
+    }
+  });
+
   it('a URL is read as a URL (as validate reads it), a bad digest is a digest error', async () => {
     const url = failure(await drift('--reference', ref, '--current', 'http://127.0.0.1:1/x.parquet'));
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:1\/x\.parquet: /);
