@@ -24,8 +24,8 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** a step output (GITHUB_OUTPUT in Actions; collected by tests; ignored elsewhere) */
   setOutput: (name: string, value: string) => void;
-  /** markdown for the job summary (GITHUB_STEP_SUMMARY in Actions; ignored elsewhere) */
-  appendSummary: (markdown: string) => void;
+  /** markdown for the job summary (GITHUB_STEP_SUMMARY in Actions; ignored elsewhere): whether there was one to append to */
+  appendSummary: (markdown: string) => boolean;
 }
 
 export type ParsedOptions = Record<string, string | boolean | string[] | undefined>;

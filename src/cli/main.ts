@@ -65,6 +65,7 @@ export function defaultContext(env: NodeJS.ProcessEnv = process.env): CommandCon
     appendSummary: (md) => {
       const file = env.GITHUB_STEP_SUMMARY;
       if (file) toRunnerFile('GITHUB_STEP_SUMMARY', file, () => appendFileSync(file, md.endsWith('\n') ? md : md + '\n'));
+      return Boolean(file);
     },
   };
 }

@@ -83,7 +83,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       cwd: ws.clone,
       env: ws.env,
       setOutput: (k, v) => void (run.outputs[k] = v),
-      appendSummary: (md) => void (run.summary += md),
+      appendSummary: (md) => ((run.summary += md), true),
     };
     run.code = await main(argv, ctx);
     runs[key] = run;

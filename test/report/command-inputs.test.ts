@@ -89,6 +89,18 @@ describe('report --package and the evaluation must be about the same candidate',
     expect(right.summary).toContain('Lineage');
   });
 
+  it('says so when the report goes nowhere: no --out and no job summary (run outside Actions)', async () => {
+    const t = tempDir('slipway-report-nowhere-');
+    const e = evaluation(t, 'e.json');
+    const nowhere = await runCli(['report', '--evaluation', e], t.dir, noGitHub, false);
+    expect(nowhere.code).toBe(0);
+    expect(nowhere.stdout).toMatch(/^(PASS|FAIL): credit-risk 1\.1\.0/);
+    expect(nowhere.stderr).toContain('notice: the report was written nowhere: there is no job summary (GITHUB_STEP_SUMMARY) outside GitHub Actions; give --out <file> to write it');
+    const toFile = await runCli(['report', '--evaluation', e, '--out', 'report.md'], t.dir, noGitHub, false);
+    expect([toFile.code, toFile.stderr]).toEqual([0, '']);
+    expect(readFileSync(join(t.dir, 'report.md'), 'utf8')).toContain('credit-risk');
+  });
+
   it('refuses an evaluation whose champion (or candidate) is another model', async () => {
     const t = tempDir('slipway-report-pkg-');
     const champ = await runCli(['report', '--evaluation', evaluation(t, 'c.json', (e) => (e.champion.name = 'fraud'))], t.dir, noGitHub);

@@ -8,8 +8,8 @@ export interface CliResult {
   summary: string;
 }
 
-/** Runs the CLI in-process, capturing its output, step outputs and job summary. */
-export async function runCli(argv: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+/** Runs the CLI in-process, capturing its output, step outputs and job summary (`jobSummary` false: a run with none, as outside Actions). */
+export async function runCli(argv: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env, jobSummary = true): Promise<CliResult> {
   const r: CliResult = { code: 0, stdout: '', stderr: '', outputs: {}, summary: '' };
   r.code = await main(argv, {
     stdout: (t) => void (r.stdout += t),
@@ -17,7 +17,7 @@ export async function runCli(argv: string[], cwd = process.cwd(), env: NodeJS.Pr
     cwd,
     env,
     setOutput: (name, value) => void (r.outputs[name] = value),
-    appendSummary: (md) => void (r.summary += md),
+    appendSummary: (md) => jobSummary && ((r.summary += md), true),
   });
   return r;
 }

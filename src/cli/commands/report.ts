@@ -100,10 +100,12 @@ async function runReport(opts: ParsedOptions, _pos: string[], ctx: CommandContex
 
   // 1. job summary (works everywhere, forks included) and the file
   const summary = fitSections(marker, renderSections(input), JOB_SUMMARY_LIMIT, 'the report file (--out) and artifacts', 'utf8-bytes');
-  ctx.appendSummary(summary.markdown);
+  const summarized = ctx.appendSummary(summary.markdown);
   if (out) {
     await writeFileAtomic(at(out), renderReport(input));
     ctx.setOutput('markdown', at(out));
+  } else if (!summarized) {
+    notice(ctx, env, 'the report was written nowhere: there is no job summary (GITHUB_STEP_SUMMARY) outside GitHub Actions; give --out <file> to write it');
   }
   ctx.stdout(`${verdict.ok ? 'PASS' : 'FAIL'}: ${e.model} ${e.candidate.version}: ${verdict.headline}\n`);
   ctx.setOutput('verdict', verdict.ok ? 'pass' : 'fail');
