@@ -21,6 +21,7 @@ import { isRemote } from '../spec/paths.js';
 import { openStore, storeLocation } from '../store/open.js';
 import { assessFeatures, type ColumnPair, type DriftConfig, type FeatureAssessment } from './assess.js';
 import { logFiles } from './log-files.js';
+import { shownNames } from './names.js';
 import { DIGEST_COLUMN, ROLE_COLUMN, VERSION_COLUMN } from './log-versions.js';
 import { profileFromSketch, sketchEdges } from './sketch-profile.js';
 import { coarsenSketch, PACKAGE_SKETCH_SCALE, sketchMoments } from './sketch.js';
@@ -91,7 +92,7 @@ export async function currentSide(conn: DuckDBConnection, path: string, display:
     const names = Object.keys(types);
     if (names.length === 1 && names[0] === 'json' && types.json === 'JSON') throw new InputError(`${display}: the prediction logs (*.jsonl) under it are empty`);
     if (!('model' in types) || !('inputs' in types)) {
-      throw new InputError(`${display}: not prediction logs of 'slipway serve': their lines have no ${['model', 'inputs'].filter((c) => !(c in types)).map((c) => `'${c}'`).join(' or ')} field (found: ${names.join(', ')})`);
+      throw new InputError(`${display}: not prediction logs of 'slipway serve': their lines have no ${['model', 'inputs'].filter((c) => !(c in types)).map((c) => `'${c}'`).join(' or ')} field (found: ${shownNames(names)})`);
     }
     if (!/^STRUCT/i.test(types.inputs)) {
       throw new InputError(`${display}: the prediction logs' 'inputs' hold no feature values (read as ${types.inputs}); expected an object of feature name → value on every line, as 'slipway serve' writes`);
@@ -230,7 +231,7 @@ export async function collect(conn: DuckDBConnection, reference: ReferenceSide, 
   const present = features.filter((f) => f in curTypes);
   if (!present.length) {
     const found = Object.keys(curTypes).filter((c) => !c.startsWith('__slipway_'));
-    throw new InputError(`${current.source}: none of the model's features is in the current window (expected: ${features.join(', ')}; found: ${found.join(', ') || 'no columns'})`);
+    throw new InputError(`${current.source}: none of the model's features is in the current window (expected: ${features.join(', ')}; found: ${shownNames(found) || 'no columns'})`);
   }
   let refProfile: Profile;
   let curProfile: Profile;

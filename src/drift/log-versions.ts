@@ -8,6 +8,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../data/duckdb.js';
 import type { CurrentSide, ReferenceSide } from './load.js';
+import { shownName } from './names.js';
+
+/** a logged line without a version */
+const NONE = '(none)';
 
 /** Columns of a logs window's relation that carry each row's model version and digest. */
 export const VERSION_COLUMN = '__slipway_version';
@@ -42,7 +46,7 @@ export async function scoredByReference(conn: DuckDBConnection, current: Current
     const rows = Number(n);
     total += rows;
     if (ok) matched += rows;
-    else others.push({ version: v === null ? '(none)' : String(v), role: role === null ? null : String(role), rows });
+    else others.push({ version: v === null ? NONE : String(v), role: role === null ? null : String(role), rows });
   }
   return { current: { ...current, sql: `(SELECT * FROM ${current.sql} WHERE coalesce(${match}, FALSE))` }, total, matched, others };
 }
@@ -50,7 +54,8 @@ export async function scoredByReference(conn: DuckDBConnection, current: Current
 /** One line for the log and the report's notes: which rows prediction and performance drift read. */
 export function describeScored(s: ScoredRows, version: string | undefined): string | null {
   if (!s.others.length) return null;
-  const others = s.others.map((o) => `${o.version}${o.role ? ` (${o.role})` : ''}: ${o.rows}`).join(', ');
+  const shown = s.others.slice(0, 10).map((o) => `${o.version === NONE ? NONE : shownName(o.version)}${o.role ? ` (${shownName(o.role)})` : ''}: ${o.rows}`);
+  const others = shown.join(', ') + (s.others.length > 10 ? `, … (${s.others.length - 10} more versions)` : '');
   if (!s.matched) return `no logged predictions of the reference version ${version ?? '(unversioned)'} in the window (${others}): prediction and performance drift not measured`;
   return `predictions of the reference version ${version} only: ${s.matched} of ${s.total} logged rows (other versions left out: ${others})`;
 }

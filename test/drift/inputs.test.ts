@@ -83,6 +83,13 @@ describe('drift: unreadable inputs are exit 2 with the file and the reason', () 
     mkdirSync(dir);
     writeFileSync(join(dir, 'a.jsonl'), logLine(1, { colour: 'red' }));
     expect(failure(await drift('--reference', ref, '--current', dir))).toMatch(/none of the model's features is in the current window \(expected: income, .*; found: colour, prediction, request_id, ts\)$/);
+    // names from the data are quoted when they are not plain (a newline would start a line of the log), and capped
+    const odd = join(t.dir, 'logs-odd-features');
+    mkdirSync(odd);
+    writeFileSync(join(odd, 'a.jsonl'), logLine(1, { 'x\n::warning title=Fake::all clear': 1, ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, i])) }));
+    const r = await drift('--reference', ref, '--current', odd);
+    expect(failure(r)).toMatch(/; found: "x\\n::warning title=Fake::all clear", f0, f1, .*, … \(\d+ more\)\)$/);
+    expect(r.stderr.split(/\r\n|\r|\n/).filter((l) => /^\s*::/.test(l))).toEqual([]);
   });
 
   it('an empty directory, or one with no .jsonl files', async () => {

@@ -75,6 +75,18 @@ describe('drift on prediction logs of several model versions', () => {
     expect(r.code).toBe(0);
   });
 
+  it('a logged version or role holding a newline is shown quoted: no line of the log becomes a workflow command', async () => {
+    const logs = join(t.dir, 'logs-odd-version');
+    mkdirSync(join(logs, 'm', '2026-01-01'), { recursive: true });
+    let text = '';
+    for (let i = 0; i < 300; i++) text += logLine(i, '1.0.0', 'primary', p1(i, 6));
+    for (let i = 300; i < 310; i++) text += logLine(i, '2.0.0\n::warning title=Fake::all clear', 'canary\r::add-mask::x', 0.5);
+    writeFileSync(join(logs, 'm', '2026-01-01', 'predictions-000000-0001.jsonl'), text);
+    const r = await drift(logs);
+    expect(r.report.prediction.note).toBe('predictions of the reference version 1.0.0 only: 300 of 310 logged rows (other versions left out: "2.0.0\\n::warning title=Fake::all clear" ("canary\\r::add-mask::x"): 10)');
+    expect(r.stderr.split(/\r\n|\r|\n/).filter((l) => /^\s*::/.test(l))).toEqual([]);
+  });
+
   it("--labels are joined to the reference version's predictions only: the canary's rows are not scored against the card", async () => {
     const logs = join(t.dir, 'logs-canary');
     const labels = t.write('labels.csv', 'id,y\n' + Array.from({ length: 400 }, (_, i) => `r${i < 300 ? '1.0.0' : '1.1.0'}-${i},${i % 2}`).join('\n') + '\n');

@@ -1,0 +1,15 @@
+/**
+ * Names and values from the data (column names, logged versions) as a message shows them: a name of
+ * letters, digits and `_ . + - / @ :` as it is, any other quoted as JSON (a newline in a name would split
+ * the line in the job's log, where a next line such as `::warning::…` is a workflow command), cut to
+ * `max` characters; a list of them capped, saying how many more there are.
+ */
+export function shownName(name: string, max = 80): string {
+  const cut = name.length > max ? name.slice(0, max - 1) + '…' : name;
+  return /^[\w.+\-/@:]+$/.test(name) ? cut : JSON.stringify(cut);
+}
+
+export function shownNames(names: string[], count = 20): string {
+  const shown = names.slice(0, count).map((n) => shownName(n));
+  return shown.join(', ') + (names.length > count ? `, … (${names.length - count} more)` : '');
+}
