@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { cp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError, IntegrityError } from '../errors.js';
 import { refusedWithin, removeStaleTemps, syncPath, syncTree } from '../fs/durable.js';
 import { fileSystemReason } from '../fs/fs-error.js';
-import { makeDir } from '../fs/make-dir.js';
 import { assertDigest, packageDigest } from './digest.js';
 import type { ModelStore } from './types.js';
 
@@ -33,7 +32,7 @@ export class FileStore implements ModelStore {
     const digest = await packageDigest(dir);
     const dest = this.objectDir(digest);
     if (await this.verifies(dest, digest)) return digest;
-    await makeDir(join(this.root, 'sha256'));
+    await mkdir(join(this.root, 'sha256'), { recursive: true });
     // what a put killed midway left (its temp copy, an object set aside): removed once an hour untouched
     await removeStaleTemps(this.root, TEMPORARY);
     const tmp = join(this.root, `.tmp-${randomBytes(6).toString('hex')}`);
