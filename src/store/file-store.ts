@@ -66,7 +66,8 @@ export class FileStore implements ModelStore {
         return;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw e;
+        // ENOTDIR: a file where the object's directory belongs (not one put made): set aside as a corrupt copy is
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM' && code !== 'ENOTDIR') throw e;
       }
       if (await this.verifies(dest, digest)) return;
       const trash = join(this.root, `.trash-${randomBytes(6).toString('hex')}`);

@@ -60,6 +60,18 @@ describe('FileStore', () => {
     expect(readFileSync(join(await store.get(digest), 'model.onnx'), 'utf8')).toBe('fake-onnx-bytes');
   });
 
+  it('a file where an object belongs is replaced by the object on the next put', async () => {
+    // the rename of the verified copy onto it failed with ENOTDIR, and the package could never be stored
+    const t = tempDir();
+    const pkg = makePackage(t, 'pkg');
+    const digest = await packageDigest(pkg);
+    t.write(`store/sha256/${digest.slice(7)}`, 'not a package');
+    const store = new FileStore(join(t.dir, 'store'));
+    expect(await store.put(pkg)).toBe(digest);
+    expect(readFileSync(join(await store.get(digest), 'model.onnx'), 'utf8')).toBe('fake-onnx-bytes');
+    expect(readdirSync(join(t.dir, 'store'))).toEqual(['sha256']);
+  });
+
   it('concurrent puts of the same package all succeed, and readers never miss the object', async () => {
     // two promotions publishing the same package at once: each copied it and renamed it in, and the
     // loser's rename onto the winner's directory failed with a raw ENOTEMPTY
