@@ -10,6 +10,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent } from '../data/duckdb.js';
 import { columnTypes, isNumericType } from '../data/profile.js';
 import type { CurrentSide, ReferenceSide } from './load.js';
+import { clipped } from './names.js';
 
 export interface Coerced {
   /** both sides, their text columns of numeric features read as DOUBLE (the reference only when it is data) */
@@ -30,16 +31,6 @@ async function numericFeatures(conn: DuckDBConnection, reference: ReferenceSide,
   return out;
 }
 
-/**
- * The value a note shows, at most 60 characters (never half a surrogate pair): it comes from the data,
- * and a note is printed to the log and kept in the JSON report, where a megabyte of it would be too.
- */
-function clip(v: string, max = 60): string {
-  if (v.length <= max) return v;
-  const cut = v.charCodeAt(max - 2) >= 0xd800 && v.charCodeAt(max - 2) <= 0xdbff ? max - 2 : max - 1;
-  return v.slice(0, cut) + '…';
-}
-
 /** One side's relation with its text columns among `numeric` read as numbers, and a note per column holding other values. */
 async function coerceSide(conn: DuckDBConnection, sql: string, features: string[], numeric: Set<string>, side: string): Promise<{ sql: string; notes: Record<string, string> }> {
   const types = await columnTypes(conn, sql);
@@ -55,7 +46,7 @@ async function coerceSide(conn: DuckDBConnection, sql: string, features: string[
   const notes: Record<string, string> = {};
   text.forEach((c, i) => {
     const n = Number(row[`n${i}`]);
-    if (n > 0) notes[c] = `${n} of ${Number(row[`t${i}`])} values in the ${side} are not numbers (first: ${JSON.stringify(clip(String(row[`v${i}`])))}); counted as missing`;
+    if (n > 0) notes[c] = `${n} of ${Number(row[`t${i}`])} values in the ${side} are not numbers (first: ${JSON.stringify(clipped(String(row[`v${i}`]), 60))}); counted as missing`;
   });
   const replace = text.map((c) => `TRY_CAST(${asText(c)} AS DOUBLE) AS ${sqlIdent(c)}`).join(', ');
   return { sql: `(SELECT * REPLACE (${replace}) FROM ${sql})`, notes };

@@ -24,6 +24,7 @@ import { pairFromRows, stdA, type PairedCounts } from './stats/samples.js';
 import { distinctAtLeast, pairedFromSketches, sketchDistances, type ValueSketch } from './sketch.js';
 import { normedWassersteinPaired, wassersteinHistograms, WASSERSTEIN_MIN_NORM } from './stats/wasserstein.js';
 import { proportionsZTest } from './stats/ztest.js';
+import { clipped } from './names.js';
 import { FEW_VALUES_MAX, resolveTest, TESTS, type ColumnKind, type TestName } from './tests.js';
 import type { DriftTestSpec } from '../spec/types.js';
 
@@ -273,7 +274,7 @@ export function compareMissing(ref: NumericProfile | CategoricalProfile, cur: Nu
 }
 
 export interface UnseenDrift {
-  /** up to 10 of the unseen categories, most frequent first */
+  /** up to 10 of the unseen categories, most frequent first, each cut to 200 characters (they come from the window) */
   categories: string[];
   count: number;
   share: number;
@@ -289,7 +290,7 @@ export function unseenCategories(ref: Pick<CategoricalProfile, 'frequencies'>, c
   const unseen = Object.entries(cur.frequencies).filter(([k]) => !(k in ref.frequencies)).sort((x, y) => y[1] - x[1]);
   const count = unseen.reduce((s, [, c]) => s + c, 0);
   const share = cur.count ? count / cur.count : 0;
-  return { categories: unseen.slice(0, 10).map(([k]) => k), count, share, threshold, drifted: share > threshold };
+  return { categories: unseen.slice(0, 10).map(([k]) => clipped(k, 200)), count, share, threshold, drifted: share > threshold };
 }
 
 /** Population std of the reference from a profile (numpy's np.std), for reports. */

@@ -5,11 +5,18 @@
  * `max` characters; a list of them capped, saying how many more there are.
  */
 export function shownName(name: string, max = 80): string {
-  const cut = name.length > max ? name.slice(0, max - 1) + '…' : name;
+  const cut = clipped(name, max);
   return /^[\w.+\-/@:]+$/.test(name) ? cut : JSON.stringify(cut);
 }
 
 export function shownNames(names: string[], count = 20): string {
   const shown = names.slice(0, count).map((n) => shownName(n));
   return shown.join(', ') + (names.length > count ? `, … (${names.length - count} more)` : '');
+}
+
+/** A value from the data cut to `max` characters with '…' (never half a surrogate pair). */
+export function clipped(v: string, max: number): string {
+  if (v.length <= max) return v;
+  const c = v.charCodeAt(max - 2);
+  return v.slice(0, c >= 0xd800 && c <= 0xdbff ? max - 2 : max - 1) + '…';
 }

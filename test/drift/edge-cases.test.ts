@@ -48,6 +48,14 @@ describe('drift: a numeric column of a few values, and a window whose values the
     expect(r.report.reasons).toContain('unseen categories in a: 100.00% of rows (3, 4)');
   });
 
+  it('an unseen category is kept to 200 characters in the report and its reasons: it came from the window', async () => {
+    const ref = csv('long-cat-ref.csv', repeat(300, (i) => [i, i % 2 ? 'x' : 'y']));
+    const cur = csv('long-cat-cur.csv', repeat(300, (i) => [i, i < 30 ? 'z'.repeat(50_000) : 'x']));
+    const r = await drift(ref, cur);
+    expect(r.report.unseen_categories.b).toMatchObject({ categories: ['z'.repeat(199) + '…'], count: 30, drifted: true });
+    expect(r.report.reasons).toContain(`unseen categories in b: 10.00% of rows (${'z'.repeat(199)}…)`);
+  });
+
   it('a new value in part of the window is counted against the unseen threshold, the known ones tested as before', async () => {
     const ref = csv('part-ref.csv', repeat(300, (i) => [i % 3, 'x']));
     // 5 rows of 300 hold a value the reference never had: 1.67% > 1%
