@@ -52,7 +52,7 @@ describe('size limits of the fake GitHub', () => {
     ]);
   });
 
-  it('refuses an issue body over 65,536 characters on create and update, as it does a comment', async () => {
+  it('refuses an issue or pull request body over 65,536 characters on create and update, as it does a comment', async () => {
     const long = 'x'.repeat(65_537);
     const tooLong = { resource: 'Issue', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' };
     const create = await send('POST', '/repos/acme/limits/issues', { title: 'Drift detected', body: long });
@@ -66,6 +66,11 @@ describe('size limits of the fake GitHub', () => {
     expect(update.status).toBe(422);
     expect(update.body.errors).toEqual([tooLong]);
     expect(gh.repo('acme', 'limits').issues.get(number).body).toHaveLength(65_536);
+
+    // a pull request's body too (GitHub names the resource Issue)
+    const pull = await send('POST', '/repos/acme/limits/pulls', { title: 'promote', head: 'promote/m', base: 'main', body: long });
+    expect(pull.status).toBe(422);
+    expect(pull.body.errors).toEqual([tooLong]);
 
     const comment = await send('POST', `/repos/acme/limits/issues/${number}/comments`, { body: long });
     expect(comment.status).toBe(422);

@@ -16,11 +16,11 @@ function commentOr404(req: GhRequest): Json {
 }
 
 /**
- * GitHub refuses an issue or comment body over 65,536 characters ('body is too long (maximum is 65536
- * characters)'; the OpenAPI description gives no maxLength). GitHub counts characters; UTF-16 units,
+ * GitHub refuses an issue, pull request or comment body over 65,536 characters ('body is too long (maximum
+ * is 65536 characters)', resource Issue for a pull request too; the OpenAPI description gives no maxLength). GitHub counts characters; UTF-16 units,
  * counted here, are never fewer, so a body this accepts GitHub accepts too.
  */
-function checkBody(resource: 'Issue' | 'IssueComment', body: unknown): void {
+export function checkBody(resource: 'Issue' | 'IssueComment', body: unknown): void {
   if (typeof body === 'string' && body.length > 65536) {
     throw new HttpError(422, 'Validation Failed', { errors: [{ resource, code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }] });
   }

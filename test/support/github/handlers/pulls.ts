@@ -2,7 +2,7 @@
 import { HttpError, paginate, type GitHubTestServer, type GhRequest } from '../server.js';
 import { example } from '../openapi.js';
 import { fakeSha, now, type Json, type RepoState } from '../state.js';
-import { createIssue } from './issues.js';
+import { checkBody, createIssue } from './issues.js';
 
 function pullOr404(req: GhRequest): Json {
   const p = req.repo.pulls.get(Number(req.params.pull_number));
@@ -68,6 +68,7 @@ function simple(p: Json): Json {
 export function registerPullHandlers(s: GitHubTestServer): void {
   s.route('POST', '/repos/{owner}/{repo}/pulls', (req) => {
     const b = req.body;
+    checkBody('Issue', b.body);
     const headRef = String(b.head).includes(':') ? String(b.head).split(':')[1] : String(b.head);
     const dup = [...req.repo.pulls.values()].find((p) => p.state === 'open' && p.head.ref === headRef && p.base.ref === b.base);
     if (dup) throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${req.repo.owner}:${headRef}.` }] });
@@ -86,6 +87,7 @@ export function registerPullHandlers(s: GitHubTestServer): void {
   s.route('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', (req) => {
     const p = pullOr404(req);
     const b = req.body ?? {};
+    checkBody('Issue', b.body);
     if (b.title !== undefined) p.title = b.title;
     if (b.body !== undefined) p.body = b.body;
     if (b.state !== undefined) {
