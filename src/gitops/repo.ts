@@ -163,11 +163,21 @@ export async function syncLocalBranch(repoRoot: string, branch: string, sha: str
   if (local && (await gitMaybe(repoRoot, ['merge-base', '--is-ancestor', local, sha])) === null) {
     return `your local branch ${branch} has diverged from the promoted commit ${sha.slice(0, 7)}; run 'git pull --rebase' to bring it along`;
   }
+  // the commit has landed: a lock in the way is said in the note, never thrown (it would read as nothing changed)
+  const locked = (e: unknown) => {
+    if (!(e instanceof GitLockError)) throw e;
+    return `could not bring your local ${branch} to ${sha.slice(0, 7)}: git's lock ${heldLock(e.cause)} exists (another git at work, or one killed midway); remove it if no git is running, then run 'git pull'`;
+  };
   if (current === branch) {
-    const merged = await gitMaybe(repoRoot, ['merge', '--ff-only', '--quiet', sha]);
-    return merged === null ? `could not fast-forward your checkout of ${branch} to ${sha.slice(0, 7)} (local changes?); run 'git pull' when ready` : null;
+    try {
+      await retryWhileLocked(`update your checkout of ${branch}`, () => git(repoRoot, ['merge', '--ff-only', '--quiet', sha]));
+      return null;
+    } catch (e) {
+      if (e instanceof GitLockError) return locked(e);
+      return `could not fast-forward your checkout of ${branch} to ${sha.slice(0, 7)} (local changes?); run 'git pull' when ready`;
+    }
   }
-  if (local) await casBranch(repoRoot, branch, sha, local);
+  if (local) return casBranch(repoRoot, branch, sha, local).then(() => null, locked);
   return null;
 }
 
