@@ -19,7 +19,7 @@ export function redact(text: string): string {
   out = out.replace(/(authorization["']?\s*[:=]\s*["']?(?:(?:token|bearer|basic)\s+)?)[^\s"',}]+/gi, '$1***');
   out = out.replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, '***');
   // the password of a URL's user information (https://user:password@host/…)
-  out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]+@/gi, '$1***@');
+  out = out.replace(/\b([a-z][a-z0-9+.-]{0,31}:\/\/[^\s/?#@:]*:)[^\s/?#@]+@/gi, '$1***@');
   // the credentials of a pre-signed URL's query (S3, GCS, an Azure SAS) and tokens passed in one
   out = out.replace(new RegExp(`([?&](?:${QUERY_CREDENTIALS.join('|')})=)[^\\s&#"'<>|)\\]\`]+`, 'gi'), '$1***');
   return out;
