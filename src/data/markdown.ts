@@ -1,3 +1,5 @@
+import { shownName, shownNames } from '../drift/names.js';
+import { code, md } from '../report/escape.js';
 import type { ValidationReport, Violation } from './validation-types.js';
 
 /** Markdown of a validation report, for the PR comment and the job summary. */
@@ -10,7 +12,7 @@ export function validationMarkdown(r: ValidationReport): string {
     : `❌ **Data contract violated** for \`${r.model}\`: ${errors} rule${errors > 1 ? 's' : ''} failed`;
   const out: string[] = [`### Data validation`, '', verdict, ''];
   for (const d of reports) {
-    out.push(`#### \`${esc(d.data)}\` — ${d.rows.toLocaleString('en-US')} rows × ${d.columns.length} columns (${d.format}, ${(d.duration_ms / 1000).toFixed(1)} s) ${d.ok ? '✅' : '❌'}`, '');
+    out.push(`#### ${code(d.data)} — ${d.rows.toLocaleString('en-US')} rows × ${d.columns.length} columns (${d.format}, ${(d.duration_ms / 1000).toFixed(1)} s) ${d.ok ? '✅' : '❌'}`, '');
     if (d.violations.length) {
       out.push('| | column | rule | expected | count | % of non-null | % of rows | first rows |', '|---|---|---|---|---:|---:|---:|---|');
       for (const v of d.violations) out.push(violationRow(v));
@@ -19,8 +21,8 @@ export function validationMarkdown(r: ValidationReport): string {
       if (withExamples.length) {
         out.push('<details><summary>Examples</summary>', '');
         for (const v of withExamples) {
-          out.push(`- **${esc(v.column ?? '(dataset)')}** \`${v.rule}\`:`);
-          for (const e of v.examples) out.push(`  - row ${e.row}: ${esc(e.message)}`);
+          out.push(`- **${md(v.column ?? '(dataset)')}** ${code(v.rule)}:`);
+          for (const e of v.examples) out.push(`  - row ${e.row}: ${md(e.message)}`);
         }
         out.push('', '</details>', '');
       }
@@ -28,10 +30,10 @@ export function validationMarkdown(r: ValidationReport): string {
     const sd = d.schema_drift;
     if (sd) {
       const items: string[] = [];
-      if (sd.new_columns.length) items.push(`- new columns: ${sd.new_columns.map((c) => `\`${esc(c)}\``).join(', ')}`);
-      if (sd.missing_columns.length) items.push(`- missing columns: ${sd.missing_columns.map((c) => `\`${esc(c)}\``).join(', ')}`);
-      for (const t of sd.type_changes) items.push(`- type change: \`${esc(t.column)}\` ${esc(t.from)} → ${esc(t.to)}`);
-      for (const [c, vals] of Object.entries(sd.new_categories)) items.push(`- new categories in \`${esc(c)}\`: ${vals.map((x) => `\`${esc(x)}\``).join(', ')}`);
+      if (sd.new_columns.length) items.push(`- new columns: ${sd.new_columns.map((c) => code(c)).join(', ')}`);
+      if (sd.missing_columns.length) items.push(`- missing columns: ${sd.missing_columns.map((c) => code(c)).join(', ')}`);
+      for (const t of sd.type_changes) items.push(`- type change: ${code(t.column)} ${md(t.from)} → ${md(t.to)}`);
+      for (const [c, vals] of Object.entries(sd.new_categories)) items.push(`- new categories in ${code(c)}: ${vals.map((x) => code(x)).join(', ')}`);
       out.push(`**Schema drift against production**: ${items.length ? '' : 'none'}`, ...items, '');
     }
   }
@@ -54,7 +56,7 @@ function violationRow(v: Violation): string {
   const icon = v.severity === 'error' ? '❌' : '⚠️';
   const rows = v.examples.map((e) => e.row).join(', ');
   const shares = v.rule === 'rows' ? '— | —' : `${OVER_ROWS.has(v.rule) ? '—' : pct(v.fraction)} | ${pct(v.fraction_of_rows)}`;
-  return `| ${icon} | ${esc(v.column ?? '(dataset)')} | \`${v.rule}\` | ${esc(v.expected)} | ${v.count.toLocaleString('en-US')} | ${shares} | ${rows} |`;
+  return `| ${icon} | ${md(v.column ?? '(dataset)')} | ${code(v.rule)} | ${md(v.expected)} | ${v.count.toLocaleString('en-US')} | ${shares} | ${rows} |`;
 }
 
 /** The count of a violation and its shares, in words. */
@@ -64,24 +66,31 @@ function countText(v: Violation): string {
   return `${v.count} (${pct(v.fraction)} of non-null, ${pct(v.fraction_of_rows)} of rows)`;
 }
 
-/** Escapes text for a markdown table cell (no HTML, no pipes, no newlines). */
-function esc(s: string): string {
-  return s.replace(/[\\`*_[\]<|]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+/**
+ * A sentence for the terminal with its control characters written as escapes (`\n`, `\u001b`): an example
+ * message quotes a value from the data, and a newline in it would start a line of the job's log, where
+ * `::warning::…` is a workflow command.
+ */
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Plain-text lines for the terminal. */
 export function validationText(d: ValidationReport): string {
   const lines = [`${d.ok ? 'PASS' : 'FAIL'} ${d.data}: ${d.rows} rows, ${d.columns.length} columns, ${d.violations.length} violation(s) (${(d.duration_ms / 1000).toFixed(2)} s)`];
   for (const v of d.violations) {
-    lines.push(`  ${v.severity === 'error' ? 'error  ' : 'warning'} ${v.column ?? '(dataset)'} ${v.rule}: expected ${v.expected}; ${countText(v)}`);
-    for (const e of v.examples) lines.push(`      row ${e.row}: ${e.message}`);
+    lines.push(`  ${v.severity === 'error' ? 'error  ' : 'warning'} ${v.column === null ? '(dataset)' : shownName(v.column)} ${v.rule}: expected ${oneLine(v.expected)}; ${countText(v)}`);
+    for (const e of v.examples) lines.push(`      row ${e.row}: ${oneLine(e.message)}`);
   }
   const sd = d.schema_drift;
   if (sd) {
-    if (sd.new_columns.length) lines.push(`  schema drift: new columns ${sd.new_columns.join(', ')}`);
-    if (sd.missing_columns.length) lines.push(`  schema drift: missing columns ${sd.missing_columns.join(', ')}`);
-    for (const t of sd.type_changes) lines.push(`  schema drift: ${t.column} changed type ${t.from} -> ${t.to}`);
-    for (const [c, vals] of Object.entries(sd.new_categories)) lines.push(`  schema drift: new categories in ${c}: ${vals.join(', ')}`);
+    if (sd.new_columns.length) lines.push(`  schema drift: new columns ${shownNames(sd.new_columns)}`);
+    if (sd.missing_columns.length) lines.push(`  schema drift: missing columns ${shownNames(sd.missing_columns)}`);
+    for (const t of sd.type_changes) lines.push(`  schema drift: ${shownName(t.column)} changed type ${t.from} -> ${t.to}`);
+    for (const [c, vals] of Object.entries(sd.new_categories)) lines.push(`  schema drift: new categories in ${shownName(c)}: ${shownNames(vals)}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -62,7 +62,7 @@ describe('slipway validate (CLI)', () => {
     const debt = r.stdout.split('\n').find((l) => l.startsWith('::error') && l.includes('debt_ratio required'))!;
     expect(debt).toContain(`line=${lineOf('"required"')}`);
     expect(r.summary).toContain('❌ **Data contract violated** for `credit-risk`: 5 rules failed');
-    expect(r.summary).toContain(`| ❌ | income | \`minimum\` | >= 0 | ${income.count} |`);
+    expect(r.summary).toContain(`| ❌ | income | <code>minimum</code> | &#62;= 0 | ${income.count} |`);
   });
 
   it('schema drift against the reference profile of the model pinned in production', async () => {
@@ -89,7 +89,7 @@ describe('slipway validate (CLI)', () => {
       new_categories: { region: ['atlantis'] },
     });
     expect(r.stdout).toContain('schema drift: new categories in region: atlantis');
-    expect(r.summary).toContain('- new categories in `region`: `atlantis`');
+    expect(r.summary).toContain('- new categories in <code>region</code>: <code>atlantis</code>');
   });
 
   it('a pattern RE2 cannot run is a config error located in schema.json (exit 2)', async () => {
