@@ -1,4 +1,5 @@
 import { markdownTable } from 'markdown-table';
+import { md } from '../report/escape.js';
 import type { HistoryEvent } from './history.js';
 
 /** One row of `slipway audit`: what ran when in an environment, and who approved it. */
@@ -47,10 +48,25 @@ function short(d: string | null): string {
   return d.startsWith('sha256:') ? d.slice(0, 19) : d.slice(0, 12);
 }
 
-/** The audit as a markdown table (readable in a terminal and in a job summary). */
-export function auditTable(env: string, rows: AuditRow[]): string {
+/**
+ * A cell for the terminal: control characters become spaces (a committer or approver name comes from a
+ * commit anyone with push access wrote; a newline in it would start a line of the job's log) and `|` is
+ * escaped, so the table stays one row per event.
+ */
+function textCell(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/\|/g, '\\|');
+}
+
+/**
+ * The audit as a table: plain text for the terminal, or (`markdown`) for the job summary with every
+ * cell escaped by md(), since names, approvers and versions come from commits and their trailers: a
+ * name like `![x](https://…)` or `@team` would otherwise render as an image or ping a team.
+ */
+export function auditTable(env: string, rows: AuditRow[], format: 'text' | 'markdown' = 'text'): string {
   if (!rows.length) return `No promotions recorded in environments/${env}.yaml yet.\n`;
   const head = ['when', 'event', 'model', 'from → to', 'digest', 'committer', 'approver', 'evaluation', 'commit'];
+  const cell = format === 'markdown' ? (c: string) => md(c, 200) : textCell;
   const body = rows.map((r) => {
     const event =
       r.kind === 'rollback'
@@ -66,7 +82,7 @@ export function auditTable(env: string, rows: AuditRow[]): string {
       (r.approver ?? '').replace(/ <.*?>/g, '') + (r.pr !== null && !(r.approver ?? '').includes(`#${r.pr}`) ? ` (PR #${r.pr})` : ''),
       r.evaluation ?? '',
       r.commit.slice(0, 7),
-    ].map((c) => c.replace(/\|/g, '\\|'));
+    ].map(cell);
   });
   return `Audit of environments/${env}.yaml (${rows.length} event${rows.length === 1 ? '' : 's'}, newest first)\n\n${markdownTable([head, ...body])}\n`;
 }

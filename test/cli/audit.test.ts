@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
@@ -80,5 +81,17 @@ describe('audit of names that are not there', () => {
     expect(readFileSync('docs/promote.md', 'utf8').replace(/\s+/g, ' ')).toContain('`{"environment": "<env>", "events": []}` with `--json`');
     const found = await runCli(['audit', '--env', 'staging', '--model', 'credit-risk'], dir, env);
     expect(found.stdout).toContain('Audit of environments/staging.yaml (1 event, newest first)');
+  });
+
+  it('the terminal gets the table as plain text, the job summary gets it escaped: a committer name is not markdown', async () => {
+    const dir = repo();
+    git(dir, 'config', 'user.name', 'ops_bot ![x](https://evil.example/p.png) @acme/sre');
+    writeFileSync(join(dir, 'environments/production.yaml'), manifest('production', `  credit-risk:\n    version: 1.0.0\n    digest: ${DIGEST}\n`));
+    git(dir, 'commit', '--quiet', '-am', `promote(production): credit-risk none -> 1.0.0\n\nSlipway-Model: credit-risk\nSlipway-Environment: production\nSlipway-Version: 1.0.0\nSlipway-From: none\nSlipway-Digest: ${DIGEST}`);
+    const r = await runCli(['audit', '--env', 'production'], dir, env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('| ops_bot ![x](https://evil.example/p.png) @acme/sre |');
+    expect(r.summary).toContain('| ops&#95;bot &#33;&#91;x&#93;&#40;https&#58;//evil.example/p.png&#41; &#64;&#8203;acme/sre |');
+    expect(r.summary).not.toMatch(/!\[|@acme/);
   });
 });

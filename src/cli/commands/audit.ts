@@ -78,9 +78,9 @@ export const audit: Command = {
       ctx.stdout(JSON.stringify({ environment: env, events: rows }, null, 2) + '\n');
       return 0;
     }
-    const table = model && !rows.length ? `No promotions of model '${model}' recorded in environments/${env}.yaml yet (models promoted there: ${seen.join(', ') || 'none'}).\n` : auditTable(env, rows);
-    ctx.stdout(table);
-    ctx.appendSummary(table);
+    const none = model && !rows.length ? `No promotions of model '${model}' recorded in environments/${env}.yaml yet (models promoted there: ${seen.join(', ') || 'none'}).\n` : null;
+    ctx.stdout(none ?? auditTable(env, rows));
+    ctx.appendSummary(none ?? auditTable(env, rows, 'markdown'));
     return 0;
   },
 };
