@@ -89,6 +89,14 @@ describe('report --package and the evaluation must be about the same candidate',
     expect(right.summary).toContain('Lineage');
   });
 
+  it("refuses a card whose version is no semantic version (it reaches the log and the PR comment), naming the field", async () => {
+    const t = tempDir('slipway-report-pkg-');
+    const r = await runCli(['report', '--evaluation', evaluation(t, 'e.json'), '--package', packageDir(t, 'pkg', '1.1.0\n::warning::spoofed')], t.dir, noGitHub);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/slipway\.json: \/version: must match pattern/);
+    expect(r.stderr).not.toMatch(/^::warning::/m);
+  });
+
   it('says so when the report goes nowhere: no --out and no job summary (run outside Actions)', async () => {
     const t = tempDir('slipway-report-nowhere-');
     const e = evaluation(t, 'e.json');
