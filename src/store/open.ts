@@ -23,10 +23,17 @@ export function registerStoreBackend(scheme: string, factory: StoreFactory): voi
   backends.set(scheme, factory);
 }
 
-/** The store location: --store, else SLIPWAY_STORE, else `.slipway/store` in the repository. */
+/** The store location: --store, else SLIPWAY_STORE (its scheme checked here, so that an error names the variable), else `.slipway/store` in the repository. */
 export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag || env.SLIPWAY_STORE || DEFAULT_STORE;
+  if (flag) return flag;
+  const fromEnv = env.SLIPWAY_STORE;
+  if (!fromEnv) return DEFAULT_STORE;
+  const scheme = uriScheme(fromEnv);
+  if (scheme && !STORE_SCHEMES.includes(scheme)) throw new UsageError(`SLIPWAY_STORE: ${unsupported(fromEnv)}`);
+  return fromEnv;
 }
+
+const unsupported = (location: string) => `unsupported store '${location}': expected a path or one of ${STORE_SCHEMES.map((s) => s + '://').join(', ')}`;
 
 export function openStore(location: string, repoRoot: string): ModelStore {
   const scheme = uriScheme(location);
@@ -37,6 +44,6 @@ export function openStore(location: string, repoRoot: string): ModelStore {
     return new FileStore(rest.startsWith('/') ? fileURLToPath(location) : join(repoRoot, rest));
   }
   const factory = backends.get(scheme);
-  if (!factory) throw new UsageError(`unsupported store '${location}': expected a path or one of ${STORE_SCHEMES.map((s) => s + '://').join(', ')}`);
+  if (!factory) throw new UsageError(unsupported(location));
   return factory(location, repoRoot);
 }

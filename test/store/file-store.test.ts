@@ -171,5 +171,9 @@ describe('store location', () => {
     expect((openStore('file:///abs/store', '/repo') as FileStore).root).toBe('/abs/store');
     expect((openStore('file://rel/store', '/repo') as FileStore).root).toBe('/repo/rel/store');
     expect(() => openStore('ftp://x', '/repo')).toThrow("unsupported store 'ftp://x': expected a path or one of file://, github-release://");
+    // a store the user did not type on the command line is named by the variable it came from
+    expect(() => storeLocation(undefined, { SLIPWAY_STORE: 's3://bucket/x' })).toThrow("SLIPWAY_STORE: unsupported store 's3://bucket/x': expected a path or one of file://, github-release://");
+    expect(storeLocation('file:///flag', { SLIPWAY_STORE: 's3://bucket/x' })).toBe('file:///flag');
+    expect(storeLocation(undefined, { SLIPWAY_STORE: 'GitHub-Release://acme/models' })).toBe('GitHub-Release://acme/models');
   });
 });
