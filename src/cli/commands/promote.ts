@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { code } from '../../report/escape.js';
 import { bool, int, str } from '../command.js';
 import { findRepoRoot } from '../../spec/repo.js';
 import { assertName } from '../../spec/paths.js';
@@ -94,7 +95,7 @@ export const promote: Command = {
     const what = `${res.message?.headline ?? ''}`;
     if (res.mode === 'push') {
       ctx.stdout(`${what}\ncommitted ${res.commit?.slice(0, 7)} to ${target.branch}${res.attempts > 1 ? ` (after ${res.attempts - 1} retr${res.attempts === 2 ? 'y' : 'ies'}: another change landed first)` : ''}\n`);
-      ctx.appendSummary(`### Promoted ${model} ${candidate.card.version} to ${env}\n\n\`${what}\` — commit \`${res.commit?.slice(0, 7)}\`\n`);
+      ctx.appendSummary(`### Promoted ${model} ${candidate.card.version} to ${env}\n\n${code(what)} — commit ${code(res.commit?.slice(0, 7))}\n`);
     } else if (res.pr) {
       ctx.setOutput('pr-url', res.pr.url);
       ctx.setOutput('pr-number', String(res.pr.number));

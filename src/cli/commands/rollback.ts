@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { code } from '../../report/escape.js';
 import { bool, str } from '../command.js';
 import { findRepoRoot } from '../../spec/repo.js';
 import { assertName } from '../../spec/paths.js';
@@ -58,7 +59,7 @@ export const rollback: Command = {
     const reverted = res.reverted ? ` (reverts ${res.reverted.sha.slice(0, 7)})` : '';
     if (res.mode === 'push') {
       ctx.stdout(`${headline}${reverted}\ncommitted ${res.commit?.slice(0, 7)} to ${target.branch}; ${out.join(', ')} will not be promoted again without --force\n`);
-      ctx.appendSummary(`### Rolled back ${model} in ${env}\n\n\`${headline}\` — commit \`${res.commit?.slice(0, 7)}\`\n`);
+      ctx.appendSummary(`### Rolled back ${model} in ${env}\n\n${code(headline)} — commit ${code(res.commit?.slice(0, 7))}\n`);
     } else if (res.pr) {
       ctx.setOutput('pr-url', res.pr.url);
       ctx.setOutput('pr-number', String(res.pr.number));
