@@ -140,7 +140,8 @@ describe('drift: a log file whose last line was cut short (serve stopped mid-wri
     expect(j.current.rows).toBe(30 + 20 + 6);
     expect(j.current.skipped_lines).toEqual([`${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31`, `${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1`]);
     expect(r.stderr).toContain(`skipped the cut-short last line of 2 log file(s) (a write interrupted): ${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31, ${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1`);
-    expect(r.stdout).toContain(`Skipped the cut-short last line of 2 log file(s) (a write interrupted): ${code(`${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31`, 200)}, ${code(`${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1`, 200)}.`);
+    expect(r.summary).toContain(`Skipped the cut-short last line of 2 log file(s) (a write interrupted): ${code(`${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31`, 200)}, ${code(`${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1`, 200)}.`);
+    expect(r.stdout).toContain(`skipped the cut-short last line of 2 log file(s) (a write interrupted): ${dir}/credit-risk/2026-01-01/predictions-101500-0001.jsonl:31, ${dir}/credit-risk/2026-01-01/predictions-101600-0002.jsonl:1\n`);
     // the logs themselves are left as they are
     expect(readFileSync(join(day, 'predictions-101500-0001.jsonl'), 'utf8').endsWith(logLine(30).slice(0, 57))).toBe(true);
   });

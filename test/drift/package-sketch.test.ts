@@ -53,7 +53,7 @@ describe('drift against a package reference with value sketches', () => {
     expect(income.bounds[1]).toBeGreaterThanOrEqual(exact - 1e-12);
     expect(Math.abs(income.statistic - exact)).toBeLessThan(0.005);
     expect(income.drifted).toBe(exact >= 0.1);
-    // the markdown shows the certified interval next to the estimate
+    // the report shows the certified interval next to the estimate
     expect(r.stdout).toMatch(/\| income \| .* \| wasserstein \| [0-9.]+ \([0-9.]+–[0-9.]+\) \| .*\| sketch \|/);
 
     // the same comparison on the profile's 20 bins alone

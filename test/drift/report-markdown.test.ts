@@ -85,7 +85,12 @@ describe('the drift markdown escapes what came from the data', () => {
       const issues = [...gh.repo('acme', 'risk').issues.values()];
       expect(issues).toHaveLength(1);
       expect(issues[0].body).toContain('Unseen categories');
-      for (const md of [issues[0].body, r.summary, r.stdout]) expectInert(md);
+      for (const md of [issues[0].body, r.summary]) expectInert(md);
+      // stdout is plain text for the log: the categories as they are (quoted), no entities, no line a workflow command
+      expect(r.stdout).toMatch(/^DRIFT: credit-risk in production\n/);
+      expect(r.stdout).toContain('"[win](https://evil.example/prize)"');
+      expect(r.stdout).not.toMatch(/&#\d+;|<code>/);
+      expect(r.stdout.split(/\r\n|\r|\n/).filter((l) => /^\s*::/.test(l))).toEqual([]);
       expect(gh.violations).toEqual([]);
     } finally {
       await gh.close();

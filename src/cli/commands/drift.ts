@@ -11,6 +11,7 @@ import { assessCollected, collect, currentSide, joinLabels, referenceSide } from
 import { describeScored, scoredByReference } from '../../drift/log-versions.js';
 import { assessPerformance } from '../../drift/performance.js';
 import { reasonsOf, renderMarkdown, type DriftReport } from '../../drift/report.js';
+import { driftSummary, renderDriftText } from '../../drift/output.js';
 import { checkDriftSpec } from '../../drift/tests.js';
 import { readEnv, runUrl } from '../../env.js';
 import { UsageError } from '../../errors.js';
@@ -150,10 +151,10 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     if (reportFile) await writeFileAtomic(resolve(ctx.cwd, reportFile), json);
     const mdFile = str(opts, 'markdown');
     if (mdFile) await writeFileAtomic(resolve(ctx.cwd, mdFile), md);
-    ctx.stdout(md);
+    ctx.stdout(renderDriftText(report));
     ctx.setOutput('drifted', String(report.drifted));
     ctx.setOutput('report', reportFile ? resolve(ctx.cwd, reportFile) : json);
-    ctx.appendSummary(md);
+    ctx.appendSummary(driftSummary(md));
 
     if (octokit && repository) {
       const api = createGitHubApi(octokit, repository);
