@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validationMarkdown, validationText } from '../../src/data/markdown.js';
 import type { ValidationReport } from '../../src/data/validation-types.js';
@@ -65,5 +66,13 @@ describe('validate: the job summary and the log show values from the data safely
     expect(text).toContain('  warning "x\\n::warning title=Fake::all clear" unknown_column: expected a column of the contract; 10 (100.0% of rows)');
     expect(text).toContain('  schema drift: new columns "x\\n::warning title=Fake::all clear"');
     expect(text).toContain('  schema drift: new categories in region: atlantis, "a`b\\n::add-mask::secret", "[link](https://evil.example)"');
+  });
+});
+
+describe('docs', () => {
+  it('docs/validate.md says names and messages from the data are quoted in the log and escaped in the summary', () => {
+    const doc = readFileSync('docs/validate.md', 'utf8').replace(/\s+/g, ' ');
+    expect(doc).toContain('Column names and new categories that are not plain');
+    expect(doc).toContain('every column name, value and message from the data is escaped');
   });
 });
