@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { CommandContext } from '../cli/command.js';
 import { defaultContext, main } from '../cli/main.js';
 import { commands } from '../cli/registry.js';
-import { nearest } from '../cli/args-problem.js';
+import { nearest } from '../spec/nearest.js';
 import { UsageError, EXIT_CHECK_FAILED, EXIT_USAGE } from '../errors.js';
 import { redact, registerSecret } from '../secrets.js';
 import { actions, actionSpec, EXIT_CODE_OUTPUT, type ActionSpec } from './catalog.js';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { writeOutput } from './outputs.js';
 import { commands } from './registry.js';
 import { helpText, parseCommandArgs, type Command, type CommandContext } from './command.js';
-import { nearest } from './args-problem.js';
+import { nearest } from '../spec/nearest.js';
 import { InputError, SlipwayError, UsageError, EXIT_USAGE } from '../errors.js';
 import { fileSystemError, fileSystemReason } from '../fs/fs-error.js';
 import { redact } from '../secrets.js';

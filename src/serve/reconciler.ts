@@ -13,7 +13,7 @@ import { parseYamlText } from '../spec/yaml-file.js';
 import type { ModelStore } from '../store/types.js';
 import { Deployed, slotMembers, type Role, type Slot, type ModelRuntime } from './deployment.js';
 import type { GitSource } from './git-source.js';
-import { nearest } from '../cli/args-problem.js';
+import { nearest } from '../spec/nearest.js';
 import { environmentsIn } from '../spec/environment-checks.js';
 import { computeStatus, roleSetOf, sameRoles, type ModelRecord, type RoleSet, type ServeStatus } from './status.js';
 

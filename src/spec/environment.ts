@@ -4,6 +4,7 @@ import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
 import { semverProblem } from '../gitops/semver.js';
 import { environmentNames, pinUriIssues } from './environment-checks.js';
 import { assertName, isLink } from './paths.js';
+import { otherNames } from './nearest.js';
 import { environmentSchema } from './schemas.js';
 import type { EnvironmentSpec } from './types.js';
 import { issueAt, parseYamlFile, schemaIssues, type ParsedYaml } from './yaml-file.js';
@@ -33,8 +34,7 @@ export function checkEnvironment(parsed: ParsedYaml, env: string): EnvironmentSp
 export async function loadEnvironment(repoRoot: string, env: string): Promise<{ spec: EnvironmentSpec; parsed: ParsedYaml; file: string }> {
   const file = environmentFile(repoRoot, env);
   if (!existsSync(file) && !isLink(file)) {
-    const known = environmentNames(repoRoot);
-    throw new InputError(`environment '${env}' not found: ${file} does not exist (environments: ${known.join(', ') || 'none'})`);
+    throw new InputError(`environment '${env}' not found: ${file} does not exist${otherNames('environment', env, environmentNames(repoRoot))}`);
   }
   const parsed = await parseYamlFile(file, repoRoot);
   const spec = checkEnvironment(parsed, env);

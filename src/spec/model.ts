@@ -4,12 +4,19 @@ import { ConfigError, InputError, type ConfigIssue } from '../errors.js';
 import { bootstrapIssues, driftIssues, gateIssues, sortIssues } from './model-checks.js';
 import { checkDuration } from './duration.js';
 import { assertName, isLink, isRemote, resolveInside } from './paths.js';
+import { otherNames } from './nearest.js';
+import { modelNames } from './environment-checks.js';
 import { contractSchema, modelSchema } from './schemas.js';
 import type { LoadedModel, ModelSpec, RowSchema } from './types.js';
 import { issueAt, parseYamlFile, schemaIssues, type ParsedYaml } from './yaml-file.js';
 
 export function modelDir(repoRoot: string, name: string): string {
   return join(repoRoot, 'models', assertName('model', name));
+}
+
+/** The models of the repository: the directories under models/ that hold a model.yaml. */
+function modelsIn(repoRoot: string): string[] {
+  return (modelNames(repoRoot) ?? []).filter((n) => existsSync(join(repoRoot, 'models', n, 'model.yaml')));
 }
 
 /**
@@ -19,7 +26,7 @@ export function modelDir(repoRoot: string, name: string): string {
 export async function loadModel(repoRoot: string, name: string): Promise<LoadedModel> {
   const dir = modelDir(repoRoot, name);
   const file = join(dir, 'model.yaml');
-  if (!existsSync(file) && !isLink(file)) throw new InputError(`model '${name}' not found: ${file} does not exist`);
+  if (!existsSync(file) && !isLink(file)) throw new InputError(`model '${name}' not found: ${file} does not exist${otherNames('model', name, modelsIn(repoRoot))}`);
   const parsed = await parseYamlFile(file, repoRoot);
   const issues = schemaIssues(parsed, modelSchema);
   if (issues.length) throw new ConfigError(issues);

@@ -181,4 +181,19 @@ describe('check says what it checked, and refuses to check nothing', () => {
     expect(r.code).toBe(2);
     expect(lines(r.stderr)[0]).toBe('models/m/contract.json: is a directory, expected a file');
   });
+
+  it('a model or an environment that is not there is listed with the ones that are, and a typo gets the name it likely meant', async () => {
+    const root = repo({ 'environments/production.yaml': envFile('production'), 'environments/staging.yaml': envFile('staging') });
+    const model = await runCli(['check', '--repo', root, '--model', 'n'], root);
+    expect(model.code).toBe(2);
+    expect(lines(model.stderr)[0]).toMatch(/^models\/n: model 'n' not found: .*models\/n\/model\.yaml does not exist \(models: m; did you mean m\?\)$/);
+    const env = await runCli(['check', '--repo', root, '--env', 'prodution'], root);
+    expect(lines(env.stderr)[0]).toMatch(/environment 'prodution' not found: .* does not exist \(environments: production, staging; did you mean production\?\)$/);
+    const far = await runCli(['check', '--repo', root, '--env', 'qa'], root);
+    expect(lines(far.stderr)[0]).toMatch(/ does not exist \(environments: production, staging\)$/);
+    const bare = tempDir('slipway-check-bare-');
+    mkdirSync(join(bare.dir, 'models'));
+    const none = await runCli(['validate', '--model', 'm'], bare.dir);
+    expect(none.stderr).toMatch(/model 'm' not found: .* does not exist \(there are no models\)\n$/);
+  });
 });
