@@ -85,7 +85,7 @@ describe('validate: awkward inputs give a clear error or a correct result, never
     expect(r.stdout).toContain('error   a required: expected a value (the column is required and not nullable); 1 (25.0% of rows)\n');
     expect(r.stdout).toContain('error   b required: expected the column to be present; 4 (100.0% of rows)\n');
     const md = await runCli(['validate', '--model', 'm', '--data', join(t.dir, 'nulls.csv')], t.dir, { ...env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(t.dir, 'nulls.summary.md'), GITHUB_OUTPUT: join(t.dir, 'nulls.out') });
-    expect(md.summary).toContain('| ❌ | a | `required` | a value (the column is required and not nullable) | 1 | — | 25.0% | 2 |');
+    expect(md.summary).toContain('| ❌ | a | <code>required</code> | a value &#40;the column is required and not nullable&#41; | 1 | — | 25.0% | 2 |');
   });
 
   it('a header and no rows, without a required column: the absent column fails all the same (it passed: 0 rows violate nothing)', async () => {
