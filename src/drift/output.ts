@@ -8,21 +8,11 @@
  */
 import type { FeatureDrift } from './compare.js';
 import { shownName } from './names.js';
-import type { DriftReport } from './report.js';
+import { fmt, pct, type DriftReport } from './report.js';
 import { TESTS } from './tests.js';
 import type { Section } from '../report/render.js';
 import { fitSections, JOB_SUMMARY_LIMIT } from '../report/truncate.js';
 import { redact } from '../secrets.js';
-
-function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return 'n/a';
-  if (v !== 0 && Math.abs(v) < 1e-4) return v.toExponential(2);
-  return v.toFixed(4);
-}
-
-function pct(v: number): string {
-  return `${(v * 100).toFixed(2)}%`;
-}
 
 /** A sentence on one line: control characters and line separators as escapes (`\n`, `\u2028`), credentials redacted, capped. */
 export function plainLine(s: string, max = 1000): string {

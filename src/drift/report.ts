@@ -41,13 +41,15 @@ export function reasonsOf(r: Omit<DriftReport, 'reasons' | 'drifted'>, featuresD
   return out;
 }
 
-function fmt(v: number | null | undefined): string {
+/** A statistic as the drift report shows it: 4 decimals, tiny values in exponent form, n/a for none. */
+export function fmt(v: number | null | undefined): string {
   if (v === null || v === undefined || Number.isNaN(v)) return 'n/a';
   if (v !== 0 && Math.abs(v) < 1e-4) return v.toExponential(2);
   return v.toFixed(4);
 }
 
-function pct(v: number): string {
+/** A share as a percentage with 2 decimals. */
+export function pct(v: number): string {
   return `${(v * 100).toFixed(2)}%`;
 }
 
