@@ -5,7 +5,9 @@ import type { MetricKernel, MetricValues, Weights } from './kernel.js';
  * - mae: mean_absolute_error; rmse: sqrt(mean_squared_error);
  * - r2: r2_score = 1 − Σ(y − ŷ)² / Σ(y − ȳ)². Where sklearn's default force_finite=True would invent
  *   a value (constant y: 1.0 or 0.0) or warn (fewer than 2 rows: nan), r2 is null here (= sklearn
- *   with force_finite=False giving nan or −inf).
+ *   with force_finite=False giving nan or −inf). A constant target is recognised by its values, not
+ *   by Σ(y − ȳ)² = 0: ȳ of a constant 0.1 rounds to 0.10000000000000002, which left a denominator of
+ *   ~1e−33 and an r2 of −5e29 (sklearn gives that too where numpy's sum rounds so).
  * - mape: mean_absolute_percentage_error = mean |y − ŷ| / max(|y|, eps), eps = float64 machine epsilon
  *   (a fraction, not a percentage, as in sklearn).
  */
@@ -40,6 +42,8 @@ export class RegressionKernel implements MetricKernel {
     let sq = 0;
     let pct = 0;
     let ySum = 0;
+    let yMin = Infinity;
+    let yMax = -Infinity;
     for (let i = 0; i < this.rows; i++) {
       const w = weights ? weights[i] : 1;
       if (w === 0) continue;
@@ -50,6 +54,8 @@ export class RegressionKernel implements MetricKernel {
       const ay = Math.abs(y[i]);
       pct += (w * Math.abs(e)) / (ay > EPS ? ay : EPS);
       ySum += w * y[i];
+      if (y[i] < yMin) yMin = y[i];
+      if (y[i] > yMax) yMax = y[i];
     }
     if (W === 0) return { mae: null, rmse: null, r2: null, mape: null };
     const mean = ySum / W;
@@ -63,7 +69,7 @@ export class RegressionKernel implements MetricKernel {
     return {
       mae: abs / W,
       rmse: Math.sqrt(sq / W),
-      r2: W < 2 || ss === 0 ? null : 1 - sq / ss,
+      r2: W < 2 || yMin === yMax || ss === 0 ? null : 1 - sq / ss,
       mape: pct / W,
     };
   }

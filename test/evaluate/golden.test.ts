@@ -67,7 +67,7 @@ describe(`metrics match scikit-learn ${golden.sklearn} golden values`, () => {
 
   it('covers the edge cases', () => {
     expect(edges.datasets.map((d) => d.name)).toEqual(
-      expect.arrayContaining(['single_row_and_one_class_groups', 'all_predicted_positive', 'all_scores_tied', 'confidently_wrong', 'many_groups', 'multiclass_ties', 'regression_one_row']),
+      expect.arrayContaining(['single_row_and_one_class_groups', 'all_predicted_positive', 'all_scores_tied', 'confidently_wrong', 'many_groups', 'multiclass_ties', 'regression_one_row', 'regression_constant_tenths']),
     );
   });
 
