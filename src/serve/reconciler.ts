@@ -240,11 +240,27 @@ export class Reconciler {
       try {
         const primary = (await get('primary'))!;
         const canary = await get('canary');
-        const shadow = await get('shadow');
+        // a shadow answers no request: one that fails to load keeps neither the primary nor the canary from serving
+        let shadow: Deployed | undefined;
+        let shadowError: unknown;
+        try {
+          shadow = await get('shadow');
+        } catch (e) {
+          shadowError = e;
+          shadow = current?.shadow;
+        }
         const slot: Slot = { model, primary, ...(canary ? { canary: { deployed: canary, weight: entry.canary!.weight } } : {}), ...(shadow ? { shadow } : {}) };
-        this.swap(model, slot, want);
+        const { shadow: _wanted, ...served } = want;
+        const got: RoleSet = shadowError ? { ...served, ...(shadow && loaded?.shadow ? { shadow: loaded.shadow } : {}) } : want;
+        this.swap(model, slot, got);
         changed = true;
-        this.log(`${model}: serving ${want.primary.version}${want.canary ? ` + canary ${want.canary.version} at ${want.canary.weight}%` : ''}${want.shadow ? ` + shadow ${want.shadow.version}` : ''} (commit ${commit.slice(0, 12)})`);
+        this.log(`${model}: serving ${got.primary.version}${got.canary ? ` + canary ${got.canary.version} at ${got.canary.weight}%` : ''}${got.shadow ? ` + shadow ${got.shadow.version}` : ''} (commit ${commit.slice(0, 12)})`);
+        if (shadowError) {
+          this.failed.add(key);
+          record.state = 'FailedToLoad';
+          record.reason = `shadow ${want.shadow!.version}: ${errorText(shadowError)}`;
+          this.log(`${model}: shadow ${want.shadow!.version} failed to load at ${commit.slice(0, 12)}: ${errorText(shadowError)} (requests are answered without it)`);
+        }
       } catch (e) {
         await Promise.all(fresh.map((d) => d.retire().catch(() => {})));
         this.failed.add(key);

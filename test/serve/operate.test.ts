@@ -1,0 +1,69 @@
+/**
+ * `slipway serve` as an operator meets it: a shadow that cannot load, a large signed push webhook, the
+ * prediction-log directory removed under a running server. Real git repositories, store and ONNX Runtime.
+ */
+import { createHmac } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe, type RunningServer } from '../../src/serve/serve.js';
+import type { ServeStatus } from '../../src/serve/status.js';
+import { applicant, call, tensorRequest } from './client.js';
+import { buildWorld, ENV, type World } from './fixtures.js';
+
+let w: World;
+let s: RunningServer;
+const lines: string[] = [];
+const secret = 'operate-test-secret';
+const sign = (body: string | Buffer) => 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+const _status = async () => (await call(s.url, 'GET', '/-/status')).body as ServeStatus;
+const reconcile = async () => {
+  const payload = '{}';
+  return (await call(s.url, 'POST', '/-/reconcile?wait=true', payload, { 'x-hub-signature-256': sign(payload) })).body as ServeStatus;
+};
+const version = async () => ((await call(s.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(0)]))).body as { model_version: string }).model_version;
+
+beforeAll(async () => {
+  w = await buildWorld({ l2s: [1, 300] });
+  w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'promote 1.0.0');
+  s = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, logs: join(w.root, 'logs'), env: { SLIPWAY_WEBHOOK_SECRET: secret }, log: (l) => lines.push(l) });
+}, 120_000);
+
+afterAll(async () => {
+  await s?.stop(5000);
+  if (w) rmSync(w.root, { recursive: true, force: true });
+});
+
+describe('serve, operated', () => {
+  it('a shadow that fails to load keeps neither the promotion nor readiness back: the model is Degraded with the shadow named', async () => {
+    w.pin({ 'credit-risk': { pkg: w.packages[1], shadow: w.broken } }, 'promote 1.1.0, shadow the broken one');
+    const st = await reconcile();
+    // the primary promotion is live: the shadow answers no request
+    expect(await version()).toBe('1.1.0');
+    expect(st.sync.models['credit-risk'].loaded).toEqual({ primary: { version: '1.1.0', digest: w.packages[1].digest } });
+    expect(st.sync.models['credit-risk'].status).toBe('OutOfSync');
+    expect(st.sync.status).toBe('OutOfSync');
+    expect(st.models['credit-risk'].state).toBe('FailedToLoad');
+    expect(st.models['credit-risk'].reason).toMatch(/^shadow 9\.9\.9: /);
+    expect(st.health.status).toBe('Degraded');
+    expect(st.health.reason).toMatch(/^credit-risk: shadow 9\.9\.9: /);
+    expect((await call(s.url, 'GET', '/v2/health/ready')).status).toBe(200);
+    // not retried at the same commit
+    const again = await reconcile();
+    expect(again.lastReconcile?.result).toBe('failed');
+    expect(lines.filter((l) => l.includes('loading credit-risk 9.9.9')).length).toBe(1);
+    // a commit with a shadow that loads brings it in, reusing the primary
+    w.pin({ 'credit-risk': { pkg: w.packages[1], shadow: w.packages[0] } }, 'shadow 1.0.0');
+    const fixed = await reconcile();
+    expect(fixed.sync.status).toBe('Synced');
+    expect(fixed.health).toEqual({ status: 'Ready' });
+    expect(fixed.sync.models['credit-risk'].loaded?.shadow?.version).toBe('1.0.0');
+    // a later broken shadow keeps the one that serves
+    w.pin({ 'credit-risk': { pkg: w.packages[1], shadow: w.broken } }, 'shadow the broken one again');
+    const kept = await reconcile();
+    expect(kept.sync.models['credit-risk'].loaded).toEqual({ primary: { version: '1.1.0', digest: w.packages[1].digest }, shadow: { version: '1.0.0', digest: w.packages[0].digest } });
+    expect(kept.models['credit-risk'].state).toBe('FailedToLoad');
+    w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'back to 1.0.0');
+    expect((await reconcile()).health).toEqual({ status: 'Ready' });
+  }, 60_000);
+});
