@@ -16,7 +16,7 @@ let s: RunningServer;
 const lines: string[] = [];
 const secret = 'operate-test-secret';
 const sign = (body: string | Buffer) => 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
-const _status = async () => (await call(s.url, 'GET', '/-/status')).body as ServeStatus;
+const status = async () => (await call(s.url, 'GET', '/-/status')).body as ServeStatus;
 const reconcile = async () => {
   const payload = '{}';
   return (await call(s.url, 'POST', '/-/reconcile?wait=true', payload, { 'x-hub-signature-256': sign(payload) })).body as ServeStatus;
@@ -66,4 +66,18 @@ describe('serve, operated', () => {
     w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'back to 1.0.0');
     expect((await reconcile()).health).toEqual({ status: 'Ready' });
   }, 60_000);
+
+  it('a signed push webhook larger than --max-body is hashed as it arrives and reconciles; past 25 MB it is a 413', async () => {
+    // GitHub's push payloads reach 25 MB; --max-body (1 MiB by default) is sized for inference requests
+    const payload = JSON.stringify({ ref: 'refs/heads/main', commits: [{ message: 'x'.repeat(3 << 20) }] });
+    const ok = await call(s.url, 'POST', '/-/reconcile?wait=true', payload, { 'x-hub-signature-256': sign(payload) });
+    expect(ok.status).toBe(200);
+    expect((ok.body as ServeStatus).lastReconcile?.trigger).toBe('webhook');
+    const wrong = await call(s.url, 'POST', '/-/reconcile', payload, { 'x-hub-signature-256': sign(payload + ' ') });
+    expect(wrong.status).toBe(401);
+    const huge = await call(s.url, 'POST', '/-/reconcile', 'x', { 'content-length': String((25 << 20) + 1), 'x-hub-signature-256': sign('x') }).catch((e: Error) => e);
+    expect(huge).not.toBeInstanceOf(Error);
+    expect((huge as { status: number }).status).toBe(413);
+    expect((await status()).lastReconcile?.trigger).toBe('webhook');
+  }, 30_000);
 });
