@@ -346,9 +346,25 @@ describe('examples/arc/values.yaml (GPU runner scale set)', () => {
     const runner = spec.containers.find((c: Json) => c.name === 'runner');
     expect(runner.command).toEqual(['/home/runner/run.sh']);
     expect(runner.resources.limits['nvidia.com/gpu']).toBe(1);
-    // the tool cache Slipway installs into is the shared volume
+    // the device plugin says which GPU the pod got (NVIDIA_VISIBLE_DEVICES); a value in the spec
+    // (`all`) would override it and show every GPU of the node to the pull request's code
+    expect(runner.env.map((e: Json) => e.name)).not.toContain('NVIDIA_VISIBLE_DEVICES');
+  });
+
+  it('runs the pull request\'s training code without privileges, sudo or a tool cache shared writable between pods', () => {
+    const spec = values().template.spec;
+    expect(values().containerMode).toBeUndefined(); // no privileged docker-in-docker sidecar
+    for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+      expect(c.securityContext?.privileged ?? false, c.name).toBe(false);
+      expect(c.securityContext?.allowPrivilegeEscalation, c.name).toBe(false);
+    }
+    // the tool cache Slipway runs from: per pod, or a shared volume mounted read-only (a writable
+    // shared one lets one job's training code change the code every later job runs)
+    const runner = spec.containers.find((c: Json) => c.name === 'runner');
     const cache = runner.env.find((e: Json) => e.name === 'RUNNER_TOOL_CACHE').value;
     const mount = runner.volumeMounts.find((m: Json) => m.mountPath === cache);
-    expect(spec.volumes.find((vol: Json) => vol.name === mount.name).persistentVolumeClaim.claimName).toBe('slipway-tool-cache');
+    const volume = spec.volumes.find((vol: Json) => vol.name === mount.name);
+    if (volume.persistentVolumeClaim) expect({ mount: mount.readOnly, claim: volume.persistentVolumeClaim.readOnly }).toEqual({ mount: true, claim: true });
+    else expect(Object.keys(volume).filter((k) => k !== 'name')).toEqual(['emptyDir']);
   });
 });
