@@ -74,3 +74,22 @@ export class RegressionKernel implements MetricKernel {
     };
   }
 }
+
+/**
+ * Why mape cannot be read as a percentage error, when the target has values below sklearn's eps (0,
+ * usually): each such row adds |y − ŷ| / eps ≈ 4.5·10^15·|y − ŷ| to the mean, so mape measures those
+ * rows alone (sklearn computes the same number and says nothing). Undefined when no target is below eps.
+ */
+export function mapeWarning(y: Float64Array, mape: number | null): string | undefined {
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < y.length; i++) {
+    if (Math.abs(y[i]) < EPS) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  if (count === 0 || mape === null) return undefined;
+  const share = `${count.toLocaleString('en-US')} of ${y.length.toLocaleString('en-US')} rows`;
+  return `mape (${mape.toExponential(3)}) divides each error by |y|, and the target is 0 on ${share} (first at data row ${first + 1}): each of those adds |y − ŷ| / 2.2e-16 (sklearn's eps), so mape measures them alone; gate on mae or rmse instead`;
+}

@@ -17,6 +17,7 @@ import { fileSha256, packageDigest } from '../store/digest.js';
 import type { ModelStore } from '../store/types.js';
 import { BinaryKernel } from './binary.js';
 import { pairedBootstrap } from './bootstrap.js';
+import { mapeWarning } from './regression.js';
 import { checkPositiveClass, encodeTarget, type Target } from './columns.js';
 import { evaluateGates } from './gates.js';
 import { groupsFromCodes, intersect, intersectionName, type Groups } from './groups.js';
@@ -153,6 +154,11 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
       candMetrics = full.metrics;
       extras = full.extras;
     } else candMetrics = candKernel.metrics(null);
+    const mape = target.task === 'regression' ? mapeWarning(target.y, candMetrics.mape) : undefined;
+    if (mape) {
+      nulls.warnings.push(mape);
+      say(`warning: ${mape}`);
+    }
     const champMetrics = champKernel ? champKernel.metrics(null) : null;
     lap('metrics', t);
 

@@ -106,6 +106,23 @@ describe('regression: builtin linear regression on the credit-risk data (target:
     expect(rep.gates.map((g) => [g.name, g.ok])).toEqual([['metrics.rmse', true], ['metrics.r2', true], ['versus_champion.rmse', true]]);
   });
 
+  it('says that mape is not a percentage error when the target is 0 on some rows (each adds |y − ŷ| / eps, as in sklearn)', async () => {
+    const out = join(dir, 'reg-mape.json');
+    const r = await runCli(['evaluate', '--model', 'credit-risk', '--candidate', join(dir, 'reg-cand'), '--report', out, '--bootstrap', '0'], repo, env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const rep = read(out);
+    // the target is default (0/1): most rows are 0, and mape is in the order of 1e15, not a fraction
+    expect(rep.metrics.candidate.mape).toBeGreaterThan(1e13);
+    const conn = await openDuckDB();
+    const zeros = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${readerSql(join(repo, 'models', 'credit-risk', 'data', 'test.parquet'))} WHERE "default" = 0`)).getRowsJS()[0][0]);
+    conn.closeSync();
+    expect(zeros).toBeGreaterThan(0);
+    const warning = `mape (${rep.metrics.candidate.mape!.toExponential(3)}) divides each error by |y|, and the target is 0 on ${zeros} of 800 rows`;
+    expect(rep.warnings?.[0]).toContain(warning);
+    expect(rep.warnings?.[0]).toMatch(/\(first at data row \d+\): each of those adds \|y − ŷ\| \/ 2\.2e-16 \(sklearn's eps\), so mape measures them alone; gate on mae or rmse instead$/);
+    expect(r.stdout).toContain(`warning: ${warning}`);
+  });
+
   it('a target of Infinity (a CSV "inf") is an input error naming its row: mae and rmse would be infinite, written as null', async () => {
     const test = join(repo, 'models', 'credit-risk', 'data', 'test.parquet');
     const bad = join(dir, 'inf-target.parquet');
