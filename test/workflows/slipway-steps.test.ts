@@ -161,3 +161,37 @@ describe('the rules are real', () => {
     expect(problems(jobs, 'x')).toEqual([]);
   });
 });
+
+describe('the examples fit together once copied', () => {
+  const example = (name: string) => {
+    const text = readFileSync(join(REPO, 'examples', 'workflows', `${name}.yml`), 'utf8');
+    const copyTo = /^# Copy to \.github\/workflows\/([\w.-]+\.yml)\./m.exec(text)?.[1];
+    return { wf: parseDocument(text).toJS() as Json, copyTo };
+  };
+
+  it.each(ymlIn('examples/workflows').map((f) => f.replace(/^.*\/|\.yml$/g, '')))('%s.yml says where to copy it', (name) => {
+    expect(example(name).copyTo).toMatch(/\.yml$/);
+  });
+
+  it("report-fork runs after the model-pr example's workflow, by its name", () => {
+    expect(example('report-fork').wf.on.workflow_run.workflows).toEqual([example('model-pr').wf.name]);
+  });
+
+  it("promote finds the package in the runs of the model-pr example's file", () => {
+    const job = Object.values<Json>(example('promote').wf.jobs)[0];
+    const pr = job.with['pr-workflow'] ?? declared('.github/workflows/promote.yml').inputs['pr-workflow'].default;
+    expect(pr).toBe(example('model-pr').copyTo);
+  });
+
+  it('drift dispatches the retrain example, with inputs that it declares', () => {
+    const job = Object.values<Json>(example('drift').wf.jobs)[0];
+    const retrain = example('retrain');
+    expect(job.with['retrain-workflow']).toBe(retrain.copyTo);
+    // gh workflow run -f name=… for an input the workflow does not declare is refused (HTTP 422)
+    const dispatch = (parseDocument(readFileSync(join(REPO, '.github/workflows/drift.yml'), 'utf8')).toJS() as Json).jobs.retrain.steps[0].run as string;
+    const fields = [...dispatch.matchAll(/-f ([\w-]+)=/g)].map((m) => m[1]);
+    expect(fields).toEqual(['model', 'env', 'window']);
+    expect(Object.keys(retrain.wf.on.workflow_dispatch.inputs)).toEqual(expect.arrayContaining(fields));
+    expect('schedule' in retrain.wf.on).toBe(true);
+  });
+});
