@@ -16,6 +16,12 @@ export type SensitivePolicy = 'keep' | 'hash' | 'drop';
 export const DEFAULT_LOG_SAMPLE_RATE = 1.0;
 export const DEFAULT_LOG_SENSITIVE: SensitivePolicy = 'hash';
 export const DEFAULT_LOG_MAX_FILE_BYTES = 64 << 20;
+/**
+ * Prediction logs hold what clients sent: readable by the server's user and group (a drift job, a shipper
+ * in the pod's fsGroup), not by every user of the machine. The umask can only narrow these.
+ */
+export const LOG_FILE_MODE = 0o640;
+export const LOG_DIR_MODE = 0o750;
 
 export interface LogWriterOptions {
   /** rotate when a file reaches this size (bytes) */
@@ -197,7 +203,7 @@ export class PredictionLogWriter {
     let i = 0;
     let at = 0;
     while (i < p.sizes.length) {
-      const file = await this.current(model, p.sizes[i]);
+      let file = await this.current(model, p.sizes[i]);
       // at least one write's lines per file, then as many as fit under the size limit
       let size = p.sizes[i];
       let lines = p.lines[i++];
@@ -205,7 +211,16 @@ export class PredictionLogWriter {
         size += p.sizes[i];
         lines += p.lines[i++];
       }
-      await appendAll(file.path, p.parts(at, at + size));
+      const parts = p.parts(at, at + size);
+      try {
+        await appendAll(file.path, parts);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        // the directory was removed under the server (an operator, a clean-up job): a new file, in directories made again
+        this.files.delete(model);
+        file = await this.current(model, size);
+        await appendAll(file.path, parts);
+      }
       at += size;
       file.bytes += size;
       this.written += lines;
@@ -226,7 +241,7 @@ export class PredictionLogWriter {
     // a file takes a chunk if it fits, or if it is empty (a single chunk larger than the limit)
     if (f && f.day === day && (f.bytes === 0 || f.bytes + next <= this.maxFileBytes)) return f;
     const dir = join(this.dir, model, day);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: LOG_DIR_MODE });
     const hms = iso.slice(11, 19).replace(/:/g, '');
     const state: FileState = { path: join(dir, `predictions-${hms}-${String(++this.seq).padStart(4, '0')}.jsonl`), day, bytes: 0 };
     this.files.set(model, state);
@@ -304,7 +319,7 @@ class PendingLines {
 
 /** Appends buffers to a file with one writev (not copied into one buffer first), finishing a short write. */
 async function appendAll(path: string, parts: Buffer[]): Promise<void> {
-  const fh = await open(path, 'a');
+  const fh = await open(path, 'a', LOG_FILE_MODE);
   try {
     let total = 0;
     for (const b of parts) total += b.length;
