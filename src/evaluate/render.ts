@@ -1,10 +1,20 @@
 import { markdownTable } from 'markdown-table';
 import { code, md } from '../report/escape.js';
 import { fmt } from './gates.js';
-import type { EvaluationReport, FairnessAttribute } from './report-types.js';
+import type { EvaluationReport, FairnessAttribute, Interval } from './report-types.js';
 
 const n = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : fmt(x));
 const signed = (x: number) => (x > 0 ? '+' : '') + fmt(x);
+
+/**
+ * A delta and its interval; when the metric was undefined on some resamples (a resample without a
+ * positive has no ROC AUC), how many replicates the interval rests on, since it describes only those.
+ */
+function deltaText(d: Interval, samples: number, open: string, close: string): string {
+  if (d.replicates === 0) return signed(d.value);
+  const partial = d.replicates !== undefined && d.replicates < samples ? ` from ${d.replicates} of ${samples} replicates` : '';
+  return `${signed(d.value)} ${open}${signed(d.ci_low)}, ${signed(d.ci_high)}${partial}${close}`;
+}
 
 /**
  * A value from the test data (a group) on one line of the printed summary: control characters shown as
@@ -54,7 +64,7 @@ export function renderText(r: EvaluationReport): string {
   for (const [m, v] of Object.entries(r.metrics.candidate)) {
     const d = r.deltas[m];
     const row = [m, n(v)];
-    if (r.metrics.champion) row.push(n(r.metrics.champion[m]), d ? `${signed(d.value)}${d.replicates === 0 ? '' : ` [${signed(d.ci_low)}, ${signed(d.ci_high)}]`}` : 'n/a', d && d.replicates !== 0 ? direction(d.higher_is_better, d) : '');
+    if (r.metrics.champion) row.push(n(r.metrics.champion[m]), d ? deltaText(d, r.bootstrap.samples, '[', ']') : 'n/a', d && d.replicates !== 0 ? direction(d.higher_is_better, d) : '');
     rows.push(row);
   }
   out.push(...pad(rows));
@@ -107,7 +117,7 @@ export function renderMarkdown(r: EvaluationReport): string {
       ['metric', 'candidate', ...(r.metrics.champion ? ['champion', 'delta (CI)'] : [])],
       ...ms.map(([m, v]) => {
         const d = r.deltas[m];
-        return [md(m, 100), n(v), ...(r.metrics.champion ? [n(r.metrics.champion[m]), d ? `${signed(d.value)}${d.replicates === 0 ? '' : ` (${signed(d.ci_low)}, ${signed(d.ci_high)})`}` : 'n/a'] : [])];
+        return [md(m, 100), n(v), ...(r.metrics.champion ? [n(r.metrics.champion[m]), d ? deltaText(d, r.bootstrap.samples, '(', ')') : 'n/a'] : [])];
       }),
     ]),
   );

@@ -31,3 +31,15 @@ describe('the printed summary of slipway evaluate', () => {
     expect(out).toContain("    '::add-mask::0.8'");
   });
 });
+
+describe('deltas whose metric is undefined on some resamples', () => {
+  it('say how many replicates their interval rests on, in the summary and the job summary; a full count is not repeated', () => {
+    const e = evaluation();
+    e.deltas.roc_auc = { ...e.deltas.roc_auc, value: 0.1646, ci_low: -0.03008, ci_high: 0.3528, replicates: 175 };
+    const text = renderText(e);
+    const line = text.split('\n').find((l) => l.startsWith('roc_auc '))!;
+    expect(line).toMatch(/\+0\.1646 \[-0\.03008, \+0\.3528 from 175 of 200 replicates\]\s+within noise$/);
+    expect(text.split('\n').find((l) => l.startsWith('log_loss '))).not.toContain('replicates');
+    expect(renderMarkdown(e)).toContain('| +0.1646 (-0.03008, +0.3528 from 175 of 200 replicates) |');
+  });
+});
