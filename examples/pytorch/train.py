@@ -16,6 +16,11 @@ its column (float32 for numbers, integers and booleans, string for strings), and
 `probability` [N, 1] = P(class 1). Torch cannot take string tensors, so the network is exported with
 numeric inputs and a small ONNX front end (LabelEncoder + OneHot, unknown categories -> zeros) is
 merged in front of it with onnx.compose.
+
+Needs torch, onnx and pandas (pyarrow too for Parquet data) in the runner's python3. The network is
+small and trains on the CPU; to train a larger one on the GPU, move the net and the tensors to
+"cuda" and set CUBLAS_WORKSPACE_CONFIG=:4096:8 in the job's env, which cuBLAS needs under
+torch.use_deterministic_algorithms(True) (else the first matrix product raises a RuntimeError).
 """
 import json
 import math
