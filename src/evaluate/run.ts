@@ -19,7 +19,7 @@ import { BinaryKernel } from './binary.js';
 import { pairedBootstrap } from './bootstrap.js';
 import { mapeWarning } from './regression.js';
 import { checkPositiveClass, encodeTarget, type Target } from './columns.js';
-import { evaluateGates } from './gates.js';
+import { evaluateGates, fmt } from './gates.js';
 import { groupsFromCodes, intersect, intersectionName, type Groups } from './groups.js';
 import { metricsFor, type MetricValues } from './kernel.js';
 import { measureLatency, type LatencyOptions } from './latency.js';
@@ -269,8 +269,34 @@ function predictionsOf(target: Target, values: Float64Array, width: number, thre
     }
   }
   if (target.task === 'binary-classification') return { task: target.task, y: target.y, p: values, threshold };
-  if (target.task === 'multiclass-classification') return { task: target.task, y: target.y, probs: values, classes: width };
+  if (target.task === 'multiclass-classification') {
+    const row = rowNotADistribution(values, width);
+    if (row >= 0) {
+      const p = Array.from(values.subarray(row * width, (row + 1) * width));
+      const sum = p.reduce((a, b) => a + b, 0);
+      throw new InputError(
+        `the ${who} model's probabilities for data row ${row + 1} sum to ${fmt(sum)} (${p.map(fmt).join(', ')}); a multiclass output must sum to 1 (within ${SUM_TOLERANCE}); renormalising it, as scikit-learn's log_loss did before 1.5 (it now refuses such rows), would give a model with one sigmoid per class a log loss it does not have`,
+      );
+    }
+    return { task: target.task, y: target.y, probs: values, classes: width };
+  }
   return { task: target.task, y: target.y, yhat: values };
+}
+
+/**
+ * How far a row of multiclass probabilities may sum from 1: float32 softmax outputs are off by ~1e-7
+ * per class; a model that is not normalised (one sigmoid per class) is off by tenths.
+ */
+const SUM_TOLERANCE = 1e-4;
+
+/** The first row whose probabilities do not sum to 1, or −1. */
+function rowNotADistribution(values: Float64Array, width: number): number {
+  for (let i = 0, off = 0; off < values.length; i++, off += width) {
+    let sum = 0;
+    for (let k = 0; k < width; k++) sum += values[off + k];
+    if (Math.abs(sum - 1) > SUM_TOLERANCE) return i;
+  }
+  return -1;
 }
 
 function whyNull(metric: string, pred: Predictions, m: MetricValues): string | undefined {

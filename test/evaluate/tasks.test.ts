@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDB, readerSql, sqlString } from '../../src/data/duckdb.js';
 import type { EvaluationReport } from '../../src/evaluate/report-types.js';
+import { DataType, writeOnnx } from '../../src/model/onnx-writer.js';
 import { synthesizePackage } from '../../src/package/read.js';
 import { loadModel } from '../../src/spec/model.js';
 import { FileStore } from '../../src/store/file-store.js';
@@ -60,6 +61,25 @@ describe('multiclass: a bare ONNX softmax model (probabilities = softmax(x0, x1,
     expect(rep.fairness.grp.groups[0].selection_rate).toBeNull();
     expect(rep.fairness.grp.demographic_parity_ratio).toBeNull();
     expect(rep.gates.map((g) => [g.name, g.ok])).toEqual([['metrics.accuracy', true], ['metrics.log_loss', true]]);
+  });
+
+  it('a model whose probabilities do not sum to 1 (one sigmoid per class) is refused: renormalised, its log loss would be one it does not have', async () => {
+    const onnx = join(dir, 'sigmoids.onnx');
+    const graph = {
+      name: 'sigmoids',
+      inputs: [{ name: 'X', type: DataType.FLOAT, shape: ['N', 3] }],
+      outputs: [{ name: 'probabilities', type: DataType.FLOAT, shape: ['N', 3] }],
+      nodes: [{ op: 'Sigmoid', inputs: ['X'], outputs: ['probabilities'] }],
+      initializers: [],
+    };
+    writeFileSync(onnx, writeOnnx(graph as unknown as Parameters<typeof writeOnnx>[0]));
+    const r = await runCli(['evaluate', '--model', 'three', '--candidate', onnx, '--against', 'staging', '--bootstrap', '0'], repo, env);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    const m = /^error: the candidate model's probabilities for data row 1 sum to ([0-9.]+) \(([0-9.]+), ([0-9.]+), ([0-9.]+)\); a multiclass output must sum to 1 \(within 0\.0001\); renormalising it, as scikit-learn's log_loss did before 1\.5 \(it now refuses such rows\), would give a model with one sigmoid per class a log loss it does not have\n/m.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const sigmoid = rows[0].x.map((v) => 1 / (1 + Math.exp(-v)));
+    [2, 3, 4].forEach((g, k) => expect(Number(m![g])).toBeCloseTo(sigmoid[k], 3));
+    expect(Number(m![1])).toBeCloseTo(sigmoid.reduce((a, b) => a + b, 0), 3);
   });
 
   it('a package whose "classes" name a class twice is an input error (the labels would map to the last column of that name)', async () => {
