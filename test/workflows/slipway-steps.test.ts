@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { commands } from '../../src/cli/registry.js';
 import { REPO } from '../actions/support.js';
 
 // What a user copies: every `uses:` of a Slipway action (or reusable workflow) in the workflows we
@@ -81,6 +82,14 @@ export function problems(jobs: Record<string, Json>, where: string): string[] {
         else if (['true', 'false'].includes(String(input.default)) && key !== 'gpu' && !['true', 'false'].includes(text)) out.push(`${at}: ${step.uses} input '${key}' is 'true' or 'false', not '${text}'`);
       }
       for (const [key, input] of Object.entries<Json>(d.inputs)) if (input.required && input.default === undefined && !(key in (step.with ?? {}))) out.push(`${at}: ${step.uses} needs input '${key}'`);
+      // the umbrella action: a command that exists, and flags of that command in `args`
+      const command = file === 'action.yml' ? String(step.with?.command ?? '') : '';
+      if (command && !command.includes('${{')) {
+        const cmd = commands.find((c) => c.name === command);
+        if (!cmd) out.push(`${at}: ${step.uses}: no command '${command}'`);
+        const flags = [...String(step.with?.args ?? '').matchAll(/(?:^|\s)--([\w-]+)/g)].map((m) => m[1]);
+        for (const flag of cmd ? flags : []) if (!(flag in cmd.options) && flag !== 'help') out.push(`${at}: ${step.uses}: slipway ${command} has no flag --${flag}`);
+      }
     }
     // steps.<id>.outputs.<name> of a Slipway step: the action declares it
     for (const { id, name: output } of refs(job, 'steps')) {
@@ -140,6 +149,12 @@ describe('the rules are real', () => {
       expect.stringContaining("x: job j: slipway-ml/slipway/actions/drift@v1 has no input 'issues' (it has: model, env,"),
       "x: job j: slipway-ml/slipway/actions/drift@v1 needs input 'current'",
     ]);
+  });
+
+  it("the umbrella action's command and the flags in its args are checked", () => {
+    expect(problems(job({ uses: `${OWNER}@v1`, with: { command: 'audit', args: '--env production' } }), 'x')).toEqual([]);
+    expect(problems(job({ uses: `${OWNER}@v1`, with: { command: 'audit', args: '--environment production' } }), 'x')).toEqual(['x: job j: slipway-ml/slipway@v1: slipway audit has no flag --environment']);
+    expect(problems(job({ uses: `${OWNER}@v1`, with: { command: 'audits' } }), 'x')).toEqual(["x: job j: slipway-ml/slipway@v1: no command 'audits'"]);
   });
 
   it('an output the action does not declare is caught, in a later step or in the job outputs', () => {
