@@ -3,7 +3,8 @@
  * Plan (pure, `planModel`) then apply: fetch, read and check the manifest, load what changed
  * (store → verified package → ONNX Runtime session → warm-up and smoke test), and swap each
  * model's slot atomically. A failed load keeps the previous versions serving, marks the model
- * FailedToLoad (health Degraded) and is not retried for the same (commit, digests).
+ * FailedToLoad (health Degraded) and is tried again for the same (commit, digests) only after a backoff
+ * (a store that was down, a package published late), at the first reconcile past it.
  */
 import { ConfigError, SlipwayError } from '../errors.js';
 import { redact } from '../secrets.js';
@@ -29,8 +30,14 @@ export interface ReconcilerOptions {
   /** a swap happened (metrics) */
   onChange?: (model: string, before: Slot | undefined, after: Slot | undefined) => void;
   onResult?: (result: 'synced' | 'unchanged' | 'failed') => void;
+  /** the first wait before a failed load is tried again at the same (commit, digests), doubling to RETRY_MAX_MS (default RETRY_FIRST_MS) */
+  retryMs?: number;
   log?: (line: string) => void;
 }
+
+/** A failed load is tried again after 1 minute, then 2, 4, … up to 30 minutes (at the first reconcile past the wait). */
+export const RETRY_FIRST_MS = 60_000;
+export const RETRY_MAX_MS = 30 * 60_000;
 
 /** What must happen to one model (pure). */
 export type ModelPlan = { action: 'keep' } | { action: 'reweight'; weight: number } | { action: 'load'; load: Role[] } | { action: 'skip-failed' };
@@ -64,7 +71,8 @@ function errorText(e: unknown): string {
 export class Reconciler {
   readonly slots = new Map<string, Slot>();
   private readonly records = new Map<string, ModelRecord>();
-  private readonly failed = new Set<string>();
+  /** failed loads by (commit, model, digests): how many times, and when the next try may come */
+  private readonly failed = new Map<string, { tries: number; next: number }>();
   private desiredCommit: string | null = null;
   private appliedCommit: string | null = null;
   private sourceError: string | null = null;
@@ -215,13 +223,15 @@ export class Reconciler {
       const current = this.slots.get(model);
       const loaded = this.records.get(model)?.loaded ?? null;
       const key = `${commit}|${model}|${want.primary.digest}|${want.canary?.digest ?? ''}|${want.shadow?.digest ?? ''}`;
-      const plan = planModel(want, current ? loaded : null, this.failed.has(key));
+      const failedBefore = this.failed.get(key);
+      const plan = planModel(want, current ? loaded : null, failedBefore !== undefined && Date.now() < failedBefore.next);
       const record: ModelRecord = this.records.get(model) ?? { desired: want, loaded: null, state: 'Loading' };
       record.desired = want;
       this.records.set(model, record);
       if (plan.action === 'keep') {
         record.state = 'Loaded';
         delete record.reason;
+        delete record.nextTry;
         continue;
       }
       if (plan.action === 'skip-failed') continue;
@@ -232,6 +242,7 @@ export class Reconciler {
       }
       record.state = 'Loading';
       delete record.reason;
+      delete record.nextTry;
       const pins: Record<Role, PinnedVersion | undefined> = { primary: entry, canary: entry.canary, shadow: entry.shadow };
       const reuse = new Map(slotMembers(current).map((d) => [`${d.rt.digest}|${d.rt.version}`, d]));
       const fresh: Deployed[] = [];
@@ -265,14 +276,14 @@ export class Reconciler {
         changed = true;
         this.log(`${model}: serving ${got.primary.version}${got.canary ? ` + canary ${got.canary.version} at ${got.canary.weight}%` : ''}${got.shadow ? ` + shadow ${got.shadow.version}` : ''} (commit ${commit.slice(0, 12)})`);
         if (shadowError) {
-          this.failed.add(key);
+          this.failedAgain(key, record);
           record.state = 'FailedToLoad';
           record.reason = `shadow ${want.shadow!.version}: ${errorText(shadowError)}`;
           this.log(`${model}: shadow ${want.shadow!.version} failed to load at ${commit.slice(0, 12)}: ${errorText(shadowError)} (requests are answered without it)`);
         }
       } catch (e) {
         await Promise.all(fresh.map((d) => d.retire().catch(() => {})));
-        this.failed.add(key);
+        this.failedAgain(key, record);
         record.state = 'FailedToLoad';
         record.reason = errorText(e);
         this.log(`${model}: failed to load at ${commit.slice(0, 12)}: ${record.reason}${current ? ' (previous version keeps serving)' : ''}`);
@@ -293,6 +304,15 @@ export class Reconciler {
     return changed;
   }
 
+  /** Counts a failed load and sets when it may be tried again (the record shows it). */
+  private failedAgain(key: string, record: ModelRecord): void {
+    const tries = (this.failed.get(key)?.tries ?? 0) + 1;
+    const wait = Math.min((this.opts.retryMs ?? RETRY_FIRST_MS) * 2 ** (tries - 1), RETRY_MAX_MS);
+    const next = Date.now() + wait;
+    this.failed.set(key, { tries, next });
+    record.nextTry = new Date(next).toISOString();
+  }
+
   private swap(model: string, slot: Slot, want: RoleSet): void {
     const old = this.slots.get(model);
     this.slots.set(model, slot);
@@ -301,6 +321,7 @@ export class Reconciler {
     record.state = 'Loaded';
     record.since = new Date().toISOString();
     delete record.reason;
+    delete record.nextTry;
     this.opts.onChange?.(model, old, slot);
     const keep = new Set(slotMembers(slot));
     for (const d of slotMembers(old)) if (!keep.has(d)) void d.retire();

@@ -65,6 +65,8 @@ export interface ServeOptions {
   /** replaces the ONNX Runtime loader (benchmarks of the HTTP layer) */
   loader?: VersionLoader;
   defaultMetrics?: boolean;
+  /** the first wait before a failed load is tried again at the same commit (reconciler.ts; default 1 minute) */
+  loadRetryMs?: number;
   /** HMAC secret for POST /-/reconcile (SLIPWAY_WEBHOOK_SECRET) */
   webhookSecret?: string;
 }
@@ -183,6 +185,7 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
     storeFor,
     load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference, cores: o.cores, clients, spare }),
     log,
+    retryMs: o.loadRetryMs,
     onResult: (result) => metrics.reconciles.inc({ result }),
     onChange: (_model, before, after) => {
       for (const d of slotMembers(before)) metrics.modelInfo.remove({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(before!, d) });

@@ -27,6 +27,8 @@ export interface ModelRecord {
   reason?: string;
   /** when the current loaded set was swapped in */
   since?: string;
+  /** FailedToLoad: the first reconcile after this time tries the same (commit, digests) again */
+  nextTry?: string;
 }
 
 export interface ServeStatus {
@@ -40,7 +42,7 @@ export interface ServeStatus {
     models: Record<string, { status: 'Synced' | 'OutOfSync'; desired: RoleSet | null; loaded: RoleSet | null }>;
   };
   health: { status: HealthStatus; reason?: string };
-  models: Record<string, { state: ModelState; reason?: string; since?: string }>;
+  models: Record<string, { state: ModelState; reason?: string; since?: string; nextTry?: string }>;
   lastReconcile: { at: string; trigger: string; result: 'synced' | 'unchanged' | 'failed'; durationMs: number; message?: string } | null;
 }
 
@@ -84,7 +86,7 @@ export function computeStatus(s: StatusInputs): ServeStatus {
     const synced = sameRoles(r.desired, r.loaded);
     if (!synced) allSynced = false;
     syncModels[name] = { status: synced ? 'Synced' : 'OutOfSync', desired: r.desired, loaded: r.loaded };
-    models[name] = { state: r.state, ...(r.reason ? { reason: r.reason } : {}), ...(r.since ? { since: r.since } : {}) };
+    models[name] = { state: r.state, ...(r.reason ? { reason: r.reason } : {}), ...(r.since ? { since: r.since } : {}), ...(r.state === 'FailedToLoad' && r.nextTry ? { nextTry: r.nextTry } : {}) };
     if (r.state === 'FailedToLoad') failures.push(`${name}: ${r.reason ?? 'failed to load'}`);
     if (r.state === 'Loading') loading = true;
   }

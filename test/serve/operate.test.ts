@@ -3,7 +3,7 @@
  * prediction-log directory removed under a running server. Real git repositories, store and ONNX Runtime.
  */
 import { createHmac } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type RunningServer } from '../../src/serve/serve.js';
@@ -105,5 +105,57 @@ describe('serve, readiness', () => {
     }
     w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'drop credit-risk-eu');
     expect((await reconcile()).health).toEqual({ status: 'Ready' });
+  }, 60_000);
+});
+
+describe('serve, a store that lacks a package for a while', () => {
+  it('a failed load is tried again at the same commit after a backoff, shown in status as nextTry, and goes live once the store has it', async () => {
+    const log: string[] = [];
+    const s2 = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, loadRetryMs: 400, log: (l) => log.push(l) });
+    const pkg = w.packages[1];
+    const away = pkg.dir + '.away';
+    const tries = () => log.filter((l) => l.includes(`loading credit-risk ${pkg.version}`)).length;
+    const reconcile2 = async () => (await call(s2.url, 'POST', '/-/reconcile?wait=true')).body as ServeStatus;
+    try {
+      renameSync(pkg.dir, away); // published late, or the store was down
+      w.pin({ 'credit-risk': { pkg } }, 'promote 1.1.0 before the store has it');
+      const failed = await reconcile2();
+      expect(failed.models['credit-risk']).toMatchObject({ state: 'FailedToLoad', reason: expect.stringMatching(/is not in the store/) });
+      const next = Date.parse(failed.models['credit-risk'].nextTry!);
+      expect(next - Date.now()).toBeGreaterThan(0);
+      expect(next - Date.now()).toBeLessThanOrEqual(400);
+      // before the backoff: not tried again
+      await reconcile2();
+      expect(tries()).toBe(1);
+      renameSync(away, pkg.dir);
+      await new Promise((r) => setTimeout(r, 450));
+      const live = await reconcile2();
+      expect(tries()).toBe(2);
+      expect(live.health).toEqual({ status: 'Ready' });
+      expect(live.sync.status).toBe('Synced');
+      expect(live.models['credit-risk'].nextTry).toBeUndefined();
+      expect(((await call(s2.url, 'POST', '/v2/models/credit-risk/infer', tensorRequest([applicant(0)]))).body as { model_version: string }).model_version).toBe('1.1.0');
+    } finally {
+      if (existsSync(away)) renameSync(away, pkg.dir);
+      await s2.stop(1000);
+    }
+  }, 60_000);
+
+  it('the backoff doubles with each failed try', async () => {
+    const log: string[] = [];
+    const s3 = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, store: w.storePath, loadRetryMs: 100, log: (l) => log.push(l) });
+    try {
+      w.pin({ 'credit-risk': { pkg: w.packages[0] }, 'credit-risk-eu': { pkg: { version: '1.0.0', digest: 'sha256:' + '1'.repeat(64), dir: '' } } }, 'a package nobody published');
+      const waits: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const st = (await call(s3.url, 'POST', '/-/reconcile?wait=true')).body as ServeStatus;
+        waits.push(Date.parse(st.models['credit-risk-eu'].nextTry!) - Date.parse(st.lastReconcile!.at));
+        await new Promise((r) => setTimeout(r, waits[i] + 20));
+      }
+      // 100, 200, 400 ms, give or take the reconcile's own time
+      expect(waits.map((ms) => Math.round(ms / 100))).toEqual([1, 2, 4]);
+    } finally {
+      await s3.stop(1000);
+    }
   }, 60_000);
 });
