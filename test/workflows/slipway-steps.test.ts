@@ -88,7 +88,7 @@ export function problems(jobs: Record<string, Json>, where: string): string[] {
         const cmd = commands.find((c) => c.name === command);
         if (!cmd) out.push(`${at}: ${step.uses}: no command '${command}'`);
         const flags = [...String(step.with?.args ?? '').matchAll(/(?:^|\s)--([\w-]+)/g)].map((m) => m[1]);
-        for (const flag of cmd ? flags : []) if (!(flag in cmd.options) && flag !== 'help') out.push(`${at}: ${step.uses}: slipway ${command} has no flag --${flag}`);
+        if (cmd) for (const flag of flags) if (!(flag in cmd.options) && flag !== 'help') out.push(`${at}: ${step.uses}: slipway ${command} has no flag --${flag}`);
       }
     }
     // steps.<id>.outputs.<name> of a Slipway step: the action declares it
