@@ -155,9 +155,10 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
       extras = full.extras;
     } else candMetrics = candKernel.metrics(null);
     const mape = target.task === 'regression' ? mapeWarning(target.y, candMetrics.mape) : undefined;
-    if (mape) {
-      nulls.warnings.push(mape);
-      say(`warning: ${mape}`);
+    const served = task === 'binary-classification' ? servedThresholds(threshold, spec.evaluate?.threshold !== undefined, [['candidate', candidate], ['champion', champion]]) : [];
+    for (const w of [...(mape ? [mape] : []), ...served]) {
+      nulls.warnings.push(w);
+      say(`warning: ${w}`);
     }
     const champMetrics = champKernel ? champKernel.metrics(null) : null;
     lap('metrics', t);
@@ -281,6 +282,19 @@ function predictionsOf(target: Target, values: Float64Array, width: number, thre
     return { task: target.task, y: target.y, probs: values, classes: width };
   }
   return { task: target.task, y: target.y, yhat: values };
+}
+
+/**
+ * A model is served at its card's threshold (serve: slipway.json `threshold`, else 0.5), and evaluated
+ * at one threshold for both: where they differ, its thresholded figures are not those it has in production.
+ */
+function servedThresholds(threshold: number, fromYaml: boolean, models: [string, ModelPackage | null][]): string[] {
+  const source = fromYaml ? 'evaluate.threshold of model.yaml' : "the candidate's threshold";
+  return models.flatMap(([who, pkg]) => {
+    const at = pkg?.card.threshold ?? DEFAULT_THRESHOLD;
+    if (!pkg || at === threshold) return [];
+    return [`the ${who} ${pkg.card.version} is served at threshold ${at} (its slipway.json) but evaluated at ${threshold} (${source}): its accuracy, precision, recall, f1, confusion matrix and fairness rates here are not those it has in production`];
+  });
 }
 
 /**

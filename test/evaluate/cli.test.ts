@@ -179,6 +179,23 @@ describe('slipway evaluate against a champion pinned in production', () => {
     expect(rep.metrics.candidate.roc_auc).toBeGreaterThan(0.7);
   });
 
+  it('a model served at another threshold than the one evaluated is named: its thresholded figures are not those of production', async () => {
+    const out = join(dir, 'threshold.json');
+    await evaluate(['--candidate', candDir, '--report', out, '--bootstrap', '0']);
+    expect(readReport(out).warnings).toBeUndefined(); // both cards say 0.5, as model.yaml does
+    setYaml(['threshold: 0.5', 'threshold: 0.4']);
+    try {
+      const r = await evaluate(['--candidate', candDir, '--report', out, '--bootstrap', '0']);
+      const rep = readReport(out);
+      expect(rep.threshold).toBe(0.4);
+      const tail = ' is served at threshold 0.5 (its slipway.json) but evaluated at 0.4 (evaluate.threshold of model.yaml): its accuracy, precision, recall, f1, confusion matrix and fairness rates here are not those it has in production';
+      expect(rep.warnings).toEqual([`the candidate 2.0.0${tail}`, `the champion 1.0.0${tail}`]);
+      expect(r.stdout).toContain(`warning: the champion 1.0.0${tail}`);
+    } finally {
+      setYaml();
+    }
+  });
+
   it('intersections configured in model.yaml get their own fairness entry and gates', async () => {
     setYaml(['min_group_size: 30', 'min_group_size: 30\n  intersections: [[sex, age_band]]']);
     try {
