@@ -81,8 +81,6 @@ export class Reconciler {
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   private stopped = false;
-  /** ready() has held once (see there) */
-  private wasReady = false;
   private readonly opts: ReconcilerOptions;
 
   constructor(opts: ReconcilerOptions) {
@@ -106,16 +104,10 @@ export class Reconciler {
   /**
    * Readiness: a manifest has been read and every model it pins is loaded and serving (a model whose
    * newer version failed to load still counts while its previous version serves: status says Degraded).
-   * Once that has held, a model the manifest adds later does not count while it loads or if it fails: every
-   * replica follows the same git, and going unready would take the models that serve out of service
-   * everywhere; its own requests get 503 with the reason. Before (a starting server) every model counts,
-   * so that a rollout of a build that cannot load them stops at its first replica.
    */
   ready(): boolean {
     if (this.desiredCommit === null || this.lastReconcile === null) return false;
-    if (this.wasReady) return true;
     for (const [name, r] of this.records) if (r.desired && !this.slots.has(name)) return false;
-    this.wasReady = true;
     return true;
   }
 
@@ -209,7 +201,6 @@ export class Reconciler {
     } finally {
       this.reconciling = false;
       this.lastReconcile = { at: new Date().toISOString(), trigger, result, durationMs: Date.now() - started, ...(message ? { message } : {}) };
-      this.ready(); // latches readiness once every model serves, whether or not a probe asked in between
       this.opts.onResult?.(result);
     }
   }
