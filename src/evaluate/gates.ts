@@ -100,6 +100,9 @@ export interface GateInputs {
   latencyP99Ms: number | null;
   /** why a metric is undefined, when known (e.g. "the test data has a single class") */
   whyNull?: (metric: string) => string | undefined;
+  /** the champion's metrics and why one is undefined: a versus_champion gate without a delta says which model lacks the metric */
+  championMetrics?: MetricValues | null;
+  whyChampionNull?: (metric: string) => string | undefined;
 }
 
 export function evaluateGates(gates: ModelSpec['gates'], inp: GateInputs): GateResult[] {
@@ -121,7 +124,7 @@ export function evaluateGates(gates: ModelSpec['gates'], inp: GateInputs): GateR
       continue;
     }
     const d = inp.deltas[m];
-    const g = judge(name, d ? d.value : null, cond, `${m} is undefined for the candidate or for the champion ${inp.champion.version}`);
+    const g = judge(name, d ? d.value : null, cond, noDelta(m, inp));
     // no interval without replicates (--bootstrap 0, or the metric undefined on every resample)
     if (d && d.replicates !== 0) g.ci = [d.ci_low, d.ci_high];
     out.push(g);
@@ -137,6 +140,14 @@ export function evaluateGates(gates: ModelSpec['gates'], inp: GateInputs): GateR
     out.push(judge('latency_p99_ms', inp.latencyP99Ms, { op: '<=', value: gates.latency_p99_ms, text: `<= ${gates.latency_p99_ms}` }, 'latency was not measured'));
   }
   return out;
+}
+
+/** Why a versus_champion gate has no delta: which model lacks the metric, and why when known. */
+function noDelta(m: string, inp: GateInputs): string {
+  const because = (why: string | undefined) => (why ? ` (${why})` : '');
+  if ((inp.metrics[m] ?? null) === null) return `the candidate has no ${m}${because(inp.whyNull?.(m))}`;
+  if (inp.championMetrics && (inp.championMetrics[m] ?? null) === null) return `the champion ${inp.champion!.version} has no ${m}${because(inp.whyChampionNull?.(m))}`;
+  return `${m} is undefined for the candidate or for the champion ${inp.champion!.version}`;
 }
 
 function whyFairnessNull(fig: string, f: FairnessAttribute): string {

@@ -196,6 +196,8 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
       fairness,
       latencyP99Ms: latency.single_p99_ms,
       whyNull: (m) => whyNull(m, candPred, candMetrics),
+      championMetrics: champMetrics,
+      whyChampionNull: (m) => (champPred && champMetrics ? whyNull(m, champPred, champMetrics) : undefined),
     });
     lap('total', t0);
     return {

@@ -105,6 +105,17 @@ describe('evaluateGates', () => {
   });
 });
 
+describe('versus_champion gates without a delta', () => {
+  it('say which model lacks the metric, and why', () => {
+    const inp = { champion: { env: 'production', version: '1.0.0' }, deltas: {}, fairness: {}, latencyP99Ms: 1 };
+    const gate = { versus_champion: { precision: '>= 0' } };
+    const champ = evaluateGates(gate, { ...inp, metrics: { precision: 0.7 }, championMetrics: { precision: null }, whyChampionNull: () => 'no row was predicted positive at the threshold 0.5' });
+    expect(champ[0]).toEqual({ name: 'versus_champion.precision', observed: null, threshold: '>= 0', ok: false, reason: 'versus_champion.precision is n/a: the champion 1.0.0 has no precision (no row was predicted positive at the threshold 0.5)' });
+    const cand = evaluateGates(gate, { ...inp, metrics: { precision: null }, championMetrics: { precision: null }, whyNull: () => 'no row was predicted positive at the threshold 0.9' });
+    expect(cand[0].reason).toBe('versus_champion.precision is n/a: the candidate has no precision (no row was predicted positive at the threshold 0.9)');
+  });
+});
+
 describe('versus_champion gates with the bootstrap off', () => {
   it('carry no interval when no replicate was drawn (a CI of [value, value] would look like certainty)', () => {
     const inp = { metrics: { roc_auc: 0.8 }, champion: { env: 'production', version: '1.0.0' }, fairness: {}, latencyP99Ms: 1 };
