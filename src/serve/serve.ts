@@ -67,6 +67,8 @@ export interface ServeOptions {
   defaultMetrics?: boolean;
   /** the first wait before a failed load is tried again at the same commit (reconciler.ts; default 1 minute) */
   loadRetryMs?: number;
+  /** called once the fetch cache exists, before the start's fetch and loads: what a process ended during them runs (RunningServer.abandon) */
+  onStarting?: (abandon: () => void) => void;
   /** HMAC secret for POST /-/reconcile (SLIPWAY_WEBHOOK_SECRET) */
   webhookSecret?: string;
 }
@@ -91,6 +93,8 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   // a log directory that cannot be written is a usage error now, not a line per flush once requests come
   if (o.logs) await makeWritableDir(o.logs).catch((e: Error) => Promise.reject(new UsageError(`--logs ${o.logs}: cannot write prediction logs there (${e.message})`)));
   const cacheDir = await mkdtemp(join(tmpdir(), 'slipway-serve-'));
+  const abandon = () => rmSync(cacheDir, { recursive: true, force: true });
+  o.onStarting?.(abandon);
   let runner: GitRunner | undefined;
   let parts: Parts;
   let addr;
@@ -141,9 +145,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
       })();
       return stopping;
     },
-    abandon() {
-      rmSync(cacheDir, { recursive: true, force: true });
-    },
+    abandon,
   };
 }
 

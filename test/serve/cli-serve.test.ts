@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,29 @@ describe('slipway serve (process)', () => {
       expect(p.caches()).toEqual([]);
     } finally {
       p.child.kill('SIGKILL');
+    }
+  });
+
+  it('a signal while starting (the first fetch stalls) stops it at once, the fetch cache removed', async () => {
+    // a remote that accepts the connection and never answers: the start's fetch waits
+    const stall = createNetServer(() => {});
+    await new Promise<void>((r) => stall.listen(0, '127.0.0.1', r));
+    const { dir: tmp } = tempDir('slipway-serve-tmp-');
+    const repo = `http://127.0.0.1:${(stall.address() as AddressInfo).port}/gitops.git`;
+    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src', 'cli', 'main.ts'), 'serve', '--env', ENV, '--repo', repo, '--port', '0'], { cwd: process.cwd(), env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    try {
+      for (let i = 0; i < 600 && !/listening on/.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(readdirSync(tmp).filter((f) => f.startsWith('slipway-serve-'))).toHaveLength(1);
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(err).toMatch(/SIGTERM while starting: stopping at once/);
+      expect(readdirSync(tmp).filter((f) => f.startsWith('slipway-serve-'))).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      stall.close();
     }
   });
 

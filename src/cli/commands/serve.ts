@@ -77,7 +77,20 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
     const inference = str(opts, 'inference') as InferenceMode;
     if (!INFERENCE_MODES.includes(inference)) throw new UsageError(`--inference expects ${INFERENCE_MODES.join(', ')}, got '${inference}'`);
     const log = (line: string) => ctx.stderr(`[serve] ${line}\n`);
+    // a signal while starting (a slow fetch, a large model loading) stops the process at once, as a second signal
+    // does while draining, but the fetch cache goes first: the signal's default action would leave it behind
+    let abandonStart: (() => void) | undefined;
+    const early = (sig: NodeJS.Signals) => {
+      log(`${sig} while starting: stopping at once`);
+      abandonStart?.();
+      process.off('SIGTERM', early);
+      process.off('SIGINT', early);
+      process.kill(process.pid, sig);
+    };
+    process.on('SIGTERM', early);
+    process.on('SIGINT', early);
     const running = await startServe({
+      onStarting: (abandon) => (abandonStart = abandon),
       environment,
       repo: str(opts, 'repo')!,
       branch: str(opts, 'branch')!,
@@ -99,6 +112,9 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
       inference,
       serverVersion: VERSION,
       log,
+    }).finally(() => {
+      process.off('SIGTERM', early);
+      process.off('SIGINT', early);
     });
     const s = running.reconciler.status();
     ctx.stdout(`serving ${environment} on ${running.url}: sync ${s.sync.status}, health ${s.health.status}${s.health.reason ? ` (${s.health.reason})` : ''}\n`);
