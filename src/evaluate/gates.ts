@@ -77,7 +77,10 @@ export function checkGates(gates: ModelSpec['gates'], task: TaskName, attributes
   for (const [name, cond] of Object.entries(gates.fairness ?? {})) {
     const figure = (FAIRNESS_FIGURES as readonly string[]).includes(name) ? (name as FairnessFigure) : undefined;
     if (!figure) issues.push({ path: ['gates', 'fairness', name], message: `unknown fairness figure '${name}'; expected one of ${FAIRNESS_FIGURES.join(', ')}` });
-    else if (attributes.length === 0) issues.push({ path: ['gates', 'fairness', name], message: 'a fairness gate needs sensitive attributes: set data.sensitive' });
+    else if (task !== 'binary-classification' && !figure.startsWith('metric_')) {
+      // selection rates, TPR and FPR need a positive class: the figure is null on every evaluation, and the gate fails
+      issues.push({ path: ['gates', 'fairness', name], message: `'${name}' is defined for binary-classification only (it compares rates of the positive class); for ${task} use metric_difference or metric_ratio (the spread of ${task === 'regression' ? 'mae' : 'accuracy'} between groups)` });
+    } else if (attributes.length === 0) issues.push({ path: ['gates', 'fairness', name], message: 'a fairness gate needs sensitive attributes: set data.sensitive' });
     check(['gates', 'fairness', name], cond, figure && FAIRNESS_RANGE[figure], name);
   }
   return issues;

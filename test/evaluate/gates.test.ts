@@ -31,6 +31,18 @@ describe('gate conditions', () => {
     expect(checkGates({ metrics: { r2: '>= 0.5' } }, 'regression', [])).toEqual([]);
   });
 
+  it('flags a rate-based fairness figure on a task without a positive class (null on every evaluation, so the gate always failed)', () => {
+    const fairness = { demographic_parity_ratio: '>= 0.8', equalized_odds_difference: '<= 0.1', equal_opportunity_difference: '<= 0.1', metric_ratio: '>= 0.9', metric_difference: '<= 0.05' };
+    for (const task of ['multiclass-classification', 'regression'] as const) {
+      const issues = checkGates({ fairness }, task, ['sex']);
+      expect(issues.map((i) => i.path.join('.'))).toEqual(['gates.fairness.demographic_parity_ratio', 'gates.fairness.equalized_odds_difference', 'gates.fairness.equal_opportunity_difference']);
+      expect(issues[0].message).toBe(
+        `'demographic_parity_ratio' is defined for binary-classification only (it compares rates of the positive class); for ${task} use metric_difference or metric_ratio (the spread of ${task === 'regression' ? 'mae' : 'accuracy'} between groups)`,
+      );
+    }
+    expect(checkGates({ fairness }, 'binary-classification', ['sex'])).toEqual([]);
+  });
+
   it('flags a gate that no value of its figure can pass (every evaluation would fail it), and only those', () => {
     const never = checkGates(
       {
