@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type RunningServer } from '../../src/serve/serve.js';
 import type { ServeStatus } from '../../src/serve/status.js';
 import { applicant, call, tensorRequest } from './client.js';
-import { buildWorld, ENV, type World } from './fixtures.js';
+import { buildWorld, ENV, git, type World } from './fixtures.js';
 
 let w: World;
 let s: RunningServer;
@@ -148,5 +148,21 @@ describe('serve, a store that lacks a package for a while', () => {
     } finally {
       await s3.stop(1000);
     }
+  }, 60_000);
+});
+
+describe('serve, history rewritten', () => {
+  it('a branch force-pushed back to an older commit (rollback by reset, not revert) is followed: that commit is desired and applied', async () => {
+    const a = w.pin({ 'credit-risk': { pkg: w.packages[0] } }, 'A: 1.0.0');
+    expect((await reconcile()).sync.appliedCommit).toBe(a);
+    const b = w.pin({ 'credit-risk': { pkg: w.packages[1] } }, 'B: 1.1.0');
+    expect((await reconcile()).sync.appliedCommit).toBe(b);
+    expect(await version()).toBe('1.1.0');
+    git(w.work, 'reset', '--quiet', '--hard', a);
+    git(w.work, 'push', '--quiet', '--force', 'origin', 'main');
+    const st = await reconcile();
+    expect(st.sync).toMatchObject({ status: 'Synced', desiredCommit: a, appliedCommit: a });
+    expect(st.health).toEqual({ status: 'Ready' });
+    expect(await version()).toBe('1.0.0');
   }, 60_000);
 });
