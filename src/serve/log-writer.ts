@@ -243,9 +243,19 @@ export class PredictionLogWriter {
     const dir = join(this.dir, model, day);
     await mkdir(dir, { recursive: true, mode: LOG_DIR_MODE });
     const hms = iso.slice(11, 19).replace(/:/g, '');
-    const state: FileState = { path: join(dir, `predictions-${hms}-${String(++this.seq).padStart(4, '0')}.jsonl`), day, bytes: 0 };
-    this.files.set(model, state);
-    return state;
+    for (;;) {
+      const path = join(dir, `predictions-${hms}-${String(++this.seq).padStart(4, '0')}.jsonl`);
+      // created exclusively: a file of that name is another writer's (a replica on the same volume, this server
+      // before a restart within the same second, its last line perhaps cut short), never appended to
+      const created = await open(path, 'wx', LOG_FILE_MODE).then(
+        (fh) => fh.close().then(() => true),
+        (e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? false : Promise.reject(e)),
+      );
+      if (!created) continue;
+      const state: FileState = { path, day, bytes: 0 };
+      this.files.set(model, state);
+      return state;
+    }
   }
 }
 

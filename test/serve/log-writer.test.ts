@@ -53,3 +53,25 @@ function umask(): number {
   process.umask(u);
   return u;
 }
+
+describe('prediction log file names', () => {
+  it('never appends to a file another writer made under the same name (a replica on the same volume, a restart within the second)', async () => {
+    const { dir, write } = tempDir('slipway-logs-');
+    const day = join(dir, 'm', '2026-01-02');
+    // another process's first file of that second, its last line cut short by a crash
+    write('m/2026-01-02/predictions-030405-0001.jsonl', '{"partial":');
+    const w = new PredictionLogWriter(dir, { now: () => new Date('2026-01-02T03:04:05Z') });
+    w.writeLines('m', line(0), 1);
+    await w.close();
+    expect(readFileSync(join(day, 'predictions-030405-0001.jsonl'), 'utf8')).toBe('{"partial":');
+    expect(readdirSync(day).sort()).toEqual(['predictions-030405-0001.jsonl', 'predictions-030405-0002.jsonl']);
+    expect(ids2(join(day, 'predictions-030405-0002.jsonl'))).toEqual(['r0']);
+  });
+});
+
+function ids2(file: string): string[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as PredictionLogRecord).request_id);
+}
