@@ -33,8 +33,10 @@ export interface ServeOptions {
   branch: string;
   host: string;
   port: number;
-  /** reconcile period (ms); 0 disables the timer (webhook only) */
+  /** reconcile period (ms); 0 disables the timer (webhook only, and retries of a failed reconcile: failedRetryMs) */
   intervalMs: number;
+  /** with intervalMs 0: the first wait before a failed reconcile is run again, doubling up to 5 minutes (default 10 s) */
+  failedRetryMs?: number;
   /** --store flag */
   store?: string;
   env?: NodeJS.ProcessEnv;
@@ -90,6 +92,7 @@ export interface RunningServer {
 
 export async function startServe(o: ServeOptions): Promise<RunningServer> {
   const log = o.log ?? (() => {});
+  let afterReconcile: (result: 'synced' | 'unchanged' | 'failed') => void = () => {};
   // a log directory that cannot be written is a usage error now, not a line per flush once requests come
   if (o.logs) await makeWritableDir(o.logs).catch((e: Error) => Promise.reject(new UsageError(`--logs ${o.logs}: cannot write prediction logs there (${e.message})`)));
   const cacheDir = await mkdtemp(join(tmpdir(), 'slipway-serve-'));
@@ -99,7 +102,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   let parts: Parts;
   let addr;
   try {
-    parts = assemble(o, log, cacheDir, (cwd, args, env) => runner!.run(cwd, args, env));
+    parts = assemble(o, log, cacheDir, (cwd, args, env) => runner!.run(cwd, args, env), (result) => afterReconcile(result));
     // before any model is loaded (the startup reconcile, below): the helper that spawns git is forked while this process is small
     runner = new GitRunner();
     await parts.source.assertLocalRepository();
@@ -111,6 +114,27 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     throw e;
   }
   const gitRunner = runner;
+  // without a timer nothing but a webhook would run the next reconcile: one that failed (a fetch in a network blip,
+  // a package the store did not have yet) is run again on a backoff, or a server that starts then never gets ready
+  let retry: NodeJS.Timeout | null = null;
+  let failures = 0;
+  let stopped = false;
+  afterReconcile = (result) => {
+    if (o.intervalMs > 0 || stopped) return;
+    if (result !== 'failed') {
+      failures = 0;
+      if (retry) clearTimeout(retry);
+      retry = null;
+      return;
+    }
+    if (retry) return;
+    const wait = Math.min((o.failedRetryMs ?? 10_000) * 2 ** failures++, 5 * 60_000);
+    retry = setTimeout(() => {
+      retry = null;
+      void parts.reconciler.reconcile('retry');
+    }, wait);
+    retry.unref();
+  };
   const { source, metrics, logs, reconciler, http, spare } = parts;
   // where every version runs on a thread, the startup load's worker starts now, beside the fetch
   if (!o.loader && inferenceOnThread(o.inference, o.cores)) spare.fill();
@@ -134,6 +158,8 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
     stop(graceMs = 30_000) {
       stopping ??= (async () => {
         if (timer) clearInterval(timer);
+        stopped = true;
+        if (retry) clearTimeout(retry);
         const r = await http.shutdown(graceMs);
         await reconciler.unloadAll();
         await spare.close();
@@ -160,7 +186,7 @@ interface Parts {
 }
 
 /** The server's parts, not yet listening or reconciling; `run` runs its git commands (the GitRunner's). */
-function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string, run: GitRun): Parts {
+function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string, run: GitRun, afterReconcile: (result: 'synced' | 'unchanged' | 'failed') => void): Parts {
   const env = o.env ?? process.env;
   const cwd = o.cwd ?? process.cwd();
   const { githubToken, githubServerUrl, webhookSecret } = readEnv(env);
@@ -188,7 +214,10 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
     load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference, cores: o.cores, clients, spare }),
     log,
     retryMs: o.loadRetryMs,
-    onResult: (result) => metrics.reconciles.inc({ result }),
+    onResult: (result) => {
+      metrics.reconciles.inc({ result });
+      afterReconcile(result);
+    },
     onChange: (_model, before, after) => {
       for (const d of slotMembers(before)) metrics.modelInfo.remove({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(before!, d) });
       for (const d of slotMembers(after)) metrics.modelInfo.set({ model: d.rt.model, version: d.rt.version, digest: d.rt.digest, role: roleIn(after!, d) }, 1);

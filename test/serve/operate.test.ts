@@ -166,3 +166,31 @@ describe('serve, history rewritten', () => {
     expect(await version()).toBe('1.0.0');
   }, 60_000);
 });
+
+describe('serve, --interval 0', () => {
+  it('a failed reconcile is run again on a backoff without a webhook: a server that starts while the store lacks its package gets ready once it has it', async () => {
+    w.pin({ 'credit-risk': { pkg: w.packages[1] } }, 'promote 1.1.0');
+    const pkg = w.packages[1];
+    const away = pkg.dir + '.away';
+    renameSync(pkg.dir, away);
+    const log: string[] = [];
+    let s5: RunningServer | undefined;
+    try {
+      s5 = await startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, failedRetryMs: 100, loadRetryMs: 100, store: w.storePath, log: (l) => log.push(l) });
+      expect((await call(s5.url, 'GET', '/v2/health/ready')).status).toBe(503);
+      renameSync(away, pkg.dir);
+      let ready = 0;
+      for (let i = 0; i < 100 && ready !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        ready = (await call(s5.url, 'GET', '/v2/health/ready')).status;
+      }
+      expect(ready).toBe(200);
+      const st = (await call(s5.url, 'GET', '/-/status')).body as ServeStatus;
+      expect(st.lastReconcile?.trigger).toBe('retry');
+      expect(st.sync.status).toBe('Synced');
+    } finally {
+      if (existsSync(away)) renameSync(away, pkg.dir);
+      await s5?.stop(1000);
+    }
+  }, 60_000);
+});

@@ -44,7 +44,7 @@ export const serve: Command = {
     branch: { type: 'string', value: '<branch>', description: 'branch to follow', default: 'main' },
     port: { type: 'string', value: '<port>', description: 'HTTP port (0: any free port)', default: '8080' },
     host: { type: 'string', value: '<address>', description: 'address to listen on (0.0.0.0 for every interface)', default: '127.0.0.1' },
-    interval: { type: 'string', value: '<duration>', description: 'reconcile interval, e.g. 30s, 5m (0s: only on POST /-/reconcile)', default: '30s' },
+    interval: { type: 'string', value: '<duration>', description: 'reconcile interval, e.g. 30s, 5m (0s: only on POST /-/reconcile, and retries of a failed one)', default: '30s' },
     store: { type: 'string', value: '<path|uri>', description: "model store when the manifest names none (else SLIPWAY_STORE, else .slipway/store in the repo)" },
     logs: { type: 'string', value: '<dir>', description: 'write sampled prediction logs (JSON lines) under this directory' },
     'log-max-bytes': { type: 'string', value: '<size>', description: 'rotate a prediction-log file at this size', default: String(DEFAULT_LOG_MAX_FILE_BYTES >> 20) + 'm' },
