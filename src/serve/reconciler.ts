@@ -30,6 +30,8 @@ export interface ReconcilerOptions {
   /** a swap happened (metrics) */
   onChange?: (model: string, before: Slot | undefined, after: Slot | undefined) => void;
   onResult?: (result: 'synced' | 'unchanged' | 'failed') => void;
+  /** the longest one version may take to load (default LOAD_TIMEOUT_MS): past it the load fails and the reconcile goes on */
+  loadTimeoutMs?: number;
   /** the first wait before a failed load is tried again at the same (commit, digests), doubling to RETRY_MAX_MS (default RETRY_FIRST_MS) */
   retryMs?: number;
   log?: (line: string) => void;
@@ -38,6 +40,27 @@ export interface ReconcilerOptions {
 /** A failed load is tried again after 1 minute, then 2, 4, … up to 30 minutes (at the first reconcile past the wait). */
 export const RETRY_FIRST_MS = 60_000;
 export const RETRY_MAX_MS = 30 * 60_000;
+/**
+ * A store that never answers (a download that stalls) would hold this reconcile, and every later one — a revert
+ * included — behind it: a version that has not loaded in 15 minutes fails (and is retired if it loads later).
+ */
+export const LOAD_TIMEOUT_MS = 15 * 60_000;
+
+/** `loading`, or a failure saying `what` did not load within `ms`; a runtime that comes later is closed. */
+async function withinTime(loading: Promise<ModelRuntime>, ms: number, what: string): Promise<ModelRuntime> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      loading.then((rt) => new Deployed(rt).retire(), () => {}).catch(() => {});
+      reject(new Error(`${what} did not load within ${ms >= 60_000 ? `${ms / 60_000} min` : `${ms} ms`} (a store that does not answer?); it is tried again after a backoff`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([loading, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** What must happen to one model (pure). */
 export type ModelPlan = { action: 'keep' } | { action: 'reweight'; weight: number } | { action: 'load'; load: Role[] } | { action: 'skip-failed' };
@@ -243,7 +266,8 @@ export class Reconciler {
         const have = reuse.get(`${pin.digest}|${pin.version}`);
         if (have) return have;
         this.log(`loading ${model} ${pin.version} (${role}) ${pin.digest.slice(0, 19)}…`);
-        const d = new Deployed(await this.opts.load({ model, pin: { version: pin.version, digest: pin.digest, uri: pin.uri }, role, commit, store }));
+        const loading = this.opts.load({ model, pin: { version: pin.version, digest: pin.digest, uri: pin.uri }, role, commit, store });
+        const d = new Deployed(await withinTime(loading, this.opts.loadTimeoutMs ?? LOAD_TIMEOUT_MS, `${model} ${pin.version} (${role}, ${pin.digest.slice(0, 19)}…)`));
         fresh.push(d);
         reuse.set(`${pin.digest}|${pin.version}`, d);
         return d;

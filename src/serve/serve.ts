@@ -69,6 +69,8 @@ export interface ServeOptions {
   defaultMetrics?: boolean;
   /** the first wait before a failed load is tried again at the same commit (reconciler.ts; default 1 minute) */
   loadRetryMs?: number;
+  /** the longest a version may take to load before it fails (reconciler.ts; default 15 minutes) */
+  loadTimeoutMs?: number;
   /** called once the fetch cache exists, before the start's fetch and loads: what a process ended during them runs (RunningServer.abandon) */
   onStarting?: (abandon: () => void) => void;
   /** HMAC secret for POST /-/reconcile (SLIPWAY_WEBHOOK_SECRET) */
@@ -214,6 +216,7 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
     load: o.loader ?? runtimeLoader({ source, provider: o.provider, notice: log, threads: o.threads ?? 1, maxBatchRows: o.maxBatchRows, batchIntervalMs: o.batchIntervalMs, inference: o.inference, cores: o.cores, clients, spare }),
     log,
     retryMs: o.loadRetryMs,
+    loadTimeoutMs: o.loadTimeoutMs,
     onResult: (result) => {
       metrics.reconciles.inc({ result });
       afterReconcile(result);

@@ -194,3 +194,23 @@ describe('serve, --interval 0', () => {
     }
   }, 60_000);
 });
+
+describe('serve, a store that does not answer', () => {
+  it('a load that does not finish in time fails, so the reconcile ends and a later commit (a rollback) is applied', async () => {
+    w.pin({ 'credit-risk': { pkg: w.packages[1] } }, 'promote 1.1.0, from a store that hangs');
+    // the loader as a store that never answers would leave it: waiting
+    const hung = () => new Promise<never>(() => {});
+    const starting = startServe({ environment: ENV, repo: w.remote, branch: 'main', host: '127.0.0.1', port: 0, intervalMs: 0, failedRetryMs: 60_000, store: w.storePath, loader: hung, loadTimeoutMs: 300 });
+    const s6 = await Promise.race([starting, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the start is still waiting on the load')), 10_000))]);
+    try {
+      const st = s6.reconciler.status();
+      expect(st.models['credit-risk']).toMatchObject({ state: 'FailedToLoad', reason: expect.stringMatching(/^credit-risk 1\.1\.0 \(primary, sha256:[0-9a-f]{12}…\) did not load within 300 ms \(a store that does not answer\?\)/) });
+      expect(st.lastReconcile?.result).toBe('failed');
+      const head = w.pin(null, 'roll back: serve nothing');
+      const back = (await call(s6.url, 'POST', '/-/reconcile?wait=true')).body as ServeStatus;
+      expect(back.sync).toMatchObject({ status: 'Synced', appliedCommit: head });
+    } finally {
+      await s6.stop(1000);
+    }
+  }, 30_000);
+});
