@@ -112,8 +112,11 @@ function contentNameMismatch(path: string): string | undefined {
   return undefined;
 }
 
-/** A DuckDB table function reading the file, e.g. `read_parquet('x.parquet')`. */
-export function readerSql(path: string, format: DataFormat = detectFormat(path)): string {
+/**
+ * A DuckDB table function reading the file, e.g. `read_parquet('x.parquet')`. `csvTypes`: the types of some
+ * CSV columns (name → DuckDB type), where DuckDB's sniffer would guess another (contract-reader.ts).
+ */
+export function readerSql(path: string, format: DataFormat = detectFormat(path), csvTypes: Record<string, string> = {}): string {
   const p = sqlString(path);
   switch (format) {
     case 'parquet':
@@ -121,6 +124,7 @@ export function readerSql(path: string, format: DataFormat = detectFormat(path))
     case 'json':
       return `read_json_auto(${p}, format = 'newline_delimited')`;
     case 'csv':
-      return `read_csv(${p}, header = true, auto_detect = true)`;
+      if (!Object.keys(csvTypes).length) return `read_csv(${p}, header = true, auto_detect = true)`;
+      return `read_csv(${p}, header = true, auto_detect = true, types = {${Object.entries(csvTypes).map(([c, t]) => `${sqlString(c)}: ${sqlString(t)}`).join(', ')}})`;
   }
 }

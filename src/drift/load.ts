@@ -11,6 +11,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assertReadable, dataLocation, detectFormat, readerSql, sqlIdent, sqlString } from '../data/duckdb.js';
 import { reading, type DataSource } from '../data/read-error.js';
+import { contractReaderSql } from '../data/contract-reader.js';
+import type { RowSchema } from '../spec/types.js';
 import { columnTypes, DEFAULT_BINS, isNumericType, profileCategories, profileRelation } from '../data/profile.js';
 import { sketchColumn } from '../data/sketch.js';
 import { InputError } from '../errors.js';
@@ -61,7 +63,7 @@ export type ReferenceSide =
   | { kind: 'package'; source: string; dir: string; card: ModelCard; digest?: string };
 
 /** A data file or URL: checked (local), its format told from its name, and its columns read once so a bad file fails here, named. */
-async function dataSide(conn: DuckDBConnection, path: string, display: string): Promise<string> {
+async function dataSide(conn: DuckDBConnection, path: string, display: string, contract?: RowSchema): Promise<string> {
   if (!isRemote(path)) {
     try {
       assertReadable(path);
@@ -71,14 +73,14 @@ async function dataSide(conn: DuckDBConnection, path: string, display: string): 
   }
   const sql = readerSql(path, detectFormat(display));
   await reading({ path, display }, () => columnTypes(conn, sql));
-  return sql;
+  return contract ? contractReaderSql(conn, path, contract, detectFormat(display)) : sql;
 }
 
 /**
  * The current window: a data file or URL, or a directory of prediction logs (<dir>/**\/*.jsonl, as
  * 'slipway serve' writes them) filtered to the model. `display` names it in messages.
  */
-export async function currentSide(conn: DuckDBConnection, path: string, display: string, model: string): Promise<CurrentSide> {
+export async function currentSide(conn: DuckDBConnection, path: string, display: string, model: string, contract?: RowSchema): Promise<CurrentSide> {
   if (!isRemote(path) && existsSync(path) && statSync(path).isDirectory()) {
     const logs = logFiles(path);
     if (!logs.files.length && !logs.truncated.length) throw new InputError(`${display}: no prediction logs (*.jsonl, *.jsonl.gz) found under it`);
@@ -109,7 +111,7 @@ export async function currentSide(conn: DuckDBConnection, path: string, display:
       truncated: logs.truncated.map((t) => ({ file: display.replace(/\/+$/, '') + t.file.slice(resolve(path).replace(/\/+$/, '').length), line: t.line })),
     };
   }
-  return { kind: 'data', source: display, path, sql: await dataSide(conn, path, display), hasPredictions: false };
+  return { kind: 'data', source: display, path, sql: await dataSide(conn, path, display, contract), hasPredictions: false };
 }
 
 function readCard(dir: string): ModelCard {

@@ -3,6 +3,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readerSql, assertReadable, openDuckDB } from '../data/duckdb.js';
+import { contractReaderSql } from '../data/contract-reader.js';
 import { columnTypes } from '../data/profile.js';
 import { readError } from '../data/read-error.js';
 import { concatBatches, readFeatureBatches, sliceBatch, type FeatureBatch } from '../model/features.js';
@@ -101,7 +102,8 @@ export async function runEvaluation(o: EvaluateOptions): Promise<EvaluationRepor
     let t = performance.now();
     say(`scoring ${dataPath}`);
     await checkDataColumns(conn, readerSql(dataPath), dataPath, [...new Set([...candFeatures, ...champFeatures])], model);
-    const codes = await sensitiveCodes(conn, readerSql(dataPath), model.sensitive, model.schema, dataPath);
+    // read as the contract types it: a text column of yes/no (a feature or a sensitive attribute) must not become true/false
+    const codes = await sensitiveCodes(conn, await contractReaderSql(conn, dataPath, model.schema), model.sensitive, model.schema, dataPath);
     const labelColumns = [model.target, ...model.sensitive.map((c) => codes.codeColumn[c])];
     const columns = [...new Set([...candFeatures, ...champFeatures, ...labelColumns])];
     const candOut: Float64Array[] = [];

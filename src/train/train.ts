@@ -25,6 +25,7 @@ import { checkProvider, checkWritable, makeStage, silenceWatch } from './preflig
 import { predictionProfile, smokeTest } from './verify.js';
 import { parseJsonFile } from '../spec/json-syntax.js';
 import { withPath } from '../fs/durable.js';
+import { contractReaderSql } from '../data/contract-reader.js';
 import { fileSystemError } from '../fs/fs-error.js';
 
 export const DEFAULT_TIMEOUT = '6h';
@@ -150,13 +151,15 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const started = clock();
 
   const conn = await openDuckDB();
-  const trainSql = readerSql(trainPath);
   const [hardware, git, trainRef, validationRef] = await Promise.all([
     detectHardware({ nvidiaSmi: o.nvidiaSmi, notice: o.log }),
     gitState(repoRoot),
     dataRef(conn, repoRoot, trainPath, { feature: model.features, target: [model.target], sensitive: model.sensitive }),
     validationPath ? dataRef(conn, repoRoot, validationPath, { feature: model.features, target: [model.target] }) : Promise.resolve(undefined),
   ]);
+  // read as the contract types them (a text column of yes/no must not become true/false), once the files checked out
+  const trainSql = await contractReaderSql(conn, trainPath, model.schema);
+  const validationSql = validationPath ? await contractReaderSql(conn, validationPath, model.schema) : undefined;
   o.log(`hardware: ${describeHardware(hardware)}`);
   o.log(`training data: ${trainRef.uri} (${trainRef.rows} rows${trainRef.digest ? `, ${trainRef.digest.slice(0, 19)}…` : ''})`);
   if (trainRef.rows === 0) {
@@ -238,7 +241,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       const predicted = await predictionProfile(conn, trainSql, session, model, undefined, trainRef.uri);
       const threshold = spec.evaluate?.threshold ?? 0.5;
       const measured = validationPath
-        ? await fitMetrics(conn, readerSql(validationPath), validationRef!.uri, model, (await predictionProfile(conn, readerSql(validationPath), session, model, undefined, validationRef!.uri)).predictions, threshold)
+        ? await fitMetrics(conn, validationSql!, validationRef!.uri, model, (await predictionProfile(conn, validationSql!, session, model, undefined, validationRef!.uri)).predictions, threshold)
         : await fitMetrics(conn, trainSql, trainRef.uri, model, predicted.predictions, threshold);
       const runner: Lineage['runner'] = { os: process.platform, arch: process.arch, ...(env.runnerName ? { name: env.runnerName } : {}), ...(runUrl(env) ? { run_url: runUrl(env) } : {}) };
       card = {

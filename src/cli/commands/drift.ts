@@ -8,6 +8,7 @@ import { compareColumn, featuresDrifted, type DriftConfig } from '../../drift/as
 import { declaredTypes } from '../../data/contract-sql.js';
 import { numbersAsNumbers } from '../../drift/coerce.js';
 import { assessCollected, collect, currentSide, joinLabels, referenceSide } from '../../drift/load.js';
+import { textColumnsOf } from '../../data/contract-reader.js';
 import { describeScored, scoredByReference } from '../../drift/log-versions.js';
 import { assessPerformance } from '../../drift/performance.js';
 import { reasonsOf, renderMarkdown, type DriftReport } from '../../drift/report.js';
@@ -77,7 +78,8 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     let report: DriftReport;
     try {
       const referenceRead = await referenceSide(conn, { reference: referenceFlag, repoRoot, cwd: ctx.cwd, env, model, store: str(opts, 'store'), processEnv: ctx.env });
-      const window = await currentSide(conn, currentPath, currentFlag, model);
+      // a CSV window is read as training read the package's data: its text columns as text
+      const window = await currentSide(conn, currentPath, currentFlag, model, referenceRead.kind === 'package' ? textColumnsOf(referenceRead.card) : undefined);
       const labelsSource = labels ? { path: dataLocation(labels, ctx.cwd), display: labels } : undefined;
       progress(`reference: ${referenceRead.source}; current: ${window.source}`);
       // a log file's cut-short last line (serve stopped mid-write) is skipped, not fatal
