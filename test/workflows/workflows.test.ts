@@ -106,6 +106,11 @@ describe('the workflows we ship', () => {
     for (const c of groups) expect(c.queue, `${rel}: concurrency ${c.group}`).toBe('max');
   });
 
+  it('promote.yml queues every waiting promotion (queue: max): a third merge must not cancel the promotion already waiting', () => {
+    const c = load('.github/workflows/promote.yml').concurrency;
+    expect([c['cancel-in-progress'], c.queue]).toEqual([false, 'max']);
+  });
+
   it.each(FILES)('%s: permissions {} or read-only at the top; every job says what it needs; timeouts', (rel) => {
     const wf = load(rel);
     expect(wf.permissions, `${rel}: top-level permissions`).toBeDefined();
