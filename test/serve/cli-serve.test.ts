@@ -179,6 +179,10 @@ describe('slipway serve (process)', () => {
     const r = await runCli(['serve', '--env', ENV, '--interval', 'soon'], w.root);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--interval expects a duration such as 30s, 5m or 1h, got 'soon'/);
+    // a duration that rounds to 0 ms would turn the timer off without a word
+    const tiny = await runCli(['serve', '--env', ENV, '--interval', '0.4ms'], w.root);
+    expect(tiny.code).toBe(2);
+    expect(tiny.stderr).toContain("--interval '0.4ms' is under 1 ms; give 0 to reconcile only on POST /-/reconcile");
     const b = await runCli(['serve', '--env', ENV, '--branch', '--upload-pack=x'], w.root);
     expect(b.code).toBe(2);
     const c = await runCli(['serve', '--env', ENV, '--branch', 'a..b', '--repo', w.remote], w.root);

@@ -67,6 +67,8 @@ See docs/serve.md for request formats, canary and shadow routing, prediction log
     const intervalMs = intervalText === '0' ? 0 : parseDuration(intervalText);
     if (intervalMs === undefined) throw new UsageError(`--interval expects a duration such as 30s, 5m or 1h, got '${intervalText}'`);
     if (intervalMs > MAX_DURATION_MS) throw new UsageError(`--interval '${intervalText}' is too long: at most ${MAX_DURATION_TEXT}`);
+    // 0.4ms rounds to 0, which turns the timer off: only a 0 that says so does
+    if (intervalMs === 0 && !/^0+(\.0+)?(ms|s|m|h)?$/.test(intervalText.trim())) throw new UsageError(`--interval '${intervalText}' is under 1 ms; give 0 to reconcile only on POST /-/reconcile`);
     const grace = parseDuration(str(opts, 'shutdown-grace')!);
     if (grace === undefined) throw new UsageError(`--shutdown-grace expects a duration such as 30s, got '${str(opts, 'shutdown-grace')}'`);
     if (grace > MAX_DURATION_MS) throw new UsageError(`--shutdown-grace '${str(opts, 'shutdown-grace')}' is too long: at most ${MAX_DURATION_TEXT}`);
