@@ -11,7 +11,7 @@
 // others wait for it. Nothing here reads an input the action does not declare.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -178,9 +178,8 @@ export async function ensureDependencies(root, { cuda = false, env = process.env
   if (cuda && !(process.platform === 'linux' && process.arch === 'x64')) {
     throw new SetupError(`gpu: cuda12 needs a Linux x64 runner; this one is ${process.platform}/${process.arch}`);
   }
-  const cacheRoot = join(env.RUNNER_TOOL_CACHE || join(tmpdir(), 'slipway-tool-cache'), 'slipway-deps');
-  mkdirSync(cacheRoot, { recursive: true });
   const key = cacheKey(root, cuda);
+  const cacheRoot = writableCacheRoot(env, key, log);
   const target = join(cacheRoot, key);
   const complete = () => existsSync(join(target, '.complete'));
   let result = 'cached';
@@ -211,6 +210,35 @@ export async function ensureDependencies(root, { cuda = false, env = process.env
   link(root, join(target, 'node_modules'));
   if (!dependenciesPresent(root, cuda)) throw new SetupError(`the dependency cache ${target} is incomplete; delete it and re-run`);
   return result;
+}
+
+/** Why `dir` cannot be written (made if missing), or null when it can. */
+function unwritable(dir) {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    return null;
+  } catch (e) {
+    return `${e?.code ?? 'error'}: ${e?.message ?? e}`;
+  }
+}
+
+/**
+ * Where the dependencies are cached: RUNNER_TOOL_CACHE/slipway-deps (shared by the runner's jobs). A shared
+ * cache mounted read-only (docs/gpu-runners.md, The tool cache) that lacks this release's entry, or one this
+ * user cannot write, is not a bug: the job installs into its own RUNNER_TEMP instead (≈ 30 s), and says so.
+ */
+function writableCacheRoot(env, key, log) {
+  const shared = join(env.RUNNER_TOOL_CACHE || join(tmpdir(), 'slipway-tool-cache'), 'slipway-deps');
+  if (existsSync(join(shared, key, '.complete'))) return shared;
+  const why = unwritable(shared);
+  if (!why) return shared;
+  const own = env.RUNNER_TEMP ? join(env.RUNNER_TEMP, 'slipway-deps') : null;
+  if (!own) throw new SetupError(`the tool cache ${shared} cannot be written (${why}) and has no entry for this release (${key}); give RUNNER_TOOL_CACHE a writable directory`);
+  const ownWhy = unwritable(own);
+  if (ownWhy) throw new SetupError(`neither the tool cache ${shared} (${why}) nor this job's ${own} (${ownWhy}) can be written; give RUNNER_TOOL_CACHE a writable directory`);
+  log(`notice: the tool cache ${shared} cannot be written (${why}) and has no entry for this release: installing into this job's ${own} instead`);
+  return own;
 }
 
 /** Imports the action's entry point: the built one when there is one, else the sources via tsx. */

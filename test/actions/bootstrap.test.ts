@@ -149,6 +149,23 @@ describe('parallel jobs, stale locks and failures', () => {
     expect(existsSync(join(root, 'node_modules'))).toBe(false);
   });
 
+  it("a tool cache that cannot be written and lacks this release's entry: the job installs into its own RUNNER_TEMP, and says so; with no RUNNER_TEMP a setup error names the cache", async () => {
+    // a path that is a file stands for any cache this user cannot write (a read-only shared volume: EROFS)
+    const cacheFile = join(tmp, 'cache-is-a-file');
+    writeFileSync(cacheFile, '');
+    const root = actionRoot('readonly-cache');
+    const logs: string[] = [];
+    const temp = join(tmp, 'job-temp');
+    expect(await ensureDependencies(root, { env: { RUNNER_TOOL_CACHE: cacheFile, RUNNER_TEMP: temp }, log: (m) => logs.push(m) })).toBe('installed');
+    expect(works(root)).toBe('hi from tiny-dep');
+    expect(realpathSync(join(root, 'node_modules'))).toBe(realpathSync(join(temp, 'slipway-deps', cacheKey(root, false), 'node_modules')));
+    expect(logs.join('\n')).toMatch(/^notice: the tool cache .*cache-is-a-file\/slipway-deps cannot be written \(ENOTDIR: .*installing into this job's .*job-temp\/slipway-deps instead$/m);
+    const bare = actionRoot('readonly-cache-no-temp');
+    const failed = ensureDependencies(bare, { env: { RUNNER_TOOL_CACHE: cacheFile }, ...quiet });
+    await expect(failed).rejects.toMatchObject({ name: 'SetupError' });
+    await expect(failed).rejects.toThrow(/the tool cache .*cache-is-a-file\/slipway-deps cannot be written \(ENOTDIR: .*give RUNNER_TOOL_CACHE a writable directory$/);
+  });
+
   it("cuda12: onnxruntime-node's install script (third-party code) runs without the job's tokens", async () => {
     if (!(process.platform === 'linux' && process.arch === 'x64')) return; // cuda12 is Linux x64 only
     // a stand-in onnxruntime-node whose install script records its environment and "installs" the provider
