@@ -14,6 +14,7 @@ import { LabelledChildren, type ServeMetrics } from './metrics.js';
 import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
 import { ClientAborted, parseBody, readBody, REFUSED_BODY, refusedBodyHeaders } from './request-body.js';
+import { onceAMinute } from './once-a-minute.js';
 import { answerClientError, checkedId, headerId, noRoute, readOnly, modelPath, requestTarget } from './http-route.js';
 import { awaitsContinue, expectContinue } from './http-continue.js';
 import { listenError } from './listen-error.js';
@@ -70,7 +71,7 @@ export class InferenceServer {
     this.maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.bodyTimeoutMs = o.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
     this.random = o.random ?? Math.random;
-    this.shadow = new ShadowQueue(o.shadowQueue ?? DEFAULT_SHADOW_QUEUE, () => {}, (e) => o.log?.(`shadow inference failed: ${e.message}`));
+    this.shadow = new ShadowQueue(o.shadowQueue ?? DEFAULT_SHADOW_QUEUE, () => {}, onceAMinute((e) => o.log?.(`shadow inference failed: ${e.message} (said at most once a minute while it repeats)`)));
     this.clients = o.clients ?? new ClientGauge();
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
     this.server.on('clientError', (err, socket) => answerClientError(err, socket));

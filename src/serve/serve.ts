@@ -26,6 +26,7 @@ import { createMetrics, type ServeMetrics } from './metrics.js';
 import { Reconciler, type VersionLoader } from './reconciler.js';
 import { inferenceOnThread, runtimeLoader, type InferenceMode } from './runtime.js';
 import { WorkerSpare } from './worker-spare.js';
+import { onceAMinute } from './once-a-minute.js';
 
 export interface ServeOptions {
   environment: string;
@@ -228,19 +229,6 @@ function assemble(o: ServeOptions, log: (line: string) => void, cacheDir: string
   });
   const http = new InferenceServer({ reconciler, metrics, logs, maxInflight: o.maxInflight, maxBodyBytes: o.maxBodyBytes, bodyTimeoutMs: o.bodyTimeoutMs, shadowQueue: o.shadowQueue, serverVersion: o.serverVersion, log, clients, webhookSecret: o.webhookSecret ?? webhookSecret });
   return { source, metrics, logs, reconciler, http, spare };
-}
-
-/** `report` for an error unless the same message was reported less than a minute ago (a full disk fails every flush). */
-function onceAMinute(report: (e: Error) => void): (e: Error) => void {
-  let last = '';
-  let at = -Infinity;
-  return (e) => {
-    const now = Date.now();
-    if (e.message === last && now - at < 60_000) return;
-    last = e.message;
-    at = now;
-    report(e);
-  };
 }
 
 function roleIn(slot: import('./deployment.js').Slot, d: import('./deployment.js').Deployed): string {
