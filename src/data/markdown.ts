@@ -1,4 +1,4 @@
-import { shownName, shownNames } from '../drift/names.js';
+import { escapeControls, shownName, shownNames } from '../drift/names.js';
 import { code, md } from '../report/escape.js';
 import type { ValidationReport, Violation } from './validation-types.js';
 
@@ -66,24 +66,12 @@ function countText(v: Violation): string {
   return `${v.count} (${pct(v.fraction)} of non-null, ${pct(v.fraction_of_rows)} of rows)`;
 }
 
-/**
- * A sentence for the terminal with its control characters written as escapes (`\n`, `\u001b`): an example
- * message quotes a value from the data, and a newline in it would start a line of the job's log, where
- * `::warning::…` is a workflow command.
- */
-function oneLine(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
 /** Plain-text lines for the terminal. */
 export function validationText(d: ValidationReport): string {
   const lines = [`${d.ok ? 'PASS' : 'FAIL'} ${d.data}: ${d.rows} rows, ${d.columns.length} columns, ${d.violations.length} violation(s) (${(d.duration_ms / 1000).toFixed(2)} s)`];
   for (const v of d.violations) {
-    lines.push(`  ${v.severity === 'error' ? 'error  ' : 'warning'} ${v.column === null ? '(dataset)' : shownName(v.column)} ${v.rule}: expected ${oneLine(v.expected)}; ${countText(v)}`);
-    for (const e of v.examples) lines.push(`      row ${e.row}: ${oneLine(e.message)}`);
+    lines.push(`  ${v.severity === 'error' ? 'error  ' : 'warning'} ${v.column === null ? '(dataset)' : shownName(v.column)} ${v.rule}: expected ${escapeControls(v.expected)}; ${countText(v)}`);
+    for (const e of v.examples) lines.push(`      row ${e.row}: ${escapeControls(e.message)}`);
   }
   const sd = d.schema_drift;
   if (sd) {

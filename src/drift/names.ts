@@ -14,6 +14,18 @@ export function shownNames(names: string[], count = 20): string {
   return shown.join(', ') + (names.length > count ? `, … (${names.length - count} more)` : '');
 }
 
+/**
+ * Text from the data on one line of a message: control characters and line separators written as escapes
+ * (`\n`, `\r`, `\t`, `\u001b`, `\u2028`), so that a newline cannot start a line of the job's log, where
+ * `::warning::…` is a workflow command.
+ */
+export function escapeControls(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** A value from the data cut to `max` characters with '…' (never half a surrogate pair). */
 export function clipped(v: string, max: number): string {
   if (v.length <= max) return v;

@@ -7,7 +7,7 @@
  * workflow command. The job summary is the markdown, fitted under GitHub's 1 MiB limit as `report` fits its own.
  */
 import type { FeatureDrift } from './compare.js';
-import { shownName } from './names.js';
+import { clipped, escapeControls, shownName } from './names.js';
 import { fmt, pct, type DriftReport } from './report.js';
 import { TESTS } from './tests.js';
 import type { Section } from '../report/render.js';
@@ -17,12 +17,7 @@ import { redact } from '../secrets.js';
 /** A sentence on one line: control characters and line separators as escapes (`\n`, `\u2028`), credentials redacted, capped. */
 export function plainLine(s: string, max = 1000): string {
   // redacted before the cut (a password cut short before its '@' no longer looks like one), on a bounded prefix
-  let t = redact(s.slice(0, max + 512));
-  if (t.length > max) t = t.slice(0, max - 1) + '…';
-  // eslint-disable-next-line no-control-regex
-  return t.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return escapeControls(clipped(redact(s.slice(0, max + 512)), max));
 }
 
 function featureLine(name: string, f: FeatureDrift): string {
