@@ -1,12 +1,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ModelCard } from '../package/card.js';
 import type { ColumnSchema, RowSchema } from '../spec/types.js';
+import { declaredTypes } from './contract-sql.js';
 import { detectFormat, readerSql, type DataFormat } from './duckdb.js';
 import { columnTypes } from './profile.js';
 
 /** Whether the contract says a column holds text: 'string' among its types, and no number or boolean. */
 function isText(c: ColumnSchema): boolean {
-  const types = new Set(Array.isArray(c.type) ? c.type : c.type ? [c.type] : []);
+  const types = new Set(declaredTypes(c));
   return types.has('string') && !types.has('number') && !types.has('integer') && !types.has('boolean');
 }
 
