@@ -1,4 +1,4 @@
-import { lstat, open, readdir, rm } from 'node:fs/promises';
+import { lstat, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 /**
@@ -78,6 +78,11 @@ export async function removeStaleTemps(dir: string, temporary: RegExp, maxAgeMs 
 /** `s` with the characters a regular expression gives a meaning escaped. */
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** writeFile, with `path` on its error where the OS gave none (a full disk): see withPath. */
+export async function writeFileNamed(path: string, data: string | Uint8Array): Promise<void> {
+  await writeFile(path, data).catch((e: unknown) => Promise.reject(withPath(e, path)));
 }
 
 /**

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { ExternalError } from '../errors.js';
-import { removeStaleTemps, withPath } from '../fs/durable.js';
+import { removeStaleTemps, writeFileNamed } from '../fs/durable.js';
 import { git, gitMaybe } from './git.js';
 
 /**
@@ -191,13 +191,13 @@ export async function isAncestor(repoRoot: string, a: string, b: string): Promis
  * exactly what `git revert` computes for that file, without needing a working tree.
  */
 export async function mergeText(current: string, base: string, other: string): Promise<{ text: string; conflicts: number }> {
-  const { mkdtemp, writeFile } = await import('node:fs/promises');
+  const { mkdtemp } = await import('node:fs/promises');
   const { execFile } = await import('node:child_process');
   const dir = await mkdtemp(join(tmpdir(), 'slipway-merge-'));
   try {
     const [c, b, o] = ['current', 'base', 'other'].map((n) => join(dir, n));
     // a full temporary directory is said with its path (write(2)'s ENOSPC names none: an "internal error" otherwise)
-    await Promise.all(([[c, current], [b, base], [o, other]] as const).map(([p, text]) => writeFile(p, text).catch((e: unknown) => Promise.reject(withPath(e, p)))));
+    await Promise.all([writeFileNamed(c, current), writeFileNamed(b, base), writeFileNamed(o, other)]);
     return await new Promise((resolve, reject) => {
       execFile('git', ['merge-file', '-p', '-L', 'current', '-L', 'base', '-L', 'other', c, b, o], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
         const code = err ? (err as NodeJS.ErrnoException & { code?: number | string }).code : 0;

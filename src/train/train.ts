@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { InputError, SlipwayError, UsageError } from '../errors.js';
 import { readEnv, runUrl } from '../env.js';
@@ -24,7 +24,7 @@ import { assertSucceeded, runTrainingCommand } from './run-command.js';
 import { checkProvider, checkWritable, makeStage, silenceWatch } from './preflight.js';
 import { predictionProfile, smokeTest } from './verify.js';
 import { parseJsonFile } from '../spec/json-syntax.js';
-import { withPath } from '../fs/durable.js';
+import { writeFileNamed } from '../fs/durable.js';
 import { contractReaderSql } from '../data/contract-reader.js';
 import { fileSystemError } from '../fs/fs-error.js';
 
@@ -189,9 +189,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       command = `builtin:${spec.train.builtin}`;
       o.log(`training with the built-in ${spec.train.builtin} (params ${JSON.stringify(params)})`);
       const r = await trainBuiltin(spec.train.builtin, conn, trainSql, model, params, toolVersions().slipway, trainRef.uri, o.log);
-      const file = join(outputDir, MODEL_FILE);
       // a full disk's write(2) error names no file: the CLI names what the error does
-      await writeFile(file, r.onnx).catch((e: unknown) => Promise.reject(withPath(e, file)));
+      await writeFileNamed(join(outputDir, MODEL_FILE), r.onnx);
       usedParams = r.params;
       metrics = { iterations: r.fit.iterations };
       o.log(`fitted ${r.design.length} coefficients on ${r.rows} rows in ${r.fit.iterations} Newton steps${r.fit.converged ? '' : ' (did not converge: raise max_iter)'}`);
