@@ -63,8 +63,9 @@ Exit codes: 0 no drift, 1 drift detected, 2 bad input. See docs/drift.md.`,
     const vars = readEnv(ctx.env);
     // flags are checked before any data is read: a mistake costs no drift computation
     const currentFlag = filledStr(opts, 'current', 'a data file, URL or prediction-log directory')!;
-    const referenceFlag = filledStr(opts, 'reference', 'a data file, URL, package directory or sha256:… digest');
-    const labels = filledStr(opts, 'labels', 'a data file');
+    // blank --reference or --labels are refused with their `expected` before this (checkTokens)
+    const referenceFlag = str(opts, 'reference');
+    const labels = str(opts, 'labels');
     const currentPath = dataLocation(currentFlag, ctx.cwd);
     const logsDir = !isRemote(currentPath) && existsSync(currentPath) && statSync(currentPath).isDirectory();
     if (labels && !logsDir && (isRemote(currentPath) || existsSync(currentPath))) throw new UsageError(`--labels needs prediction logs as --current (a directory), got the data file ${currentFlag}`);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Command } from '../command.js';
-import { filledStr, str } from '../command.js';
+import { str } from '../command.js';
 import { annotationCommand } from '../../data/annotations.js';
 import { validationMarkdown, validationText } from '../../data/markdown.js';
 import { dataLocation } from '../../data/duckdb.js';
@@ -92,7 +92,7 @@ See docs/validate.md.`,
     const m = await loadModel(repoRoot, str(opts, 'model')!);
     const contract = await loadContract(m.schemaFile);
     const schemaRel = relative(repoRoot, m.schemaFile).split('\\').join('/');
-    const dataFlag = filledStr(opts, 'data', 'a data file path or URL (leave the flag out to validate data.train and data.test)');
+    const dataFlag = str(opts, 'data'); // a blank one is refused with its `expected` (checkTokens)
     const files = dataFlag
       ? [{ path: dataLocation(dataFlag, ctx.cwd), display: dataFlag }]
       : [m.spec.data.train, m.spec.data.test].map((p) => (isRemote(p) ? { path: p, display: p } : { path: resolve(m.dir, p), display: displayPath(resolve(m.dir, p), ctx.cwd) }));
