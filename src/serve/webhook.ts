@@ -11,11 +11,7 @@ export const WEBHOOK_MAX_BYTES = 25 << 20;
 /** How long a signed webhook's body may take to arrive (408 beyond). */
 export const WEBHOOK_BODY_TIMEOUT_MS = 30_000;
 
-/** Whether `given` (the header) is the body's signature with `secret`; compared in constant time. */
-export function webhookSigned(secret: string, body: Buffer, given: string | string[] | undefined): boolean {
-  return signatureMatches(createHmac('sha256', secret).update(body).digest('hex'), given);
-}
-
+/** Whether `given` (the X-Hub-Signature-256 header) is `sha256=` + `hex`, the body's HMAC; compared in constant time. */
 function signatureMatches(hex: string, given: string | string[] | undefined): boolean {
   const want = 'sha256=' + hex;
   const got = typeof given === 'string' ? given : '';
