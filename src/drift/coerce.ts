@@ -10,7 +10,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent } from '../data/duckdb.js';
 import { columnTypes, isNumericType } from '../data/profile.js';
 import type { CurrentSide, ReferenceSide } from './load.js';
-import { clipped } from './names.js';
+import { clipped } from '../report/escape.js';
 
 export interface Coerced {
   /** both sides, their text columns of numeric features read as DOUBLE (the reference only when it is data) */

@@ -24,7 +24,7 @@ import { pairFromRows, stdA, type PairedCounts } from './stats/samples.js';
 import { distinctAtLeast, pairedFromSketches, sketchDistances, type ValueSketch } from './sketch.js';
 import { normedWassersteinPaired, wassersteinHistograms, WASSERSTEIN_MIN_NORM } from './stats/wasserstein.js';
 import { proportionsZTest } from './stats/ztest.js';
-import { clipped } from './names.js';
+import { clipped } from '../report/escape.js';
 import { FEW_VALUES_MAX, resolveTest, TESTS, type ColumnKind, type TestName } from './tests.js';
 import type { DriftTestSpec } from '../spec/types.js';
 

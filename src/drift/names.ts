@@ -1,3 +1,5 @@
+import { clipped } from '../report/escape.js';
+
 /**
  * Names and values from the data (column names, logged versions) as a message shows them: a name of
  * letters, digits and `_ . + - / @ :` as it is, any other quoted as JSON (a newline in a name would split
@@ -24,11 +26,4 @@ export function escapeControls(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
     c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-}
-
-/** A value from the data cut to `max` characters with '…' (never half a surrogate pair). */
-export function clipped(v: string, max: number): string {
-  if (v.length <= max) return v;
-  const c = v.charCodeAt(max - 2);
-  return v.slice(0, c >= 0xd800 && c <= 0xdbff ? max - 2 : max - 1) + '…';
 }

@@ -7,17 +7,16 @@
  * workflow command. The job summary is the markdown, fitted under GitHub's 1 MiB limit as `report` fits its own.
  */
 import type { FeatureDrift } from './compare.js';
-import { clipped, escapeControls, shownName } from './names.js';
+import { escapeControls, shownName } from './names.js';
 import { fmt, pct, type DriftReport } from './report.js';
 import { TESTS } from './tests.js';
 import type { Section } from '../report/render.js';
 import { fitSections, JOB_SUMMARY_LIMIT } from '../report/truncate.js';
-import { redact } from '../secrets.js';
+import { redactedClip } from '../report/escape.js';
 
 /** A sentence on one line: control characters and line separators as escapes (`\n`, `\u2028`), credentials redacted, capped. */
 export function plainLine(s: string, max = 1000): string {
-  // redacted before the cut (a password cut short before its '@' no longer looks like one), on a bounded prefix
-  return escapeControls(clipped(redact(s.slice(0, max + 512)), max));
+  return escapeControls(redactedClip(s, max));
 }
 
 function featureLine(name: string, f: FeatureDrift): string {

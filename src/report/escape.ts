@@ -18,6 +18,20 @@ function cutPoint(t: string, n: number): number {
   return c >= 0xd800 && c <= 0xdbff ? n - 1 : n;
 }
 
+/** A value cut to `max` characters with '…' (never half a surrogate pair); as it is when it fits. */
+export function clipped(t: string, max: number): string {
+  return t.length > max ? t.slice(0, cutPoint(t, max - 1)) + '…' : t;
+}
+
+/**
+ * `t` with credentials redacted, then clipped to `max`: redacted before the cut (a password cut short before
+ * its `@` no longer looks like one), and on a bounded prefix, since redact()'s URL pattern takes quadratic
+ * time on a long run like "a.a.a.…" and a value from the data can be as long as a client makes it.
+ */
+export function redactedClip(t: string, max: number): string {
+  return clipped(redact(t.length > max + REDACT_MARGIN ? t.slice(0, cutPoint(t, max + REDACT_MARGIN)) : t), max);
+}
+
 /**
  * The text with credentials redacted and markdown and HTML neutralised: one line, at most `max`
  * characters before escaping (never cutting a surrogate pair in half). Redaction comes after the
@@ -33,11 +47,7 @@ function escapeText(value: unknown, max: number): string {
   t = t.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
   // bidi overrides and zero-width characters can disguise text
   t = t.replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '');
-  // redact() reads a bounded prefix: its URL pattern takes quadratic time on a long run like "a.a.a.…",
-  // and a window value can be as long as a client makes it
-  if (t.length > max + REDACT_MARGIN) t = t.slice(0, cutPoint(t, max + REDACT_MARGIN));
-  t = redact(t);
-  if (t.length > max) t = t.slice(0, cutPoint(t, max - 1)) + '…';
+  t = redactedClip(t, max);
   t = t.replace(SPECIAL, (c) => `&#${c.charCodeAt(0)};`);
   // bare www. autolinks
   return t.replace(/www\./gi, (m) => m.slice(0, 3) + '&#46;');
