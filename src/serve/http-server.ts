@@ -3,7 +3,7 @@
  * `/-/reconcile`, `/metrics`. Bounded in-flight inference (503 + Retry-After beyond it), bounded
  * bodies (413), precise 400s, and a graceful shutdown that lets in-flight requests finish.
  */
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { SlipwayError } from '../errors.js';
@@ -15,8 +15,10 @@ import type { DecodeContext } from './oip-columns.js';
 import { BadRequest, decodeRequest, type Row } from './oip-decode.js';
 import { ClientAborted, parseBody, readBody, REFUSED_BODY, refusedBodyHeaders } from './request-body.js';
 import { onceAMinute } from './once-a-minute.js';
-import { answerClientError, checkedId, headerId, noRoute, readOnly, modelPath, requestTarget } from './http-route.js';
+import { answerClientError, checkedId, noRoute, readOnly, modelPath, requestTarget } from './http-route.js';
 import { awaitsContinue, expectContinue } from './http-continue.js';
+import { HttpLane, type LaneRequest } from './http-lane.js';
+import { sendJson, sendPrediction, type Reply } from './http-answer.js';
 import { listenError } from './listen-error.js';
 import { scanRequest } from './oip-scan.js';
 import { checkRequestedOutputs, encodeOutputsJson, outputMetadata, type Prediction } from './oip-encode.js';
@@ -28,6 +30,7 @@ export const DEFAULT_MAX_INFLIGHT = 256;
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
 export const SERVER_NAME = 'slipway';
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_MS = 65_000;
 
 export interface HttpServerOptions {
   reconciler: Reconciler;
@@ -47,10 +50,9 @@ export interface HttpServerOptions {
   clients?: ClientGauge;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
 export class InferenceServer {
   readonly server: Server;
+  private readonly lane: HttpLane;
   readonly shadow: ShadowQueue;
   private readonly o: HttpServerOptions;
   private readonly maxInflight: number;
@@ -73,7 +75,15 @@ export class InferenceServer {
     this.random = o.random ?? Math.random;
     this.shadow = new ShadowQueue(o.shadowQueue ?? DEFAULT_SHADOW_QUEUE, () => {}, onceAMinute((e) => o.log?.(`shadow inference failed: ${e.message} (said at most once a minute while it repeats)`)));
     this.clients = o.clients ?? new ClientGauge();
-    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
+    this.server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => this.handle(req, res));
+    this.lane = new HttpLane(this.server, {
+      maxBody: this.maxBody,
+      keepAliveMs: KEEP_ALIVE_MS,
+      infer: (req, reply) => {
+        this.arrivals++;
+        void this.infer(req, reply, req.model, req.version);
+      },
+    });
     this.server.on('clientError', (err, socket) => answerClientError(err, socket));
     // Expect: 100-continue: 100 only when the body is to be read, not before a refusal that never reads it
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -101,6 +111,7 @@ export class InferenceServer {
     await this.settle();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
+    this.lane.closeIdle();
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       this.drained().then(() => true),
@@ -108,6 +119,7 @@ export class InferenceServer {
     ]);
     clearTimeout(timer);
     this.server.closeAllConnections();
+    this.lane.closeAll();
     await closed;
     await Promise.race([this.shadow.idle(), new Promise((r) => setTimeout(r, Math.min(graceMs, 5000)).unref())]);
     return { drained };
@@ -131,14 +143,11 @@ export class InferenceServer {
     return this.clients.inflight === 0 ? Promise.resolve() : new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    const text = JSON.stringify(body);
-    // the reason phrase named: a 500 after a failed writeHead(200) would otherwise keep its "OK"
-    res.writeHead(status, STATUS_CODES[status], { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)), ...(this.closing ? { connection: 'close' } : {}), ...headers });
-    res.end(text);
+  private send(res: Reply, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    sendJson(res, status, body, headers, this.closing);
   }
 
-  private error(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  private error(res: Reply, status: number, message: string, headers: Record<string, string> = {}): void {
     this.send(res, status, { error: message }, headers);
   }
 
@@ -223,7 +232,7 @@ export class InferenceServer {
   }
 
   /** Finds the slot and deployment for a model route, answering 404/503 itself when there is none. */
-  private lookup(res: ServerResponse, model: string, version: string | undefined, requestId?: string): { slot: Slot; deployed: Deployed; role: Role } | null {
+  private lookup(res: Reply, model: string, version: string | undefined, requestId?: string): { slot: Slot; deployed: Deployed; role: Role } | null {
     const slot = this.o.reconciler.slots.get(model);
     if (!slot) {
       const rec = this.o.reconciler.modelState(model);
@@ -244,10 +253,11 @@ export class InferenceServer {
     return { slot, ...picked };
   }
 
-  private async infer(req: IncomingMessage, res: ServerResponse, model: string, version: string | undefined): Promise<void> {
+  private async infer(req: IncomingMessage | LaneRequest, res: Reply, model: string, version: string | undefined): Promise<void> {
     const t0 = performance.now();
+    const node = req instanceof IncomingMessage ? req : undefined;
     if (this.clients.inflight >= this.maxInflight) {
-      req.resume();
+      node?.resume();
       this.o.metrics.rejected.inc({ reason: 'overloaded' });
       this.count(this.o.reconciler.modelState(model) ? model : '_unknown', '', 503);
       return this.error(res, 503, `server overloaded: ${this.clients.inflight} requests in flight (--max-inflight ${this.maxInflight}); retry later`, { 'retry-after': '1' });
@@ -260,13 +270,13 @@ export class InferenceServer {
     let code = 200;
     try {
       // a client waiting for 100 Continue hears of a model or version that is not there before it sends the body
-      if (awaitsContinue(req) && !this.lookup(res, model, version)) {
+      if (node && awaitsContinue(node) && !this.lookup(res, model, version)) {
         code = res.statusCode;
         return;
       }
       let raw: Buffer;
       try {
-        raw = await readBody(req, this.maxBody, this.bodyTimeoutMs);
+        raw = node ? await readBody(node, this.maxBody, this.bodyTimeoutMs) : (req as LaneRequest).body;
       } catch (e) {
         if (e instanceof BadRequest || e instanceof ClientAborted) throw e;
         throw new BadRequest(`could not read the request body: ${(e as Error).message}`);
@@ -286,7 +296,7 @@ export class InferenceServer {
         held.acquire();
         labelVersion = held.rt.version;
         const answered = await held.rt.answer!(raw);
-        if (answered) return this.answer(res, model, held.rt.version, checkedId(answered.id) ?? fallbackId ?? this.newId(), direct.role, answered.outputs);
+        if (answered) return sendPrediction(res, model, held.rt.version, checkedId(answered.id) ?? fallbackId ?? this.newId(), direct.role, answered.outputs, this.closing);
         held.release();
         held = null;
       }
@@ -311,7 +321,7 @@ export class InferenceServer {
       checkRequestedOutputs(decoded.outputs, rt.task);
       const prediction = await rt.predict(decoded.rows);
       const id = givenId ?? this.newId();
-      this.answer(res, model, rt.version, id, found.role, encodeOutputsJson(prediction, rt.task, rt.threshold, decoded.outputs));
+      sendPrediction(res, model, rt.version, id, found.role, encodeOutputsJson(prediction, rt.task, rt.threshold, decoded.outputs), this.closing);
       // after the answer: prediction log and shadow
       const sampled = found.deployed === direct?.deployed ? sampledBy : this.sample(rt);
       if (sampled) this.logPredictions(rt, found.role, id, decoded.rows, prediction);
@@ -352,15 +362,6 @@ export class InferenceServer {
   /** Whether this request's predictions go to the log (the runtime's sample rate). */
   private sample(rt: ModelRuntime): boolean {
     return this.o.logs !== undefined && rt.logSampleRate > 0 && (rt.logSampleRate >= 1 || this.random() < rt.logSampleRate);
-  }
-
-  /** A 200 with the answer built as text directly (the same bytes as JSON.stringify of the response object): hot path. */
-  private answer(res: ServerResponse, model: string, version: string, id: string, role: Role, outputs: string): void {
-    const text = `{"model_name":${JSON.stringify(model)},"model_version":${JSON.stringify(version)},"id":${JSON.stringify(id)},"parameters":{"role":"${role}"},"outputs":${outputs}}`;
-    const length = Buffer.byteLength(text);
-    const header = headerId(id);
-    res.writeHead(200, this.closing ? { 'content-type': 'application/json', 'content-length': length, 'x-request-id': header, connection: 'close' } : { 'content-type': 'application/json', 'content-length': length, 'x-request-id': header });
-    res.end(text);
   }
 
   private contexts = new WeakMap<ModelRuntime, DecodeContext>();
