@@ -44,6 +44,8 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VALUE = /^[\t\x20-\x7e]*$/;
 const LENGTH = /^\d{1,10}$/;
 const NOT_OURS = new Set(['transfer-encoding', 'expect', 'content-encoding', 'upgrade']);
+/** request bytes a connection buffers, while an answer is in progress, before it stops reading */
+const PAUSE_ABOVE = 64 * 1024;
 
 /**
  * The first request in `buf` when the lane takes it: read whole and inside the subset. Null when it is not
@@ -125,12 +127,21 @@ export class HttpLane {
 
 class LaneConnection {
   private buf: Buffer | null = null;
-  /** a request is being answered */
+  /** a request is being answered, or its answer waits for the client to read */
   private busy = false;
   private pumping = false;
   private closing = false;
   private readonly onData = (chunk: Buffer) => {
     this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (!this.busy) return this.pump();
+    // a client pipelining more than the answer in progress lets through: read no more until that answer is out
+    if (this.buf.length > PAUSE_ABOVE) this.socket.pause();
+  };
+  /** ready for the next request: the last answer is written and the client reads its answers */
+  private readonly next = () => {
+    this.busy = false;
+    if (this.closing) return void this.socket.end();
+    if (this.socket.isPaused()) this.socket.resume();
     this.pump();
   };
   private readonly onTimeout = () => {
@@ -191,16 +202,17 @@ class LaneConnection {
 
   /** an answer's bytes: written, then the next request, or the connection closed when the answer said so */
   answered(bytes: string, keepOpen: boolean): void {
-    this.busy = false;
-    if (this.socket.destroyed) return;
+    if (this.socket.destroyed) return void (this.busy = false);
     if (!keepOpen || this.closing) {
-      this.socket.end(bytes);
+      this.busy = false;
       this.buf = null;
+      this.socket.end(bytes);
       return;
     }
-    this.socket.write(bytes);
     this.socket.setTimeout(this.lane.o.keepAliveMs);
-    if (this.buf) this.pump();
+    // a client that does not read its answers gets no more of them until it does (node:http pauses it too)
+    if (this.socket.write(bytes)) this.next();
+    else this.socket.once('drain', this.next);
   }
 }
 

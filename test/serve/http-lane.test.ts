@@ -78,7 +78,7 @@ async function laneServer(opts: { keepAliveMs?: number; delayMs?: number } = {})
     maxBody: 1024,
     keepAliveMs: opts.keepAliveMs ?? 65_000,
     infer: (req: LaneRequest, reply: Reply) => {
-      const text = `lane ${req.model} ${req.body.length}`;
+      const text = `lane ${req.model} ${req.body.length}${req.headers['x-big'] ? ` ${'x'.repeat(16 << 20)}` : ''}`;
       seen.push(text);
       const answer = () => {
         reply.writeHead(200, undefined, { 'content-type': 'text/plain', 'content-length': text.length, ...(req.headers['x-close'] ? { connection: 'close' } : {}) });
@@ -122,6 +122,42 @@ describe('HttpLane: connections, the lane first and node:http after', () => {
     // node:http keeps the connection from then on
     c.sock.write(infer());
     expect(bodies(await c.until((raw) => responses(raw).length === 5)).at(-1)).toBe('node POST /v2/models/m/infer 2');
+    c.sock.destroy();
+  });
+
+  it('a client that pipelines thousands of requests and reads nothing for a while gets every answer, in order (from the lane until a read splits a request, then from node:http)', async () => {
+    const c = await rawConnection(t.port);
+    c.sock.pause();
+    const n = 5000;
+    c.sock.write(Buffer.concat(Array.from({ length: n }, (_, i) => infer([], '{}', `/v2/models/m${i}/infer`))));
+    await pause(300);
+    c.sock.resume();
+    const all = bodies(await c.until(new RegExp(`m${n - 1}(/infer)? 2$`), 20_000));
+    expect(all.length).toBe(n);
+    expect(all.filter((b, i) => b !== `lane m${i} 2` && b !== `node POST /v2/models/m${i}/infer 2`)).toEqual([]);
+    expect(all.slice(0, 100).every((b, i) => b === `lane m${i} 2`)).toBe(true);
+    c.sock.destroy();
+  });
+
+  it('stops reading a client that does not read its answers, and goes on when it does', async () => {
+    const c = await rawConnection(t.port);
+    c.sock.pause();
+    // an answer of 16 MB, more than the kernel's buffers hold, and 99 requests (≈ 100 kB) behind it
+    const n = 100;
+    const body = JSON.stringify({ pad: 'p'.repeat(900) });
+    c.sock.write(infer(['X-Big: 1'], body, '/v2/models/m0/infer'));
+    await pause(100);
+    c.sock.write(Buffer.concat(Array.from({ length: n - 1 }, (_, i) => infer([], body, `/v2/models/m${i + 1}/infer`))));
+    await pause(300);
+    // the last bytes only: a wait on all received so far would copy its 16 MB at every chunk
+    let tail = '';
+    c.sock.on('data', (d: Buffer) => (tail = (tail + d.toString('latin1')).slice(-100)));
+    c.sock.resume();
+    for (let i = 0; i < 2000 && !tail.endsWith(`m${n - 1} ${body.length}`) && !tail.endsWith(`m${n - 1}/infer ${body.length}`); i++) await pause(10);
+    const all = bodies(c.received()).map((b) => b.slice(0, 40).split(' x')[0]);
+    expect(all.length).toBe(n);
+    expect(all.filter((b, i) => b !== `lane m${i} ${body.length}` && b !== `node POST /v2/models/m${i}/infer ${body.length}`)).toEqual([]);
+    expect(all.slice(0, 2)).toEqual([`lane m0 ${body.length}`, `lane m1 ${body.length}`]);
     c.sock.destroy();
   });
 
