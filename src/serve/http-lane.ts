@@ -144,6 +144,7 @@ class LaneConnection {
     if (this.socket.isPaused()) this.socket.resume();
     this.pump();
   };
+  /** idle for keepAliveMs (an answer in progress is not idle: its write restarts the timer) */
   private readonly onTimeout = () => {
     if (!this.busy) this.socket.destroy();
   };
@@ -155,6 +156,7 @@ class LaneConnection {
     readonly socket: Socket,
     readonly lane: HttpLane,
   ) {
+    // set once: every read and write restarts it (a timer per request, as node:http sets, costs more than a request's parsing)
     socket.setTimeout(lane.o.keepAliveMs);
     socket.on('data', this.onData);
     socket.on('timeout', this.onTimeout);
@@ -180,7 +182,6 @@ class LaneConnection {
         if (!next) return this.handOver();
         this.buf = next.end === this.buf.length ? null : this.buf.subarray(next.end);
         this.busy = true;
-        this.socket.setTimeout(0);
         this.lane.o.infer(next.request, new LaneReply(this));
       }
     } finally {
@@ -209,7 +210,6 @@ class LaneConnection {
       this.socket.end(bytes);
       return;
     }
-    this.socket.setTimeout(this.lane.o.keepAliveMs);
     // a client that does not read its answers gets no more of them until it does (node:http pauses it too)
     if (this.socket.write(bytes)) this.next();
     else this.socket.once('drain', this.next);
