@@ -74,7 +74,7 @@ export function laneRequest(buf: Buffer, maxBody: number): { request: LaneReques
     headers[key] = value;
   }
   const length = Number(headers['content-length'] ?? -1);
-  if (length < 0 || length > maxBody || headers.host === undefined) return null;
+  if (length < 0 || length > maxBody || !headers.host) return null;
   const end = headEnd + HEAD_END.length + length;
   if (buf.length < end) return null;
   return { request: { model: route.model, version: route.version, headers, body: buf.subarray(headEnd + HEAD_END.length, end) }, end };

@@ -1,5 +1,6 @@
 /**
- * The HTTP side of `slipway serve` on node:http: Open Inference Protocol v2 REST, `/-/status`,
+ * The HTTP side of `slipway serve` on node:http, with the fast lane for plain inference requests in front
+ * (http-lane.ts; both answer through infer()): Open Inference Protocol v2 REST, `/-/status`,
  * `/-/reconcile`, `/metrics`. Bounded in-flight inference (503 + Retry-After beyond it), bounded
  * bodies (413), precise 400s, and a graceful shutdown that lets in-flight requests finish.
  */

@@ -38,6 +38,7 @@ describe('laneRequest: the subset the lane takes', () => {
     ['absolute-form', infer([], '{}', 'http://x/v2/models/m/infer')],
     ['HTTP/1.0', request(['POST /v2/models/m/infer HTTP/1.0', 'Host: x', 'Content-Length: 2'])],
     ['no Host', request(['POST /v2/models/m/infer HTTP/1.1', 'Content-Length: 2'])],
+    ['an empty Host', request(['POST /v2/models/m/infer HTTP/1.1', 'Host:', 'Content-Length: 2'])],
     ['no Content-Length', request(['POST /v2/models/m/infer HTTP/1.1', 'Host: x'])],
     ['two Content-Lengths', infer(['content-length: 2'])],
     ['a Content-Length that is not digits', request(['POST /v2/models/m/infer HTTP/1.1', 'Host: x', 'Content-Length: +2'])],
