@@ -227,15 +227,17 @@ class LaneReply implements Reply {
 
   writeHead(status: number, reason: string | undefined, headers: OutgoingHttpHeaders): this {
     let head = `HTTP/1.1 ${status} ${reason ?? STATUS_CODES[status] ?? ''}\r\n`;
+    let keepOpen = true;
     for (const name in headers) {
       const v = headers[name];
       if (v === undefined) continue;
       const text = String(v);
       if (!VALUE.test(text)) throw new TypeError(`invalid character in the ${name} header`);
-      if (name === 'connection' && text === 'close') this.keepOpen = false;
+      if (name === 'connection' && text === 'close') keepOpen = false;
       head += `${name}: ${text}\r\n`;
     }
-    this.head = `${head}Date: ${httpDate()}\r\n${this.keepOpen ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(this.c.lane.o.keepAliveMs / 1000)}\r\n` : ''}\r\n`;
+    this.keepOpen = keepOpen;
+    this.head = `${head}Date: ${httpDate()}\r\n${keepOpen ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(this.c.lane.o.keepAliveMs / 1000)}\r\n` : ''}\r\n`;
     this.statusCode = status;
     this.headersSent = true;
     return this;
