@@ -10,6 +10,7 @@ import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { InputError } from '../errors.js';
+import { CONTROL_CHARS } from '../report/escape.js';
 
 export interface LogFiles {
   /** every log file under the directory, sorted; a file with a cut-short last line replaced by a copy without it */
@@ -28,8 +29,7 @@ export const LOG_FILE = /\.jsonl(\.gz|\.zst)?$/i;
  * would split the line that names it in the job's log, where a next line such as `::warning::…` is a
  * workflow command, and a name can come from anyone who can write to where the logs are synced.
  */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const hasControl = (name: string) => name.search(CONTROL_CHARS) >= 0;
 
 /** Every log file (*.jsonl, *.jsonl.gz, *.jsonl.zst) under dir, sorted; a name with a control character is an input error. */
 export function listLogFiles(dir: string): string[] {
@@ -44,7 +44,7 @@ export function listLogFiles(dir: string): string[] {
       continue;
     }
     for (const e of entries) {
-      if (CONTROL.test(e.name) && (e.isDirectory() || LOG_FILE.test(e.name))) {
+      if (hasControl(e.name) && (e.isDirectory() || LOG_FILE.test(e.name))) {
         throw new InputError(`${d}: the name ${JSON.stringify(e.name.slice(0, 120))} holds a control character (a newline?); prediction logs are named as 'slipway serve' names them: rename or remove it`);
       }
       if (e.isDirectory()) stack.push(join(d, e.name));

@@ -1,4 +1,4 @@
-import { clipped } from '../report/escape.js';
+import { clipped, CONTROL_CHARS } from '../report/escape.js';
 
 /**
  * Names and values from the data (column names, logged versions) as a message shows them: a name of
@@ -22,8 +22,7 @@ export function shownNames(names: string[], count = 20): string {
  * `::warning::…` is a workflow command.
  */
 export function escapeControls(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+  return s.replace(CONTROL_CHARS, (c) =>
     c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

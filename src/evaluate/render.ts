@@ -1,5 +1,5 @@
 import { markdownTable } from 'markdown-table';
-import { code, md } from '../report/escape.js';
+import { code, CONTROL_CHARS, md } from '../report/escape.js';
 import { fmt } from './gates.js';
 import type { EvaluationReport, FairnessAttribute, Interval } from './report-types.js';
 
@@ -22,8 +22,7 @@ function deltaText(d: Interval, samples: number, open: string, close: string): s
  * begin with '::' — GitHub's runner reads such a line, leading spaces trimmed, as a workflow command.
  */
 export function plain(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  const t = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const t = s.replace(CONTROL_CHARS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return /^\s*::/.test(t) ? `'${t}'` : t;
 }
 

@@ -1,5 +1,5 @@
 import { markdownTable } from 'markdown-table';
-import { md } from '../report/escape.js';
+import { CONTROL_CHARS, md } from '../report/escape.js';
 import type { HistoryEvent } from './history.js';
 
 /** One row of `slipway audit`: what ran when in an environment, and who approved it. */
@@ -54,8 +54,7 @@ function short(d: string | null): string {
  * escaped, so the table stays one row per event.
  */
 function textCell(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/\|/g, '\\|');
+  return s.replace(CONTROL_CHARS, ' ').replace(/\|/g, '\\|');
 }
 
 /**

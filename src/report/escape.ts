@@ -9,6 +9,14 @@ import { redact } from '../secrets.js';
 
 const SPECIAL = /[&<>"'`\\|*_[\](){}#!~@:$]/g;
 
+/**
+ * Control characters (C0, DEL, C1) and the Unicode line and paragraph separators: what text from the data must
+ * not carry onto one line of a message, a table cell or the job's log (a newline there starts a line, which the
+ * runner may read as a workflow command such as `::warning::`). Global, for replace(); search() ignores that.
+ */
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
 /** How far past the cap redact() reads: a credential that starts before the cap and ends within this still matches. */
 const REDACT_MARGIN = 512;
 
@@ -43,8 +51,7 @@ export function redactedClip(t: string, max: number): string {
 function escapeText(value: unknown, max: number): string {
   let t = String(value ?? '');
   // control characters, newlines and Unicode line/paragraph separators become spaces
-  // eslint-disable-next-line no-control-regex
-  t = t.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
+  t = t.replace(CONTROL_CHARS, ' ');
   // bidi overrides and zero-width characters can disguise text
   t = t.replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '');
   t = redactedClip(t, max);
