@@ -89,24 +89,16 @@ describe('a lock on the remote-tracking branch', () => {
 });
 
 describe('a lock in the way after the promotion landed', () => {
-  it('is a note on the result, not an error that says nothing changed', async () => {
-    // bringing the local branch along after the push threw the lock error: the command failed, saying
-    // nothing was changed, while the promotion was on the remote
+  // bringing the local branch along after the push threw the lock error: the command failed, saying
+  // nothing was changed, while the promotion was on the remote
+  it.each([
+    ['is a note on the result, not an error that says nothing changed', null, '.git/index.lock'],
+    ['also when the local branch is not the one checked out', 'work', '.git/refs/heads/main.lock'],
+  ])('%s', async (_what, checkedOut, lockPath) => {
     const r = gitopsRepos();
+    if (checkedOut) sh(r.a, 'checkout', '--quiet', '-b', checkedOut);
     const target: GitOpsTarget = { repoRoot: r.a, branch: 'main', writer: new GitCliWriter(r.a, 'origin') };
-    const lock = join(r.a, '.git/index.lock');
-    writeFileSync(lock, '');
-    const res = await promoteToEnvironment(target, request);
-    expect(sh(r.remote, 'rev-parse', 'main').trim()).toBe(res.commit);
-    expect(res.notes.join('\n')).toContain(`could not bring your local main to ${res.commit!.slice(0, 7)}: git's lock ${lock} exists`);
-    rmSync(lock);
-  });
-
-  it('also when the local branch is not the one checked out', async () => {
-    const r = gitopsRepos();
-    sh(r.a, 'checkout', '--quiet', '-b', 'work');
-    const target: GitOpsTarget = { repoRoot: r.a, branch: 'main', writer: new GitCliWriter(r.a, 'origin') };
-    const lock = join(r.a, '.git/refs/heads/main.lock');
+    const lock = join(r.a, lockPath);
     writeFileSync(lock, '');
     const res = await promoteToEnvironment(target, request);
     expect(sh(r.remote, 'rev-parse', 'main').trim()).toBe(res.commit);
