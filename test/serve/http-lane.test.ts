@@ -94,13 +94,17 @@ async function laneServer(opts: { keepAliveMs?: number; delayMs?: number } = {})
 }
 
 const bodies = (raw: string) => responses(raw).map((r) => r.body);
+/** server.close(): resolves once every connection has closed */
+const closeServer = (server: Server) => new Promise<void>((r) => server.close(() => r()));
+/** fails the test when `closing` (a closeServer) has not resolved within 3 s */
+const completes = (closing: Promise<void>) => Promise.race([closing, pause(3000).then(() => Promise.reject(new Error('server.close() did not complete')))]);
 
 describe('HttpLane: connections, the lane first and node:http after', () => {
   let t: Awaited<ReturnType<typeof laneServer>>;
   beforeAll(async () => {
     t = await laneServer();
   });
-  afterAll(() => new Promise<void>((r) => t.server.close(() => r())));
+  afterAll(() => closeServer(t.server));
 
   it('answers one request after another on a kept-alive connection, with keep-alive headers and a Date', async () => {
     const c = await rawConnection(t.port);
@@ -212,7 +216,7 @@ describe('HttpLane: connections, the lane first and node:http after', () => {
     replies[0].end('ok');
     expect(responses(await c.until(/ok$/)).map((r) => r.body)).toEqual(['ok']);
     c.sock.destroy();
-    await new Promise<void>((r) => t2.close(() => r()));
+    await closeServer(t2);
   });
 });
 
@@ -227,7 +231,7 @@ describe('HttpLane: idle connections and closing', () => {
     await Promise.race([Promise.all([fresh.ended, used.ended]), pause(3000)]);
     expect(Date.now() - started).toBeLessThan(2500);
     expect([fresh.sock.destroyed || fresh.sock.readableEnded, used.sock.destroyed || used.sock.readableEnded]).toEqual([true, true]);
-    await new Promise<void>((r) => t.server.close(() => r()));
+    await closeServer(t.server);
   });
 
   it('a client that closes its side still gets the answer in progress, then the connection closes; server.close() completes', async () => {
@@ -239,7 +243,7 @@ describe('HttpLane: idle connections and closing', () => {
     const idle = await rawConnection(t.port);
     idle.sock.end();
     await Promise.race([idle.ended, pause(3000)]);
-    await Promise.race([new Promise<void>((r) => t.server.close(() => r())), pause(3000).then(() => Promise.reject(new Error('server.close() did not complete')))]);
+    await completes(closeServer(t.server));
   });
 
   it('closeIdle closes waiting connections at once and a busy one after its answer; server.close() then completes', async () => {
@@ -250,14 +254,14 @@ describe('HttpLane: idle connections and closing', () => {
     await idle.until((raw) => responses(raw).length === 1);
     busy.sock.write(infer());
     await pause(50);
-    const closed = new Promise<void>((r) => t.server.close(() => r()));
+    const closed = closeServer(t.server);
     t.lane.closeIdle();
     await Promise.race([idle.ended, pause(1000)]);
     expect(idle.sock.destroyed || idle.sock.readableEnded).toBe(true);
     expect(busy.sock.readableEnded).toBe(false);
     await Promise.race([busy.ended, pause(3000)]);
     expect(bodies(busy.received())).toEqual(['lane m 2']);
-    await Promise.race([closed, pause(3000).then(() => Promise.reject(new Error('server.close() did not complete')))]);
+    await completes(closed);
   });
 });
 
