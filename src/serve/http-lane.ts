@@ -96,11 +96,14 @@ function httpDate(): string {
 export class HttpLane {
   private readonly open = new Set<LaneConnection>();
   private readonly toNode: (socket: Socket) => void;
+  /** the headers of an answer that keeps its connection, as node:http writes them */
+  readonly keepAliveHeaders: string;
 
   constructor(
     server: Server,
     readonly o: LaneOptions,
   ) {
+    this.keepAliveHeaders = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(o.keepAliveMs / 1000)}\r\n`;
     const listeners = server.listeners('connection') as ((socket: Socket) => void)[];
     if (listeners.length !== 1) throw new Error(`HttpLane: expected node:http's one 'connection' listener, found ${listeners.length}`);
     const [node] = listeners;
@@ -237,7 +240,7 @@ class LaneReply implements Reply {
       head += `${name}: ${text}\r\n`;
     }
     this.keepOpen = keepOpen;
-    this.head = `${head}Date: ${httpDate()}\r\n${keepOpen ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(this.c.lane.o.keepAliveMs / 1000)}\r\n` : ''}\r\n`;
+    this.head = `${head}Date: ${httpDate()}\r\n${keepOpen ? this.c.lane.keepAliveHeaders : ''}\r\n`;
     this.statusCode = status;
     this.headersSent = true;
     return this;
